@@ -1,0 +1,20 @@
+/** One Jest run over every package; each test file gets its own freshly migrated database. */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/gateway'],
+  testMatch: ['**/test/**/*.test.ts'],
+  transform: { '^.+\\.ts$': swc },
+  testTimeout: 60_000,
+  setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],
+};

@@ -1,0 +1,136 @@
+import { SignJWT, jwtVerify, createRemoteJWKSet, type JWTPayload } from 'jose';
+import { env, internalSecret, isProduction } from './config';
+import { DomainError, ErrorCode } from './errors';
+
+export const ROLES = [
+  'operator',
+  'technician',
+  'supervisor',
+  'verifier',
+  'permit_issuer',
+  'hse',
+  'contractor',
+  'auditor',
+  'administrator',
+  'read_only',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling: the person, what they may do and where. Built by the gateway, trusted by subgraphs. */
+export interface Caller {
+  id: string;
+  name?: string;
+  roles: Role[];
+  /** Site ids the person works at; `['*']` means every site (administrators, auditors across the company). */
+  sites: string[];
+  /** Contractor company of a contractor: the contractor boundary. */
+  company?: string;
+}
+
+/** The identity used by services acting on their own (event consumers, schedulers, seeders). */
+export const SYSTEM_CALLER: Caller = { id: 'system', name: 'Opsgraph', roles: ['administrator'], sites: ['*'] };
+
+export const INTERNAL_HEADER = 'x-opsgraph-caller';
+const INTERNAL_ISSUER = 'opsgraph-gateway';
+const encoder = new TextEncoder();
+
+function toCaller(payload: JWTPayload): Caller {
+  const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r as string)) : [];
+  const sites = Array.isArray(payload.sites) ? payload.sites.map(String) : [];
+  if (!payload.sub) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'token has no subject');
+  return {
+    id: payload.sub,
+    name: typeof payload.name === 'string' ? payload.name : undefined,
+    roles,
+    sites,
+    company: typeof payload.company === 'string' ? payload.company : undefined,
+  };
+}
+
+/** Signs the short-lived header the gateway sends to subgraphs. */
+export async function signInternalCaller(caller: Caller, requestId?: string): Promise<string> {
+  return new SignJWT({ name: caller.name, roles: caller.roles, sites: caller.sites, company: caller.company, rid: requestId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(caller.id)
+    .setIssuer(INTERNAL_ISSUER)
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(encoder.encode(internalSecret()));
+}
+
+/** Verifies the gateway's header on a subgraph; anything missing or forged is UNAUTHENTICATED. */
+export async function verifyInternalCaller(token: string | undefined): Promise<{ caller: Caller; requestId?: string }> {
+  if (!token) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'requests must come through the gateway');
+  try {
+    const { payload } = await jwtVerify(token, encoder.encode(internalSecret()), { issuer: INTERNAL_ISSUER, algorithms: ['HS256'] });
+    return { caller: toCaller(payload), requestId: typeof payload.rid === 'string' ? payload.rid : undefined };
+  } catch (e) {
+    if (e instanceof DomainError) throw e;
+    throw new DomainError(ErrorCode.UNAUTHENTICATED, 'invalid gateway signature');
+  }
+}
+
+/**
+ * User tokens: HS256 with OPSGRAPH_JWT_SECRET for local use, or RS256 from OPSGRAPH_JWKS_URL for a real
+ * identity provider. Issuer and audience are always checked.
+ */
+export interface UserTokenConfig {
+  issuer: string;
+  audience: string;
+  secret?: string;
+  jwksUrl?: string;
+}
+
+export function userTokenConfig(): UserTokenConfig {
+  const jwksUrl = process.env.OPSGRAPH_JWKS_URL || undefined;
+  return {
+    issuer: env('OPSGRAPH_JWT_ISSUER', 'opsgraph-dev'),
+    audience: env('OPSGRAPH_JWT_AUDIENCE', 'opsgraph'),
+    jwksUrl,
+    secret: jwksUrl ? undefined : env('OPSGRAPH_JWT_SECRET', isProduction() ? undefined : 'dev-jwt-secret-change-me'),
+  };
+}
+
+export function userTokenVerifier(config: UserTokenConfig = userTokenConfig()) {
+  const jwks = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
+  const key = config.secret ? encoder.encode(config.secret) : undefined;
+  return async function verifyUserToken(authorization: string | undefined): Promise<Caller> {
+    const match = authorization?.match(/^Bearer\s+(.+)$/i);
+    if (!match) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required');
+    try {
+      const options = { issuer: config.issuer, audience: config.audience };
+      const { payload } = jwks
+        ? await jwtVerify(match[1], jwks, { ...options, algorithms: ['RS256', 'ES256'] })
+        : await jwtVerify(match[1], key!, { ...options, algorithms: ['HS256'] });
+      return toCaller(payload);
+    } catch (e) {
+      if (e instanceof DomainError) throw e;
+      throw new DomainError(ErrorCode.UNAUTHENTICATED, 'invalid or expired token');
+    }
+  };
+}
+
+/** Issues an HS256 user token: the local development and test stand-in for an identity provider. */
+export async function devToken(caller: Caller, options: { expiresIn?: string; config?: UserTokenConfig } = {}): Promise<string> {
+  const config = options.config ?? userTokenConfig();
+  if (!config.secret) throw new Error('dev tokens need OPSGRAPH_JWT_SECRET (HS256)');
+  return new SignJWT({ name: caller.name, roles: caller.roles, sites: caller.sites, company: caller.company })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(caller.id)
+    .setIssuer(config.issuer)
+    .setAudience(config.audience)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '12h')
+    .sign(encoder.encode(config.secret));
+}
+
+export const hasRole = (caller: Caller, ...roles: Role[]) => caller.roles.some((r) => roles.includes(r));
+
+export function requireRole(caller: Caller, ...roles: Role[]): void {
+  if (!hasRole(caller, 'administrator', ...roles)) {
+    throw new DomainError(ErrorCode.FORBIDDEN, `this needs one of the roles: ${roles.join(', ')}`);
+  }
+}
+
+/** True when the caller may see records of this site. */
+export const inSiteScope = (caller: Caller, siteId: string) => caller.sites.includes('*') || caller.sites.includes(siteId);

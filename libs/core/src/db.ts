@@ -1,0 +1,131 @@
+import 'reflect-metadata';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Client } from 'pg';
+import { DataSource, DefaultNamingStrategy, type EntitySchema, type Logger as OrmLogger, type MixedList, type NamingStrategyInterface } from 'typeorm';
+import { postgresConfig, type PostgresConfig } from './config';
+import { logger } from './logger';
+
+/**
+ * Counts SQL statements per unit of work (a GraphQL request, a consumed event). Tests and benchmarks read
+ * it to prove that list-shaped queries are batched: the count must not grow with the number of items.
+ */
+export const statementScope = new AsyncLocalStorage<{ count: number }>();
+
+class StatementCountingLogger implements OrmLogger {
+  logQuery(): void {
+    const scope = statementScope.getStore();
+    if (scope) scope.count++;
+  }
+  logQueryError(error: string | Error, query: string): void {
+    logger.debug({ err: String(error), query }, 'query failed');
+  }
+  logQuerySlow(time: number, query: string): void {
+    logger.warn({ time, query: query.slice(0, 500) }, 'slow query');
+  }
+  logSchemaBuild(): void {}
+  logMigration(message: string): void {
+    logger.info({ migration: message }, 'migration');
+  }
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    if (level === 'warn') logger.warn({ message }, 'typeorm');
+  }
+}
+
+const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** Entities use camelCase properties; tables and columns are snake_case, as SQL readers expect. */
+class SnakeNamingStrategy extends DefaultNamingStrategy implements NamingStrategyInterface {
+  override tableName(className: string, customName?: string): string {
+    return customName ?? snake(className);
+  }
+  override columnName(propertyName: string, customName: string | undefined, prefixes: string[]): string {
+    return snake(prefixes.concat('').join('_')) + (customName ?? snake(propertyName));
+  }
+  override relationName(propertyName: string): string {
+    return snake(propertyName);
+  }
+  override joinColumnName(relationName: string, referencedColumnName: string): string {
+    return snake(`${relationName}_${referencedColumnName}`);
+  }
+}
+
+export interface DataSourceOptions {
+  database: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+  server?: PostgresConfig;
+  poolSize?: number;
+}
+
+/** Creates the database if it does not exist yet (idempotent; safe when several replicas race). */
+export async function ensureDatabase(database: string, server: PostgresConfig = postgresConfig()): Promise<void> {
+  const client = new Client({ ...server, database: 'postgres' });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) {
+      try {
+        await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+      } catch (e) {
+        // 42P04: another replica created it first.
+        if ((e as { code?: string }).code !== '42P04' && (e as { code?: string }).code !== '23505') throw e;
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(database: string, server: PostgresConfig = postgresConfig()): Promise<void> {
+  const client = new Client({ ...server, database: 'postgres' });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${database.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export function createDataSource(options: DataSourceOptions): DataSource {
+  const server = options.server ?? postgresConfig();
+  return new DataSource({
+    type: 'postgres',
+    host: server.host,
+    port: server.port,
+    username: server.user,
+    password: server.password,
+    database: options.database,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTransactionMode: 'all',
+    synchronize: false,
+    uuidExtension: 'pgcrypto',
+    namingStrategy: new SnakeNamingStrategy(),
+    logger: new StatementCountingLogger(),
+    maxQueryExecutionTime: 1000,
+    poolSize: options.poolSize ?? 10,
+    extra: { connectionTimeoutMillis: 5000, application_name: options.database },
+  });
+}
+
+/** Key of the advisory lock that serialises migrations when several replicas start at once. */
+const MIGRATION_LOCK = 7_243_117;
+
+/** Creates the database, connects and applies pending migrations under an advisory lock. */
+export async function openDatabase(options: DataSourceOptions): Promise<DataSource> {
+  await ensureDatabase(options.database, options.server);
+  const dataSource = createDataSource(options);
+  await dataSource.initialize();
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await dataSource.runMigrations({ transaction: 'all' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+  return dataSource;
+}

@@ -1,0 +1,73 @@
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
+
+/** Stable, machine-readable codes returned in `extensions.code`. Clients switch on these, so never rename one. */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  ILLEGAL_TRANSITION: 'ILLEGAL_TRANSITION',
+  PREREQUISITES_OPEN: 'PREREQUISITES_OPEN',
+  EVIDENCE_INCOMPLETE: 'EVIDENCE_INCOMPLETE',
+  SEPARATION_OF_DUTIES: 'SEPARATION_OF_DUTIES',
+  CONFLICT: 'CONFLICT',
+  UNAVAILABLE: 'UNAVAILABLE',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error a domain operation raises on purpose; it is shown to the caller as is. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new DomainError(ErrorCode.BAD_USER_INPUT, message, details);
+export const notFound = (what: string, id: string) =>
+  new DomainError(ErrorCode.NOT_FOUND, `${what} ${id} not found`, { id });
+export const forbidden = (message: string) => new DomainError(ErrorCode.FORBIDDEN, message);
+export const illegalTransition = (what: string, from: string, action: string) =>
+  new DomainError(ErrorCode.ILLEGAL_TRANSITION, `cannot ${action} a ${what} that is ${from}`, { from, action });
+
+/** Postgres error codes that mean the database is away rather than that the request is wrong. */
+const UNAVAILABLE_PG = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * Turns whatever a resolver threw into what the caller may see: domain errors keep their code and
+ * message; anything else becomes INTERNAL_SERVER_ERROR without stack, SQL or driver text, unless
+ * `expose` (development) is set.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, expose = false): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof DomainError) {
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { ...original.details, code: original.code },
+    };
+  }
+  const code = (formatted.extensions?.code as string | undefined) ?? ErrorCode.INTERNAL;
+  const driverCode = (original as { code?: string } | undefined)?.code;
+  if (driverCode && (UNAVAILABLE_PG.has(driverCode) || UNAVAILABLE_NODE.has(driverCode))) {
+    return { message: 'the service database is unavailable; nothing was changed, try again', path: formatted.path, extensions: { code: ErrorCode.UNAVAILABLE } };
+  }
+  if (code !== ErrorCode.INTERNAL) {
+    // GraphQL validation and parse errors: safe to show, but strip stack traces.
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+  }
+  return {
+    message: expose ? formatted.message : 'internal error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: ErrorCode.INTERNAL, ...(expose && original instanceof Error ? { stacktrace: original.stack?.split('\n') } : {}) },
+  };
+}

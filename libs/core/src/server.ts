@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type GraphQLRequestContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+
+import { parse } from 'graphql';
+import type { DataSource } from 'typeorm';
+import { INTERNAL_HEADER, verifyInternalCaller } from './auth';
+import { envInt, isDevelopment } from './config';
+import type { RequestContext } from './context';
+import { statementScope } from './db';
+import { DomainError, formatError } from './errors';
+import { logger } from './logger';
+
+export const STATEMENTS_HEADER = 'x-opsgraph-sql-statements';
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+export interface HttpApp {
+  server: http.Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+type Route = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => Promise<void>;
+
+export function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(value));
+}
+
+/** Reads a request body up to a limit; past it the request is refused with 413 before parsing. */
+export function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(Object.assign(new Error('request body too large'), { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * A small HTTP host shared by the gateway and every subgraph: health and readiness stay open, everything
+ * else goes to the GraphQL route. Keep-alive is on so the gateway reuses connections to subgraphs.
+ */
+export async function listenHttp(options: {
+  port: number;
+  host?: string;
+  graphql: Route;
+  ready: () => Promise<boolean>;
+  routes?: Record<string, Route>;
+}): Promise<HttpApp> {
+  const limit = envInt('OPSGRAPH_MAX_BODY_BYTES', 1_000_000);
+  const server = http.createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/ready') {
+        const ok = await options.ready().catch(() => false);
+        return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
+      }
+      const body = req.method === 'POST' ? await readBody(req, limit) : '';
+      const route = options.routes?.[path];
+      if (route) return await route(req, res, body);
+      if (path === '/graphql' || path === '/') return await options.graphql(req, res, body);
+      sendJson(res, 404, { error: 'not found' });
+    } catch (e) {
+      const status = (e as { status?: number }).status ?? 500;
+      if (status >= 500) logger.error({ err: e }, 'request failed');
+      if (!res.headersSent) {
+        sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'internal error', extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR' } }] });
+      } else res.end();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}/graphql`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** Hands a parsed HTTP request to Apollo Server and writes its answer. */
+export async function executeGraphQL<C extends object>(
+  apollo: ApolloServer<C>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  body: string,
+  context: () => Promise<C>,
+  extraHeaders: Record<string, string> | (() => Record<string, string>) = {},
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let parsed: unknown = body;
+  if (body && (headers.get('content-type') ?? '').includes('json')) {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+    }
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const result = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body: parsed },
+    context,
+  });
+  const extra = typeof extraHeaders === 'function' ? extraHeaders() : extraHeaders;
+  for (const [key, value] of result.headers) res.setHeader(key, value);
+  for (const [key, value] of Object.entries(extra)) res.setHeader(key, value);
+  res.statusCode = result.status ?? 200;
+  if (result.body.kind === 'complete') {
+    res.end(result.body.string);
+  } else {
+    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+}
+
+export interface SubgraphOptions<Loaders> {
+  name: string;
+  /** Path of the service's schema.graphql (the SDL that composition also reads). */
+  schemaPath: string;
+  /** The service's resolver map (typed by its generated resolver types). */
+  resolvers: object;
+  db: DataSource;
+  createLoaders: (db: DataSource) => Loaders;
+}
+
+/** Builds a federated subgraph: schema, error mapping, gateway-signed caller check, per-request loaders. */
+export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
+  const typeDefs = parse(readFileSync(options.schemaPath, 'utf8'));
+  const apollo = new ApolloServer<RequestContext<Loaders>>({
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as never }]),
+    formatError: (formatted, error) => formatError(formatted, error, isDevelopment()),
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      // Federated tracing costs time on every request; we trace with OpenTelemetry instead.
+      ApolloServerPluginInlineTraceDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async didEncounterErrors(ctx: GraphQLRequestContext<RequestContext<Loaders>>) {
+              for (const err of ctx.errors ?? []) {
+                if (!(err.originalError instanceof DomainError) && !err.extensions?.code) {
+                  logger.error({ err: err.originalError ?? err, requestId: ctx.contextValue.requestId, service: options.name }, 'resolver failed');
+                }
+              }
+            },
+          };
+        },
+      },
+    ],
+  });
+
+  const graphql: Route = async (req, res, body) => {
+    let caller;
+    let requestId = (req.headers[REQUEST_ID_HEADER] as string | undefined) ?? randomUUID();
+    try {
+      const verified = await verifyInternalCaller(req.headers[INTERNAL_HEADER] as string | undefined);
+      caller = verified.caller;
+      requestId = verified.requestId ?? requestId;
+    } catch (e) {
+      const err = e as DomainError;
+      return sendJson(res, 401, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+    }
+    const scope = { count: 0 };
+    await statementScope.run(scope, () =>
+      executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, db: options.db, loaders: options.createLoaders(options.db) }), () => ({
+        [STATEMENTS_HEADER]: String(scope.count),
+        [REQUEST_ID_HEADER]: requestId,
+      })),
+    );
+  };
+
+  return {
+    apollo,
+    async listen(port: number, host?: string): Promise<HttpApp> {
+      await apollo.start();
+      const app = await listenHttp({
+        port,
+        host,
+        graphql,
+        ready: async () => {
+          await options.db.query('SELECT 1');
+          return true;
+        },
+      });
+      logger.info({ service: options.name, url: app.url }, 'subgraph listening');
+      return {
+        ...app,
+        close: async () => {
+          await app.close();
+          await apollo.stop();
+        },
+      };
+    },
+  };
+}

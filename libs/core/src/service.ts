@@ -1,0 +1,67 @@
+import type { DataSource } from 'typeorm';
+import { SUBGRAPH_PORTS, envInt, type SubgraphName } from './config';
+import { openDatabase, type DataSourceOptions } from './db';
+import { logger } from './logger';
+import { createSubgraph, type HttpApp, type SubgraphOptions } from './server';
+
+export interface ServiceDefinition<Loaders> {
+  name: SubgraphName;
+  schemaPath: string;
+  resolvers: object;
+  entities: DataSourceOptions['entities'];
+  migrations: DataSourceOptions['migrations'];
+  createLoaders: SubgraphOptions<Loaders>['createLoaders'];
+  /** Background work the service runs beside its graph (event relay, consumers, schedulers). */
+  background?: (db: DataSource) => Promise<{ stop(): Promise<void> }[]>;
+}
+
+/** The database name of a service: one database per service on the shared server. */
+export const databaseName = (service: string) => `${process.env.OPSGRAPH_DB_PREFIX ?? 'opsgraph'}_${service}`;
+
+export interface RunningService {
+  db: DataSource;
+  app: HttpApp;
+  stop(): Promise<void>;
+}
+
+/** Opens the service's own database (migrated), serves its subgraph and starts its background work. */
+export async function startService<Loaders>(
+  definition: ServiceDefinition<Loaders>,
+  options: { port?: number; database?: string } = {},
+): Promise<RunningService> {
+  const db = await openDatabase({
+    database: options.database ?? databaseName(definition.name),
+    entities: definition.entities,
+    migrations: definition.migrations,
+    poolSize: envInt('OPSGRAPH_PG_POOL', 10),
+  });
+  const subgraph = createSubgraph({ ...definition, db });
+  const port = options.port ?? envInt(`OPSGRAPH_${definition.name.toUpperCase()}_PORT`, SUBGRAPH_PORTS[definition.name]);
+  const app = await subgraph.listen(port, process.env.OPSGRAPH_HOST);
+  const background = definition.background ? await definition.background(db) : [];
+  let stopped = false;
+  return {
+    db,
+    app,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await app.close();
+      for (const task of background) await task.stop();
+      await db.destroy();
+    },
+  };
+}
+
+/** Entry point of a service process: start, and shut down gracefully on SIGTERM/SIGINT. */
+export async function runService<Loaders>(definition: ServiceDefinition<Loaders>): Promise<void> {
+  process.env.OPSGRAPH_SERVICE ??= definition.name;
+  const running = await startService(definition);
+  const shutdown = async (signal: string) => {
+    logger.info({ signal, service: definition.name }, 'shutting down');
+    await running.stop().catch((err) => logger.error({ err }, 'shutdown failed'));
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,121 @@
+import { badInput, notFound, optionalText, optionalUuid, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Area, Asset, Line, Site } from '../entities';
+
+const CODE = /^[A-Z0-9][A-Z0-9_-]{0,15}$/;
+
+function requireCode(value: unknown, field = 'code'): string {
+  const code = requireText(value, field, { max: 16 }).toUpperCase();
+  if (!CODE.test(code)) throw badInput(`${field} must be 1-16 letters, digits, - or _`, { field });
+  return code;
+}
+
+/** Unique violations become a clear BAD_USER_INPUT instead of a driver error. */
+async function insertUnique<T>(what: string, code: string, insert: () => Promise<T>): Promise<T> {
+  try {
+    return await insert();
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') throw badInput(`a ${what} with code ${code} already exists`, { field: 'code' });
+    throw e;
+  }
+}
+
+export async function createSite(db: DataSource, caller: Caller, input: { code: string; name: string }) {
+  requireRole(caller, 'administrator');
+  const code = requireCode(input.code);
+  const name = requireText(input.name, 'name', { max: 200 });
+  return insertUnique('site', code, () => db.getRepository(Site).save({ code, name }));
+}
+
+export async function createArea(db: DataSource, caller: Caller, input: { siteId: string; code: string; name: string }) {
+  requireRole(caller, 'administrator');
+  const siteId = requireUuid(input.siteId, 'siteId');
+  const code = requireCode(input.code);
+  const name = requireText(input.name, 'name', { max: 200 });
+  if (!(await db.getRepository(Site).existsBy({ id: siteId }))) throw notFound('site', siteId);
+  return insertUnique('area', code, () => db.getRepository(Area).save({ siteId, code, name }));
+}
+
+export async function createLine(db: DataSource, caller: Caller, input: { areaId: string; code: string; name: string }) {
+  requireRole(caller, 'administrator');
+  const areaId = requireUuid(input.areaId, 'areaId');
+  const code = requireCode(input.code);
+  const name = requireText(input.name, 'name', { max: 200 });
+  const area = await db.getRepository(Area).findOneBy({ id: areaId });
+  if (!area) throw notFound('area', areaId);
+  return insertUnique('line', code, () => db.getRepository(Line).save({ siteId: area.siteId, areaId, code, name }));
+}
+
+export interface AssetInput {
+  siteId: string;
+  areaId?: string | null;
+  lineId?: string | null;
+  parentId?: string | null;
+  code: string;
+  name: string;
+  assetClass?: string | null;
+}
+
+export async function createAsset(db: DataSource, caller: Caller, input: AssetInput) {
+  requireRole(caller, 'administrator');
+  const siteId = requireUuid(input.siteId, 'siteId');
+  const place = await resolvePlace(db, { siteId, areaId: input.areaId, lineId: input.lineId, assetId: input.parentId }, 'parentId');
+  return insertUnique('asset', String(input.code), () =>
+    db.getRepository(Asset).save({
+      siteId,
+      areaId: place.areaId,
+      lineId: place.lineId,
+      parentId: place.assetId,
+      code: requireCode(input.code),
+      name: requireText(input.name, 'name', { max: 200 }),
+      assetClass: optionalText(input.assetClass, 'assetClass', 100),
+    }),
+  );
+}
+
+export interface Place {
+  siteId: string;
+  areaId: string | null;
+  lineId: string | null;
+  assetId: string | null;
+}
+
+/**
+ * Checks that a site/area/line/asset combination exists and hangs together, and fills in the area and
+ * line implied by a more specific location (an asset on line 3 is in line 3's area).
+ */
+export async function resolvePlace(
+  db: DataSource | EntityManager,
+  input: { siteId: string; areaId?: string | null; lineId?: string | null; assetId?: string | null },
+  assetField = 'assetId',
+): Promise<Place> {
+  const siteId = requireUuid(input.siteId, 'siteId');
+  let areaId = optionalUuid(input.areaId, 'areaId') ?? null;
+  let lineId = optionalUuid(input.lineId, 'lineId') ?? null;
+  const assetId = optionalUuid(input.assetId, assetField) ?? null;
+  const [site, asset, line, area] = await Promise.all([
+    db.getRepository(Site).findOneBy({ id: siteId }),
+    assetId ? db.getRepository(Asset).findOneBy({ id: assetId }) : null,
+    lineId ? db.getRepository(Line).findOneBy({ id: lineId }) : null,
+    areaId ? db.getRepository(Area).findOneBy({ id: areaId }) : null,
+  ]);
+  if (!site) throw notFound('site', siteId);
+  if (assetId && !asset) throw notFound('asset', assetId);
+  if (lineId && !line) throw notFound('line', lineId);
+  if (areaId && !area) throw notFound('area', areaId);
+  const mismatch = (what: string) => badInput(`the ${what} is not in the given site/area/line`, { field: what });
+  if (asset) {
+    if (asset.siteId !== siteId) throw mismatch(assetField);
+    if (lineId && asset.lineId && asset.lineId !== lineId) throw mismatch(assetField);
+    if (areaId && asset.areaId && asset.areaId !== areaId) throw mismatch(assetField);
+    lineId ??= asset.lineId;
+    areaId ??= asset.areaId;
+  }
+  const lineRow = line ?? (lineId ? await db.getRepository(Line).findOneBy({ id: lineId }) : null);
+  if (lineRow) {
+    if (lineRow.siteId !== siteId || (areaId && lineRow.areaId !== areaId)) throw mismatch('lineId');
+    areaId ??= lineRow.areaId;
+  }
+  if (area && area.siteId !== siteId) throw mismatch('areaId');
+  return { siteId, areaId, lineId, assetId };
+}

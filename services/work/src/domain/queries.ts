@@ -1,0 +1,193 @@
+import {
+  badInput,
+  decodeCursor,
+  encodeCursor,
+  notFound,
+  optionalUuid,
+  pageSize,
+  requireText,
+  requireUuid,
+  toConnection,
+  type Connection,
+} from '@opsgraph/core';
+import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
+import { Area, Asset, STATUSES, ShiftLogEntry, Site, Transition, WorkItem, type SourceDomain, type WorkItemStatus, type WorkItemType } from '../entities';
+
+/** The one place that reads work items: lists, the board and the handover all build on these. */
+
+export interface WorkItemFilter {
+  siteId?: string | null;
+  areaId?: string | null;
+  lineId?: string | null;
+  assetId?: string | null;
+  status?: WorkItemStatus[] | null;
+  ownerId?: string | null;
+  type?: WorkItemType[] | null;
+  sourceDomain?: SourceDomain | null;
+  sourceRecordId?: string | null;
+  contractorCompany?: string | null;
+  blocked?: boolean | null;
+  overdue?: boolean | null;
+  awaitingVerification?: boolean | null;
+  text?: string | null;
+}
+
+const OPEN_STATUSES: WorkItemStatus[] = ['OPEN', 'READY', 'IN_PROGRESS', 'AWAITING_VERIFICATION', 'ON_HOLD'];
+
+function applyFilter(q: SelectQueryBuilder<WorkItem>, filter: WorkItemFilter = {}) {
+  const uuid = (key: keyof WorkItemFilter) => optionalUuid(filter[key], `filter.${key}`);
+  const eq = { siteId: uuid('siteId'), areaId: uuid('areaId'), lineId: uuid('lineId'), assetId: uuid('assetId'), ownerId: uuid('ownerId') };
+  for (const [key, value] of Object.entries(eq)) {
+    if (value) q.andWhere(`w.${key} = :${key}`, { [key]: value });
+  }
+  if (filter.status?.length) q.andWhere('w.status IN (:...status)', { status: filter.status });
+  if (filter.type?.length) q.andWhere('w.type IN (:...type)', { type: filter.type });
+  if (filter.sourceDomain) q.andWhere('w.sourceDomain = :sourceDomain', { sourceDomain: filter.sourceDomain });
+  if (filter.sourceRecordId) q.andWhere('w.sourceRecordId = :sourceRecordId', { sourceRecordId: requireText(filter.sourceRecordId, 'filter.sourceRecordId', { max: 100 }) });
+  if (filter.contractorCompany) q.andWhere('w.contractorCompany = :company', { company: requireText(filter.contractorCompany, 'filter.contractorCompany', { max: 200 }) });
+  if (filter.blocked !== undefined && filter.blocked !== null) {
+    q.andWhere(filter.blocked ? 'w.openPrerequisites > 0 AND w.status IN (:...open)' : 'w.openPrerequisites = 0', { open: OPEN_STATUSES });
+  }
+  if (filter.overdue !== undefined && filter.overdue !== null) {
+    q.andWhere(filter.overdue ? 'w.dueAt < now() AND w.status IN (:...open)' : '(w.dueAt IS NULL OR w.dueAt >= now() OR w.status NOT IN (:...open))', { open: OPEN_STATUSES });
+  }
+  if (filter.awaitingVerification !== undefined && filter.awaitingVerification !== null) {
+    q.andWhere(filter.awaitingVerification ? "w.status = 'AWAITING_VERIFICATION'" : "w.status <> 'AWAITING_VERIFICATION'");
+  }
+  if (filter.text) {
+    const text = requireText(filter.text, 'filter.text', { max: 200 });
+    const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q.andWhere(new Brackets((b) => b.where('w.number ILIKE :p', { p: pattern }).orWhere('w.title ILIKE :p').orWhere('w.description ILIKE :p')));
+  }
+  return q;
+}
+
+/** Newest first, keyset-paginated on (createdAt, id) so pages stay stable while work is added. */
+export async function listWorkItems(db: DataSource, filter: WorkItemFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<WorkItem>> {
+  const limit = pageSize(first);
+  const cursor = decodeCursor(after, 2);
+  const base = applyFilter(db.getRepository(WorkItem).createQueryBuilder('w'), filter ?? {});
+  const page = base.clone().orderBy('w.createdAt', 'DESC').addOrderBy('w.id', 'DESC').limit(limit + 1);
+  if (cursor) {
+    const [createdAt, id] = cursor;
+    if (typeof createdAt !== 'string' || typeof id !== 'string' || Number.isNaN(Date.parse(createdAt))) throw badInput('after is not a valid cursor', { field: 'after' });
+    page.andWhere('(w.createdAt, w.id) < (:createdAt, :id)', { createdAt, id: requireUuid(id, 'after') });
+  }
+  const [rows, total] = await Promise.all([page.getMany(), base.getCount()]);
+  return toConnection(rows, limit, total, (w) => encodeCursor([w.createdAt.toISOString(), w.id]));
+}
+
+export async function getWorkItem(db: DataSource, id: string): Promise<WorkItem> {
+  const item = await db.getRepository(WorkItem).findOneBy({ id: requireUuid(id) });
+  if (!item) throw notFound('work item', id);
+  return item;
+}
+
+export async function getWorkItemByNumber(db: DataSource, number: string): Promise<WorkItem> {
+  const value = requireText(number, 'number', { max: 40 }).toUpperCase();
+  const item = await db.getRepository(WorkItem).findOneBy({ number: value });
+  if (!item) throw notFound('work item', value);
+  return item;
+}
+
+async function requireSiteAndArea(db: DataSource, siteId: string, areaId?: string | null) {
+  const site = await db.getRepository(Site).findOneBy({ id: requireUuid(siteId, 'siteId') });
+  if (!site) throw notFound('site', siteId);
+  const areaKey = optionalUuid(areaId, 'areaId');
+  const area = areaKey ? await db.getRepository(Area).findOneBy({ id: areaKey, siteId: site.id }) : null;
+  if (areaKey && !area) throw notFound('area', areaKey);
+  return { site, area };
+}
+
+const PRIORITY_ORDER = `CASE w.priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 ELSE 3 END`;
+
+/** Counts by state and the open items, most urgent first (priority, then due time). */
+export async function board(db: DataSource, siteId: string, areaId?: string | null, first?: number | null) {
+  const { site, area } = await requireSiteAndArea(db, siteId, areaId);
+  const limit = first === undefined || first === null ? 100 : pageSize(first);
+  const scope = () => applyFilter(db.getRepository(WorkItem).createQueryBuilder('w'), { siteId: site.id, areaId: area?.id });
+  const [counts, items] = await Promise.all([
+    scope()
+      .select('w.status', 'status')
+      .addSelect('COUNT(*)::int', 'count')
+      .addSelect('COUNT(*) FILTER (WHERE w.openPrerequisites > 0)::int', 'blocked')
+      .groupBy('w.status')
+      .getRawMany<{ status: WorkItemStatus; count: number; blocked: number }>(),
+    scope()
+      .andWhere('w.status IN (:...open)', { open: OPEN_STATUSES })
+      .addSelect(PRIORITY_ORDER, 'priority_rank')
+      .orderBy('priority_rank', 'ASC')
+      .addOrderBy('w.dueAt', 'ASC', 'NULLS LAST')
+      .addOrderBy('w.createdAt', 'ASC')
+      .limit(limit)
+      .getMany(),
+  ]);
+  const byStatus = new Map(counts.map((c) => [c.status, c]));
+  return {
+    site,
+    area,
+    counts: STATUSES.map((status) => ({ status, count: byStatus.get(status)?.count ?? 0 })),
+    items,
+    blockedCount: counts.filter((c) => OPEN_STATUSES.includes(c.status)).reduce((n, c) => n + c.blocked, 0),
+    awaitingVerificationCount: byStatus.get('AWAITING_VERIFICATION')?.count ?? 0,
+  };
+}
+
+const HANDOVER_LIMIT = 200;
+
+/**
+ * What the next shift needs: what was finished in the window, and the live state of the area now
+ * (in progress, blocked and by what, awaiting verification), with the shift's log entries.
+ */
+export async function handover(db: DataSource, input: { siteId: string; areaId?: string | null; shift: string; from: Date | string; to: Date | string }) {
+  const { site, area } = await requireSiteAndArea(db, input.siteId, input.areaId);
+  const shift = requireText(input.shift, 'shift', { max: 50 });
+  const from = new Date(input.from);
+  const to = new Date(input.to);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw badInput('from and to must be ISO date-times', { field: 'from' });
+  if (to <= from) throw badInput('to must be after from', { field: 'to' });
+  const scope = () => applyFilter(db.getRepository(WorkItem).createQueryBuilder('w'), { siteId: site.id, areaId: area?.id });
+  const [done, inProgress, blocked, awaitingVerification, notes] = await Promise.all([
+    scope()
+      .andWhere((qb) => {
+        const sub = qb.subQuery().select('t.workItemId').from(Transition, 't').where("t.toStatus IN ('DONE', 'AWAITING_VERIFICATION')").andWhere('t.at >= :from AND t.at < :to').getQuery();
+        return `w.id IN ${sub}`;
+      })
+      .setParameters({ from, to })
+      .orderBy('w.updatedAt', 'DESC')
+      .limit(HANDOVER_LIMIT)
+      .getMany(),
+    scope().andWhere("w.status = 'IN_PROGRESS' AND w.openPrerequisites = 0").orderBy('w.updatedAt', 'DESC').limit(HANDOVER_LIMIT).getMany(),
+    scope()
+      .andWhere("(w.openPrerequisites > 0 AND w.status IN (:...open)) OR w.status = 'ON_HOLD'", { open: OPEN_STATUSES })
+      .orderBy('w.updatedAt', 'DESC')
+      .limit(HANDOVER_LIMIT)
+      .getMany(),
+    scope().andWhere("w.status = 'AWAITING_VERIFICATION'").orderBy('w.completedAt', 'ASC').limit(HANDOVER_LIMIT).getMany(),
+    db
+      .getRepository(ShiftLogEntry)
+      .createQueryBuilder('s')
+      .where('s.siteId = :siteId AND s.shift = :shift AND s.at >= :from AND s.at < :to', { siteId: site.id, shift, from, to })
+      .andWhere(area ? 's.areaId = :areaId' : '1=1', { areaId: area?.id })
+      .orderBy('s.attentionNextShift', 'DESC')
+      .addOrderBy('s.at', 'ASC')
+      .getMany(),
+  ]);
+  return { site, area, shift, from, to, done, inProgress, blocked, awaitingVerification, notes };
+}
+
+export async function listSites(db: DataSource) {
+  return db.getRepository(Site).find({ order: { code: 'ASC' } });
+}
+
+export async function getSite(db: DataSource, id: string) {
+  const site = await db.getRepository(Site).findOneBy({ id: requireUuid(id) });
+  if (!site) throw notFound('site', id);
+  return site;
+}
+
+export async function getAsset(db: DataSource, id: string) {
+  const asset = await db.getRepository(Asset).findOneBy({ id: requireUuid(id) });
+  if (!asset) throw notFound('asset', id);
+  return asset;
+}

@@ -1,0 +1,36 @@
+import { badInput, optionalUuid, requireText, requireUuid, forbidden, hasRole, type Caller } from '@opsgraph/core';
+import { In, type DataSource } from 'typeorm';
+import { ShiftLogEntry, WorkItem } from '../entities';
+import { resolvePlace } from './locations';
+
+export interface ShiftLogInput {
+  siteId: string;
+  areaId?: string | null;
+  shift: string;
+  text: string;
+  attentionNextShift?: boolean | null;
+  workItemIds?: string[] | null;
+}
+
+/** Writes a shift log entry on the same picture as the work: it may point at the items it speaks of. */
+export async function addShiftLogEntry(db: DataSource, caller: Caller, input: ShiftLogInput) {
+  if (hasRole(caller, 'read_only', 'auditor') && caller.roles.length === 1) throw forbidden('read-only callers cannot write the shift log');
+  const place = await resolvePlace(db, { siteId: input.siteId, areaId: optionalUuid(input.areaId, 'areaId') });
+  const workItemIds = [...new Set((input.workItemIds ?? []).map((id, i) => requireUuid(id, `workItemIds[${i}]`)))];
+  if (workItemIds.length > 50) throw badInput('at most 50 linked work items', { field: 'workItemIds' });
+  if (workItemIds.length) {
+    const found = await db.getRepository(WorkItem).find({ where: { id: In(workItemIds) }, select: { id: true, siteId: true } });
+    const missing = workItemIds.filter((id) => !found.some((w) => w.id === id && w.siteId === place.siteId));
+    if (missing.length) throw badInput(`work items not found at this site: ${missing.join(', ')}`, { field: 'workItemIds', missing });
+  }
+  return db.getRepository(ShiftLogEntry).save({
+    siteId: place.siteId,
+    areaId: place.areaId,
+    shift: requireText(input.shift, 'shift', { max: 50 }),
+    text: requireText(input.text, 'text', { max: 10_000 }),
+    attentionNextShift: input.attentionNextShift ?? false,
+    workItemIds,
+    authorId: caller.id,
+    at: new Date(),
+  });
+}

@@ -1,0 +1,611 @@
+import {
+  DomainError,
+  ErrorCode,
+  SYSTEM_CALLER,
+  badInput,
+  forbidden,
+  hasRole,
+  illegalTransition,
+  notFound,
+  optionalText,
+  optionalUuid,
+  requireRole,
+  requireText,
+  requireUuid,
+  type Caller,
+} from '@opsgraph/core';
+import { recordEvent } from '@opsgraph/events';
+import type { DataSource, EntityManager } from 'typeorm';
+import {
+  EVIDENCE_KINDS,
+  Evidence,
+  PREREQUISITE_KINDS,
+  PRIORITIES,
+  Prerequisite,
+  SOURCE_DOMAINS,
+  TERMINAL,
+  Transition,
+  WORK_ITEM_TYPES,
+  WorkItem,
+  type ChecklistAnswer,
+  type EvidenceKind,
+  type EvidenceRequirement,
+  type PrerequisiteKind,
+  type Priority,
+  type RecordLink,
+  type RequiredOutcome,
+  type SourceDomain,
+  type WorkItemStatus,
+  type WorkItemType,
+} from '../entities';
+import { resolvePlace } from './locations';
+
+// ---------- input shapes (plain objects; GraphQL is only one way in) ----------
+
+export interface PrerequisiteInput {
+  kind: PrerequisiteKind;
+  description: string;
+  sourceDomain?: SourceDomain | null;
+  sourceRecordId?: string | null;
+  /** Raised open (default) or already satisfied, e.g. a permit that is issued when the need is known. */
+  state?: 'OPEN' | 'SATISFIED';
+  reason?: string | null;
+}
+
+export interface CreateWorkItemInput {
+  type: WorkItemType;
+  title: string;
+  description?: string | null;
+  priority?: Priority | null;
+  siteId: string;
+  areaId?: string | null;
+  lineId?: string | null;
+  assetId?: string | null;
+  shift?: string | null;
+  batch?: string | null;
+  vehicle?: string | null;
+  contractorCompany?: string | null;
+  windowStart?: Date | string | null;
+  windowEnd?: Date | string | null;
+  customerCommitment?: string | null;
+  dueAt?: Date | string | null;
+  ownerId?: string | null;
+  team?: string | null;
+  source?: { domain: SourceDomain; recordId?: string | null; reason?: string | null } | null;
+  requiredOutcome?: { acceptanceCriteria: string; evidence?: EvidenceRequirement[] | null } | null;
+  links?: RecordLink[] | null;
+  prerequisites?: PrerequisiteInput[] | null;
+}
+
+export interface EvidenceInput {
+  kind: EvidenceKind;
+  label: string;
+  text?: string | null;
+  value?: number | null;
+  unit?: string | null;
+  url?: string | null;
+  checksum?: string | null;
+  answers?: ChecklistAnswer[] | null;
+}
+
+// ---------- validation helpers ----------
+
+function oneOf<T extends string>(values: readonly T[], value: unknown, field: string): T {
+  if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
+    throw badInput(`${field} must be one of ${values.join(', ')}`, { field });
+  }
+  return value as T;
+}
+
+function optionalDate(value: unknown, field: string): Date | null {
+  if (value === undefined || value === null || value === '') return null;
+  const date = value instanceof Date ? value : new Date(String(value));
+  if (Number.isNaN(date.getTime())) throw badInput(`${field} must be an ISO date-time`, { field });
+  return date;
+}
+
+const MAX_LIST = 50;
+
+function requiredOutcomeOf(input: CreateWorkItemInput['requiredOutcome'], title: string): RequiredOutcome {
+  if (!input) return { acceptanceCriteria: `${title}: done as described`, evidence: [] };
+  const evidence = (input.evidence ?? []).map((req, i) => {
+    const field = `requiredOutcome.evidence[${i}]`;
+    const kind = oneOf(EVIDENCE_KINDS, req.kind, `${field}.kind`);
+    const min = req.min ?? null;
+    const max = req.max ?? null;
+    if (min !== null && max !== null && min > max) throw badInput(`${field}: min is above max`, { field });
+    if (kind === 'CHECKLIST' && !req.questions?.length) throw badInput(`${field}: a checklist needs its questions`, { field });
+    return {
+      kind,
+      label: requireText(req.label, `${field}.label`, { max: 200 }),
+      unit: optionalText(req.unit, `${field}.unit`, 30),
+      min,
+      max,
+      questions: req.questions?.map((q, j) => requireText(q, `${field}.questions[${j}]`, { max: 500 })) ?? null,
+    };
+  });
+  if (evidence.length > MAX_LIST) throw badInput(`at most ${MAX_LIST} evidence requirements`, { field: 'requiredOutcome.evidence' });
+  const labels = new Set(evidence.map((e) => e.label.toLowerCase()));
+  if (labels.size !== evidence.length) throw badInput('evidence requirement labels must be unique', { field: 'requiredOutcome.evidence' });
+  return { acceptanceCriteria: requireText(input.acceptanceCriteria, 'requiredOutcome.acceptanceCriteria', { max: 4000 }), evidence };
+}
+
+function prerequisiteOf(input: PrerequisiteInput, field: string) {
+  return {
+    kind: oneOf(PREREQUISITE_KINDS, input.kind, `${field}.kind`),
+    description: requireText(input.description, `${field}.description`, { max: 1000 }),
+    sourceDomain: input.sourceDomain ? oneOf(SOURCE_DOMAINS, input.sourceDomain, `${field}.sourceDomain`) : ('MANUAL' as SourceDomain),
+    sourceRecordId: input.sourceRecordId ? requireText(input.sourceRecordId, `${field}.sourceRecordId`, { max: 100 }) : '',
+    state: input.state ?? 'OPEN',
+    reason: optionalText(input.reason, `${field}.reason`, 1000),
+  };
+}
+
+/** Who may raise and run work at all; the full role model is enforced in the access-control layer. */
+function requireWorker(caller: Caller) {
+  if (hasRole(caller, 'read_only', 'auditor') && !hasRole(caller, 'administrator', 'supervisor', 'technician', 'operator', 'contractor')) {
+    throw forbidden('read-only callers cannot change work');
+  }
+}
+
+// ---------- the shared mechanics of every change ----------
+
+/** Loads a work item for change, locked so concurrent changes queue instead of overwriting each other. */
+export async function lockWorkItem(manager: EntityManager, id: string): Promise<WorkItem> {
+  const item = await manager.findOne(WorkItem, { where: { id: requireUuid(id) }, lock: { mode: 'pessimistic_write' } });
+  if (!item) throw notFound('work item', id);
+  return item;
+}
+
+export interface ChangeContext {
+  manager: EntityManager;
+  caller: Caller;
+  requestId?: string;
+}
+
+/** Moves an item to a new status with an append-only history entry and the matching event. */
+async function transition(ctx: ChangeContext, item: WorkItem, to: WorkItemStatus, note: string | null, event: string, extra: Record<string, unknown> = {}) {
+  const from = item.status;
+  item.status = to;
+  await ctx.manager.save(item);
+  await ctx.manager.insert(Transition, { workItemId: item.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: new Date(), note });
+  await recordEvent(ctx.manager, {
+    domain: 'work',
+    type: `work_item.${event}`,
+    subject: item.id,
+    data: eventData(item, { from, to, actorId: ctx.caller.id, note, ...extra }),
+    requestId: ctx.requestId,
+  });
+}
+
+/** The payload every work event carries: ids and states only, no names or free personal data. */
+export function eventData(item: WorkItem, extra: Record<string, unknown> = {}) {
+  return {
+    workItemId: item.id,
+    number: item.number,
+    workType: item.type,
+    status: item.status,
+    siteId: item.siteId,
+    areaId: item.areaId,
+    lineId: item.lineId,
+    assetId: item.assetId,
+    sourceDomain: item.sourceDomain,
+    sourceRecordId: item.sourceRecordId,
+    ...extra,
+  };
+}
+
+async function openBlockers(manager: EntityManager, workItemId: string) {
+  return manager.find(Prerequisite, { where: { workItemId, state: 'OPEN' }, order: { createdAt: 'ASC' } });
+}
+
+function blockedError(blockers: Prerequisite[], action: string) {
+  return new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot ${action}: ${blockers.length} prerequisite(s) open: ${blockers.map((b) => b.description).join('; ')}`, {
+    blockers: blockers.map((b) => ({ id: b.id, kind: b.kind, description: b.description, sourceDomain: b.sourceDomain, sourceRecordId: b.sourceRecordId || null, reason: b.reason })),
+  });
+}
+
+/**
+ * Keeps status and blockers consistent after any prerequisite change: an OPEN item whose last blocker
+ * cleared becomes READY, a READY item that gains one goes back to OPEN, and an item in progress stays in
+ * progress but is reported blocked (with an event) so the board shows it at once.
+ */
+export async function settleReadiness(ctx: ChangeContext, item: WorkItem, note: string | null = null): Promise<void> {
+  const open = await ctx.manager.count(Prerequisite, { where: { workItemId: item.id, state: 'OPEN' } });
+  const wasBlocked = item.openPrerequisites > 0;
+  item.openPrerequisites = open;
+  if (item.status === 'OPEN' && open === 0) {
+    await transition(ctx, item, 'READY', note ?? 'all prerequisites satisfied', 'ready');
+  } else if (item.status === 'READY' && open > 0) {
+    await transition(ctx, item, 'OPEN', note ?? 'a prerequisite is open', 'blocked');
+  } else {
+    await ctx.manager.save(item);
+    if (!wasBlocked && open > 0 && !TERMINAL.includes(item.status)) {
+      await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.blocked', subject: item.id, data: eventData(item, { openPrerequisites: open, note }), requestId: ctx.requestId });
+    }
+  }
+}
+
+// ---------- operations ----------
+
+async function nextNumber(manager: EntityManager, siteId: string): Promise<string> {
+  const rows: { code: string; last_number: number }[] = await manager.query(
+    'UPDATE site SET last_number = last_number + 1 WHERE id = $1 RETURNING code, last_number',
+    [siteId],
+  );
+  // TypeORM returns [rows, count] for UPDATE ... RETURNING on Postgres.
+  const row = (Array.isArray(rows[0]) ? rows[0][0] : rows[0]) as { code: string; last_number: number };
+  return `${row.code}-${String(row.last_number).padStart(6, '0')}`;
+}
+
+export async function createWorkItem(db: DataSource, caller: Caller, input: CreateWorkItemInput, requestId?: string): Promise<WorkItem> {
+  requireWorker(caller);
+  validateNewWorkItem(caller, input); // refuse bad input before opening a transaction
+  return db.transaction((manager) => createWorkItemIn({ manager, caller, requestId }, input));
+}
+
+function validateNewWorkItem(caller: Caller, input: CreateWorkItemInput) {
+  const title = requireText(input.title, 'title', { max: 300 });
+  const type = oneOf(WORK_ITEM_TYPES, input.type, 'type');
+  const priority = input.priority ? oneOf(PRIORITIES, input.priority, 'priority') : 'MEDIUM';
+  const windowStart = optionalDate(input.windowStart, 'windowStart');
+  const windowEnd = optionalDate(input.windowEnd, 'windowEnd');
+  if (windowStart && windowEnd && windowEnd < windowStart) throw badInput('windowEnd is before windowStart', { field: 'windowEnd' });
+  const source = input.source ?? { domain: 'MANUAL' as SourceDomain };
+  const prerequisites = (input.prerequisites ?? []).map((p, i) => prerequisiteOf(p, `prerequisites[${i}]`));
+  if (prerequisites.length > MAX_LIST) throw badInput(`at most ${MAX_LIST} prerequisites`, { field: 'prerequisites' });
+  const links = (input.links ?? []).map((l, i) => ({
+    domain: oneOf(SOURCE_DOMAINS, l.domain, `links[${i}].domain`),
+    recordId: requireText(l.recordId, `links[${i}].recordId`, { max: 100 }),
+    relation: optionalText(l.relation, `links[${i}].relation`, 100),
+  }));
+  if (links.length > MAX_LIST) throw badInput(`at most ${MAX_LIST} links`, { field: 'links' });
+  const fields = {
+    type,
+    title,
+    priority,
+    description: optionalText(input.description, 'description', 10_000),
+    shift: optionalText(input.shift, 'shift', 50),
+    batch: optionalText(input.batch, 'batch', 100),
+    vehicle: optionalText(input.vehicle, 'vehicle', 100),
+    contractorCompany: optionalText(input.contractorCompany, 'contractorCompany', 200),
+    windowStart,
+    windowEnd,
+    customerCommitment: optionalText(input.customerCommitment, 'customerCommitment', 500),
+    dueAt: optionalDate(input.dueAt, 'dueAt'),
+    ownerId: optionalUuid(input.ownerId, 'ownerId') ?? null,
+    team: optionalText(input.team, 'team', 100),
+    sourceDomain: oneOf(SOURCE_DOMAINS, source.domain, 'source.domain'),
+    sourceRecordId: source.recordId ? requireText(source.recordId, 'source.recordId', { max: 100 }) : null,
+    sourceReason: optionalText(source.reason, 'source.reason', 2000),
+    requiredOutcome: requiredOutcomeOf(input.requiredOutcome, title),
+    links,
+  };
+  if (caller.company && hasRole(caller, 'contractor') && fields.contractorCompany !== caller.company) {
+    throw forbidden('a contractor can only raise work for their own company');
+  }
+  return { fields, prerequisites };
+}
+
+/** Creates a work item inside an existing transaction (used by the API and by the event consumer). */
+export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItemInput): Promise<WorkItem> {
+  const { manager, caller, requestId } = ctx;
+  const { fields, prerequisites } = validateNewWorkItem(caller, input);
+  const place = await resolvePlace(manager, input);
+  const number = await nextNumber(manager, place.siteId);
+  const item = manager.create(WorkItem, { ...fields, ...place, number, status: 'OPEN', openPrerequisites: 0 });
+  await manager.save(item);
+  await manager.insert(Transition, { workItemId: item.id, fromStatus: null, toStatus: 'OPEN', actorId: caller.id, at: new Date(), note: fields.sourceReason });
+  for (const p of prerequisites) {
+    await manager.insert(Prerequisite, { ...p, workItemId: item.id, resolvedAt: p.state === 'OPEN' ? null : new Date() });
+  }
+  await recordEvent(manager, {
+    domain: 'work',
+    type: 'work_item.created',
+    subject: item.id,
+    data: eventData(item, { ownerId: item.ownerId, priority: item.priority, dueAt: item.dueAt?.toISOString() ?? null }),
+    requestId,
+  });
+  await settleReadiness(ctx, item, prerequisites.length ? null : 'no prerequisites');
+  return item;
+}
+
+/** Runs one change on one locked work item inside a transaction. */
+export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, item: WorkItem) => Promise<T>): Promise<T> {
+  const workItemId = requireUuid(id);
+  return db.transaction(async (manager) => {
+    const item = await lockWorkItem(manager, workItemId);
+    return change({ manager, caller, requestId }, item);
+  });
+}
+
+export function assignWorkItem(db: DataSource, caller: Caller, id: string, ownerId: string, team: string | null | undefined, requestId?: string) {
+  requireRole(caller, 'supervisor');
+  const owner = requireUuid(ownerId, 'ownerId');
+  const teamName = optionalText(team, 'team', 100);
+  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+    if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'assign');
+    const previousOwnerId = item.ownerId;
+    item.ownerId = owner;
+    if (teamName !== null) item.team = teamName;
+    await ctx.manager.save(item);
+    await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.assigned', subject: item.id, data: eventData(item, { ownerId: owner, previousOwnerId, actorId: caller.id }), requestId });
+    return item;
+  });
+}
+
+export function startWork(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+  requireWorker(caller);
+  const text = optionalText(note, 'note');
+  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+    if (item.status !== 'READY' && item.status !== 'OPEN') throw illegalTransition('work item', item.status, 'start');
+    const blockers = await openBlockers(ctx.manager, item.id);
+    if (blockers.length) throw blockedError(blockers, 'start');
+    item.performerId = caller.id;
+    await transition(ctx, item, 'IN_PROGRESS', text, 'started', { performerId: caller.id });
+    return item;
+  });
+}
+
+export function holdWork(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+  requireWorker(caller);
+  const why = requireText(reason, 'reason', { max: 2000 });
+  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+    if (!['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status)) throw illegalTransition('work item', item.status, 'hold');
+    item.heldFrom = item.status;
+    item.holdReason = why;
+    await transition(ctx, item, 'ON_HOLD', why, 'held');
+    return item;
+  });
+}
+
+/** Puts open work on an asset on hold for a reason raised elsewhere (e.g. a serious incident). */
+export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reason: string): Promise<WorkItem[]> {
+  const items = await ctx.manager.find(WorkItem, { where: [{ assetId, status: 'OPEN' }, { assetId, status: 'READY' }, { assetId, status: 'IN_PROGRESS' }], lock: { mode: 'pessimistic_write' } });
+  for (const item of items) {
+    item.heldFrom = item.status;
+    item.holdReason = reason;
+    await transition(ctx, item, 'ON_HOLD', reason, 'held');
+  }
+  return items;
+}
+
+export function resumeWork(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+  requireWorker(caller);
+  const text = optionalText(note, 'note');
+  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+    if (item.status !== 'ON_HOLD') throw illegalTransition('work item', item.status, 'resume');
+    const back = item.heldFrom === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'OPEN';
+    item.heldFrom = null;
+    item.holdReason = null;
+    await transition(ctx, item, back, text, 'resumed');
+    await settleReadiness(ctx, item);
+    return item;
+  });
+}
+
+/** Checks submitted evidence against what the required outcome asked for; returns the rows to store. */
+export function checkEvidence(outcome: RequiredOutcome, evidence: EvidenceInput[], caller: Caller) {
+  if (evidence.length > MAX_LIST) throw badInput(`at most ${MAX_LIST} pieces of evidence`, { field: 'evidence' });
+  const now = new Date();
+  const rows = evidence.map((e, i) => {
+    const field = `evidence[${i}]`;
+    const answers = e.answers?.map((a, j) => ({
+      question: requireText(a.question, `${field}.answers[${j}].question`, { max: 500 }),
+      answer: requireText(a.answer, `${field}.answers[${j}].answer`, { max: 2000 }),
+    })) ?? null;
+    if (e.value !== undefined && e.value !== null && !Number.isFinite(e.value)) throw badInput(`${field}.value must be a number`, { field: `${field}.value` });
+    return {
+      kind: oneOf(EVIDENCE_KINDS, e.kind, `${field}.kind`),
+      label: requireText(e.label, `${field}.label`, { max: 200 }),
+      text: optionalText(e.text, `${field}.text`, 4000),
+      value: e.value ?? null,
+      unit: optionalText(e.unit, `${field}.unit`, 30),
+      url: optionalText(e.url, `${field}.url`, 2000),
+      checksum: optionalText(e.checksum, `${field}.checksum`, 200),
+      answers,
+      withinLimits: null as boolean | null,
+      submittedById: caller.id,
+      submittedAt: now,
+    };
+  });
+  const missing: string[] = [];
+  const outOfLimits: string[] = [];
+  for (const req of outcome.evidence) {
+    const match = rows.find((r) => r.kind === req.kind && r.label.toLowerCase() === req.label.toLowerCase());
+    const problem = !match ? 'not submitted' : evidenceProblem(req, match);
+    if (problem === 'out of limits') {
+      outOfLimits.push(`${req.label} (${match!.value} ${req.unit ?? ''}, limits ${req.min ?? '-∞'}..${req.max ?? '∞'})`.replace(' ,', ','));
+    } else if (problem) missing.push(`${req.kind.toLowerCase()} "${req.label}": ${problem}`);
+    if (match && req.kind === 'MEASUREMENT') match.withinLimits = problem !== 'out of limits';
+  }
+  if (missing.length || outOfLimits.length) {
+    const parts = [missing.length ? `missing or incomplete: ${missing.join('; ')}` : '', outOfLimits.length ? `outside limits: ${outOfLimits.join('; ')}` : ''].filter(Boolean);
+    throw new DomainError(ErrorCode.EVIDENCE_INCOMPLETE, `the evidence does not meet the required outcome (${parts.join(' / ')})`, { missing, outOfLimits });
+  }
+  return rows;
+}
+
+function evidenceProblem(req: EvidenceRequirement, e: { value: number | null; unit: string | null; url: string | null; text: string | null; answers: ChecklistAnswer[] | null }): string | null {
+  switch (req.kind) {
+    case 'MEASUREMENT':
+      if (e.value === null) return 'a value is needed';
+      if (req.unit && (e.unit ?? '').toLowerCase() !== req.unit.toLowerCase()) return `the unit must be ${req.unit}`;
+      if ((req.min !== null && req.min !== undefined && e.value < req.min) || (req.max !== null && req.max !== undefined && e.value > req.max)) return 'out of limits';
+      return null;
+    case 'PHOTO':
+    case 'DOCUMENT':
+      return e.url ? null : 'a url to the file is needed';
+    case 'SIGNATURE':
+      return e.text ? null : 'the signer is needed';
+    case 'CHECKLIST': {
+      const answered = new Set((e.answers ?? []).map((a) => a.question.toLowerCase()));
+      const unanswered = (req.questions ?? []).filter((q) => !answered.has(q.toLowerCase()));
+      return unanswered.length ? `unanswered: ${unanswered.join(', ')}` : null;
+    }
+  }
+}
+
+export function completeWork(db: DataSource, caller: Caller, id: string, evidence: EvidenceInput[], note?: string | null, requestId?: string) {
+  requireWorker(caller);
+  const text = optionalText(note, 'note');
+  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+    if (item.status !== 'IN_PROGRESS') throw illegalTransition('work item', item.status, 'complete');
+    const blockers = await openBlockers(ctx.manager, item.id);
+    if (blockers.length) throw blockedError(blockers, 'complete');
+    const rows = checkEvidence(item.requiredOutcome, evidence, caller);
+    if (rows.length) await ctx.manager.insert(Evidence, rows.map((r) => ({ ...r, workItemId: item.id })));
+    item.completedAt = new Date();
+    await transition(ctx, item, 'AWAITING_VERIFICATION', text, 'completed', { performerId: item.performerId, evidenceCount: rows.length });
+    return item;
+  });
+}
+
+export function verifyWork(db: DataSource, caller: Caller, id: string, accept: boolean, note?: string | null, requestId?: string) {
+  requireRole(caller, 'verifier', 'supervisor', 'hse');
+  const text = accept ? optionalText(note, 'note') : requireText(note, 'note', { max: 2000 });
+  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+    if (item.status !== 'AWAITING_VERIFICATION') throw illegalTransition('work item', item.status, 'verify');
+    if (item.performerId === caller.id) {
+      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the person who performed the work cannot verify it');
+    }
+    if (accept) {
+      item.verifiedById = caller.id;
+      item.verifiedAt = new Date();
+      await transition(ctx, item, 'DONE', text, 'verified', { verifierId: caller.id, verifiedAt: item.verifiedAt.toISOString() });
+    } else {
+      item.completedAt = null;
+      await transition(ctx, item, 'IN_PROGRESS', text, 'rejected', { verifierId: caller.id, reason: text });
+    }
+    return item;
+  });
+}
+
+export function cancelWork(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+  requireRole(caller, 'supervisor');
+  const why = requireText(reason, 'reason', { max: 2000 });
+  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+    if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'cancel');
+    await transition(ctx, item, 'CANCELLED', why, 'cancelled', { reason: why });
+    return item;
+  });
+}
+
+// ---------- prerequisites ----------
+
+export function addPrerequisite(db: DataSource, caller: Caller, workItemId: string, input: PrerequisiteInput, requestId?: string) {
+  requireWorker(caller);
+  prerequisiteOf(input, 'input'); // refuse bad input before taking any lock
+  return changeWorkItem(db, caller, workItemId, requestId, (ctx, item) => raisePrerequisite(ctx, item, input));
+}
+
+/**
+ * Raises a blocker on an item, or updates the one with the same kind and source (so events may repeat).
+ * Returns the stored prerequisite; the item's readiness settles in the same transaction.
+ */
+export async function raisePrerequisite(ctx: ChangeContext, item: WorkItem, input: PrerequisiteInput): Promise<Prerequisite> {
+  if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'add a prerequisite to');
+  const fields = prerequisiteOf(input, 'input');
+  const existing = await ctx.manager.findOne(Prerequisite, {
+    where: { workItemId: item.id, kind: fields.kind, sourceDomain: fields.sourceDomain, sourceRecordId: fields.sourceRecordId },
+  });
+  const state = fields.state ?? 'OPEN';
+  let prerequisite: Prerequisite;
+  if (existing) {
+    existing.description = fields.description;
+    if (existing.state !== 'WAIVED') {
+      existing.state = state;
+      existing.reason = fields.reason ?? existing.reason;
+      existing.resolvedAt = state === 'OPEN' ? null : (existing.resolvedAt ?? new Date());
+    }
+    prerequisite = await ctx.manager.save(existing);
+  } else {
+    prerequisite = await ctx.manager.save(ctx.manager.create(Prerequisite, { ...fields, state, workItemId: item.id, resolvedAt: state === 'OPEN' ? null : new Date() }));
+    await recordEvent(ctx.manager, {
+      domain: 'work',
+      type: 'prerequisite.raised',
+      subject: item.id,
+      data: { ...eventData(item), prerequisiteId: prerequisite.id, kind: prerequisite.kind, prerequisiteState: state, prerequisiteSourceDomain: prerequisite.sourceDomain, prerequisiteSourceRecordId: prerequisite.sourceRecordId || null },
+      requestId: ctx.requestId,
+    });
+  }
+  await settleReadiness(ctx, item, state === 'OPEN' ? `blocked: ${fields.description}` : null);
+  return prerequisite;
+}
+
+async function changePrerequisite(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, p: Prerequisite, item: WorkItem) => void) {
+  const prerequisiteId = requireUuid(id);
+  return db.transaction(async (manager) => {
+    const found = await manager.findOneBy(Prerequisite, { id: prerequisiteId });
+    if (!found) throw notFound('prerequisite', prerequisiteId);
+    const ctx = { manager, caller, requestId };
+    const item = await lockWorkItem(manager, found.workItemId);
+    const p = (await manager.findOneBy(Prerequisite, { id: prerequisiteId }))!;
+    if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'change a prerequisite of');
+    change(ctx, p, item);
+    p.resolvedAt = p.state === 'OPEN' ? null : new Date();
+    await manager.save(p);
+    await recordEvent(manager, { domain: 'work', type: 'prerequisite.changed', subject: item.id, data: { ...eventData(item), prerequisiteId: p.id, kind: p.kind, prerequisiteState: p.state, actorId: caller.id } , requestId });
+    await settleReadiness(ctx, item, p.state === 'OPEN' ? `blocked: ${p.description}` : null);
+    return p;
+  });
+}
+
+/** Satisfies a blocker by hand. Blockers owned by a supporting domain clear through that domain's events. */
+export function satisfyPrerequisite(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+  requireWorker(caller);
+  const text = optionalText(note, 'note');
+  return changePrerequisite(db, caller, id, requestId, (_ctx, p) => {
+    if (p.state !== 'OPEN') throw illegalTransition('prerequisite', p.state, 'satisfy');
+    if (p.sourceDomain !== 'MANUAL' && p.sourceDomain !== 'WORK' && !hasRole(caller, 'administrator')) {
+      throw forbidden(`this prerequisite is cleared by the ${p.sourceDomain.toLowerCase()} domain, not by hand; a supervisor may waive it`);
+    }
+    p.state = 'SATISFIED';
+    p.reason = text;
+  });
+}
+
+export function waivePrerequisite(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+  requireRole(caller, 'supervisor');
+  const why = requireText(reason, 'reason', { max: 2000 });
+  return changePrerequisite(db, caller, id, requestId, (_ctx, p) => {
+    if (p.state !== 'OPEN') throw illegalTransition('prerequisite', p.state, 'waive');
+    p.state = 'WAIVED';
+    p.waivedReason = why;
+    p.waivedById = caller.id;
+  });
+}
+
+/**
+ * Sets the state of every prerequisite a supporting record raised (e.g. all "valid permit" blockers of a
+ * permit) and settles the affected items. Used by the event consumer; returns the items touched.
+ */
+export async function setPrerequisitesFromSource(
+  ctx: ChangeContext,
+  source: { domain: SourceDomain; recordId: string; kind?: PrerequisiteKind; workItemIds?: string[] },
+  state: 'OPEN' | 'SATISFIED',
+  reason: string | null,
+): Promise<WorkItem[]> {
+  const where = { sourceDomain: source.domain, sourceRecordId: source.recordId, ...(source.kind ? { kind: source.kind } : {}) };
+  const prerequisites = (await ctx.manager.find(Prerequisite, { where })).filter((p) => !source.workItemIds || source.workItemIds.includes(p.workItemId));
+  const touched: WorkItem[] = [];
+  for (const workItemId of [...new Set(prerequisites.map((p) => p.workItemId))].sort()) {
+    const item = await lockWorkItem(ctx.manager, workItemId);
+    if (TERMINAL.includes(item.status)) continue;
+    let changed = false;
+    for (const p of prerequisites.filter((x) => x.workItemId === workItemId && x.state !== 'WAIVED' && x.state !== state)) {
+      p.state = state;
+      p.reason = reason;
+      p.resolvedAt = state === 'OPEN' ? null : new Date();
+      await ctx.manager.save(p);
+      changed = true;
+    }
+    if (changed) {
+      await settleReadiness(ctx, item, reason);
+      touched.push(item);
+    }
+  }
+  return touched;
+}
+
+export const systemContext = (manager: EntityManager, requestId?: string): ChangeContext => ({ manager, caller: SYSTEM_CALLER, requestId });

@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { SourceDomain } from './work-item';
+
+export const PREREQUISITE_KINDS = [
+  'PERMIT_VALID', 'COMPETENCE_HELD', 'DOCUMENT_ACKNOWLEDGED', 'HAZARD_CONTROL_IN_PLACE', 'CHANGE_APPROVED',
+  'PRE_STARTUP_CHECK', 'COMPLIANCE_CHECK', 'MATERIAL', 'OTHER',
+] as const;
+export type PrerequisiteKind = (typeof PREREQUISITE_KINDS)[number];
+export type PrerequisiteState = 'OPEN' | 'SATISFIED' | 'WAIVED';
+
+/**
+ * A blocker on a work item. Supporting domains raise them by event and satisfy or re-open them as their
+ * records change; `(workItemId, kind, sourceDomain, sourceRecordId)` identifies one so repeats are upserts.
+ */
+@Entity()
+@Index(['workItemId', 'kind', 'sourceDomain', 'sourceRecordId'], { unique: true })
+@Index(['sourceDomain', 'sourceRecordId'])
+export class Prerequisite {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Index() @Column('uuid') workItemId: string;
+  @Column('text') kind: PrerequisiteKind;
+  @Column('text') state: PrerequisiteState;
+  @Column('text') description: string;
+  @Column('text') sourceDomain: SourceDomain;
+  /** Empty string when raised by hand, so the unique index also holds for manual blockers. */
+  @Column('text', { default: '' }) sourceRecordId: string;
+  @Column('text', { nullable: true }) reason: string | null;
+  @Column('text', { nullable: true }) waivedReason: string | null;
+  @Column('uuid', { nullable: true }) waivedById: string | null;
+  @Column('timestamptz', { nullable: true }) resolvedAt: Date | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+}

@@ -1,0 +1,92 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
+
+export const WORK_ITEM_TYPES = [
+  'MAINTENANCE', 'PRODUCTION_ACTION', 'INSPECTION', 'ROUND', 'CLEANING', 'LOGISTICS', 'PUNCH_ITEM',
+  'CONTRACTOR_JOB', 'CORRECTIVE_ACTION', 'PRE_STARTUP_CHECK', 'DOCUMENT_REVIEW', 'OTHER',
+] as const;
+export type WorkItemType = (typeof WORK_ITEM_TYPES)[number];
+
+export const STATUSES = ['OPEN', 'READY', 'IN_PROGRESS', 'AWAITING_VERIFICATION', 'DONE', 'ON_HOLD', 'CANCELLED'] as const;
+export type WorkItemStatus = (typeof STATUSES)[number];
+export const TERMINAL: WorkItemStatus[] = ['DONE', 'CANCELLED'];
+
+export const PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const SOURCE_DOMAINS = ['WORK', 'PERMITS', 'COMPETENCE', 'DOCUMENTS', 'HAZARDS', 'CHANGE', 'COMPLIANCE', 'MANUAL'] as const;
+export type SourceDomain = (typeof SOURCE_DOMAINS)[number];
+
+export const EVIDENCE_KINDS = ['PHOTO', 'MEASUREMENT', 'SIGNATURE', 'DOCUMENT', 'CHECKLIST'] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+export interface EvidenceRequirement {
+  kind: EvidenceKind;
+  label: string;
+  unit?: string | null;
+  min?: number | null;
+  max?: number | null;
+  questions?: string[] | null;
+}
+
+export interface RequiredOutcome {
+  acceptanceCriteria: string;
+  evidence: EvidenceRequirement[];
+}
+
+export interface RecordLink {
+  domain: SourceDomain;
+  recordId: string;
+  relation?: string | null;
+}
+
+@Entity()
+@Index(['siteId', 'status'])
+@Index(['areaId', 'status'])
+@Index(['assetId', 'status'])
+@Index(['ownerId', 'status'])
+@Index(['sourceDomain', 'sourceRecordId'])
+@Index(['createdAt', 'id'])
+export class WorkItem {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('text', { unique: true }) number: string;
+  @Column('text') type: WorkItemType;
+  @Column('text') title: string;
+  @Column('text', { nullable: true }) description: string | null;
+  @Column('text') status: WorkItemStatus;
+  /** Where an ON_HOLD item returns to when resumed. */
+  @Column('text', { nullable: true }) heldFrom: WorkItemStatus | null;
+  @Column('text', { nullable: true }) holdReason: string | null;
+  @Column('text', { default: 'MEDIUM' }) priority: Priority;
+  /** Count of open prerequisites, kept in the same transaction as every prerequisite change, so lists filter and sort on it without joins. */
+  @Column('int', { default: 0 }) openPrerequisites: number;
+
+  @Column('uuid') siteId: string;
+  @Column('uuid', { nullable: true }) areaId: string | null;
+  @Column('uuid', { nullable: true }) lineId: string | null;
+  @Column('uuid', { nullable: true }) assetId: string | null;
+  @Column('text', { nullable: true }) shift: string | null;
+  @Column('text', { nullable: true }) batch: string | null;
+  @Column('text', { nullable: true }) vehicle: string | null;
+  @Index() @Column('text', { nullable: true }) contractorCompany: string | null;
+  @Column('timestamptz', { nullable: true }) windowStart: Date | null;
+  @Column('timestamptz', { nullable: true }) windowEnd: Date | null;
+  @Column('text', { nullable: true }) customerCommitment: string | null;
+  @Column('timestamptz', { nullable: true }) dueAt: Date | null;
+
+  @Column('uuid', { nullable: true }) ownerId: string | null;
+  @Column('text', { nullable: true }) team: string | null;
+  @Column('uuid', { nullable: true }) performerId: string | null;
+  @Column('uuid', { nullable: true }) verifiedById: string | null;
+  @Column('timestamptz', { nullable: true }) verifiedAt: Date | null;
+  @Column('timestamptz', { nullable: true }) completedAt: Date | null;
+
+  @Column('text') sourceDomain: SourceDomain;
+  @Column('text', { nullable: true }) sourceRecordId: string | null;
+  @Column('text', { nullable: true }) sourceReason: string | null;
+  @Column('jsonb') requiredOutcome: RequiredOutcome;
+  @Column('jsonb', { default: () => "'[]'::jsonb" }) links: RecordLink[];
+
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
+  @VersionColumn() version: number;
+}

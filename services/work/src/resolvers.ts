@@ -1,0 +1,112 @@
+import { notFound } from '@opsgraph/core';
+import { TERMINAL, WorkItem } from './entities';
+import * as locations from './domain/locations';
+import * as queries from './domain/queries';
+import { addShiftLogEntry } from './domain/shift-log';
+import * as work from './domain/work-items';
+import type { Resolvers } from './generated/graphql';
+
+/** A reference to a person owned by the competence domain. */
+const person = (id: string | null | undefined) => (id ? { id } : null);
+
+/** Loads one row by id through the request's DataLoader, or fails with NOT_FOUND. */
+async function found<T>(row: Promise<T | null>, what: string, id: string): Promise<T> {
+  const value = await row;
+  if (!value) throw notFound(what, id);
+  return value;
+}
+
+export const resolvers: Resolvers = {
+  Query: {
+    workItem: (_, { id }, { db }) => queries.getWorkItem(db, id),
+    workItemByNumber: (_, { number }, { db }) => queries.getWorkItemByNumber(db, number),
+    workItems: (_, { filter, first, after }, { db }) => queries.listWorkItems(db, filter, first, after),
+    board: (_, { siteId, areaId, first }, { db }) => queries.board(db, siteId, areaId, first),
+    handover: (_, args, { db }) => queries.handover(db, args),
+    sites: (_, __, { db }) => queries.listSites(db),
+    site: (_, { id }, { db }) => queries.getSite(db, id),
+    asset: (_, { id }, { db }) => queries.getAsset(db, id),
+  },
+
+  Mutation: {
+    createSite: (_, { input }, { db, caller }) => locations.createSite(db, caller, input),
+    createArea: (_, { input }, { db, caller }) => locations.createArea(db, caller, input),
+    createLine: (_, { input }, { db, caller }) => locations.createLine(db, caller, input),
+    createAsset: (_, { input }, { db, caller }) => locations.createAsset(db, caller, input),
+    createWorkItem: (_, { input }, { db, caller, requestId }) => work.createWorkItem(db, caller, input, requestId),
+    assignWorkItem: (_, { id, ownerId, team }, { db, caller, requestId }) => work.assignWorkItem(db, caller, id, ownerId, team, requestId),
+    startWork: (_, { id, note }, { db, caller, requestId }) => work.startWork(db, caller, id, note, requestId),
+    holdWork: (_, { id, reason }, { db, caller, requestId }) => work.holdWork(db, caller, id, reason, requestId),
+    resumeWork: (_, { id, note }, { db, caller, requestId }) => work.resumeWork(db, caller, id, note, requestId),
+    completeWork: (_, { id, evidence, note }, { db, caller, requestId }) => work.completeWork(db, caller, id, evidence, note, requestId),
+    verifyWork: (_, { id, accept, note }, { db, caller, requestId }) => work.verifyWork(db, caller, id, accept, note, requestId),
+    cancelWork: (_, { id, reason }, { db, caller, requestId }) => work.cancelWork(db, caller, id, reason, requestId),
+    addPrerequisite: (_, { workItemId, input }, { db, caller, requestId }) => work.addPrerequisite(db, caller, workItemId, input, requestId),
+    satisfyPrerequisite: (_, { id, note }, { db, caller, requestId }) => work.satisfyPrerequisite(db, caller, id, note, requestId),
+    waivePrerequisite: (_, { id, reason }, { db, caller, requestId }) => work.waivePrerequisite(db, caller, id, reason, requestId),
+    addShiftLogEntry: (_, { input }, { db, caller }) => addShiftLogEntry(db, caller, input),
+  },
+
+  Site: {
+    __resolveReference: (ref, { loaders }) => loaders.site.load(ref.id),
+    areas: (site, _, { loaders }) => loaders.areasBySite.load(site.id),
+  },
+  Area: {
+    __resolveReference: (ref, { loaders }) => loaders.area.load(ref.id),
+    site: (area, _, { loaders }) => found(loaders.site.load(area.siteId), 'site', area.siteId),
+    lines: (area, _, { loaders }) => loaders.linesByArea.load(area.id),
+    assets: (area, _, { loaders }) => loaders.assetsByArea.load(area.id),
+  },
+  Line: {
+    __resolveReference: (ref, { loaders }) => loaders.line.load(ref.id),
+    area: (line, _, { loaders }) => found(loaders.area.load(line.areaId), 'area', line.areaId),
+    assets: (line, _, { loaders }) => loaders.assetsByLine.load(line.id),
+  },
+  Asset: {
+    __resolveReference: (ref, { loaders }) => loaders.asset.load(ref.id),
+    site: (asset, _, { loaders }) => found(loaders.site.load(asset.siteId), 'site', asset.siteId),
+    area: (asset, _, { loaders }) => (asset.areaId ? loaders.area.load(asset.areaId) : null),
+    line: (asset, _, { loaders }) => (asset.lineId ? loaders.line.load(asset.lineId) : null),
+    parent: (asset, _, { loaders }) => (asset.parentId ? loaders.asset.load(asset.parentId) : null),
+    children: (asset, _, { loaders }) => loaders.assetsByParent.load(asset.id),
+    openWorkItems: (asset, _, { loaders }) => loaders.openWorkByAsset.load(asset.id),
+  },
+
+  WorkItem: {
+    __resolveReference: (ref, { loaders }) => loaders.workItem.load(ref.id),
+    blocked: (item) => item.openPrerequisites > 0 && !TERMINAL.includes(item.status),
+    blockers: async (item, _, { loaders }) => (await loaders.prerequisitesByWorkItem.load(item.id)).filter((p) => p.state === 'OPEN'),
+    site: (item, _, { loaders }) => found(loaders.site.load(item.siteId), 'site', item.siteId),
+    area: (item, _, { loaders }) => (item.areaId ? loaders.area.load(item.areaId) : null),
+    line: (item, _, { loaders }) => (item.lineId ? loaders.line.load(item.lineId) : null),
+    asset: (item, _, { loaders }) => (item.assetId ? loaders.asset.load(item.assetId) : null),
+    overdue: (item) => !!item.dueAt && item.dueAt < new Date() && !TERMINAL.includes(item.status) && item.status !== 'AWAITING_VERIFICATION',
+    owner: (item) => person(item.ownerId),
+    performer: (item) => person(item.performerId),
+    verifiedBy: (item) => person(item.verifiedById),
+    source: (item) => ({ domain: item.sourceDomain, recordId: item.sourceRecordId, reason: item.sourceReason }),
+    prerequisites: (item, _, { loaders }) => loaders.prerequisitesByWorkItem.load(item.id),
+    evidence: (item, _, { loaders }) => loaders.evidenceByWorkItem.load(item.id),
+    history: (item, _, { loaders }) => loaders.historyByWorkItem.load(item.id),
+  },
+  Prerequisite: {
+    __resolveReference: (ref, { loaders }) => loaders.prerequisite.load(ref.id),
+    sourceRecordId: (p) => p.sourceRecordId || null,
+    waivedBy: (p) => person(p.waivedById),
+    workItem: (p, _, { loaders }) => found(loaders.workItem.load(p.workItemId), 'work item', p.workItemId),
+  },
+  Evidence: {
+    submittedBy: (e) => ({ id: e.submittedById }),
+  },
+  Transition: {
+    from: (t) => t.fromStatus,
+    to: (t) => t.toStatus,
+    actor: (t) => ({ id: t.actorId }),
+  },
+  ShiftLogEntry: {
+    site: (entry, _, { loaders }) => found(loaders.site.load(entry.siteId), 'site', entry.siteId),
+    area: (entry, _, { loaders }) => (entry.areaId ? loaders.area.load(entry.areaId) : null),
+    author: (entry) => ({ id: entry.authorId }),
+    workItems: async (entry, _, { loaders }) => (await loaders.workItem.loadMany(entry.workItemIds)).filter((w): w is WorkItem => w instanceof WorkItem),
+  },
+};

@@ -1,0 +1,15 @@
+import path from 'node:path';
+import type { ServiceDefinition } from '@opsgraph/core';
+import { entities } from './entities';
+import { createLoaders, type Loaders } from './loaders';
+import { migrations } from './migrations';
+import { resolvers } from './resolvers';
+
+export const service: ServiceDefinition<Loaders> = {
+  name: 'work',
+  schemaPath: path.join(__dirname, 'schema.graphql'),
+  resolvers,
+  entities,
+  migrations,
+  createLoaders,
+};
