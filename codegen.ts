@@ -17,6 +17,20 @@ function entityClasses(service: string): string[] {
     .flatMap((f) => [...readFileSync(path.join(dir, f), 'utf8').matchAll(/export class (\w+)/g)].map((m) => m[1]));
 }
 
+/** Entity types a service only references or extends (no row of its own) resolve from `{ id }`. */
+function referenceTypes(service: string, entities: string[]): string[] {
+  const sdl = readFileSync(`services/${service}/src/schema.graphql`, 'utf8');
+  return [...sdl.matchAll(/type (\w+) @key/g)].map((m) => m[1]).filter((name) => !entities.includes(name));
+}
+
+function mappers(service: string): Record<string, string> {
+  const entities = entityClasses(service);
+  return {
+    ...Object.fromEntries(referenceTypes(service, entities).map((name) => [name, '@opsgraph/core#EntityRef'])),
+    ...Object.fromEntries(entities.map((name) => [name, `../entities#${name} as ${name}Row`])),
+  };
+}
+
 const config: CodegenConfig = {
   overwrite: true,
   generates: Object.fromEntries(
@@ -30,7 +44,7 @@ const config: CodegenConfig = {
           useIndexSignature: true,
           contextType: '../context#Context',
           scalars: { DateTime: 'Date | string', JSON: 'unknown' },
-          mappers: Object.fromEntries(entityClasses(service).map((name) => [name, `../entities#${name} as ${name}Row`])),
+          mappers: mappers(service),
           enumsAsTypes: true,
           avoidOptionals: false,
           maybeValue: 'T | null',

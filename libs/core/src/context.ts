@@ -11,3 +11,8 @@ export interface RequestContext<Loaders = unknown> {
   db: DataSource;
   loaders: Loaders;
 }
+
+/** A federation reference to an entity another subgraph owns: the key is all this service holds. */
+export interface EntityRef {
+  id: string;
+}

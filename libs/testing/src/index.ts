@@ -92,3 +92,4 @@ export function ok<T>(result: GraphQLResult<T>): T {
 
 export type { DataSource };
 export * from './gateway';
+export * from './demo';

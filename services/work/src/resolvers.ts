@@ -1,5 +1,5 @@
 import { notFound } from '@opsgraph/core';
-import { TERMINAL, WorkItem } from './entities';
+import { OPEN_STATUSES, TERMINAL, WorkItem } from './entities';
 import * as locations from './domain/locations';
 import * as queries from './domain/queries';
 import { addShiftLogEntry } from './domain/shift-log';
@@ -71,6 +71,16 @@ export const resolvers: Resolvers = {
     children: (asset, _, { loaders }) => loaders.assetsByParent.load(asset.id),
     openWorkItems: (asset, _, { loaders }) => loaders.openWorkByAsset.load(asset.id),
   },
+
+  Person: {
+    workItems: (p, { status }, { loaders }) => loaders.ownedWork.load(JSON.stringify([p.id, status ?? OPEN_STATUSES])),
+  },
+  Permit: { workItems: (r, _, { loaders }) => loaders.workByRecord('PERMITS').load(r.id) },
+  Document: { workItems: (r, _, { loaders }) => loaders.workByRecord('DOCUMENTS').load(r.id) },
+  Incident: { actions: (r, _, { loaders }) => loaders.workByRecord('HAZARDS').load(r.id) },
+  ChangeRequest: { workItems: (r, _, { loaders }) => loaders.workByRecord('CHANGE').load(r.id) },
+  AuditFinding: { actions: (r, _, { loaders }) => loaders.workByRecord('COMPLIANCE').load(r.id) },
+  Requirement: { workItems: (r, _, { loaders }) => loaders.workByRecord('COMPLIANCE').load(r.id) },
 
   WorkItem: {
     __resolveReference: (ref, { loaders }) => loaders.workItem.load(ref.id),

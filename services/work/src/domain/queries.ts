@@ -11,7 +11,7 @@ import {
   type Connection,
 } from '@opsgraph/core';
 import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
-import { Area, Asset, STATUSES, ShiftLogEntry, Site, Transition, WorkItem, type SourceDomain, type WorkItemStatus, type WorkItemType } from '../entities';
+import { Area, Asset, OPEN_STATUSES, STATUSES, ShiftLogEntry, Site, Transition, WorkItem, type SourceDomain, type WorkItemStatus, type WorkItemType } from '../entities';
 
 /** The one place that reads work items: lists, the board and the handover all build on these. */
 
@@ -32,7 +32,6 @@ export interface WorkItemFilter {
   text?: string | null;
 }
 
-const OPEN_STATUSES: WorkItemStatus[] = ['OPEN', 'READY', 'IN_PROGRESS', 'AWAITING_VERIFICATION', 'ON_HOLD'];
 
 function applyFilter(q: SelectQueryBuilder<WorkItem>, filter: WorkItemFilter = {}) {
   const uuid = (key: keyof WorkItemFilter) => optionalUuid(filter[key], `filter.${key}`);

@@ -17,6 +17,7 @@ import {
 import { recordEvent } from '@opsgraph/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
+  Asset,
   EVIDENCE_KINDS,
   Evidence,
   PREREQUISITE_KINDS,
@@ -195,6 +196,12 @@ export function eventData(item: WorkItem, extra: Record<string, unknown> = {}) {
   };
 }
 
+/** Competence and compliance key requirements on the asset class, so work events carry it. */
+async function assetClassOf(manager: EntityManager, item: WorkItem): Promise<string | null> {
+  if (!item.assetId) return null;
+  return (await manager.findOne(Asset, { where: { id: item.assetId }, select: { assetClass: true } }))?.assetClass ?? null;
+}
+
 async function openBlockers(manager: EntityManager, workItemId: string) {
   return manager.find(Prerequisite, { where: { workItemId, state: 'OPEN' }, order: { createdAt: 'ASC' } });
 }
@@ -303,7 +310,7 @@ export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItem
     domain: 'work',
     type: 'work_item.created',
     subject: item.id,
-    data: eventData(item, { ownerId: item.ownerId, priority: item.priority, dueAt: item.dueAt?.toISOString() ?? null }),
+    data: eventData(item, { ownerId: item.ownerId, priority: item.priority, dueAt: item.dueAt?.toISOString() ?? null, contractorCompany: item.contractorCompany, assetClass: await assetClassOf(manager, item) }),
     requestId,
   });
   await settleReadiness(ctx, item, prerequisites.length ? null : 'no prerequisites');
@@ -329,7 +336,7 @@ export function assignWorkItem(db: DataSource, caller: Caller, id: string, owner
     item.ownerId = owner;
     if (teamName !== null) item.team = teamName;
     await ctx.manager.save(item);
-    await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.assigned', subject: item.id, data: eventData(item, { ownerId: owner, previousOwnerId, actorId: caller.id }), requestId });
+    await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.assigned', subject: item.id, data: eventData(item, { ownerId: owner, previousOwnerId, actorId: caller.id, assetClass: await assetClassOf(ctx.manager, item) }), requestId });
     return item;
   });
 }

@@ -9,6 +9,7 @@ export type WorkItemType = (typeof WORK_ITEM_TYPES)[number];
 export const STATUSES = ['OPEN', 'READY', 'IN_PROGRESS', 'AWAITING_VERIFICATION', 'DONE', 'ON_HOLD', 'CANCELLED'] as const;
 export type WorkItemStatus = (typeof STATUSES)[number];
 export const TERMINAL: WorkItemStatus[] = ['DONE', 'CANCELLED'];
+export const OPEN_STATUSES: WorkItemStatus[] = ['OPEN', 'READY', 'IN_PROGRESS', 'AWAITING_VERIFICATION', 'ON_HOLD'];
 
 export const PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export type Priority = (typeof PRIORITIES)[number];
