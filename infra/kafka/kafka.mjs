@@ -188,8 +188,7 @@ log4j.logger.kafka.server.KafkaConfig=WARN
 const BASE_JVM_OPTS = ['-Xms64m', '-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData', '-Djava.awt.headless=true'];
 function jvmArgs(extra = []) {
   const env = (process.env.KAFKA_JAVA_OPTS || '').split(/\s+/).filter(Boolean);
-  const base = process.env.KAFKA_JVM_BASE === 'none' ? ['-Djava.awt.headless=true'] : BASE_JVM_OPTS;
-  return [...base, ...extra, ...env];
+  return [...BASE_JVM_OPTS, ...extra, ...env];
 }
 
 /** Resolves true if something accepts TCP connections on 127.0.0.1:port. */

@@ -9,3 +9,4 @@ export * from './pagination';
 export * from './server';
 export * from './service';
 export * from './loaders';
+export * from './scheduler';
