@@ -35,18 +35,26 @@ export function sendJson(res: http.ServerResponse, status: number, value: unknow
 /** Reads a request body up to a limit; past it the request is refused with 413 before parsing. */
 export function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    const tooLarge = () => Object.assign(new Error('request body too large'), { status: 413 });
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      req.resume(); // drain, so the 413 reaches the client instead of a reset connection
+      return reject(tooLarge());
+    }
     let size = 0;
+    let refused = false;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
+      if (refused) return;
       size += chunk.length;
       if (size > limit) {
-        reject(Object.assign(new Error('request body too large'), { status: 413 }));
-        req.destroy();
+        refused = true;
+        chunks.length = 0;
+        reject(tooLarge());
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => refused || resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { devToken } from '@opsgraph/core';
+import { SUPERGRAPH_PATH, composeSupergraph } from '@opsgraph/gateway';
+import { expectError, ok, people, postGraphQL, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { service as workService } from '../../services/work/src/service';
+
+test('the checked-in supergraph is what the subgraph schemas compose to (run `pnpm compose`)', () => {
+  expect(readFileSync(SUPERGRAPH_PATH, 'utf8')).toBe(composeSupergraph());
+});
+
+describe('through the gateway', () => {
+  let work: TestService;
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    work = await startTestService(workService);
+    gateway = await startTestGateway({ work: work.url });
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await work.stop();
+  });
+
+  test('one query returns a work item with its place, owner, source, prerequisites and history', async () => {
+    const admin = people.admin;
+    const site = ok(await gateway.query(`mutation { createSite(input: { code: "GW", name: "Gateway plant" }) { id } }`, {}, admin)).createSite;
+    const area = ok(await gateway.query(`mutation($s: ID!) { createArea(input: { siteId: $s, code: "PACK", name: "Packaging" }) { id } }`, { s: site.id }, admin)).createArea;
+    const asset = ok(await gateway.query(`mutation($s: ID!, $a: ID!) { createAsset(input: { siteId: $s, areaId: $a, code: "P-1", name: "Pump 1" }) { id } }`, { s: site.id, a: area.id }, admin)).createAsset;
+    const created = ok(await gateway.query(`mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`, {
+      i: {
+        type: 'INSPECTION', title: 'Inspect line 3 before restart', siteId: site.id, assetId: asset.id, ownerId: people.technician.id,
+        source: { domain: 'CHANGE', recordId: 'c0ffee00-0000-4000-8000-000000000001', reason: 'pre-startup check of MOC-7' },
+        prerequisites: [{ kind: 'PERMIT_VALID', description: 'Cold work permit', sourceDomain: 'PERMITS', sourceRecordId: 'p-1' }],
+      },
+    }, people.supervisor)).createWorkItem;
+    const res = await gateway.query(`query($id: ID!) { workItem(id: $id) {
+      number status blocked site { code } area { code } asset { code name } owner { id }
+      source { domain recordId reason } prerequisites { kind state description } history { from to actor { id } } } }`, { id: created.id }, people.operator);
+    expect(ok(res).workItem).toEqual({
+      number: 'GW-000001', status: 'OPEN', blocked: true,
+      site: { code: 'GW' }, area: { code: 'PACK' }, asset: { code: 'P-1', name: 'Pump 1' }, owner: { id: people.technician.id },
+      source: { domain: 'CHANGE', recordId: 'c0ffee00-0000-4000-8000-000000000001', reason: 'pre-startup check of MOC-7' },
+      prerequisites: [{ kind: 'PERMIT_VALID', state: 'OPEN', description: 'Cold work permit' }],
+      history: [{ from: null, to: 'OPEN', actor: { id: people.supervisor.id } }],
+    });
+    expect(res.statements).toBeGreaterThan(0); // summed from the subgraph
+  });
+
+  test('errors keep their code through the gateway', async () => {
+    expectError(await gateway.query(`{ workItem(id: "not-a-uuid") { id } }`, {}, people.operator), 'BAD_USER_INPUT');
+  });
+
+  test('callers without a valid token are refused', async () => {
+    const noToken = await gateway.query(`{ sites { id } }`, {}, null);
+    expect(noToken.status).toBe(401);
+    expectError(noToken, 'UNAUTHENTICATED');
+    const expired = await devToken(people.admin, { expiresIn: '-1m' });
+    expectError(await gateway.query(`{ sites { id } }`, {}, null, { authorization: `Bearer ${expired}` }), 'UNAUTHENTICATED');
+    const forged = `${(await devToken(people.admin)).slice(0, -4)}AAAA`;
+    expectError(await gateway.query(`{ sites { id } }`, {}, null, { authorization: `Bearer ${forged}` }), 'UNAUTHENTICATED');
+  });
+
+  test('subgraphs refuse requests that did not come through the gateway; health stays open', async () => {
+    const direct = await postGraphQL(work.url, `{ sites { id } }`);
+    expect(direct.status).toBe(401);
+    expectError(direct, 'UNAUTHENTICATED');
+    const entities = await postGraphQL(work.url, `{ _entities(representations: [{ __typename: "Site", id: "x" }]) { __typename } }`, {}, { 'x-opsgraph-caller': 'forged' });
+    expectError(entities, 'UNAUTHENTICATED');
+    for (const url of [work.url, gateway.url]) {
+      const base = url.replace(/\/graphql$/, '');
+      expect((await fetch(`${base}/health`)).status).toBe(200);
+      expect((await fetch(`${base}/ready`)).status).toBe(200);
+    }
+  });
+
+  test('oversized request bodies are refused before parsing', async () => {
+    const res = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ sites { id } }`, pad: 'x'.repeat(1_100_000) }) });
+    expect(res.status).toBe(413);
+  });
+});
