@@ -134,3 +134,17 @@ export function requireRole(caller: Caller, ...roles: Role[]): void {
 
 /** True when the caller may see records of this site. */
 export const inSiteScope = (caller: Caller, siteId: string) => caller.sites.includes('*') || caller.sites.includes(siteId);
+
+/** A contractor acts only within their own company's jobs (unless they also hold a wider role). */
+export const isContractorOnly = (caller: Caller) => hasRole(caller, 'contractor') && !hasRole(caller, 'administrator', 'supervisor', 'hse', 'auditor');
+
+/**
+ * Whether the caller may see a record: its site is in the caller's scope, and for a contractor it is
+ * their own company's job. Out-of-scope records are reported as "not found", never as forbidden, so
+ * their existence does not leak.
+ */
+export function inScope(caller: Caller, record: { siteId?: string | null; contractorCompany?: string | null }): boolean {
+  if (record.siteId && !inSiteScope(caller, record.siteId)) return false;
+  if (isContractorOnly(caller) && (!caller.company || record.contractorCompany !== caller.company)) return false;
+  return true;
+}

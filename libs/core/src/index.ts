@@ -10,3 +10,4 @@ export * from './server';
 export * from './service';
 export * from './loaders';
 export * from './scheduler';
+export * from './validity';

@@ -8,7 +8,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 
 import { parse } from 'graphql';
 import type { DataSource } from 'typeorm';
-import { INTERNAL_HEADER, verifyInternalCaller } from './auth';
+import { INTERNAL_HEADER, verifyInternalCaller, type Caller } from './auth';
 import { envInt, isDevelopment } from './config';
 import type { RequestContext } from './context';
 import { statementScope } from './db';
@@ -155,7 +155,8 @@ export interface SubgraphOptions<Loaders> {
   /** The service's resolver map (typed by its generated resolver types). */
   resolvers: object;
   db: DataSource;
-  createLoaders: (db: DataSource) => Loaders;
+  /** Fresh per request; the caller lets loaders drop records outside the caller's scope. */
+  createLoaders: (db: DataSource, caller: Caller) => Loaders;
 }
 
 /** Builds a federated subgraph: schema, error mapping, gateway-signed caller check, per-request loaders. */
@@ -197,7 +198,7 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
     }
     const scope = { count: 0 };
     await statementScope.run(scope, () =>
-      executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, db: options.db, loaders: options.createLoaders(options.db) }), () => ({
+      executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, db: options.db, loaders: options.createLoaders(options.db, caller) }), () => ({
         [STATEMENTS_HEADER]: String(scope.count),
         [REQUEST_ID_HEADER]: requestId,
       })),

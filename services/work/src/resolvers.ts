@@ -18,14 +18,14 @@ async function found<T>(row: Promise<T | null>, what: string, id: string): Promi
 
 export const resolvers: Resolvers = {
   Query: {
-    workItem: (_, { id }, { db }) => queries.getWorkItem(db, id),
-    workItemByNumber: (_, { number }, { db }) => queries.getWorkItemByNumber(db, number),
-    workItems: (_, { filter, first, after }, { db }) => queries.listWorkItems(db, filter, first, after),
-    board: (_, { siteId, areaId, first }, { db }) => queries.board(db, siteId, areaId, first),
-    handover: (_, args, { db }) => queries.handover(db, args),
-    sites: (_, __, { db }) => queries.listSites(db),
-    site: (_, { id }, { db }) => queries.getSite(db, id),
-    asset: (_, { id }, { db }) => queries.getAsset(db, id),
+    workItem: (_, { id }, { db, caller }) => queries.getWorkItem(db, caller, id),
+    workItemByNumber: (_, { number }, { db, caller }) => queries.getWorkItemByNumber(db, caller, number),
+    workItems: (_, { filter, first, after }, { db, caller }) => queries.listWorkItems(db, caller, filter, first, after),
+    board: (_, { siteId, areaId, first }, { db, caller }) => queries.board(db, caller, siteId, areaId, first),
+    handover: (_, args, { db, caller }) => queries.handover(db, caller, args),
+    sites: (_, __, { db, caller }) => queries.listSites(db, caller),
+    site: (_, { id }, { db, caller }) => queries.getSite(db, caller, id),
+    asset: (_, { id }, { db, caller }) => queries.getAsset(db, caller, id),
   },
 
   Mutation: {

@@ -1,5 +1,9 @@
 import {
   badInput,
+  inScope,
+  inSiteScope,
+  isContractorOnly,
+  type Caller,
   decodeCursor,
   encodeCursor,
   notFound,
@@ -33,6 +37,15 @@ export interface WorkItemFilter {
 }
 
 
+/** Limits any work item query to what the caller may see: their sites, and a contractor's own jobs. */
+function applyScope(q: SelectQueryBuilder<WorkItem>, caller: Caller) {
+  if (!caller.sites.includes('*')) q.andWhere('w.siteId IN (:...scopeSites)', { scopeSites: caller.sites.length ? caller.sites : ['00000000-0000-0000-0000-000000000000'] });
+  if (isContractorOnly(caller)) q.andWhere('w.contractorCompany = :scopeCompany', { scopeCompany: caller.company ?? '' });
+  return q;
+}
+
+const workItems = (db: DataSource, caller: Caller) => applyScope(db.getRepository(WorkItem).createQueryBuilder('w'), caller);
+
 function applyFilter(q: SelectQueryBuilder<WorkItem>, filter: WorkItemFilter = {}) {
   const uuid = (key: keyof WorkItemFilter) => optionalUuid(filter[key], `filter.${key}`);
   const eq = { siteId: uuid('siteId'), areaId: uuid('areaId'), lineId: uuid('lineId'), assetId: uuid('assetId'), ownerId: uuid('ownerId') };
@@ -62,10 +75,10 @@ function applyFilter(q: SelectQueryBuilder<WorkItem>, filter: WorkItemFilter = {
 }
 
 /** Newest first, keyset-paginated on (createdAt, id) so pages stay stable while work is added. */
-export async function listWorkItems(db: DataSource, filter: WorkItemFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<WorkItem>> {
+export async function listWorkItems(db: DataSource, caller: Caller, filter: WorkItemFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<WorkItem>> {
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 2);
-  const base = applyFilter(db.getRepository(WorkItem).createQueryBuilder('w'), filter ?? {});
+  const base = applyFilter(workItems(db, caller), filter ?? {});
   const page = base.clone().orderBy('w.createdAt', 'DESC').addOrderBy('w.id', 'DESC').limit(limit + 1);
   if (cursor) {
     const [createdAt, id] = cursor;
@@ -76,22 +89,22 @@ export async function listWorkItems(db: DataSource, filter: WorkItemFilter | nul
   return toConnection(rows, limit, total, (w) => encodeCursor([w.createdAt.toISOString(), w.id]));
 }
 
-export async function getWorkItem(db: DataSource, id: string): Promise<WorkItem> {
+export async function getWorkItem(db: DataSource, caller: Caller, id: string): Promise<WorkItem> {
   const item = await db.getRepository(WorkItem).findOneBy({ id: requireUuid(id) });
-  if (!item) throw notFound('work item', id);
+  if (!item || !inScope(caller, item)) throw notFound('work item', id);
   return item;
 }
 
-export async function getWorkItemByNumber(db: DataSource, number: string): Promise<WorkItem> {
+export async function getWorkItemByNumber(db: DataSource, caller: Caller, number: string): Promise<WorkItem> {
   const value = requireText(number, 'number', { max: 40 }).toUpperCase();
   const item = await db.getRepository(WorkItem).findOneBy({ number: value });
-  if (!item) throw notFound('work item', value);
+  if (!item || !inScope(caller, item)) throw notFound('work item', value);
   return item;
 }
 
-async function requireSiteAndArea(db: DataSource, siteId: string, areaId?: string | null) {
+async function requireSiteAndArea(db: DataSource, caller: Caller, siteId: string, areaId?: string | null) {
   const site = await db.getRepository(Site).findOneBy({ id: requireUuid(siteId, 'siteId') });
-  if (!site) throw notFound('site', siteId);
+  if (!site || !inSiteScope(caller, site.id)) throw notFound('site', siteId);
   const areaKey = optionalUuid(areaId, 'areaId');
   const area = areaKey ? await db.getRepository(Area).findOneBy({ id: areaKey, siteId: site.id }) : null;
   if (areaKey && !area) throw notFound('area', areaKey);
@@ -101,10 +114,10 @@ async function requireSiteAndArea(db: DataSource, siteId: string, areaId?: strin
 const PRIORITY_ORDER = `CASE w.priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 ELSE 3 END`;
 
 /** Counts by state and the open items, most urgent first (priority, then due time). */
-export async function board(db: DataSource, siteId: string, areaId?: string | null, first?: number | null) {
-  const { site, area } = await requireSiteAndArea(db, siteId, areaId);
+export async function board(db: DataSource, caller: Caller, siteId: string, areaId?: string | null, first?: number | null) {
+  const { site, area } = await requireSiteAndArea(db, caller, siteId, areaId);
   const limit = first === undefined || first === null ? 100 : pageSize(first);
-  const scope = () => applyFilter(db.getRepository(WorkItem).createQueryBuilder('w'), { siteId: site.id, areaId: area?.id });
+  const scope = () => applyFilter(workItems(db, caller), { siteId: site.id, areaId: area?.id });
   const [counts, items] = await Promise.all([
     scope()
       .select('w.status', 'status')
@@ -138,14 +151,14 @@ const HANDOVER_LIMIT = 200;
  * What the next shift needs: what was finished in the window, and the live state of the area now
  * (in progress, blocked and by what, awaiting verification), with the shift's log entries.
  */
-export async function handover(db: DataSource, input: { siteId: string; areaId?: string | null; shift: string; from: Date | string; to: Date | string }) {
-  const { site, area } = await requireSiteAndArea(db, input.siteId, input.areaId);
+export async function handover(db: DataSource, caller: Caller, input: { siteId: string; areaId?: string | null; shift: string; from: Date | string; to: Date | string }) {
+  const { site, area } = await requireSiteAndArea(db, caller, input.siteId, input.areaId);
   const shift = requireText(input.shift, 'shift', { max: 50 });
   const from = new Date(input.from);
   const to = new Date(input.to);
   if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw badInput('from and to must be ISO date-times', { field: 'from' });
   if (to <= from) throw badInput('to must be after from', { field: 'to' });
-  const scope = () => applyFilter(db.getRepository(WorkItem).createQueryBuilder('w'), { siteId: site.id, areaId: area?.id });
+  const scope = () => applyFilter(workItems(db, caller), { siteId: site.id, areaId: area?.id });
   const [done, inProgress, blocked, awaitingVerification, notes] = await Promise.all([
     scope()
       .andWhere((qb) => {
@@ -175,18 +188,18 @@ export async function handover(db: DataSource, input: { siteId: string; areaId?:
   return { site, area, shift, from, to, done, inProgress, blocked, awaitingVerification, notes };
 }
 
-export async function listSites(db: DataSource) {
-  return db.getRepository(Site).find({ order: { code: 'ASC' } });
+export async function listSites(db: DataSource, caller: Caller) {
+  return (await db.getRepository(Site).find({ order: { code: 'ASC' } })).filter((s) => inSiteScope(caller, s.id));
 }
 
-export async function getSite(db: DataSource, id: string) {
+export async function getSite(db: DataSource, caller: Caller, id: string) {
   const site = await db.getRepository(Site).findOneBy({ id: requireUuid(id) });
-  if (!site) throw notFound('site', id);
+  if (!site || !inSiteScope(caller, site.id)) throw notFound('site', id);
   return site;
 }
 
-export async function getAsset(db: DataSource, id: string) {
+export async function getAsset(db: DataSource, caller: Caller, id: string) {
   const asset = await db.getRepository(Asset).findOneBy({ id: requireUuid(id) });
-  if (!asset) throw notFound('asset', id);
+  if (!asset || !inSiteScope(caller, asset.siteId)) throw notFound('asset', id);
   return asset;
 }

@@ -6,6 +6,8 @@ import {
   forbidden,
   hasRole,
   illegalTransition,
+  inScope,
+  inSiteScope,
   notFound,
   optionalText,
   optionalUuid,
@@ -298,6 +300,7 @@ function validateNewWorkItem(caller: Caller, input: CreateWorkItemInput) {
 export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItemInput): Promise<WorkItem> {
   const { manager, caller, requestId } = ctx;
   const { fields, prerequisites } = validateNewWorkItem(caller, input);
+  if (!inSiteScope(caller, input.siteId)) throw notFound('site', input.siteId);
   const place = await resolvePlace(manager, input);
   const number = await nextNumber(manager, place.siteId);
   const item = manager.create(WorkItem, { ...fields, ...place, number, status: 'OPEN', openPrerequisites: 0 });
@@ -322,6 +325,7 @@ export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: stri
   const workItemId = requireUuid(id);
   return db.transaction(async (manager) => {
     const item = await lockWorkItem(manager, workItemId);
+    if (!inScope(caller, item)) throw notFound('work item', workItemId);
     return change({ manager, caller, requestId }, item);
   });
 }
@@ -547,6 +551,7 @@ async function changePrerequisite(db: DataSource, caller: Caller, id: string, re
     if (!found) throw notFound('prerequisite', prerequisiteId);
     const ctx = { manager, caller, requestId };
     const item = await lockWorkItem(manager, found.workItemId);
+    if (!inScope(caller, item)) throw notFound('prerequisite', prerequisiteId);
     const p = (await manager.findOneBy(Prerequisite, { id: prerequisiteId }))!;
     if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'change a prerequisite of');
     change(ctx, p, item);

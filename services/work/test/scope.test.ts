@@ -1,0 +1,65 @@
+import { expectError, ok, people, person, type TestService } from '@opsgraph/testing';
+import { act, createItem, seedPlant, startWork, type Plant } from './fixtures';
+
+let work: TestService;
+let green: Plant;
+let blue: Plant;
+let greenItem: { id: string; number: string };
+let blueItem: { id: string; number: string };
+let acmeJob: { id: string };
+let otherJob: { id: string };
+
+beforeAll(async () => {
+  work = await startWork();
+  green = await seedPlant(work, 'GRN');
+  blue = await seedPlant(work, 'BLU');
+  greenItem = await createItem(work, green, { ownerId: people.technician.id });
+  blueItem = await createItem(work, blue, { ownerId: people.technician.id });
+  acmeJob = await createItem(work, green, { type: 'CONTRACTOR_JOB', contractorCompany: 'Acme', title: 'Scaffold' });
+  otherJob = await createItem(work, green, { type: 'CONTRACTOR_JOB', contractorCompany: 'Other Co', title: 'Insulation' });
+});
+afterAll(() => work.stop());
+
+const greenTech = () => person(people.technician.id, 'technician', [green.siteId]);
+const acme = () => person('0000000a-0000-4000-8000-00000000acee', 'contractor', [green.siteId], 'Acme');
+
+describe('site scope', () => {
+  test('another site\'s item is "not found", by id, by number and in mutations, and nothing changes', async () => {
+    expect(ok(await work.query(`query($id: ID!) { workItem(id: $id) { id } }`, { id: greenItem.id }, greenTech())).workItem.id).toBe(greenItem.id);
+    const byId = expectError(await work.query(`query($id: ID!) { workItem(id: $id) { id title } }`, { id: blueItem.id }, greenTech()), 'NOT_FOUND');
+    expect(byId.message).not.toMatch(/BLU|Replace/);
+    expectError(await work.query(`query($n: String!) { workItemByNumber(number: $n) { id } }`, { n: blueItem.number }, greenTech()), 'NOT_FOUND');
+    expectError(await act(work, 'startWork', { id: blueItem.id }, greenTech()), 'NOT_FOUND');
+    expect(ok(await work.query(`query($id: ID!) { workItem(id: $id) { status } }`, { id: blueItem.id })).workItem.status).toBe('READY');
+    expectError(await work.query(`mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`, { i: { type: 'OTHER', title: 'x', siteId: blue.siteId } }, greenTech()), 'NOT_FOUND');
+    expectError(await work.query(`query($s: ID!) { board(siteId: $s) { blockedCount } }`, { s: blue.siteId }, greenTech()), 'NOT_FOUND');
+  });
+
+  test('lists, counts, sites and nested references only show what is in scope', async () => {
+    const list = ok(await work.query(`{ workItems(first: 100) { totalCount edges { node { id site { id } } } } }`, {}, greenTech())).workItems;
+    expect(list.edges.every((e: any) => e.node.site.id === green.siteId)).toBe(true);
+    expect(list.totalCount).toBe(list.edges.length);
+    expect(ok(await work.query(`{ sites { id } }`, {}, greenTech())).sites).toEqual([{ id: green.siteId }]);
+    const refs = ok(await work.query(`query($r: [_Any!]!) { _entities(representations: $r) { ... on WorkItem { id } ... on Person { workItems { id } } } }`, {
+      r: [{ __typename: 'WorkItem', id: blueItem.id }, { __typename: 'WorkItem', id: greenItem.id }, { __typename: 'Person', id: people.technician.id }],
+    }, greenTech()))._entities;
+    expect(refs[0]).toBeNull();
+    expect(refs[1]).toEqual({ id: greenItem.id });
+    expect(refs[2].workItems.map((w: any) => w.id)).toEqual([greenItem.id]);
+  });
+});
+
+describe('contractor boundary', () => {
+  test('a contractor sees and acts only on their own company\'s jobs', async () => {
+    const seen = ok(await work.query(`{ workItems(first: 100) { totalCount edges { node { id } } } }`, {}, acme())).workItems;
+    expect(seen.edges.map((e: any) => e.node.id)).toEqual([acmeJob.id]);
+    expect(seen.totalCount).toBe(1);
+    expectError(await work.query(`query($id: ID!) { workItem(id: $id) { id } }`, { id: otherJob.id }, acme()), 'NOT_FOUND');
+    expectError(await act(work, 'startWork', { id: otherJob.id }, acme()), 'NOT_FOUND');
+    expect(ok(await act(work, 'startWork', { id: acmeJob.id }, acme())).startWork.status).toBe('IN_PROGRESS');
+    expectError(await work.query(`mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`, { i: { type: 'CONTRACTOR_JOB', title: 'x', siteId: green.siteId, contractorCompany: 'Other Co' } }, acme()), 'FORBIDDEN');
+    const board = ok(await work.query(`query($s: ID!) { board(siteId: $s) { items { id } counts { status count } } }`, { s: green.siteId }, acme())).board;
+    expect(board.items.map((i: any) => i.id)).toEqual([acmeJob.id]);
+    expect(board.counts.reduce((n: number, c: any) => n + c.count, 0)).toBe(1);
+  });
+});
