@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { SUBGRAPHS, subgraphUrl } from '@opsgraph/core';
+import { SUBGRAPHS, subgraphSdl, subgraphUrl } from '@opsgraph/core';
 import { parse } from 'graphql';
 
 export const ROOT = path.join(__dirname, '..', '..');
@@ -16,7 +16,7 @@ export const SUPERGRAPH_PATH = path.join(ROOT, 'gateway', 'supergraph.graphql');
 export function subgraphDefinitions() {
   return SUBGRAPHS.map((name) => ({ name, file: path.join(ROOT, 'services', name, 'src', 'schema.graphql') }))
     .filter((s) => existsSync(s.file))
-    .map((s) => ({ name: s.name, url: subgraphUrl(s.name), typeDefs: parse(readFileSync(s.file, 'utf8')) }));
+    .map((s) => ({ name: s.name, url: subgraphUrl(s.name), typeDefs: parse(subgraphSdl(s.name, readFileSync(s.file, 'utf8'))) }));
 }
 
 export function composeSupergraph(): string {

@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from 'pg';
 import { DataSource, DefaultNamingStrategy, type EntitySchema, type Logger as OrmLogger, type MixedList, type NamingStrategyInterface } from 'typeorm';
 import { postgresConfig, type PostgresConfig } from './config';
+import { coreEntities, coreMigrations } from './audit';
 import { logger } from './logger';
 
 /**
@@ -97,8 +98,9 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     username: server.user,
     password: server.password,
     database: options.database,
-    entities: options.entities,
-    migrations: options.migrations,
+    // The audit trail lives in every service's database; the shared mechanics add it here once.
+    entities: [...coreEntities, ...(options.entities as unknown[])] as DataSourceOptions['entities'],
+    migrations: [...coreMigrations, ...(options.migrations as unknown[])] as DataSourceOptions['migrations'],
     migrationsTransactionMode: 'all',
     synchronize: false,
     uuidExtension: 'pgcrypto',

@@ -11,3 +11,4 @@ export * from './service';
 export * from './loaders';
 export * from './scheduler';
 export * from './validity';
+export * from './audit';

@@ -8,6 +8,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 
 import { parse } from 'graphql';
 import type { DataSource } from 'typeorm';
+import { auditPlugin, auditResolvers, auditTypeDefs } from './audit';
 import { INTERNAL_HEADER, verifyInternalCaller, type Caller } from './auth';
 import { envInt, isDevelopment } from './config';
 import type { RequestContext } from './context';
@@ -148,6 +149,22 @@ export async function executeGraphQL<C extends object>(
   }
 }
 
+/**
+ * The SDL a subgraph serves: its own schema.graphql plus what every subgraph shares (its audit trail).
+ * Composition reads the same function, so the supergraph and the servers always agree.
+ */
+export function subgraphSdl(name: string, ownSdl: string): string {
+  const shareable = /@link\([^)]*import:\s*\[[^\]]*"@shareable"/.test(ownSdl);
+  if (!shareable) throw new Error(`${name}: schema.graphql must import @shareable from the federation spec`);
+  return `${ownSdl}\n${auditTypeDefs(name)}`;
+}
+
+function mergeResolvers(own: object, shared: Record<string, Record<string, unknown>>): object {
+  const merged: Record<string, Record<string, unknown>> = { ...(own as Record<string, Record<string, unknown>>) };
+  for (const [type, fields] of Object.entries(shared)) merged[type] = { ...(merged[type] ?? {}), ...fields };
+  return merged;
+}
+
 export interface SubgraphOptions<Loaders> {
   name: string;
   /** Path of the service's schema.graphql (the SDL that composition also reads). */
@@ -161,14 +178,15 @@ export interface SubgraphOptions<Loaders> {
 
 /** Builds a federated subgraph: schema, error mapping, gateway-signed caller check, per-request loaders. */
 export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
-  const typeDefs = parse(readFileSync(options.schemaPath, 'utf8'));
+  const typeDefs = parse(subgraphSdl(options.name, readFileSync(options.schemaPath, 'utf8')));
   const apollo = new ApolloServer<RequestContext<Loaders>>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: options.resolvers as never }]),
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: mergeResolvers(options.resolvers, auditResolvers(options.name)) as never }]),
     formatError: (formatted, error) => formatError(formatted, error, isDevelopment()),
     includeStacktraceInErrorResponses: false,
     plugins: [
       // Federated tracing costs time on every request; we trace with OpenTelemetry instead.
       ApolloServerPluginInlineTraceDisabled(),
+      auditPlugin(options.db) as never,
       {
         async requestDidStart() {
           return {

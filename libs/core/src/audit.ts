@@ -1,0 +1,128 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Column, Entity, Index, PrimaryGeneratedColumn, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { requireRole, type Caller } from './auth';
+import type { RequestContext } from './context';
+import { DomainError, badInput } from './errors';
+import { logger } from './logger';
+import { pageSize } from './pagination';
+
+/**
+ * The audit trail: every mutation a service receives — who, when, what, from which request, and how it
+ * ended (refused ones too). Kept in each service's own database and readable by auditors through the
+ * graph as `<service>AuditTrail`.
+ */
+@Entity('audit_entry')
+@Index(['at'])
+@Index(['actorId', 'at'])
+export class AuditEntry {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' }) id: string;
+  @Column('timestamptz') at: Date;
+  @Column('text') actorId: string;
+  @Column('text', { array: true }) actorRoles: string[];
+  @Column('text', { nullable: true }) requestId: string | null;
+  /** The mutation fields called, e.g. `startWork`. */
+  @Column('text') operation: string;
+  /** The variables as sent, with long texts cut: what was asked. */
+  @Column('jsonb', { nullable: true }) variables: unknown;
+  @Column('text') outcome: 'ok' | 'refused' | 'failed';
+  @Column('text', { nullable: true }) errorCode: string | null;
+}
+
+export class CreateAuditLog1700000000001 implements MigrationInterface {
+  name = 'CreateAuditLog1700000000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE audit_entry (
+      id bigserial PRIMARY KEY, at timestamptz NOT NULL, actor_id text NOT NULL, actor_roles text[] NOT NULL,
+      request_id text, operation text NOT NULL, variables jsonb, outcome text NOT NULL, error_code text)`);
+    await q.query(`CREATE INDEX audit_entry_at ON audit_entry (at)`);
+    await q.query(`CREATE INDEX audit_entry_actor ON audit_entry (actor_id, at)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE audit_entry`);
+  }
+}
+
+/** Added to every service's database by the DataSource factory, so no service has to remember it. */
+export const coreEntities = [AuditEntry];
+export const coreMigrations = [CreateAuditLog1700000000001];
+
+function trimmed(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.length > 500 ? `${value.slice(0, 500)}…` : value;
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => trimmed(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, trimmed(v, depth + 1)]));
+}
+
+const DOMAIN_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'ILLEGAL_TRANSITION', 'PREREQUISITES_OPEN', 'EVIDENCE_INCOMPLETE', 'SEPARATION_OF_DUTIES', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED']);
+
+/** Records each mutation request after it ran. A failure to write the trail is logged, never hidden. */
+export function auditPlugin(db: DataSource): ApolloServerPlugin<RequestContext<unknown>> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ operation, contextValue, errors, request }) {
+          if (operation?.operation !== 'mutation') return;
+          const fields = operation.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : s.kind)).join(',');
+          const code = errors?.map((e) => (e.originalError instanceof DomainError ? e.originalError.code : (e.extensions?.code as string | undefined))).find(Boolean) ?? (errors?.length ? 'INTERNAL_SERVER_ERROR' : null);
+          const caller: Caller = contextValue.caller;
+          await db
+            .getRepository(AuditEntry)
+            .insert({
+              at: new Date(),
+              actorId: caller.id,
+              actorRoles: caller.roles,
+              requestId: contextValue.requestId,
+              operation: fields,
+              variables: trimmed(request.variables ?? null) as never,
+              outcome: !code ? 'ok' : DOMAIN_CODES.has(code) ? 'refused' : 'failed',
+              errorCode: code,
+            })
+            .catch((err) => logger.error({ err, requestId: contextValue.requestId }, 'audit trail write failed'));
+        },
+      };
+    },
+  };
+}
+
+/** The SDL every subgraph gets for reading its trail; the field is named after the service so they compose. */
+export function auditTypeDefs(service: string): string {
+  return `
+    type AuditEntry @shareable {
+      at: String!
+      actorId: ID!
+      actorRoles: [String!]!
+      requestId: String
+      operation: String!
+      "The variables of the request as JSON text (long texts cut)."
+      variables: String
+      outcome: String!
+      errorCode: String
+    }
+    extend type Query {
+      "Mutations received by the ${service} service, newest first. Auditors and administrators only."
+      ${service}AuditTrail(actorId: ID, since: String, first: Int): [AuditEntry!]!
+    }
+  `;
+}
+
+export function auditResolvers(service: string) {
+  return {
+    AuditEntry: {
+      at: (e: AuditEntry) => e.at.toISOString(),
+      variables: (e: AuditEntry) => (e.variables === null ? null : JSON.stringify(e.variables)),
+    },
+    Query: {
+      [`${service}AuditTrail`]: async (_: unknown, args: { actorId?: string | null; since?: string | null; first?: number | null }, ctx: RequestContext<unknown>) => {
+        requireRole(ctx.caller, 'auditor');
+        const q = ctx.db.getRepository(AuditEntry).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(pageSize(args.first));
+        if (args.actorId) q.andWhere('a.actorId = :actor', { actor: args.actorId });
+        if (args.since) {
+          const since = new Date(args.since);
+          if (Number.isNaN(since.getTime())) throw badInput('since must be an ISO date-time', { field: 'since' });
+          q.andWhere('a.at >= :since', { since });
+        }
+        return q.getMany();
+      },
+    },
+  };
+}
