@@ -11,7 +11,7 @@
 //   await kafka.startBrokerProcess();           // same port + data dir
 //   await kafka.stop();                         // stop + remove temp data dir
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -69,55 +69,83 @@ function runCommand(cmd, args, opts = {}) {
 }
 
 let ensureJarsPromise = null;
+const LOCK_FILE = path.join(CACHE_DIR, 'fetch.lock');
+
+/** One Maven run at a time across processes (e.g. parallel test workers on a clean clone). */
+async function withFetchLock(fn) {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      await fsp.writeFile(LOCK_FILE, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    if (jarsReady()) return; // the lock holder finished
+    // Break a lock whose owner died.
+    try {
+      const pid = Number((await fsp.readFile(LOCK_FILE, 'utf8')).trim());
+      if (pid && !processAlive(pid)) await fsp.rm(LOCK_FILE, { force: true });
+    } catch { /* raced with its removal */ }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${LOCK_FILE}`);
+    await sleep(250);
+  }
+  try {
+    if (!jarsReady()) await fn();
+  } finally {
+    await fsp.rm(LOCK_FILE, { force: true });
+  }
+}
 
 /**
  * Makes sure the broker jars are in infra/kafka/.cache/lib (runs Maven once;
- * later calls are instant). Safe to call concurrently from several processes:
- * Maven copies into a private temp dir which is then renamed into place.
+ * later calls are instant). Safe to call concurrently, also from several processes:
+ * one Maven run copies into a private temp dir which is then renamed into place.
  * @returns {Promise<string>} the lib directory
  */
 export async function ensureJars({ log = () => {} } = {}) {
   if (jarsReady()) return LIB_DIR;
   ensureJarsPromise ??= (async () => {
     await fsp.mkdir(CACHE_DIR, { recursive: true });
-    const tmp = await fsp.mkdtemp(path.join(CACHE_DIR, 'lib.tmp-'));
-    try {
-      const t0 = Date.now();
-      log(`fetching Kafka ${KAFKA_VERSION} jars with Maven...`);
-      await runCommand(process.env.MVN || 'mvn', [
-        '-q', '-B',
-        '-f', path.join(KAFKA_DIR, 'pom.xml'),
-        'dependency:copy-dependencies',
-        '-DincludeScope=runtime',
-        `-DoutputDirectory=${tmp}`,
-      ], { cwd: KAFKA_DIR });
-      const jars = (await fsp.readdir(tmp)).filter((f) => f.endsWith('.jar'));
-      if (!jars.some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`))) {
-        throw new Error(`Maven finished but ${tmp} has no kafka_2.13-${KAFKA_VERSION}.jar (pom.xml and KAFKA_VERSION out of sync?)`);
-      }
-      await fsp.writeFile(path.join(tmp, MARKER), `${new Date().toISOString()}\n`);
-      if (jarsReady()) return LIB_DIR; // another process won the race
-      // Replace a stale/incomplete lib dir (e.g. another version) atomically enough.
-      if (fs.existsSync(LIB_DIR)) {
-        const old = `${LIB_DIR}.old-${process.pid}-${Date.now()}`;
-        await fsp.rename(LIB_DIR, old).catch(() => {});
-        await fsp.rm(old, { recursive: true, force: true });
-      }
-      try {
-        await fsp.rename(tmp, LIB_DIR);
-      } catch (err) {
-        if (!jarsReady()) throw err; // lost a race to another process: fine
-      }
-      log(`fetched ${jars.length} jars in ${Date.now() - t0} ms`);
-      return LIB_DIR;
-    } finally {
-      await fsp.rm(tmp, { recursive: true, force: true });
-    }
+    await withFetchLock(() => fetchJars(log));
+    if (!jarsReady()) throw new Error(`Kafka jars missing in ${LIB_DIR} after fetching`);
+    return LIB_DIR;
   })();
   try {
     return await ensureJarsPromise;
   } finally {
     ensureJarsPromise = null;
+  }
+}
+
+async function fetchJars(log) {
+  const tmp = await fsp.mkdtemp(path.join(CACHE_DIR, 'lib.tmp-'));
+  try {
+    const t0 = Date.now();
+    // Always said (stderr): this is the one slow step (~30 s with an empty ~/.m2).
+    process.stderr.write(`[infra/kafka] fetching Kafka ${KAFKA_VERSION} jars with Maven into ${LIB_DIR} ...\n`);
+    await runCommand(process.env.MVN || 'mvn', [
+      '-q', '-B', '-Dstyle.color=never',
+      '-f', path.join(KAFKA_DIR, 'pom.xml'),
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${tmp}`,
+    ], { cwd: KAFKA_DIR });
+    const jars = (await fsp.readdir(tmp)).filter((f) => f.endsWith('.jar'));
+    if (!jars.some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`))) {
+      throw new Error(`Maven finished but got no kafka_2.13-${KAFKA_VERSION}.jar (pom.xml and KAFKA_VERSION in kafka.mjs out of sync?)`);
+    }
+    await fsp.writeFile(path.join(tmp, MARKER), `${new Date().toISOString()}\n`);
+    // Replace a stale/incomplete lib dir (e.g. another Kafka version).
+    if (fs.existsSync(LIB_DIR)) {
+      const old = `${LIB_DIR}.old-${process.pid}-${Date.now()}`;
+      await fsp.rename(LIB_DIR, old);
+      await fsp.rm(old, { recursive: true, force: true });
+    }
+    await fsp.rename(tmp, LIB_DIR);
+    log(`fetched ${jars.length} jars in ${Date.now() - t0} ms`);
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
   }
 }
 
@@ -200,6 +228,23 @@ function portInUse(port) {
     sock.once('timeout', () => { sock.destroy(); resolve(false); });
     sock.once('error', () => resolve(false));
   });
+}
+
+function canListen(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A port p such that p and p+1 are free on 127.0.0.1 right now (for startKafka({ port: 0 })). */
+export async function findFreePortPair() {
+  for (let i = 0; i < 200; i++) {
+    const p = 20000 + 2 * Math.floor(Math.random() * 15000);
+    if ((await canListen(p)) && (await canListen(p + 1))) return p;
+  }
+  throw new Error('no free pair of consecutive ports found');
 }
 
 /** Frames one request (header v1, non-flexible versions only) and resolves with the response body. */
@@ -346,15 +391,20 @@ async function killStaleBroker(pidFile, propsFile) {
   while (processAlive(pid)) await sleep(50);
 }
 
-// Brokers started by this process; killed if the Node process exits without stop().
-const liveChildren = new Set();
+// Brokers started by this process (child -> temp data dir to delete or null); they are
+// killed if the Node process exits without stop(). If Node dies by a signal, setpriv's
+// parent-death signal (below) stops them instead.
+const liveChildren = new Map();
 let exitHookInstalled = false;
 function installExitHook() {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of liveChildren) {
+    for (const [child, tempDir] of liveChildren) {
       try { child.kill('SIGKILL'); } catch { /* ignore */ }
+      if (tempDir) {
+        try { fs.rmSync(tempDir, { recursive: true, force: true, maxRetries: 3 }); } catch { /* ignore */ }
+      }
     }
   });
 }
@@ -367,6 +417,7 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p
  *
  * @param {object} [opts]
  * @param {number} [opts.port=19092] PLAINTEXT port; the controller uses port+1.
+ *   0 = pick two free consecutive ports (read them back from the handle).
  * @param {string} [opts.dataDir] Where config, logs and data go. Default: a fresh temp
  *   dir that stop() deletes. A given dir is created if needed, formatted only if it has
  *   no meta.properties yet (so a restart keeps topics/offsets), and never deleted.
@@ -389,10 +440,11 @@ export async function startKafka({
   warmup = true,
   javaOpts = [],
 } = {}) {
+  const libDir = await ensureJars({ log });
   port = Number(port);
+  if (port === 0) port = await findFreePortPair();
   if (!Number.isInteger(port) || port <= 0 || port >= 65535) throw new Error(`bad Kafka port: ${port}`);
   const controllerPort = port + 1;
-  const libDir = await ensureJars({ log });
 
   const ownsDataDir = !dataDir;
   dataDir = dataDir
@@ -476,7 +528,7 @@ export async function startKafka({
     fs.closeSync(logFd);
     child = c;
     installExitHook();
-    liveChildren.add(c);
+    liveChildren.set(c, ownsDataDir ? dataDir : null);
     let spawnError = null;
     exited = new Promise((resolve) => {
       c.once('error', (err) => { spawnError = err; liveChildren.delete(c); resolve({ code: null, signal: null, err }); });
@@ -573,16 +625,8 @@ export async function startKafka({
   try {
     await startBrokerProcess();
   } catch (err) {
-    stopped = true;
-    if (ownsDataDir) await fsp.rm(dataDir, { recursive: true, force: true }).catch(() => {});
+    stopped = true; // the temp data dir (if any) is left in place so that its broker.log can be read
     throw err;
   }
   return handle;
-}
-
-/** Synchronous check used by cli.mjs: is `java` runnable at all? */
-export function javaVersion() {
-  const r = spawnSync(javaBin(), ['-version'], { encoding: 'utf8' });
-  if (r.error) return null;
-  return (r.stderr || r.stdout || '').split('\n')[0];
 }
