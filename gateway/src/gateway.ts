@@ -13,6 +13,7 @@ import {
   isDevelopment,
   listenHttp,
   logger,
+  queryLimitsRule,
   sendJson,
   signInternalCaller,
   userTokenVerifier,
@@ -36,6 +37,13 @@ export interface GatewayOptions {
   subgraphUrls?: Record<string, string>;
 }
 
+/**
+ * Every subgraph call has a deadline, so one slow or dead subgraph costs its fields an error instead of
+ * hanging the whole request; Node's fetch keeps connections alive between gateway and subgraphs.
+ */
+const SUBGRAPH_TIMEOUT_MS = envInt('OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 10_000);
+const timedFetch = ((url: string, init?: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(SUBGRAPH_TIMEOUT_MS) })) as never;
+
 /** Forwards the caller as a signed internal header; subgraphs trust nothing else. */
 class SignedCallerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   override async willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
@@ -54,12 +62,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
   const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8');
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SignedCallerDataSource({ url: options.subgraphUrls?.[name] ?? url }),
+    buildService: ({ name, url }) => new SignedCallerDataSource({ url: options.subgraphUrls?.[name] ?? url, fetcher: timedFetch }),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError: (formatted, error) => formatError(formatted, error, isDevelopment()),
     includeStacktraceInErrorResponses: false,
+    validationRules: [queryLimitsRule()],
     introspection: process.env.OPSGRAPH_INTROSPECTION ? process.env.OPSGRAPH_INTROSPECTION === 'true' : process.env.NODE_ENV !== 'production',
   });
   await apollo.start();

@@ -77,3 +77,30 @@ describe('through the gateway', () => {
     expect(res.status).toBe(413);
   });
 });
+
+describe('abuse limits', () => {
+  let work: TestService;
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    work = await startTestService(workService);
+    gateway = await startTestGateway({ work: work.url });
+  });
+  afterAll(async () => {
+    await gateway.stop();
+    await work.stop();
+  });
+
+  test('too deep and too costly queries are refused before reaching a subgraph', async () => {
+    const deep = `{ sites { areas { site { areas { site { areas { site { areas { site { areas { site { areas { site { id } } } } } } } } } } } } } }`;
+    const tooDeep = expectError(await gateway.query(deep, {}, people.admin), 'QUERY_TOO_COMPLEX');
+    expect(tooDeep.message).toMatch(/levels deep/);
+    const costly = `{ workItems(first: 200) { edges { node { asset { openWorkItems { history { at } evidence { label } prerequisites { description } } } } } } }`;
+    const tooCostly = expectError(await gateway.query(`{ a: ${costly.slice(1, -1)} b: ${costly.slice(1, -1)} c: ${costly.slice(1, -1)} }`.replace('{ a: workItems', '{ a: workItems'), {}, people.admin), 'QUERY_TOO_COMPLEX');
+    expect(tooCostly.message).toMatch(/cost/);
+    expect(ok(await gateway.query(`{ workItems(first: 20) { edges { node { id asset { code } } } } }`, {}, people.admin)).workItems.edges).toEqual([]);
+  });
+
+  test('page sizes are capped', async () => {
+    expectError(await gateway.query(`{ workItems(first: 1000) { totalCount } }`, {}, people.admin), 'BAD_USER_INPUT');
+  });
+});

@@ -55,7 +55,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, ex
       extensions: { ...original.details, code: original.code },
     };
   }
-  const code = (formatted.extensions?.code as string | undefined) ?? ErrorCode.INTERNAL;
+  // A validation rule of ours (e.g. query limits) keeps its own code instead of the generic one.
+  const ownCode = original instanceof GraphQLError && original !== error ? (original.extensions?.code as string | undefined) : undefined;
+  const code = ownCode ?? (formatted.extensions?.code as string | undefined) ?? ErrorCode.INTERNAL;
   const driverCode = (original as { code?: string } | undefined)?.code;
   if (driverCode && (UNAVAILABLE_PG.has(driverCode) || UNAVAILABLE_NODE.has(driverCode))) {
     return { message: 'the service database is unavailable; nothing was changed, try again', path: formatted.path, extensions: { code: ErrorCode.UNAVAILABLE } };

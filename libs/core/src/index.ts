@@ -12,3 +12,6 @@ export * from './loaders';
 export * from './scheduler';
 export * from './validity';
 export * from './audit';
+export * from './limits';
+export * from './tracked-work';
+export * from './fields';

@@ -1,1 +1,12 @@
 export * from './outbox';
+export * from './contracts';
+export * from './schemas';
+export * from './envelope';
+export * from './transport';
+export { KafkaTransport, type KafkaTransportOptions, type KafkaConsumerTimings } from './kafka-transport';
+export { PostgresTransport, BUS_CHANNEL, type PostgresTransportOptions } from './postgres-transport';
+export { TopicNames, topicPrefixFromEnv } from './names';
+export * from './relay';
+export * from './inbox';
+export * from './consumer';
+export * from './background';

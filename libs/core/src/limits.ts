@@ -1,0 +1,61 @@
+import { GraphQLError, Kind, getNamedType, getNullableType, isCompositeType, isListType, isObjectType, isInterfaceType, type ASTVisitor, type FragmentDefinitionNode, type GraphQLCompositeType, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { envInt } from './config';
+
+/**
+ * Refuses queries that are too deep or too costly before they run. Cost counts every field once,
+ * multiplied by the sizes of the lists around it: a list's `first` argument, or `listSize` for lists
+ * without one, so nested lists cost what they may really load. Introspection fields are not counted.
+ */
+export function queryLimitsRule(maxDepth = envInt('OPSGRAPH_MAX_DEPTH', 12), maxCost = envInt('OPSGRAPH_MAX_COST', 20_000), listSize = 10) {
+  return (context: ValidationContext): ASTVisitor => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+
+    const schema = context.getSchema();
+    const measure = (set: SelectionSetNode, parent: GraphQLCompositeType | undefined, depth: number, multiplier: number, seen: Set<string>): { depth: number; cost: number } => {
+      let deepest = depth;
+      let cost = 0;
+      for (const sel of set.selections) {
+        if (sel.kind === Kind.FIELD) {
+          if (sel.name.value.startsWith('__')) continue;
+          const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[sel.name.value] : undefined;
+          const first = sel.arguments?.find((a) => a.name.value === 'first');
+          const isList = def ? isListType(getNullableType(def.type)) : false;
+          const size = first?.value.kind === Kind.INT ? Number(first.value.value) : first ? 50 : isList ? listSize : 1;
+          cost += multiplier;
+          if (sel.selectionSet) {
+            const named = def ? getNamedType(def.type) : undefined;
+            const inner = measure(sel.selectionSet, named && isCompositeType(named) ? named : undefined, depth + 1, multiplier * Math.max(1, size), seen);
+            deepest = Math.max(deepest, inner.depth);
+            cost += inner.cost;
+          }
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+          const typed = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : parent;
+          const inner = measure(sel.selectionSet, typed && isCompositeType(typed) ? typed : parent, depth, multiplier, seen);
+          deepest = Math.max(deepest, inner.depth);
+          cost += inner.cost;
+        } else {
+          const fragment = fragments.get(sel.name.value);
+          if (!fragment || seen.has(sel.name.value)) continue; // cycles are reported by the standard rules
+          const typed = schema.getType(fragment.typeCondition.name.value);
+          const inner = measure(fragment.selectionSet, typed && isCompositeType(typed) ? typed : parent, depth, multiplier, new Set([...seen, sel.name.value]));
+          deepest = Math.max(deepest, inner.depth);
+          cost += inner.cost;
+        }
+      }
+      return { depth: deepest, cost };
+    };
+
+    return {
+      OperationDefinition(node) {
+        const root = node.operation === 'mutation' ? schema.getMutationType() : node.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+        const { depth, cost } = measure(node.selectionSet, root ?? undefined, 1, 1, new Set());
+        if (depth > maxDepth) {
+          context.reportError(new GraphQLError(`query is ${depth} levels deep; the limit is ${maxDepth}`, { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX', depth, maxDepth } }));
+        } else if (cost > maxCost) {
+          context.reportError(new GraphQLError(`query would cost ${cost}; the limit is ${maxCost}`, { nodes: [node], extensions: { code: 'QUERY_TOO_COMPLEX', cost, maxCost } }));
+        }
+      },
+    };
+  };
+}

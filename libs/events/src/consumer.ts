@@ -1,0 +1,337 @@
+import { DomainError, logger } from '@opsgraph/core';
+import type { DataSource, EntityManager } from 'typeorm';
+import { contractOf, payloadProblem } from './contracts';
+import { parseEnvelope, type CloudEvent } from './envelope';
+import { backoff, sleep } from './pg';
+import type { BatchControl, ReceivedMessage, Transport } from './transport';
+
+/** Where events no consumer can ever apply go, with the reason in the `dlq_reason` header. */
+export const DEAD_LETTER_TOPIC = 'opsgraph.deadletter.v1';
+export const DLQ_HEADERS = {
+  reason: 'dlq_reason',
+  consumer: 'dlq_consumer',
+  topic: 'dlq_topic',
+  partition: 'dlq_partition',
+  offset: 'dlq_offset',
+  time: 'dlq_time',
+} as const;
+
+/**
+ * Thrown by a handler when the event refers to something that does not exist yet (a blocker for a work
+ * item another topic has not delivered). The event is parked and applied later, not dead-lettered.
+ */
+export class RetryLater extends Error {
+  override name = 'RetryLater';
+}
+
+export type EventHandler<T = Record<string, unknown>> = (event: CloudEvent<T>, manager: EntityManager) => Promise<void>;
+
+export interface ConsumerOptions {
+  /** Consumer group, also the inbox namespace: keep it stable, or the group re-reads and re-applies history. */
+  groupId: string;
+  topics: string[];
+  /** By CloudEvents type. Known types without a handler are skipped; unknown types are dead-lettered. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handlers: Record<string, EventHandler<any>>;
+  /** A new group starts at the oldest retained event (default) or only sees new ones. */
+  fromBeginning?: boolean;
+  /** How often parked events are retried when nothing new is applied. */
+  parkedRetryMs?: number;
+  /** How long an event may stay parked before it is dead-lettered as never applicable. */
+  parkedTtlMs?: number;
+  /** Attempts for an unexpected handler error (a bug, not a domain refusal or an outage) before dead-lettering. */
+  maxUnexpectedAttempts?: number;
+}
+
+export interface ConsumerStats {
+  applied: number;
+  duplicates: number;
+  ignored: number;
+  parked: number;
+  unparked: number;
+  deadLettered: number;
+  /** Attempts repeated after a failure (database or broker away). */
+  retries: number;
+}
+
+export interface Consumer {
+  readonly stats: ConsumerStats;
+  /** Retries parked events now (all of them, not only those due). */
+  retryParked(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Outcome = 'applied' | 'duplicate' | 'parked' | 'skipped';
+type Failure = 'not-yet' | 'rejected' | 'transient' | 'unexpected';
+
+const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+const TRANSIENT_SQLSTATE = new Set(['40001', '40P01', '55P03']);
+
+/**
+ * Sorts a handler failure: "not yet" parks, a refusal (domain rule, bad data) dead-letters at once, an
+ * outage retries with backoff and without committing the offset, and anything else (a bug) is retried a
+ * few times and then dead-lettered so one event cannot stop a partition for good.
+ */
+export function classifyFailure(err: unknown): Failure {
+  if (err instanceof RetryLater) return 'not-yet';
+  if (err instanceof DomainError) return 'rejected';
+  const e = err as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof e.code === 'string') {
+    if (TRANSIENT_NODE.has(e.code) || TRANSIENT_SQLSTATE.has(e.code) || /^(08|53|57|58)/.test(e.code)) return 'transient';
+    if (/^2[23][0-9A-Z]{3}$/.test(e.code)) return 'rejected'; // data exception or integrity violation: the same event fails again
+  }
+  if (typeof e.name === 'string' && e.name.startsWith('KafkaJS')) return 'transient';
+  if (typeof e.message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message)) return 'transient';
+  return 'unexpected';
+}
+
+const describeError = (err: unknown) => (err instanceof DomainError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));
+/** Key of the advisory locks that serialise one (consumer, message key) across replicas and the parked-event retry. */
+const KEY_LOCK = 7_243_119;
+
+interface ParkedRow {
+  seq: string;
+  event_id: string;
+  topic: string;
+  message_key: string;
+  headers: Record<string, string>;
+  value: Buffer;
+  source_partition: number;
+  source_offset: string;
+  reason: string;
+  attempts: number;
+  parked_for_ms: string;
+  retry_due: boolean;
+}
+
+/**
+ * Consumes events into a service's database, once in effect.
+ *
+ * Per message: parse the CloudEvents envelope and validate the payload against its contract (unparsable,
+ * unknown type or invalid → dead-letter topic, and go on); then, in ONE transaction, insert into the inbox
+ * (already there → a redelivery, skip) and run the handler with that transaction's manager, so the effect,
+ * the events it records and the inbox row commit together.
+ *
+ * Out of order: a handler that throws RetryLater has the event parked in `parked_event`, and later events
+ * with the same key wait behind it, so one record's events still apply in order. Parked events are retried
+ * after every batch that applied something and every `parkedRetryMs`; one still parked after `parkedTtlMs`
+ * is dead-lettered.
+ */
+export async function startConsumer(db: DataSource, transport: Transport, options: ConsumerOptions): Promise<Consumer> {
+  const { groupId, handlers } = options;
+  const parkedRetryMs = options.parkedRetryMs ?? 5_000;
+  const parkedTtlMs = options.parkedTtlMs ?? 24 * 3600_000;
+  const maxUnexpectedAttempts = options.maxUnexpectedAttempts ?? 3;
+  const stats: ConsumerStats = { applied: 0, duplicates: 0, ignored: 0, parked: 0, unparked: 0, deadLettered: 0, retries: 0 };
+  let running = true;
+  // Rows may be left from an earlier run; cleared when a retry pass finds none.
+  let mayHaveParked = true;
+
+  // Batches and parked retries never run at the same time in one process.
+  let chain: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = chain.then(work, work);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+
+  const orderKey = (message: ReceivedMessage, eventId: string) => message.key || `event:${eventId}`;
+
+  async function deadLetter(message: ReceivedMessage, reason: string): Promise<void> {
+    await transport.publish([
+      {
+        topic: DEAD_LETTER_TOPIC,
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...message.headers,
+          [DLQ_HEADERS.reason]: reason.slice(0, 2000),
+          [DLQ_HEADERS.consumer]: groupId,
+          [DLQ_HEADERS.topic]: message.topic,
+          [DLQ_HEADERS.partition]: String(message.partition),
+          [DLQ_HEADERS.offset]: message.offset,
+          [DLQ_HEADERS.time]: new Date().toISOString(),
+        },
+      },
+    ]);
+    stats.deadLettered++;
+    logger.warn({ consumer: groupId, topic: message.topic, offset: message.offset, type: message.headers.ce_type, reason }, 'event dead-lettered');
+  }
+
+  async function park(manager: EntityManager, event: CloudEvent, message: ReceivedMessage, reason: string) {
+    await manager.query(
+      `INSERT INTO parked_event (consumer, event_id, topic, message_key, headers, value, source_partition, source_offset, reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (consumer, event_id) DO NOTHING`,
+      [groupId, event.id, message.topic, orderKey(message, event.id), message.headers, message.value, message.partition, message.offset, reason.slice(0, 2000)],
+    );
+    stats.parked++;
+    mayHaveParked = true;
+  }
+
+  /**
+   * One attempt at applying an event in one transaction. `parked` is the parked row being retried; a new
+   * event whose key has parked events waits behind them instead.
+   */
+  function apply(event: CloudEvent, message: ReceivedMessage, parked: ParkedRow | null): Promise<Outcome> {
+    const key = orderKey(message, event.id);
+    return db.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [KEY_LOCK, `${groupId}\u0000${key}`]);
+      const [head] = await manager.query('SELECT seq FROM parked_event WHERE consumer = $1 AND message_key = $2 ORDER BY seq LIMIT 1', [groupId, key]);
+      if (parked ? head?.seq !== parked.seq : head) {
+        if (parked) return 'skipped'; // applied meanwhile by another replica, or no longer first in line
+        await park(manager, event, message, `waiting behind parked event of key ${key}`);
+        return 'parked';
+      }
+      // Everything after the savepoint is undone for a "not yet", while the lock and the line are kept.
+      await manager.query('SAVEPOINT handler');
+      try {
+        const inserted = await manager.query('INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id', [groupId, event.id, event.type]);
+        if (inserted.length) await handlers[event.type](event, manager);
+        if (parked) await manager.query('DELETE FROM parked_event WHERE seq = $1', [parked.seq]);
+        return inserted.length ? 'applied' : 'duplicate';
+      } catch (err) {
+        if (!(err instanceof RetryLater)) throw err;
+        await manager.query('ROLLBACK TO SAVEPOINT handler');
+        if (parked) {
+          const delayMs = Math.min(parkedRetryMs * 2 ** parked.attempts, 300_000);
+          await manager.query(`UPDATE parked_event SET attempts = attempts + 1, reason = $2, retry_at = now() + $3 * interval '1 millisecond' WHERE seq = $1`, [parked.seq, err.message.slice(0, 2000), delayMs]);
+        } else {
+          await park(manager, event, message, err.message);
+        }
+        return 'parked';
+      }
+    });
+  }
+
+  /** Repeats `step` until it succeeds: failures wait with backoff, and a stop gives up so the offset stays uncommitted. */
+  async function persist<T>(control: BatchControl, context: Record<string, unknown>, step: (failures: number) => Promise<T>): Promise<T> {
+    for (let failures = 0; ; ) {
+      try {
+        return await step(failures);
+      } catch (err) {
+        failures++;
+        if (!control.isRunning()) throw err;
+        stats.retries++;
+        const delay = backoff(failures, 200, 10_000);
+        logger.warn({ consumer: groupId, ...context, err: describeError(err), failures, retryInMs: delay }, 'event not handled; will retry');
+        for (const until = Date.now() + delay; control.isRunning() && Date.now() < until; ) await sleep(Math.min(100, until - Date.now()));
+      }
+    }
+  }
+
+  /** Applies with retries: outages wait; refusals dead-letter at once and unexpected errors after a few attempts. */
+  function settle(event: CloudEvent, message: ReceivedMessage, control: BatchControl, parked: ParkedRow | null): Promise<Outcome | 'dead-lettered'> {
+    return persist(control, { eventId: event.id, type: event.type }, async (failures) => {
+      try {
+        return await apply(event, message, parked);
+      } catch (err) {
+        const kind = classifyFailure(err);
+        if (kind === 'rejected' || (kind === 'unexpected' && failures + 1 >= maxUnexpectedAttempts)) {
+          await deadLetter(message, kind === 'rejected' ? `rejected by handler: ${describeError(err)}` : `handler failed ${failures + 1} times: ${describeError(err)}`);
+          if (parked) await db.query('DELETE FROM parked_event WHERE seq = $1', [parked.seq]);
+          return 'dead-lettered';
+        }
+        throw err;
+      }
+    });
+  }
+
+  const dead = (message: ReceivedMessage, control: BatchControl, reason: string) =>
+    persist(control, { topic: message.topic, offset: message.offset }, () => deadLetter(message, reason)).then(() => 'dead-lettered' as const);
+
+  /** Everything short of applying: envelope, type and payload checks. */
+  async function consume(message: ReceivedMessage, control: BatchControl): Promise<Outcome | 'dead-lettered' | 'ignored'> {
+    let event: CloudEvent;
+    try {
+      event = parseEnvelope(message);
+    } catch (err) {
+      return dead(message, control, `unparsable: ${(err as Error).message}`);
+    }
+    if (!contractOf(event.type, event.version)) return dead(message, control, `unknown event type ${event.type} v${event.version}`);
+    if (!handlers[event.type]) {
+      stats.ignored++;
+      return 'ignored';
+    }
+    const problem = payloadProblem(event.type, event.version, event.data, 'consume');
+    if (problem) return dead(message, control, `invalid payload: ${problem}`);
+    const outcome = await settle(event, message, control, null);
+    if (outcome === 'applied') stats.applied++;
+    else if (outcome === 'duplicate') stats.duplicates++;
+    return outcome;
+  }
+
+  const always: BatchControl = { isRunning: () => running, heartbeat: async () => undefined };
+
+  /** Retries parked events key by key, oldest first, stopping at the first of a key that is still not applicable. `onlyDue` skips keys whose head waits for its backoff. */
+  async function retryParked(onlyDue: boolean, control: BatchControl = always): Promise<void> {
+    if (!mayHaveParked) return;
+    const heads: { message_key: string; retry_due: boolean }[] = await db.query(
+      `SELECT message_key, retry_at <= now() AS retry_due
+       FROM (SELECT DISTINCT ON (message_key) message_key, seq, retry_at FROM parked_event WHERE consumer = $1 ORDER BY message_key, seq) AS head
+       ORDER BY seq LIMIT 500`,
+      [groupId],
+    );
+    if (!heads.length) mayHaveParked = false;
+    for (const { message_key: key, retry_due: due } of heads) {
+      if (onlyDue && !due) continue;
+      for (;;) {
+        if (!control.isRunning()) return;
+        const [row]: ParkedRow[] = await db.query(
+          `SELECT seq, event_id, topic, message_key, headers, value, source_partition, source_offset, reason, attempts,
+                  (extract(epoch FROM now() - parked_at) * 1000)::bigint AS parked_for_ms, retry_at <= now() AS retry_due
+           FROM parked_event WHERE consumer = $1 AND message_key = $2 ORDER BY seq LIMIT 1`,
+          [groupId, key],
+        );
+        if (!row) break;
+        const message: ReceivedMessage = { topic: row.topic, key: row.message_key.startsWith('event:') ? null : row.message_key, value: row.value, headers: row.headers, partition: row.source_partition, offset: row.source_offset };
+        if (Number(row.parked_for_ms) > parkedTtlMs) {
+          await deadLetter(message, `still not applicable after ${Math.round(parkedTtlMs / 60_000)} min: ${row.reason}`);
+          await db.query('DELETE FROM parked_event WHERE seq = $1', [row.seq]);
+          continue;
+        }
+        const outcome = await settle(parseEnvelope(message), message, control, row);
+        if (outcome === 'parked') break;
+        if (outcome === 'applied') {
+          stats.applied++;
+          stats.unparked++;
+        } else if (outcome === 'duplicate') stats.duplicates++;
+        else if (outcome === 'skipped') break;
+      }
+    }
+  }
+
+  const subscription = await transport.subscribe({
+    groupId,
+    topics: options.topics,
+    fromBeginning: options.fromBeginning ?? true,
+    onBatch: (messages, control) =>
+      exclusive(async () => {
+        let applied = 0;
+        for (const message of messages) {
+          // Stopping or rebalanced: leave the rest (and the batch's offset) for whoever consumes next.
+          if (!control.isRunning()) throw new Error('consumer stopped during a batch');
+          if ((await consume(message, control)) === 'applied') applied++;
+          await control.heartbeat();
+        }
+        // Something new was applied: a parked event may have become applicable.
+        if (applied && mayHaveParked) await retryParked(false, control).catch((err) => logger.warn({ consumer: groupId, err: describeError(err) }, 'parked retry failed'));
+      }),
+  });
+
+  const timer = setInterval(() => {
+    if (running && mayHaveParked) void exclusive(() => retryParked(true)).catch((err) => logger.warn({ consumer: groupId, err: describeError(err) }, 'parked retry failed'));
+  }, parkedRetryMs);
+  timer.unref();
+
+  return {
+    stats,
+    retryParked: () => exclusive(() => retryParked(false)),
+    async stop() {
+      if (!running) return;
+      running = false;
+      clearInterval(timer);
+      await subscription.stop();
+      await chain;
+    },
+  };
+}

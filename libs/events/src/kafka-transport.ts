@@ -1,0 +1,224 @@
+import { envInt, logger } from '@opsgraph/core';
+import { Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { backoff, Waker } from './pg';
+import { TopicNames, groupBy, topicPrefixFromEnv } from './names';
+import type { ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
+
+export interface KafkaConsumerTimings {
+  sessionTimeout: number;
+  heartbeatInterval: number;
+  rebalanceTimeout: number;
+  maxWaitTimeInMs: number;
+}
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  topicPrefix?: string;
+  clientId?: string;
+  /** Partitions of the topics this transport creates. */
+  partitions?: number;
+  /** Group timings; defaults come from KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS, KAFKA_REBALANCE_TIMEOUT_MS, KAFKA_MAX_WAIT_MS. */
+  consumer?: Partial<KafkaConsumerTimings>;
+}
+
+/** kafkajs logs into our structured logger; its INFO chatter (joins, commits) is debug for us. */
+const logCreator = () => (entry: { level: logLevel; log: { message: string; [key: string]: unknown } }) => {
+  const { message, ...rest } = entry.log;
+  const fields = { kafka: rest.groupId ?? rest.clientId, error: rest.error, broker: rest.broker };
+  if (entry.level === logLevel.ERROR) logger.error(fields, `kafka: ${message}`);
+  else if (entry.level === logLevel.WARN) logger.warn(fields, `kafka: ${message}`);
+  else logger.debug(fields, `kafka: ${message}`);
+};
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+/**
+ * Kafka through kafkajs. The producer is idempotent with one request in flight and acks from all in-sync
+ * replicas, so a send that resolved is durable and per-partition order holds across retries. Consumers use
+ * `eachBatch` with offsets committed by hand after the batch was handled (at-least-once; consumers make it
+ * exactly-once in effect with their inbox).
+ */
+export class KafkaTransport implements Transport {
+  readonly kind = 'kafka' as const;
+  readonly names: TopicNames;
+  private readonly kafka: Kafka;
+  private readonly partitions: number;
+  private readonly timings: KafkaConsumerTimings;
+  private producer: Promise<Producer> | null = null;
+  private readonly createdTopics = new Set<string>();
+  private readonly subscriptions = new Set<Subscription>();
+
+  constructor(options: KafkaTransportOptions) {
+    this.names = new TopicNames(options.topicPrefix ?? topicPrefixFromEnv());
+    this.partitions = options.partitions ?? envInt('KAFKA_TOPIC_PARTITIONS', 3);
+    this.timings = {
+      sessionTimeout: envInt('KAFKA_SESSION_TIMEOUT_MS', 30_000),
+      heartbeatInterval: envInt('KAFKA_HEARTBEAT_INTERVAL_MS', 3_000),
+      rebalanceTimeout: envInt('KAFKA_REBALANCE_TIMEOUT_MS', 60_000),
+      maxWaitTimeInMs: envInt('KAFKA_MAX_WAIT_MS', 1_000),
+      ...options.consumer,
+    };
+    this.kafka = new Kafka({
+      clientId: options.clientId ?? process.env.OPSGRAPH_SERVICE ?? 'opsgraph',
+      brokers: options.brokers,
+      connectionTimeout: 3_000,
+      requestTimeout: 15_000,
+      retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
+      logLevel: logLevel.WARN,
+      logCreator,
+    });
+  }
+
+  /** Creates missing topics with this transport's partition count (the broker's default replication). */
+  async ensureTopics(topics: string[]): Promise<void> {
+    const missing = [...new Set(topics)].filter((t) => !this.createdTopics.has(t));
+    if (!missing.length) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: this.names.physical(t), numPartitions: this.partitions })) });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    for (const t of missing) this.createdTopics.add(t);
+  }
+
+  private async connectedProducer(): Promise<Producer> {
+    this.producer ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // Bounded, so a send during an outage fails and the caller backs off instead of hanging.
+        retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 5 },
+      });
+      await producer.connect();
+      return producer;
+    })();
+    try {
+      return await this.producer;
+    } catch (err) {
+      this.producer = null;
+      throw err;
+    }
+  }
+
+  async publish(messages: TransportMessage[]): Promise<void> {
+    if (!messages.length) return;
+    await this.ensureTopics(messages.map((m) => m.topic));
+    const producer = await this.connectedProducer();
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...groupBy(messages, (m) => m.topic)].map(([topic, list]) => ({
+          topic: this.names.physical(topic),
+          messages: list.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+        })),
+      });
+    } catch (err) {
+      // A failed send may still have been written. Resending it from the same producer would reuse its
+      // sequence numbers for a different batch and the broker would refuse or drop it, so the next send
+      // gets a fresh producer id; the possible duplicate is removed by the consumers' inbox.
+      this.producer = null;
+      void producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const groupId = this.names.physical(options.groupId);
+    const topics = options.topics.map((t) => this.names.physical(t));
+    const waker = new Waker();
+    let stopped = false;
+    let current: Consumer | null = null;
+    let signalStop: () => void = () => undefined;
+    const stopSignal = new Promise<void>((resolve) => (signalStop = resolve));
+
+    const runOnce = async (consumer: Consumer) => {
+      await this.ensureTopics(options.topics);
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
+      // kafkajs restarts a crashed consumer by itself; only a crash it gives up on comes back to us.
+      const givenUp = new Promise<void>((resolve) =>
+        consumer.on(consumer.events.CRASH, (e) => {
+          logger.warn({ groupId, err: e.payload.error?.message, restart: e.payload.restart }, 'kafka consumer crashed');
+          if (!e.payload.restart) resolve();
+        }),
+      );
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+          if (!batch.messages.length) return;
+          const topic = this.names.logical(batch.topic);
+          const messages: ReceivedMessage[] = batch.messages.map((m) => ({
+            topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString('utf8') : null,
+            value: m.value ?? Buffer.alloc(0),
+            headers: headersOf(m.headers),
+          }));
+          await options.onBatch(messages, { isRunning: () => !stopped && isRunning() && !isStale(), heartbeat });
+          const last = messages[messages.length - 1].offset;
+          resolveOffset(last);
+          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }] });
+        },
+      });
+      return givenUp;
+    };
+
+    const supervise = async () => {
+      let failures = 0;
+      while (!stopped) {
+        const consumer = this.kafka.consumer({
+          groupId,
+          ...this.timings,
+          allowAutoTopicCreation: false,
+          retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10 },
+        });
+        current = consumer;
+        try {
+          const givenUp = await runOnce(consumer);
+          failures = 0;
+          await Promise.race([givenUp, stopSignal]);
+        } catch (err) {
+          logger.warn({ groupId, err: (err as Error).message }, 'kafka consumer could not start; retrying');
+        }
+        current = null;
+        await consumer.disconnect().catch(() => undefined);
+        if (!stopped) await waker.wait(backoff(++failures, 500, 10_000));
+      }
+    };
+    const supervisor = supervise();
+
+    const subscription: Subscription = {
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        signalStop();
+        waker.wake();
+        await current?.disconnect().catch(() => undefined);
+        await supervisor;
+        this.subscriptions.delete(subscription);
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    for (const subscription of [...this.subscriptions]) await subscription.stop();
+    const producer = this.producer;
+    this.producer = null;
+    if (producer) await (await producer.catch(() => null))?.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,168 @@
+import { logger } from '@opsgraph/core';
+import type { DataSource } from 'typeorm';
+import { toMessage } from './envelope';
+import { OUTBOX_CHANNEL } from './outbox';
+import { backoff, listen, pgConfigOf, sleep, Waker } from './pg';
+import type { Transport } from './transport';
+
+export interface RelayOptions {
+  /** Rows per transaction (and per broker request). */
+  batchSize?: number;
+  /** Safety-net poll when no NOTIFY arrives (a missed notification, a listener reconnecting). */
+  pollIntervalMs?: number;
+  /** Longest wait between attempts while the broker is unreachable. */
+  maxBackoffMs?: number;
+}
+
+/** Unpublished outbox rows: what a metrics endpoint or alert reads (a growing age means the relay is stuck). */
+export interface OutboxBacklog {
+  count: number;
+  /** Age of the oldest unpublished event in ms; null when nothing waits. */
+  oldestAgeMs: number | null;
+}
+
+export interface Relay {
+  /** Publishes until every row committed before the call is published (or the timeout passes). */
+  flush(timeoutMs?: number): Promise<void>;
+  backlog(): Promise<OutboxBacklog>;
+  readonly stats: { published: number; batches: number; failures: number };
+  stop(): Promise<void>;
+}
+
+interface OutboxRow {
+  id: string;
+  event_id: string;
+  topic: string;
+  message_key: string;
+  type: string;
+  source: string;
+  subject: string;
+  time: Date;
+  dataschema: string;
+  data: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+export async function outboxBacklog(db: DataSource): Promise<OutboxBacklog> {
+  const [row] = await db.query(
+    `SELECT count(*)::int AS count, (extract(epoch FROM now() - min(time)) * 1000)::bigint AS age FROM outbox WHERE published_at IS NULL`,
+  );
+  return { count: row.count, oldestAgeMs: row.age === null ? null : Number(row.age) };
+}
+
+/**
+ * Publishes one batch: locks the oldest unpublished rows (SKIP LOCKED, so several relays share the work),
+ * sends them and marks them published in the same transaction, only after the transport acknowledged.
+ * A crash between send and commit leaves them unpublished: they are sent again (at-least-once) and the
+ * consumers' inbox drops the duplicate.
+ *
+ * Per-key order with several relays: a row is sent only if no earlier unpublished row of its key lies
+ * outside this batch (locked by another relay). Earlier rows of one key are always committed first,
+ * because domain changes lock their aggregate before they record its events.
+ */
+async function publishBatch(db: DataSource, transport: Transport, batchSize: number): Promise<{ selected: number; published: number }> {
+  const runner = db.createQueryRunner();
+  await runner.connect();
+  let ids: string[] = [];
+  try {
+    await runner.startTransaction();
+    const rows: OutboxRow[] = await runner.query(
+      `SELECT id, event_id, topic, message_key, type, source, subject, time, dataschema, data, headers
+       FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [batchSize],
+    );
+    ids = rows.map((r) => r.id);
+    if (!rows.length) {
+      await runner.commitTransaction();
+      return { selected: 0, published: 0 };
+    }
+    const blocked: { message_key: string; first: string }[] = await runner.query(
+      `SELECT message_key, min(id) AS first FROM outbox
+       WHERE published_at IS NULL AND message_key = ANY($1) AND id < $2 AND NOT (id = ANY($3::bigint[]))
+       GROUP BY message_key`,
+      [[...new Set(rows.map((r) => r.message_key))], ids[ids.length - 1], ids],
+    );
+    const firstBlocked = new Map(blocked.map((b) => [b.message_key, BigInt(b.first)]));
+    const sendable = rows.filter((r) => {
+      const first = firstBlocked.get(r.message_key);
+      return first === undefined || BigInt(r.id) < first;
+    });
+    if (sendable.length) {
+      await transport.publish(
+        sendable.map((r) => toMessage({ eventId: r.event_id, topic: r.topic, key: r.message_key, type: r.type, source: r.source, subject: r.subject, time: r.time, dataschema: r.dataschema, data: r.data, headers: r.headers })),
+      );
+      await runner.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [sendable.map((r) => r.id)]);
+    }
+    await runner.commitTransaction();
+    return { selected: rows.length, published: sendable.length };
+  } catch (err) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    // Outside the rolled-back transaction, so the count survives: it shows how long a row has been failing.
+    if (ids.length) await db.query(`UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::bigint[]) AND published_at IS NULL`, [ids]).catch(() => undefined);
+    throw err;
+  } finally {
+    await runner.release();
+  }
+}
+
+/**
+ * Moves committed outbox rows to the transport in the background: wakes on the outbox NOTIFY (sent on
+ * commit by a trigger) and polls slowly as a fallback. Requests never wait for it; while the broker is
+ * away rows simply stay unpublished and the relay retries with backoff, also across restarts.
+ */
+export function startRelay(db: DataSource, transport: Transport, options: RelayOptions = {}): Relay {
+  const batchSize = options.batchSize ?? 200;
+  const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+  const maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  const waker = new Waker();
+  const stats = { published: 0, batches: 0, failures: 0 };
+  let running = true;
+  const listener = listen(pgConfigOf(db), OUTBOX_CHANNEL, () => waker.wake());
+
+  const loop = async () => {
+    let failures = 0;
+    while (running) {
+      try {
+        const { selected, published } = await publishBatch(db, transport, batchSize);
+        stats.published += published;
+        if (published) stats.batches++;
+        failures = 0;
+        // A full batch means more may wait; a batch held back by another relay's rows waits like an empty one.
+        if (selected === batchSize && published > 0) continue;
+        await waker.wait(pollIntervalMs);
+      } catch (err) {
+        failures++;
+        stats.failures++;
+        if (!running) break;
+        const delay = backoff(failures, 200, maxBackoffMs);
+        logger.warn({ err: (err as Error).message, failures, retryInMs: delay }, 'outbox relay could not publish; will retry');
+        // Not waker.wait: commits keep notifying during an outage and must not shorten the backoff.
+        for (const until = Date.now() + delay; running && Date.now() < until; ) await sleep(Math.min(100, until - Date.now()));
+      }
+    }
+  };
+  const done = loop();
+
+  return {
+    stats,
+    backlog: () => outboxBacklog(db),
+    async flush(timeoutMs = 30_000) {
+      const [{ max }] = await db.query(`SELECT max(id) AS max FROM outbox WHERE published_at IS NULL`);
+      if (max === null) return;
+      const deadline = Date.now() + timeoutMs;
+      waker.wake();
+      for (;;) {
+        const [{ waiting }] = await db.query(`SELECT count(*)::int AS waiting FROM outbox WHERE published_at IS NULL AND id <= $1`, [max]);
+        if (!waiting) return;
+        if (Date.now() > deadline) throw new Error(`outbox flush timed out with ${waiting} event(s) unpublished`);
+        await sleep(20);
+      }
+    },
+    async stop() {
+      running = false;
+      waker.wake();
+      await done;
+      await listener.close();
+    },
+  };
+}

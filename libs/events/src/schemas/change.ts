@@ -1,0 +1,69 @@
+import { actorId, dateTime, describe, nullable, object, oneOf, personId, text, uuid, type DomainContracts, type JsonSchema } from './common';
+import { workContracts } from './work-contracts';
+
+/**
+ * Events on `opsgraph.change.v1` (management of change), keyed by the change request id. What the domain
+ * asks of Work follows the generic work contracts, always with the change as `sourceRecordId`:
+ *  - `work.requested` per implementation task (request id `change:<changeId>:task:<n>`; before approval it
+ *    carries a CHANGE_APPROVED prerequisite), per pre-startup check (type PRE_STARTUP_CHECK, request id
+ *    `change:<changeId>:check:<n>[:<attempt>]`, with the confirmations as a checklist to answer), and once
+ *    per temporary change past its end date (`change:<changeId>:restore`, "restore or make permanent");
+ *  - `prerequisite.required` (kind CHANGE_APPROVED) on other work on an asset in the scope of a submitted
+ *    change, `prerequisite.satisfied` when the change is approved (or, for that other work, rejected or
+ *    cancelled) and `prerequisite.reopened` with the reason on its own tasks when it is rejected or cancelled.
+ * It consumes Work's `work_item.*` events to know which work item answered each request and when it is
+ * verified done. Its own facts carry ids, classification, state and scope; free texts (description,
+ * reason, risk assessment) stay in the change database.
+ */
+
+export const CHANGE_TYPES = ['PERMANENT', 'TEMPORARY', 'EMERGENCY'] as const;
+export const CHANGE_STATUSES = ['DRAFT', 'SUBMITTED', 'IN_REVIEW', 'APPROVED', 'IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'CLOSED', 'REJECTED', 'CANCELLED'] as const;
+export const CHANGE_APPROVER_ROLES = ['OPERATIONS', 'ENGINEERING', 'SAFETY'] as const;
+export const CHANGE_RISK_RATINGS = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+
+const uuids = (description: string): JsonSchema => describe(description, { type: 'array', maxItems: 100, items: uuid });
+
+const changeFact: Record<string, JsonSchema> = {
+  changeId: uuid,
+  number: describe('Human number, e.g. MOC-000012.', text(30)),
+  changeType: oneOf(CHANGE_TYPES),
+  status: describe('Status after the fact.', oneOf(CHANGE_STATUSES)),
+  riskRating: oneOf(CHANGE_RISK_RATINGS),
+  siteIds: uuids('Sites in scope (at least one).'),
+  areaIds: uuids('Areas in scope.'),
+  lineIds: uuids('Lines in scope.'),
+  assetIds: uuids('Assets in scope: work on them waits for the approval.'),
+  documentIds: uuids('Documents the change affects.'),
+  endDate: describe('End of a temporary change.', nullable(dateTime)),
+};
+const changeRequired = Object.keys(changeFact);
+
+const fact = (type: string, summary: string, extra: Record<string, JsonSchema>, required: string[] = Object.keys(extra)) => ({
+  type,
+  version: 1,
+  summary,
+  schema: object({ ...changeFact, ...extra }, [...changeRequired, ...required]),
+});
+
+export const change: DomainContracts = [
+  ...workContracts,
+  fact('change_request.created', 'A change was drafted (DRAFT) by its requester.', {
+    requesterId: personId('Who asked for the change.'),
+    ownerId: personId('Who is responsible for carrying it out.'),
+    requiredApproverRoles: describe('Roles that must each approve.', { type: 'array', minItems: 1, items: oneOf(CHANGE_APPROVER_ROLES) }),
+  }),
+  fact(
+    'change_request.status_changed',
+    'The change moved along its lifecycle (DRAFT → SUBMITTED → IN_REVIEW → APPROVED → IMPLEMENTING → PRE_STARTUP_REVIEW → CLOSED, or REJECTED / CANCELLED).',
+    { from: oneOf(CHANGE_STATUSES), actorId, note: describe('Why, when given (a rejection comment, a cancel reason).', nullable(text(4000))) },
+  ),
+  fact('change_request.approval_recorded', 'One required role decided. All roles approved → a status_changed to APPROVED follows; a rejection → REJECTED.', {
+    role: oneOf(CHANGE_APPROVER_ROLES),
+    decision: oneOf(['APPROVED', 'REJECTED']),
+    approverId: personId('Who decided for the role.'),
+  }),
+  fact('change_request.temporary_expired', 'A temporary change in place passed its end date; the "restore or make permanent" work was requested (once).', {
+    actorId,
+    restoreRequestId: describe('Request id of the restore action.', text(200)),
+  }),
+];

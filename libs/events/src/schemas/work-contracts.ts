@@ -1,0 +1,128 @@
+import {
+  EVIDENCE_KINDS,
+  PREREQUISITE_KINDS,
+  PRIORITIES,
+  SOURCE_DOMAINS,
+  WORK_ITEM_TYPES,
+  dateTime,
+  describe,
+  nullable,
+  object,
+  oneOf,
+  personId,
+  text,
+  uuid,
+  type DomainContracts,
+} from './common';
+
+/**
+ * The generic work contracts: every supporting domain (permits, competence, documents, hazards, change,
+ * compliance) publishes these on its own topic, `opsgraph.<domain>.v1`, as
+ * `opsgraph.<domain>.work.requested` etc., and Work acts on them. The producing domain is the source:
+ * Work records it as the item's or blocker's source domain, so each domain only ever clears its own
+ * blockers. Key the messages by the record they come from (`subject` = sourceRecordId) so one record's
+ * requests, blockers and releases are applied in the order they were made.
+ */
+const sourceRecordId = describe('Id of the record in the producing domain the request is about (incident, permit, finding, ...).', text(100));
+const reason = describe('Why, in words people read on the board and in the history.', text(2000));
+
+const evidenceRequirement = object(
+  {
+    kind: oneOf(EVIDENCE_KINDS),
+    label: describe('Unique (case-insensitive) within the outcome; the performer submits evidence under this label.', text(200)),
+    unit: nullable(text(30)),
+    min: nullable({ type: 'number' }),
+    max: nullable({ type: 'number' }),
+    questions: describe('Questions of a CHECKLIST (required for it).', nullable({ type: 'array', minItems: 1, maxItems: 50, items: text(500) })),
+  },
+  ['kind', 'label'],
+);
+
+const prerequisiteRequest = object(
+  {
+    kind: oneOf(PREREQUISITE_KINDS),
+    description: describe('What must be true before the work may start, e.g. "Hot work permit issued".', text(1000)),
+    sourceDomain: describe('Domain that clears the blocker; defaults to the producing domain.', oneOf(SOURCE_DOMAINS)),
+    sourceRecordId: describe('Record whose `prerequisite.satisfied` clears the blocker.', text(100)),
+    state: oneOf(['OPEN', 'SATISFIED']),
+    reason: nullable(text(1000)),
+  },
+  ['kind', 'description'],
+);
+
+export const workContracts: DomainContracts = [
+  {
+    type: 'work.requested',
+    version: 1,
+    summary:
+      'Asks Work to create a work item for a record of the producing domain (a corrective action of an incident, a finding to fix, a review to do). Idempotent by `requestId`: a repeat, even with other data, creates nothing.',
+    schema: object(
+      {
+        requestId: describe('Idempotency key chosen by the producer and unique within its domain, e.g. "incident:<id>:action:<n>".', text(200)),
+        siteId: uuid,
+        areaId: nullable(uuid),
+        lineId: nullable(uuid),
+        assetId: nullable(uuid),
+        type: describe('Kind of work.', oneOf(WORK_ITEM_TYPES)),
+        title: text(300),
+        description: nullable(text(10_000)),
+        priority: nullable(oneOf(PRIORITIES)),
+        ownerId: nullable(personId('Person to own the item.')),
+        dueAt: nullable(dateTime),
+        contractorCompany: describe('Contractor company that will do the work (a company name).', nullable(text(200))),
+        sourceRecordId,
+        reason: describe('Why the work exists; shown as the item\'s source reason.', nullable(text(2000))),
+        requiredOutcome: describe(
+          'What "done" means and the evidence the performer must submit. Defaults to "<title>: done as described" without evidence.',
+          nullable(object({ acceptanceCriteria: text(4000), evidence: { type: 'array', maxItems: 50, items: evidenceRequirement } }, ['acceptanceCriteria'])),
+        ),
+        prerequisites: describe('Blockers raised with the item.', { type: 'array', maxItems: 50, items: prerequisiteRequest }),
+        links: describe(
+          'Other records the item relates to.',
+          { type: 'array', maxItems: 50, items: object({ domain: oneOf(SOURCE_DOMAINS), recordId: text(100), relation: nullable(text(100)) }, ['domain', 'recordId']) },
+        ),
+      },
+      ['requestId', 'siteId', 'type', 'title', 'sourceRecordId'],
+    ),
+  },
+  {
+    type: 'prerequisite.required',
+    version: 1,
+    summary:
+      'Raises a blocker on an existing work item, or updates the one with the same kind and source record (so it may be repeated). If the item does not exist yet, Work parks the event and applies it when the item appears.',
+    schema: object(
+      {
+        workItemId: uuid,
+        kind: oneOf(PREREQUISITE_KINDS),
+        sourceRecordId,
+        description: describe('What must be true before the work may start.', text(1000)),
+        state: describe('OPEN (default) blocks the item; SATISFIED records a need that is already met.', oneOf(['OPEN', 'SATISFIED'])),
+        reason: nullable(text(1000)),
+      },
+      ['workItemId', 'kind', 'sourceRecordId', 'description'],
+    ),
+  },
+  ...(['satisfied', 'reopened'] as const).map((change) => ({
+    type: `prerequisite.${change}`,
+    version: 1,
+    summary:
+      change === 'satisfied'
+        ? 'Clears every blocker the source record raised (optionally only of one kind or on some items); items with nothing else open become READY.'
+        : 'Re-opens the blockers of the source record (a permit suspended, a qualification lapsed); READY items go back to OPEN, items in progress are reported blocked.',
+    schema: object(
+      {
+        sourceRecordId,
+        kind: oneOf(PREREQUISITE_KINDS),
+        workItemIds: describe('Only blockers on these items (default: all items).', { type: 'array', minItems: 1, maxItems: 500, items: uuid }),
+        reason: nullable(reason),
+      },
+      ['sourceRecordId'],
+    ),
+  })),
+  {
+    type: 'work.hold_requested',
+    version: 1,
+    summary: 'Puts all open, ready and in-progress work on an asset on hold (e.g. after a serious incident); people resume it by hand.',
+    schema: object({ assetId: uuid, reason, sourceRecordId }, ['assetId', 'reason', 'sourceRecordId']),
+  },
+];

@@ -1,0 +1,150 @@
+import {
+  PREREQUISITE_KINDS,
+  PREREQUISITE_STATES,
+  PRIORITIES,
+  SOURCE_DOMAINS,
+  WORK_ITEM_STATUSES,
+  WORK_ITEM_TYPES,
+  actorId,
+  count,
+  dateTime,
+  describe,
+  nullable,
+  object,
+  oneOf,
+  personId,
+  text,
+  uuid,
+  type DomainContracts,
+  type JsonSchema,
+} from './common';
+
+/**
+ * Work's own events on `opsgraph.work.v1`, keyed by work item id. Every payload starts with the item's
+ * identity and place (`eventData` in services/work/src/domain/work-items.ts); supporting domains consume
+ * them to close their loops (a permit closes when its work is verified, a finding when its action is done).
+ */
+const item: Record<string, JsonSchema> = {
+  workItemId: describe('The work item.', uuid),
+  number: describe('Human number of the item, e.g. GRN-000123.', text(50)),
+  workType: describe('Kind of work.', oneOf(WORK_ITEM_TYPES)),
+  status: describe('Status of the item after the change.', oneOf(WORK_ITEM_STATUSES)),
+  siteId: uuid,
+  areaId: nullable(uuid),
+  lineId: nullable(uuid),
+  assetId: nullable(uuid),
+  sourceDomain: describe('Domain that asked for the work (MANUAL when raised by a person).', oneOf(SOURCE_DOMAINS)),
+  sourceRecordId: describe('Record of the source domain the work is for (incident, finding, permit, ...).', nullable(text(100))),
+};
+const itemRequired = Object.keys(item);
+const note = describe('Free text entered with the change (may be null).', nullable(text(4000)));
+
+/** A status change: the item fields plus from/to, who and why. */
+function transition(summary: string, to: readonly string[], extra: Record<string, JsonSchema> = {}, extraRequired: string[] = Object.keys(extra)) {
+  return {
+    version: 1,
+    summary,
+    schema: object(
+      { ...item, status: oneOf(to), from: describe('Status before the change.', oneOf(WORK_ITEM_STATUSES)), to: oneOf(to), actorId, note, ...extra },
+      [...itemRequired, 'from', 'to', 'actorId', 'note', ...extraRequired],
+    ),
+  };
+}
+
+const prerequisite = {
+  prerequisiteId: uuid,
+  kind: oneOf(PREREQUISITE_KINDS),
+};
+
+export const work: DomainContracts = [
+  {
+    type: 'work_item.created',
+    version: 1,
+    summary: 'A work item was created (by a person or on a `work.requested` event). Status is OPEN; a `ready` or `blocked` event follows in the same transaction.',
+    schema: object(
+      {
+        ...item,
+        ownerId: nullable(personId('Person responsible for the item.')),
+        priority: oneOf(PRIORITIES),
+        dueAt: nullable(dateTime),
+        contractorCompany: describe('Contractor company doing the work (a company name, not a person).', nullable(text(200))),
+        assetClass: describe('Class of the asset (pump, pressure vessel, ...): what competence and compliance rules key on.', nullable(text(100))),
+      },
+      [...itemRequired, 'ownerId', 'priority', 'dueAt', 'contractorCompany', 'assetClass'],
+    ),
+  },
+  { type: 'work_item.ready', ...transition('Nothing blocks the item any more: it may be started.', ['READY']) },
+  {
+    type: 'work_item.blocked',
+    version: 1,
+    summary:
+      'A prerequisite opened on the item. A READY item goes back to OPEN (with from/to/actorId); an item already in progress keeps its status and the event carries `openPrerequisites` instead.',
+    schema: object(
+      { ...item, from: oneOf(WORK_ITEM_STATUSES), to: oneOf(WORK_ITEM_STATUSES), actorId, note, openPrerequisites: count },
+      [...itemRequired, 'note'],
+      undefined,
+      { anyOf: [{ required: ['from', 'to', 'actorId'] }, { required: ['openPrerequisites'] }] },
+    ),
+  },
+  { type: 'work_item.started', ...transition('Work started; the starting person is the performer.', ['IN_PROGRESS'], { performerId: personId('Person doing the work.') }) },
+  { type: 'work_item.held', ...transition('The item was put on hold (by a person, or for all work on an asset on `work.hold_requested`). `note` is the reason.', ['ON_HOLD']) },
+  { type: 'work_item.resumed', ...transition('A held item was resumed; it returns to where it was held from.', ['OPEN', 'IN_PROGRESS']) },
+  {
+    type: 'work_item.completed',
+    ...transition('The performer submitted evidence meeting the required outcome; the item awaits verification.', ['AWAITING_VERIFICATION'], {
+      performerId: nullable(personId('Person who did the work.')),
+      evidenceCount: count,
+    }),
+  },
+  {
+    type: 'work_item.verified',
+    ...transition('Someone other than the performer accepted the result: the item is DONE. Supporting domains close their records on this event.', ['DONE'], {
+      verifierId: personId('Person who verified the work.'),
+      verifiedAt: dateTime,
+    }),
+  },
+  {
+    type: 'work_item.rejected',
+    ...transition('The verifier rejected the result; the item is back IN_PROGRESS.', ['IN_PROGRESS'], {
+      verifierId: personId('Person who rejected the work.'),
+      reason: text(2000),
+    }),
+  },
+  { type: 'work_item.cancelled', ...transition('The item was cancelled; it will not be done.', ['CANCELLED'], { reason: text(2000) }) },
+  {
+    type: 'work_item.assigned',
+    version: 1,
+    summary: 'The item got a (new) owner.',
+    schema: object(
+      {
+        ...item,
+        ownerId: personId('The new owner.'),
+        previousOwnerId: nullable(personId('The owner before.')),
+        actorId,
+        assetClass: nullable(text(100)),
+      },
+      [...itemRequired, 'ownerId', 'previousOwnerId', 'actorId', 'assetClass'],
+    ),
+  },
+  {
+    type: 'prerequisite.raised',
+    version: 1,
+    summary: 'A new blocker was added to the item (by hand, at creation, or on a `prerequisite.required` event). Repeats of the same kind and source update it without a new event.',
+    schema: object(
+      {
+        ...item,
+        ...prerequisite,
+        prerequisiteState: oneOf(['OPEN', 'SATISFIED']),
+        prerequisiteSourceDomain: oneOf(SOURCE_DOMAINS),
+        prerequisiteSourceRecordId: describe('Record of the domain that clears the blocker (null when raised by hand).', nullable(text(100))),
+      },
+      [...itemRequired, 'prerequisiteId', 'kind', 'prerequisiteState', 'prerequisiteSourceDomain', 'prerequisiteSourceRecordId'],
+    ),
+  },
+  {
+    type: 'prerequisite.changed',
+    version: 1,
+    summary: 'A person satisfied or waived a blocker by hand. (Changes made on supporting-domain events show as `ready`/`blocked`.)',
+    schema: object({ ...item, ...prerequisite, prerequisiteState: oneOf(PREREQUISITE_STATES), actorId }, [...itemRequired, 'prerequisiteId', 'kind', 'prerequisiteState', 'actorId']),
+  },
+];
