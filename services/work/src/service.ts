@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@opsgraph/core';
+import { eventBackground } from '@opsgraph/events';
+import { workConsumer } from './consumer';
 import { entities } from './entities';
 import { createLoaders, type Loaders } from './loaders';
 import { migrations } from './migrations';
@@ -12,4 +14,6 @@ export const service: ServiceDefinition<Loaders> = {
   entities,
   migrations,
   createLoaders,
+  // Publishes Work's outbox and applies the supporting domains' work requests and blockers.
+  background: eventBackground({ consume: workConsumer }),
 };

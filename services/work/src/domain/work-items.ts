@@ -320,35 +320,46 @@ export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItem
   return item;
 }
 
+/** Options every work item change accepts. */
+export interface ChangeOptions {
+  requestId?: string;
+  /** The version the caller last read; a different current version means someone else changed it. */
+  expectedVersion?: number | null;
+}
+
 /** Runs one change on one locked work item inside a transaction. */
-export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, item: WorkItem) => Promise<T>): Promise<T> {
+export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: string, options: ChangeOptions | string | undefined, change: (ctx: ChangeContext, item: WorkItem) => Promise<T>): Promise<T> {
   const workItemId = requireUuid(id);
+  const { requestId, expectedVersion } = typeof options === 'object' ? options : { requestId: options, expectedVersion: undefined };
   return db.transaction(async (manager) => {
     const item = await lockWorkItem(manager, workItemId);
     if (!inScope(caller, item)) throw notFound('work item', workItemId);
+    if (expectedVersion !== undefined && expectedVersion !== null && item.version !== expectedVersion) {
+      throw new DomainError(ErrorCode.CONFLICT, `work item ${item.number} was changed by someone else (now version ${item.version}, you had ${expectedVersion}); reload and try again`, { currentVersion: item.version, expectedVersion });
+    }
     return change({ manager, caller, requestId }, item);
   });
 }
 
-export function assignWorkItem(db: DataSource, caller: Caller, id: string, ownerId: string, team: string | null | undefined, requestId?: string) {
+export function assignWorkItem(db: DataSource, caller: Caller, id: string, ownerId: string, team: string | null | undefined, options: ChangeOptions = {}) {
   requireRole(caller, 'supervisor');
   const owner = requireUuid(ownerId, 'ownerId');
   const teamName = optionalText(team, 'team', 100);
-  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+  return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'assign');
     const previousOwnerId = item.ownerId;
     item.ownerId = owner;
     if (teamName !== null) item.team = teamName;
     await ctx.manager.save(item);
-    await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.assigned', subject: item.id, data: eventData(item, { ownerId: owner, previousOwnerId, actorId: caller.id, assetClass: await assetClassOf(ctx.manager, item) }), requestId });
+    await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.assigned', subject: item.id, data: eventData(item, { ownerId: owner, previousOwnerId, actorId: caller.id, assetClass: await assetClassOf(ctx.manager, item) }), requestId: ctx.requestId });
     return item;
   });
 }
 
-export function startWork(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function startWork(db: DataSource, caller: Caller, id: string, note?: string | null, options: ChangeOptions = {}) {
   requireWorker(caller);
   const text = optionalText(note, 'note');
-  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+  return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'READY' && item.status !== 'OPEN') throw illegalTransition('work item', item.status, 'start');
     const blockers = await openBlockers(ctx.manager, item.id);
     if (blockers.length) throw blockedError(blockers, 'start');
@@ -358,10 +369,10 @@ export function startWork(db: DataSource, caller: Caller, id: string, note?: str
   });
 }
 
-export function holdWork(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export function holdWork(db: DataSource, caller: Caller, id: string, reason: string, options: ChangeOptions = {}) {
   requireWorker(caller);
   const why = requireText(reason, 'reason', { max: 2000 });
-  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+  return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (!['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status)) throw illegalTransition('work item', item.status, 'hold');
     item.heldFrom = item.status;
     item.holdReason = why;
@@ -381,10 +392,10 @@ export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reaso
   return items;
 }
 
-export function resumeWork(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function resumeWork(db: DataSource, caller: Caller, id: string, note?: string | null, options: ChangeOptions = {}) {
   requireWorker(caller);
   const text = optionalText(note, 'note');
-  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+  return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'ON_HOLD') throw illegalTransition('work item', item.status, 'resume');
     const back = item.heldFrom === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'OPEN';
     item.heldFrom = null;
@@ -457,10 +468,10 @@ function evidenceProblem(req: EvidenceRequirement, e: { value: number | null; un
   }
 }
 
-export function completeWork(db: DataSource, caller: Caller, id: string, evidence: EvidenceInput[], note?: string | null, requestId?: string) {
+export function completeWork(db: DataSource, caller: Caller, id: string, evidence: EvidenceInput[], note?: string | null, options: ChangeOptions = {}) {
   requireWorker(caller);
   const text = optionalText(note, 'note');
-  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+  return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'IN_PROGRESS') throw illegalTransition('work item', item.status, 'complete');
     const blockers = await openBlockers(ctx.manager, item.id);
     if (blockers.length) throw blockedError(blockers, 'complete');
@@ -472,10 +483,10 @@ export function completeWork(db: DataSource, caller: Caller, id: string, evidenc
   });
 }
 
-export function verifyWork(db: DataSource, caller: Caller, id: string, accept: boolean, note?: string | null, requestId?: string) {
+export function verifyWork(db: DataSource, caller: Caller, id: string, accept: boolean, note?: string | null, options: ChangeOptions = {}) {
   requireRole(caller, 'verifier', 'supervisor', 'hse');
   const text = accept ? optionalText(note, 'note') : requireText(note, 'note', { max: 2000 });
-  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+  return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'AWAITING_VERIFICATION') throw illegalTransition('work item', item.status, 'verify');
     if (item.performerId === caller.id) {
       throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the person who performed the work cannot verify it');
@@ -492,10 +503,10 @@ export function verifyWork(db: DataSource, caller: Caller, id: string, accept: b
   });
 }
 
-export function cancelWork(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export function cancelWork(db: DataSource, caller: Caller, id: string, reason: string, options: ChangeOptions = {}) {
   requireRole(caller, 'supervisor');
   const why = requireText(reason, 'reason', { max: 2000 });
-  return changeWorkItem(db, caller, id, requestId, async (ctx, item) => {
+  return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'cancel');
     await transition(ctx, item, 'CANCELLED', why, 'cancelled', { reason: why });
     return item;

@@ -1,5 +1,6 @@
-import { outboxMigrations } from '@opsgraph/events';
+import { inboxMigrations, outboxMigrations } from '@opsgraph/events';
 import { Initial1795649973335 } from './1795649973335-Initial';
+import { WorkRequests1795651314772 } from './1795651314772-WorkRequests';
 
 /** Every migration of the Work database, in order. Generate new ones with scripts/generate-migration.ts. */
-export const migrations = [...outboxMigrations, Initial1795649973335];
+export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795649973335, WorkRequests1795651314772];
