@@ -14,6 +14,7 @@ import {
   listenHttp,
   logger,
   queryLimitsRule,
+  metricsPlugin,
   sendJson,
   signInternalCaller,
   userTokenVerifier,
@@ -69,6 +70,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
     formatError: (formatted, error) => formatError(formatted, error, isDevelopment()),
     includeStacktraceInErrorResponses: false,
     validationRules: [queryLimitsRule()],
+    plugins: [metricsPlugin('gateway')],
     introspection: process.env.OPSGRAPH_INTROSPECTION ? process.env.OPSGRAPH_INTROSPECTION === 'true' : process.env.NODE_ENV !== 'production',
   });
   await apollo.start();

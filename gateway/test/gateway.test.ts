@@ -104,3 +104,22 @@ describe('abuse limits', () => {
     expectError(await gateway.query(`{ workItems(first: 1000) { totalCount } }`, {}, people.admin), 'BAD_USER_INPUT');
   });
 });
+
+test('every process serves Prometheus metrics: requests, errors by code, latency, DB pool', async () => {
+  const work = await startTestService(workService);
+  const gateway = await startTestGateway({ work: work.url });
+  try {
+    await gateway.query(`{ workItem(id: "bad") { id } }`, {}, people.admin);
+    await gateway.query(`{ sites { id } }`, {}, people.admin);
+    const text = await (await fetch(work.url.replace(/graphql$/, 'metrics'))).text();
+    expect(text).toMatch(/opsgraph_graphql_requests_total\{service="work",operation="query",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/opsgraph_graphql_errors_total\{service="work",code="BAD_USER_INPUT"\} [1-9]/);
+    expect(text).toMatch(/opsgraph_graphql_request_duration_seconds_bucket/);
+    expect(text).toMatch(/opsgraph_db_pool_connections\{database="work",state="total"\} [1-9]/);
+    const gatewayText = await (await fetch(gateway.url.replace(/graphql$/, 'metrics'))).text();
+    expect(gatewayText).toMatch(/opsgraph_graphql_requests_total\{service="gateway"/);
+  } finally {
+    await gateway.stop();
+    await work.stop();
+  }
+});

@@ -15,3 +15,4 @@ export * from './audit';
 export * from './limits';
 export * from './tracked-work';
 export * from './fields';
+export * from './metrics';

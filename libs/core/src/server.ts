@@ -15,6 +15,7 @@ import type { RequestContext } from './context';
 import { statementScope } from './db';
 import { DomainError, formatError } from './errors';
 import { logger } from './logger';
+import { metricsPlugin, metricsRegistry } from './metrics';
 
 export const STATEMENTS_HEADER = 'x-opsgraph-sql-statements';
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -76,6 +77,10 @@ export async function listenHttp(options: {
     const path = (req.url ?? '/').split('?')[0];
     try {
       if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/metrics') {
+        res.writeHead(200, { 'content-type': metricsRegistry.contentType });
+        return res.end(await metricsRegistry.metrics());
+      }
       if (path === '/ready') {
         const ok = await options.ready().catch(() => false);
         return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
@@ -187,6 +192,7 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
       // Federated tracing costs time on every request; we trace with OpenTelemetry instead.
       ApolloServerPluginInlineTraceDisabled(),
       auditPlugin(options.db) as never,
+      metricsPlugin(options.name) as never,
       {
         async requestDidStart() {
           return {

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { SUBGRAPH_PORTS, envInt, type SubgraphName } from './config';
 import { openDatabase, type DataSourceOptions } from './db';
 import { logger } from './logger';
+import { registerPoolMetrics } from './metrics';
 import { createSubgraph, type HttpApp, type SubgraphOptions } from './server';
 
 export interface ServiceDefinition<Loaders> {
@@ -35,6 +36,7 @@ export async function startService<Loaders>(
     migrations: definition.migrations,
     poolSize: envInt('OPSGRAPH_PG_POOL', 10),
   });
+  registerPoolMetrics(definition.name, db);
   const subgraph = createSubgraph({ ...definition, db });
   const port = options.port ?? envInt(`OPSGRAPH_${definition.name.toUpperCase()}_PORT`, SUBGRAPH_PORTS[definition.name]);
   const app = await subgraph.listen(port, process.env.OPSGRAPH_HOST);
