@@ -128,7 +128,7 @@ export const hasRole = (caller: Caller, ...roles: Role[]) => caller.roles.some((
 
 export function requireRole(caller: Caller, ...roles: Role[]): void {
   if (!hasRole(caller, 'administrator', ...roles)) {
-    throw new DomainError(ErrorCode.FORBIDDEN, `this needs one of the roles: ${roles.join(', ')}`);
+    throw new DomainError(ErrorCode.FORBIDDEN, `this needs one of the roles: ${['administrator', ...roles].join(', ')}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { badInput, notFound, optionalText, optionalUuid, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
 import type { DataSource, EntityManager } from 'typeorm';
+import { WORK_PERMISSIONS } from './permissions';
 import { Area, Asset, Line, Site } from '../entities';
 
 const CODE = /^[A-Z0-9][A-Z0-9_-]{0,15}$/;
@@ -21,14 +22,14 @@ async function insertUnique<T>(what: string, code: string, insert: () => Promise
 }
 
 export async function createSite(db: DataSource, caller: Caller, input: { code: string; name: string }) {
-  requireRole(caller, 'administrator');
+  requireRole(caller, ...WORK_PERMISSIONS.manageRegistry);
   const code = requireCode(input.code);
   const name = requireText(input.name, 'name', { max: 200 });
   return insertUnique('site', code, () => db.getRepository(Site).save({ code, name }));
 }
 
 export async function createArea(db: DataSource, caller: Caller, input: { siteId: string; code: string; name: string }) {
-  requireRole(caller, 'administrator');
+  requireRole(caller, ...WORK_PERMISSIONS.manageRegistry);
   const siteId = requireUuid(input.siteId, 'siteId');
   const code = requireCode(input.code);
   const name = requireText(input.name, 'name', { max: 200 });
@@ -37,7 +38,7 @@ export async function createArea(db: DataSource, caller: Caller, input: { siteId
 }
 
 export async function createLine(db: DataSource, caller: Caller, input: { areaId: string; code: string; name: string }) {
-  requireRole(caller, 'administrator');
+  requireRole(caller, ...WORK_PERMISSIONS.manageRegistry);
   const areaId = requireUuid(input.areaId, 'areaId');
   const code = requireCode(input.code);
   const name = requireText(input.name, 'name', { max: 200 });
@@ -57,7 +58,7 @@ export interface AssetInput {
 }
 
 export async function createAsset(db: DataSource, caller: Caller, input: AssetInput) {
-  requireRole(caller, 'administrator');
+  requireRole(caller, ...WORK_PERMISSIONS.manageRegistry);
   const siteId = requireUuid(input.siteId, 'siteId');
   const place = await resolvePlace(db, { siteId, areaId: input.areaId, lineId: input.lineId, assetId: input.parentId }, 'parentId');
   return insertUnique('asset', String(input.code), () =>

@@ -1,4 +1,5 @@
-import { badInput, optionalUuid, requireText, requireUuid, forbidden, hasRole, type Caller } from '@opsgraph/core';
+import { badInput, optionalUuid, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
+import { WORK_PERMISSIONS } from './permissions';
 import { In, type DataSource } from 'typeorm';
 import { ShiftLogEntry, WorkItem } from '../entities';
 import { resolvePlace } from './locations';
@@ -14,7 +15,7 @@ export interface ShiftLogInput {
 
 /** Writes a shift log entry on the same picture as the work: it may point at the items it speaks of. */
 export async function addShiftLogEntry(db: DataSource, caller: Caller, input: ShiftLogInput) {
-  if (hasRole(caller, 'read_only', 'auditor') && caller.roles.length === 1) throw forbidden('read-only callers cannot write the shift log');
+  requireRole(caller, ...WORK_PERMISSIONS.raiseWork);
   const place = await resolvePlace(db, { siteId: input.siteId, areaId: optionalUuid(input.areaId, 'areaId') });
   const workItemIds = [...new Set((input.workItemIds ?? []).map((id, i) => requireUuid(id, `workItemIds[${i}]`)))];
   if (workItemIds.length > 50) throw badInput('at most 50 linked work items', { field: 'workItemIds' });

@@ -42,6 +42,7 @@ import {
   type WorkItemType,
 } from '../entities';
 import { resolvePlace } from './locations';
+import { WORK_PERMISSIONS } from './permissions';
 
 // ---------- input shapes (plain objects; GraphQL is only one way in) ----------
 
@@ -144,13 +145,6 @@ function prerequisiteOf(input: PrerequisiteInput, field: string) {
   };
 }
 
-/** Who may raise and run work at all; the full role model is enforced in the access-control layer. */
-function requireWorker(caller: Caller) {
-  if (hasRole(caller, 'read_only', 'auditor') && !hasRole(caller, 'administrator', 'supervisor', 'technician', 'operator', 'contractor')) {
-    throw forbidden('read-only callers cannot change work');
-  }
-}
-
 // ---------- the shared mechanics of every change ----------
 
 /** Loads a work item for change, locked so concurrent changes queue instead of overwriting each other. */
@@ -248,7 +242,7 @@ async function nextNumber(manager: EntityManager, siteId: string): Promise<strin
 }
 
 export async function createWorkItem(db: DataSource, caller: Caller, input: CreateWorkItemInput, requestId?: string): Promise<WorkItem> {
-  requireWorker(caller);
+  requireRole(caller, ...WORK_PERMISSIONS.raiseWork);
   validateNewWorkItem(caller, input); // refuse bad input before opening a transaction
   return db.transaction((manager) => createWorkItemIn({ manager, caller, requestId }, input));
 }
@@ -342,7 +336,7 @@ export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: stri
 }
 
 export function assignWorkItem(db: DataSource, caller: Caller, id: string, ownerId: string, team: string | null | undefined, options: ChangeOptions = {}) {
-  requireRole(caller, 'supervisor');
+  requireRole(caller, ...WORK_PERMISSIONS.superviseWork);
   const owner = requireUuid(ownerId, 'ownerId');
   const teamName = optionalText(team, 'team', 100);
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
@@ -357,7 +351,7 @@ export function assignWorkItem(db: DataSource, caller: Caller, id: string, owner
 }
 
 export function startWork(db: DataSource, caller: Caller, id: string, note?: string | null, options: ChangeOptions = {}) {
-  requireWorker(caller);
+  requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const text = optionalText(note, 'note');
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'READY' && item.status !== 'OPEN') throw illegalTransition('work item', item.status, 'start');
@@ -370,7 +364,7 @@ export function startWork(db: DataSource, caller: Caller, id: string, note?: str
 }
 
 export function holdWork(db: DataSource, caller: Caller, id: string, reason: string, options: ChangeOptions = {}) {
-  requireWorker(caller);
+  requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (!['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status)) throw illegalTransition('work item', item.status, 'hold');
@@ -393,7 +387,7 @@ export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reaso
 }
 
 export function resumeWork(db: DataSource, caller: Caller, id: string, note?: string | null, options: ChangeOptions = {}) {
-  requireWorker(caller);
+  requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const text = optionalText(note, 'note');
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'ON_HOLD') throw illegalTransition('work item', item.status, 'resume');
@@ -469,7 +463,7 @@ function evidenceProblem(req: EvidenceRequirement, e: { value: number | null; un
 }
 
 export function completeWork(db: DataSource, caller: Caller, id: string, evidence: EvidenceInput[], note?: string | null, options: ChangeOptions = {}) {
-  requireWorker(caller);
+  requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const text = optionalText(note, 'note');
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'IN_PROGRESS') throw illegalTransition('work item', item.status, 'complete');
@@ -484,7 +478,7 @@ export function completeWork(db: DataSource, caller: Caller, id: string, evidenc
 }
 
 export function verifyWork(db: DataSource, caller: Caller, id: string, accept: boolean, note?: string | null, options: ChangeOptions = {}) {
-  requireRole(caller, 'verifier', 'supervisor', 'hse');
+  requireRole(caller, ...WORK_PERMISSIONS.verifyWork);
   const text = accept ? optionalText(note, 'note') : requireText(note, 'note', { max: 2000 });
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'AWAITING_VERIFICATION') throw illegalTransition('work item', item.status, 'verify');
@@ -504,7 +498,7 @@ export function verifyWork(db: DataSource, caller: Caller, id: string, accept: b
 }
 
 export function cancelWork(db: DataSource, caller: Caller, id: string, reason: string, options: ChangeOptions = {}) {
-  requireRole(caller, 'supervisor');
+  requireRole(caller, ...WORK_PERMISSIONS.superviseWork);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'cancel');
@@ -516,7 +510,7 @@ export function cancelWork(db: DataSource, caller: Caller, id: string, reason: s
 // ---------- prerequisites ----------
 
 export function addPrerequisite(db: DataSource, caller: Caller, workItemId: string, input: PrerequisiteInput, requestId?: string) {
-  requireWorker(caller);
+  requireRole(caller, ...WORK_PERMISSIONS.raiseWork);
   prerequisiteOf(input, 'input'); // refuse bad input before taking any lock
   return changeWorkItem(db, caller, workItemId, requestId, (ctx, item) => raisePrerequisite(ctx, item, input));
 }
@@ -576,7 +570,7 @@ async function changePrerequisite(db: DataSource, caller: Caller, id: string, re
 
 /** Satisfies a blocker by hand. Blockers owned by a supporting domain clear through that domain's events. */
 export function satisfyPrerequisite(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
-  requireWorker(caller);
+  requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const text = optionalText(note, 'note');
   return changePrerequisite(db, caller, id, requestId, (_ctx, p) => {
     if (p.state !== 'OPEN') throw illegalTransition('prerequisite', p.state, 'satisfy');
@@ -589,7 +583,7 @@ export function satisfyPrerequisite(db: DataSource, caller: Caller, id: string, 
 }
 
 export function waivePrerequisite(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
-  requireRole(caller, 'supervisor');
+  requireRole(caller, ...WORK_PERMISSIONS.superviseWork);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changePrerequisite(db, caller, id, requestId, (_ctx, p) => {
     if (p.state !== 'OPEN') throw illegalTransition('prerequisite', p.state, 'waive');
