@@ -40,6 +40,15 @@ export const illegalTransition = (what: string, from: string, action: string) =>
 const UNAVAILABLE_PG = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
+/** True when an error means the database (or another dependency) is away, not that the request is wrong. */
+export function isUnavailable(error: unknown): boolean {
+  // graphql-js wraps non-Error throws (the pg pool's connect errors) and keeps the value.
+  const thrown = (error as { thrownValue?: unknown } | undefined)?.thrownValue ?? error;
+  const { code, message } = (thrown ?? {}) as { code?: string; message?: string };
+  if (code && (UNAVAILABLE_PG.has(code) || UNAVAILABLE_NODE.has(code))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|ECONNREFUSED/i.test(message ?? '');
+}
+
 /**
  * Turns whatever a resolver threw into what the caller may see: domain errors keep their code and
  * message; anything else becomes INTERNAL_SERVER_ERROR without stack, SQL or driver text, unless
@@ -58,8 +67,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, ex
   // A validation rule of ours (e.g. query limits) keeps its own code instead of the generic one.
   const ownCode = original instanceof GraphQLError && original !== error ? (original.extensions?.code as string | undefined) : undefined;
   const code = ownCode ?? (formatted.extensions?.code as string | undefined) ?? ErrorCode.INTERNAL;
-  const driverCode = (original as { code?: string } | undefined)?.code;
-  if (driverCode && (UNAVAILABLE_PG.has(driverCode) || UNAVAILABLE_NODE.has(driverCode))) {
+  if (isUnavailable(original)) {
     return { message: 'the service database is unavailable; nothing was changed, try again', path: formatted.path, extensions: { code: ErrorCode.UNAVAILABLE } };
   }
   if (code !== ErrorCode.INTERNAL) {
