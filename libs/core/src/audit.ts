@@ -12,8 +12,8 @@ import { pageSize } from './pagination';
  * graph as `<service>AuditTrail`.
  */
 @Entity('audit_entry')
-@Index(['at'])
-@Index(['actorId', 'at'])
+@Index('audit_entry_at', ['at'])
+@Index('audit_entry_actor', ['actorId', 'at'])
 export class AuditEntry {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' }) id: string;
   @Column('timestamptz') at: Date;

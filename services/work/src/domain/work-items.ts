@@ -79,6 +79,8 @@ export interface CreateWorkItemInput {
   requiredOutcome?: { acceptanceCriteria: string; evidence?: EvidenceRequirement[] | null } | null;
   links?: RecordLink[] | null;
   prerequisites?: PrerequisiteInput[] | null;
+  /** The `requestId` of the `work.requested` event this item answers, so its source can find it. */
+  workRequestId?: string | null;
 }
 
 export interface EvidenceInput {
@@ -307,7 +309,14 @@ export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItem
     domain: 'work',
     type: 'work_item.created',
     subject: item.id,
-    data: eventData(item, { ownerId: item.ownerId, priority: item.priority, dueAt: item.dueAt?.toISOString() ?? null, contractorCompany: item.contractorCompany, assetClass: await assetClassOf(manager, item) }),
+    data: eventData(item, {
+      ownerId: item.ownerId,
+      priority: item.priority,
+      dueAt: item.dueAt?.toISOString() ?? null,
+      contractorCompany: item.contractorCompany,
+      assetClass: await assetClassOf(manager, item),
+      ...(input.workRequestId ? { workRequestId: input.workRequestId } : {}),
+    }),
     requestId,
   });
   await settleReadiness(ctx, item, prerequisites.length ? null : 'no prerequisites');
