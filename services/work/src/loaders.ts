@@ -54,14 +54,25 @@ function recordLoaders(db: DataSource, scope: (loader: DataLoader<string, WorkIt
     let loader = byDomain.get(domain);
     if (!loader) {
       loader = scope(new DataLoader<string, WorkItem[]>(async (recordIds) => {
+        // A record's work: items it raised (source), items linked to it, and items it put a blocker on
+        // (e.g. the work a permit covers). Two statements per domain, whatever the number of records.
+        const blocked: { work_item_id: string; source_record_id: string }[] = await db.query(
+          'SELECT work_item_id, source_record_id FROM prerequisite WHERE source_domain = $1 AND source_record_id = ANY($2::text[])',
+          [domain, recordIds],
+        );
+        const blockedIds = [...new Set(blocked.map((b) => b.work_item_id))];
         const rows = await db
           .getRepository(WorkItem)
           .createQueryBuilder('w')
           .where('w.sourceDomain = :domain AND w.sourceRecordId IN (:...ids)', { domain, ids: recordIds })
           .orWhere(`w.links @> ANY(ARRAY(SELECT jsonb_build_array(jsonb_build_object('domain', :domain::text, 'recordId', id)) FROM unnest(:ids::text[]) id))`)
+          .orWhere(blockedIds.length ? 'w.id IN (:...blockedIds)' : 'false', { blockedIds })
           .orderBy('w.createdAt', 'ASC')
           .getMany();
-        const linked = (w: WorkItem, id: string) => (w.sourceDomain === domain && w.sourceRecordId === id) || w.links.some((l) => l.domain === domain && l.recordId === id);
+        const linked = (w: WorkItem, id: string) =>
+          (w.sourceDomain === domain && w.sourceRecordId === id) ||
+          w.links.some((l) => l.domain === domain && l.recordId === id) ||
+          blocked.some((b) => b.work_item_id === w.id && b.source_record_id === id);
         return recordIds.map((id) => rows.filter((w) => linked(w, id)));
       }));
       byDomain.set(domain, loader);

@@ -168,3 +168,20 @@ describe('batching', () => {
     expect(await board(12)).toBe(await board(2));
   });
 });
+
+describe('work of records of other domains', () => {
+  test('a record lists the work it raised, links to, or blocks, in one batch', async () => {
+    const fresh = await seedPlant(work, 'REC');
+    const permitId = '5e000000-0000-4000-8000-000000000001';
+    const raised = await createItem(work, fresh, { source: { domain: 'PERMITS', recordId: permitId } });
+    const linked = await createItem(work, fresh, { links: [{ domain: 'PERMITS', recordId: permitId, relation: 'covered by' }] });
+    const blocked = await createItem(work, fresh, { prerequisites: [{ kind: 'PERMIT_VALID', description: 'permit', sourceDomain: 'PERMITS', sourceRecordId: permitId }] });
+    await createItem(work, fresh, { prerequisites: [{ kind: 'PERMIT_VALID', description: 'other permit', sourceDomain: 'PERMITS', sourceRecordId: 'another' }] });
+    const res = await work.query(`query($r: [_Any!]!) { _entities(representations: $r) { ... on Permit { workItems { id } } } }`, {
+      r: [{ __typename: 'Permit', id: permitId }, { __typename: 'Permit', id: '5e000000-0000-4000-8000-000000000002' }],
+    });
+    const [first, second] = ok(res)._entities;
+    expect(first.workItems.map((w: any) => w.id).sort()).toEqual([raised.id, linked.id, blocked.id].sort());
+    expect(second.workItems).toEqual([]);
+  });
+});
