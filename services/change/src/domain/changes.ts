@@ -1,0 +1,451 @@
+import {
+  DomainError,
+  ErrorCode,
+  SYSTEM_CALLER,
+  TrackedWorkItem,
+  badInput,
+  forbidden,
+  hasRole,
+  illegalTransition,
+  inSiteScope,
+  optionalDate,
+  optionalText,
+  optionalUuid,
+  oneOf,
+  requireRole,
+  requireText,
+  requireUuid,
+  requestedWorkStatus,
+  uuidList,
+  textList,
+  type Caller,
+  type Role,
+} from '@opsgraph/core';
+import { recordEvent } from '@opsgraph/events';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import {
+  APPROVER_ROLES,
+  CHANGE_TYPES,
+  ChangeApproval,
+  ChangeRequest,
+  ChangeTask,
+  ChangeTransition,
+  FINISHED,
+  PENDING_APPROVAL,
+  PreStartupCheck,
+  RISK_RATINGS,
+  type ApproverRole,
+  type ChangeStatus,
+  type ChangeType,
+  type RiskRating,
+} from '../entities';
+import { changeNumber, lockChange, type ChangeContext } from './context';
+import { gateOpenWork, raiseCheck, raiseRestoreAction, raiseTask, releaseOnApproval, releaseOnEnd } from './work';
+
+// ---------- input shapes (plain objects; GraphQL is only one way in) ----------
+
+export interface ChangeTaskInput {
+  title: string;
+  description?: string | null;
+  workType?: string | null;
+  siteId?: string | null;
+  areaId?: string | null;
+  lineId?: string | null;
+  assetId?: string | null;
+  ownerId?: string | null;
+  dueAt?: Date | string | null;
+}
+
+export interface PreStartupCheckInput {
+  title: string;
+  whatChanged: string;
+  documentIds?: string[] | null;
+  permitRequired: boolean;
+  permitNote?: string | null;
+  confirmations: string[];
+  siteId?: string | null;
+  areaId?: string | null;
+  lineId?: string | null;
+  assetId?: string | null;
+  ownerId?: string | null;
+}
+
+export interface CreateChangeRequestInput {
+  title: string;
+  description: string;
+  type: ChangeType;
+  reason: string;
+  siteIds: string[];
+  areaIds?: string[] | null;
+  lineIds?: string[] | null;
+  assetIds?: string[] | null;
+  documentIds?: string[] | null;
+  riskAssessment: string;
+  riskRating: RiskRating;
+  endDate?: Date | string | null;
+  ownerId?: string | null;
+  requiredApproverRoles: ApproverRole[];
+  tasks?: ChangeTaskInput[] | null;
+  preStartupChecks?: PreStartupCheckInput[] | null;
+}
+
+/** Work types a change may raise as implementation tasks (checks are always PRE_STARTUP_CHECK). */
+const TASK_WORK_TYPES = ['MAINTENANCE', 'PRODUCTION_ACTION', 'INSPECTION', 'CLEANING', 'LOGISTICS', 'PUNCH_ITEM', 'CONTRACTOR_JOB', 'DOCUMENT_REVIEW', 'OTHER'] as const;
+const MAX_ITEMS = 50;
+
+/** Who may approve for which role (administrators may stand in for any). */
+export const APPROVER_SYSTEM_ROLES: Record<ApproverRole, Role[]> = {
+  OPERATIONS: ['supervisor'],
+  ENGINEERING: ['supervisor', 'verifier'],
+  SAFETY: ['hse'],
+};
+
+/** Anyone who works on the plant may propose a change; read-only people, auditors and contractors may not. */
+const PROPOSERS: Role[] = ['operator', 'technician', 'supervisor', 'verifier', 'permit_issuer', 'hse'];
+
+// ---------- validation ----------
+
+interface Scope {
+  siteIds: string[];
+  assetIds: string[];
+}
+
+function placeOf(input: { siteId?: string | null; areaId?: string | null; lineId?: string | null; assetId?: string | null }, scope: Scope, field: string) {
+  const siteId = optionalUuid(input.siteId, `${field}.siteId`) ?? scope.siteIds[0];
+  if (!scope.siteIds.includes(siteId)) throw badInput(`${field}.siteId must be one of the change's sites`, { field: `${field}.siteId` });
+  const assetId = optionalUuid(input.assetId, `${field}.assetId`) ?? null;
+  if (assetId && scope.assetIds.length && !scope.assetIds.includes(assetId)) {
+    throw badInput(`${field}.assetId must be one of the change's assets`, { field: `${field}.assetId` });
+  }
+  return { siteId, areaId: optionalUuid(input.areaId, `${field}.areaId`) ?? null, lineId: optionalUuid(input.lineId, `${field}.lineId`) ?? null, assetId };
+}
+
+function taskFields(input: ChangeTaskInput, scope: Scope, field: string) {
+  return {
+    title: requireText(input.title, `${field}.title`, { max: 300 }),
+    description: optionalText(input.description, `${field}.description`, 10_000),
+    workType: input.workType ? oneOf(TASK_WORK_TYPES, input.workType, `${field}.workType`) : 'MAINTENANCE',
+    ...placeOf(input, scope, field),
+    ownerId: optionalUuid(input.ownerId, `${field}.ownerId`) ?? null,
+    dueAt: optionalDate(input.dueAt, `${field}.dueAt`),
+  };
+}
+
+function checkFields(input: PreStartupCheckInput, scope: Scope, field: string) {
+  if (typeof input.permitRequired !== 'boolean') throw badInput(`${field}.permitRequired must be true or false`, { field: `${field}.permitRequired` });
+  const confirmations = textList(input.confirmations, `${field}.confirmations`, { max: 30 });
+  if (!confirmations.length) throw badInput(`${field}.confirmations: name at least one thing to confirm before production resumes`, { field: `${field}.confirmations` });
+  return {
+    title: requireText(input.title, `${field}.title`, { max: 300 }),
+    whatChanged: requireText(input.whatChanged, `${field}.whatChanged`, { max: 4000 }),
+    documentIds: uuidList(input.documentIds, `${field}.documentIds`, 20),
+    permitRequired: input.permitRequired,
+    permitNote: optionalText(input.permitNote, `${field}.permitNote`, 1000),
+    confirmations,
+    ...placeOf(input, scope, field),
+    ownerId: optionalUuid(input.ownerId, `${field}.ownerId`) ?? null,
+  };
+}
+
+function changeFields(caller: Caller, input: CreateChangeRequestInput, now: Date) {
+  const type = oneOf(CHANGE_TYPES, input.type, 'type');
+  const siteIds = uuidList(input.siteIds, 'siteIds', 20);
+  if (!siteIds.length) throw badInput('siteIds: a change applies to at least one site', { field: 'siteIds' });
+  for (const site of siteIds) if (!inSiteScope(caller, site)) throw forbidden('you cannot raise a change for a site you do not work at');
+  const endDate = optionalDate(input.endDate, 'endDate');
+  if (type === 'TEMPORARY' && !endDate) throw badInput('a temporary change needs its end date', { field: 'endDate' });
+  if (type !== 'TEMPORARY' && endDate) throw badInput('only a temporary change has an end date', { field: 'endDate' });
+  if (endDate && endDate <= now) throw badInput('endDate must be in the future', { field: 'endDate' });
+  const roles = [...new Set((input.requiredApproverRoles ?? []).map((r, i) => oneOf(APPROVER_ROLES, r, `requiredApproverRoles[${i}]`)))];
+  if (!roles.length) throw badInput('requiredApproverRoles: a change needs at least one approver role', { field: 'requiredApproverRoles' });
+  const fields = {
+    title: requireText(input.title, 'title', { max: 300 }),
+    description: requireText(input.description, 'description', { max: 10_000 }),
+    type,
+    reason: requireText(input.reason, 'reason', { max: 4000 }),
+    siteIds,
+    areaIds: uuidList(input.areaIds, 'areaIds'),
+    lineIds: uuidList(input.lineIds, 'lineIds'),
+    assetIds: uuidList(input.assetIds, 'assetIds'),
+    documentIds: uuidList(input.documentIds, 'documentIds'),
+    riskAssessment: requireText(input.riskAssessment, 'riskAssessment', { max: 10_000 }),
+    riskRating: oneOf(RISK_RATINGS, input.riskRating, 'riskRating'),
+    endDate,
+    ownerId: optionalUuid(input.ownerId, 'ownerId') ?? caller.id,
+    requiredApproverRoles: roles,
+  };
+  if ((input.tasks?.length ?? 0) > MAX_ITEMS || (input.preStartupChecks?.length ?? 0) > MAX_ITEMS) throw badInput(`at most ${MAX_ITEMS} tasks and ${MAX_ITEMS} checks`);
+  const tasks = (input.tasks ?? []).map((t, i) => taskFields(t, fields, `tasks[${i}]`));
+  const checks = (input.preStartupChecks ?? []).map((c, i) => checkFields(c, fields, `preStartupChecks[${i}]`));
+  return { fields, tasks, checks };
+}
+
+// ---------- shared mechanics ----------
+
+async function transition(ctx: ChangeContext, change: ChangeRequest, to: ChangeStatus, note: string | null = null) {
+  const from = change.status;
+  change.status = to;
+  await ctx.manager.save(change);
+  await ctx.manager.insert(ChangeTransition, { changeId: change.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: new Date(), note });
+  await recordEvent(ctx.manager, { domain: 'change', type: 'change_request.status_changed', subject: change.id, data: { ...factOf(change), from, actorId: ctx.caller.id, note }, requestId: ctx.requestId });
+}
+
+/** What every change fact carries: ids, type, state and scope; no names or free personal data. */
+export function factOf(change: ChangeRequest) {
+  return {
+    changeId: change.id,
+    number: changeNumber(change),
+    changeType: change.type,
+    status: change.status,
+    riskRating: change.riskRating,
+    siteIds: change.siteIds,
+    areaIds: change.areaIds,
+    lineIds: change.lineIds,
+    assetIds: change.assetIds,
+    documentIds: change.documentIds,
+    endDate: change.endDate?.toISOString() ?? null,
+  };
+}
+
+async function inChange<T>(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, record: ChangeRequest) => Promise<T>): Promise<T> {
+  const changeId = requireUuid(id);
+  return db.transaction(async (manager) => {
+    const ctx = { manager, caller, requestId };
+    return change(ctx, await lockChange(ctx, changeId));
+  });
+}
+
+const isRequesterOrOwner = (caller: Caller, change: ChangeRequest) => caller.id === change.requesterId || caller.id === change.ownerId;
+
+/** The requester, the owner, or a supervisor (administrators always) may steer a change through its lifecycle. */
+function requireSteward(caller: Caller, change: ChangeRequest, action: string) {
+  if (!isRequesterOrOwner(caller, change) && !hasRole(caller, 'supervisor', 'administrator')) {
+    throw forbidden(`only the change's requester, its owner or a supervisor may ${action}`);
+  }
+}
+
+function requireStatus(change: ChangeRequest, allowed: ChangeStatus[], action: string) {
+  if (!allowed.includes(change.status)) throw illegalTransition('change request', change.status, action);
+}
+
+async function nextSeq(manager: EntityManager, entity: typeof ChangeTask | typeof PreStartupCheck, changeId: string) {
+  const row = await manager.createQueryBuilder(entity, 'x').select('COALESCE(MAX(x.seq), 0)', 'max').where('x.changeId = :changeId', { changeId }).getRawOne<{ max: number }>();
+  return Number(row?.max ?? 0) + 1;
+}
+
+async function addTaskIn(ctx: ChangeContext, change: ChangeRequest, fields: ReturnType<typeof taskFields>) {
+  const seq = await nextSeq(ctx.manager, ChangeTask, change.id);
+  const task = await ctx.manager.save(ctx.manager.create(ChangeTask, { ...fields, changeId: change.id, seq, requestId: `change:${change.id}:task:${seq}`, createdById: ctx.caller.id }));
+  await raiseTask(ctx, change, task);
+  return task;
+}
+
+async function addCheckIn(ctx: ChangeContext, change: ChangeRequest, fields: ReturnType<typeof checkFields>) {
+  const seq = await nextSeq(ctx.manager, PreStartupCheck, change.id);
+  const check = await ctx.manager.save(ctx.manager.create(PreStartupCheck, { ...fields, changeId: change.id, seq, attempt: 0, requestId: null, raisedAt: null, createdById: ctx.caller.id }));
+  if (change.status === 'PRE_STARTUP_REVIEW') await raiseCheck(ctx, change, check);
+  return check;
+}
+
+// ---------- operations ----------
+
+export async function createChangeRequest(db: DataSource, caller: Caller, input: CreateChangeRequestInput, requestId?: string, now = new Date()): Promise<ChangeRequest> {
+  requireRole(caller, ...PROPOSERS);
+  const { fields, tasks, checks } = changeFields(caller, input, now); // refuse bad input before the transaction
+  return db.transaction(async (manager) => {
+    const ctx = { manager, caller, requestId };
+    const change = await manager.save(manager.create(ChangeRequest, { ...fields, status: 'DRAFT', requesterId: caller.id }));
+    await manager.insert(ChangeTransition, { changeId: change.id, fromStatus: null, toStatus: 'DRAFT', actorId: caller.id, at: new Date(), note: null });
+    await recordEvent(manager, { domain: 'change', type: 'change_request.created', subject: change.id, data: { ...factOf(change), actorId: change.requesterId, ownerId: change.ownerId, requiredApproverRoles: change.requiredApproverRoles }, requestId });
+    for (const task of tasks) await addTaskIn(ctx, change, task);
+    for (const check of checks) await addCheckIn(ctx, change, check);
+    return change;
+  });
+}
+
+export function submitChangeRequest(db: DataSource, caller: Caller, id: string, requestId?: string) {
+  return inChange(db, caller, id, requestId, async (ctx, change) => {
+    if (!isRequesterOrOwner(caller, change) && !hasRole(caller, 'administrator')) throw forbidden("only the change's requester or owner may submit it");
+    requireStatus(change, ['DRAFT'], 'submit');
+    change.submittedAt = new Date();
+    await transition(ctx, change, 'SUBMITTED');
+    await gateOpenWork(ctx, change);
+    return change;
+  });
+}
+
+export function startChangeReview(db: DataSource, caller: Caller, id: string, requestId?: string) {
+  requireRole(caller, 'supervisor', 'hse');
+  return inChange(db, caller, id, requestId, async (ctx, change) => {
+    requireStatus(change, ['SUBMITTED'], 'start the review of');
+    await transition(ctx, change, 'IN_REVIEW');
+    return change;
+  });
+}
+
+/** Records one role's decision; all required roles approved → APPROVED, any rejection → REJECTED. */
+export function decideChangeApproval(db: DataSource, caller: Caller, id: string, role: ApproverRole, approve: boolean, comment?: string | null, requestId?: string) {
+  const approverRole = oneOf(APPROVER_ROLES, role, 'role');
+  requireRole(caller, ...APPROVER_SYSTEM_ROLES[approverRole]);
+  const text = approve ? optionalText(comment, 'comment', 4000) : requireText(comment, 'comment', { max: 4000 });
+  return inChange(db, caller, id, requestId, async (ctx, change) => {
+    requireStatus(change, ['IN_REVIEW'], approve ? 'approve' : 'reject');
+    if (!change.requiredApproverRoles.includes(approverRole)) {
+      throw badInput(`${approverRole} is not a required approver of ${changeNumber(change)} (required: ${change.requiredApproverRoles.join(', ')})`, { field: 'role' });
+    }
+    const approvals = await ctx.manager.find(ChangeApproval, { where: { changeId: change.id } });
+    if (approvals.some((a) => a.role === approverRole)) throw new DomainError(ErrorCode.CONFLICT, `${approverRole} has already decided on ${changeNumber(change)}`);
+    if (approvals.some((a) => a.approverId === caller.id)) {
+      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'one person approves a change for one role only: another person must decide for this role');
+    }
+    const decision = approve ? 'APPROVED' : 'REJECTED';
+    const complete = approve && change.requiredApproverRoles.every((r) => r === approverRole || approvals.some((a) => a.role === r));
+    const approvers = new Set([...approvals.map((a) => a.approverId), caller.id]);
+    if (complete && approvers.size === 1 && approvers.has(change.requesterId)) {
+      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, "a change's requester cannot be its only approver");
+    }
+    await ctx.manager.insert(ChangeApproval, { changeId: change.id, role: approverRole, approverId: caller.id, decision, comment: text, at: new Date() });
+    await recordEvent(ctx.manager, { domain: 'change', type: 'change_request.approval_recorded', subject: change.id, data: { ...factOf(change), role: approverRole, decision, actorId: caller.id }, requestId });
+    if (!approve) {
+      change.endReason = `${approverRole} rejected: ${text}`;
+      await transition(ctx, change, 'REJECTED', text);
+      await releaseOnEnd(ctx, change);
+    } else if (complete) {
+      change.approvedAt = new Date();
+      await transition(ctx, change, 'APPROVED', 'every required role approved');
+      await releaseOnApproval(ctx, change);
+    }
+    return change;
+  });
+}
+
+export function startChangeImplementation(db: DataSource, caller: Caller, id: string, requestId?: string) {
+  return inChange(db, caller, id, requestId, async (ctx, change) => {
+    requireSteward(caller, change, 'start implementing it');
+    requireStatus(change, ['APPROVED'], 'start implementing');
+    await transition(ctx, change, 'IMPLEMENTING');
+    return change;
+  });
+}
+
+/** Work of the change (by request id) that is not verified done, with its live status. */
+async function unfinished<T extends { requestId: string | null }>(manager: EntityManager, records: T[], acceptCancelled: boolean) {
+  const ids = records.map((r) => r.requestId).filter((r): r is string => !!r);
+  const tracked = ids.length ? await manager.find(TrackedWorkItem, { where: { requestId: In(ids) } }) : [];
+  const byRequest = new Map(tracked.map((t) => [t.requestId, t]));
+  return records
+    .map((record) => ({ record, tracked: record.requestId ? byRequest.get(record.requestId) : undefined }))
+    .filter(({ tracked }) => !(tracked?.status === 'DONE' || (acceptCancelled && tracked?.status === 'CANCELLED')));
+}
+
+export function startPreStartupReview(db: DataSource, caller: Caller, id: string, requestId?: string) {
+  return inChange(db, caller, id, requestId, async (ctx, change) => {
+    requireSteward(caller, change, 'start its pre-startup review');
+    requireStatus(change, ['IMPLEMENTING'], 'start the pre-startup review of');
+    const checks = await ctx.manager.find(PreStartupCheck, { where: { changeId: change.id }, order: { seq: 'ASC' } });
+    if (!checks.length) {
+      throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `cannot start the pre-startup review of ${changeNumber(change)} without checks: add at least one`, { from: change.status, action: 'start the pre-startup review of' });
+    }
+    // Cancelled implementation work was dropped on purpose; anything else must be verified done first.
+    const open = await unfinished(ctx.manager, await ctx.manager.find(ChangeTask, { where: { changeId: change.id }, order: { seq: 'ASC' } }), true);
+    if (open.length) {
+      throw new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot start the pre-startup review: ${open.length} implementation task(s) not verified done: ${open.map((o) => `"${o.record.title}" (${requestedWorkStatus(o.tracked)})`).join('; ')}`, {
+        tasks: open.map((o) => ({ id: o.record.id, title: o.record.title, workItemId: o.tracked?.workItemId ?? null, workStatus: requestedWorkStatus(o.tracked) })),
+      });
+    }
+    await transition(ctx, change, 'PRE_STARTUP_REVIEW');
+    for (const check of checks) if (!check.requestId) await raiseCheck(ctx, change, check);
+    return change;
+  });
+}
+
+export function closeChangeRequest(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+  const text = optionalText(note, 'note', 4000);
+  return inChange(db, caller, id, requestId, async (ctx, change) => {
+    requireSteward(caller, change, 'close it');
+    requireStatus(change, ['PRE_STARTUP_REVIEW'], 'close');
+    const open = await unfinished(ctx.manager, await ctx.manager.find(PreStartupCheck, { where: { changeId: change.id }, order: { seq: 'ASC' } }), false);
+    if (open.length) {
+      throw new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot close ${changeNumber(change)}: ${open.length} pre-startup check(s) not verified done: ${open.map((o) => `"${o.record.title}" (${requestedWorkStatus(o.tracked)})`).join('; ')}`, {
+        checks: open.map((o) => ({ id: o.record.id, title: o.record.title, workItemId: o.tracked?.workItemId ?? null, workStatus: requestedWorkStatus(o.tracked) })),
+      });
+    }
+    change.closedAt = new Date();
+    await transition(ctx, change, 'CLOSED', text ?? 'every pre-startup check verified done');
+    return change;
+  });
+}
+
+export function cancelChangeRequest(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+  const why = requireText(reason, 'reason', { max: 4000 });
+  return inChange(db, caller, id, requestId, async (ctx, change) => {
+    requireSteward(caller, change, 'cancel it');
+    // Once the plant is being changed, the way back is finishing or restoring it, not cancelling the record.
+    requireStatus(change, ['DRAFT', ...PENDING_APPROVAL, 'APPROVED'], 'cancel');
+    change.endReason = why;
+    await transition(ctx, change, 'CANCELLED', why);
+    await releaseOnEnd(ctx, change);
+    return change;
+  });
+}
+
+export function addChangeTask(db: DataSource, caller: Caller, changeId: string, input: ChangeTaskInput, requestId?: string) {
+  return inChange(db, caller, changeId, requestId, async (ctx, change) => {
+    requireSteward(caller, change, 'add implementation tasks');
+    requireStatus(change, ['DRAFT', ...PENDING_APPROVAL, 'APPROVED', 'IMPLEMENTING'], 'add an implementation task to');
+    return addTaskIn(ctx, change, taskFields(input, change, 'input'));
+  });
+}
+
+export function addPreStartupCheck(db: DataSource, caller: Caller, changeId: string, input: PreStartupCheckInput, requestId?: string) {
+  return inChange(db, caller, changeId, requestId, async (ctx, change) => {
+    requireSteward(caller, change, 'add pre-startup checks');
+    if (FINISHED.includes(change.status)) throw illegalTransition('change request', change.status, 'add a pre-startup check to');
+    return addCheckIn(ctx, change, checkFields(input, change, 'input'));
+  });
+}
+
+export async function reraisePreStartupCheck(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+  const checkId = requireUuid(id);
+  const why = requireText(reason, 'reason', { max: 2000 });
+  const found = await db.getRepository(PreStartupCheck).findOneBy({ id: checkId });
+  if (!found) throw notFoundCheck(checkId);
+  return inChange(db, caller, found.changeId, requestId, async (ctx, change) => {
+    requireSteward(caller, change, 'raise a check again');
+    requireStatus(change, ['PRE_STARTUP_REVIEW'], 'raise a pre-startup check again for');
+    const check = (await ctx.manager.findOne(PreStartupCheck, { where: { id: checkId }, lock: { mode: 'pessimistic_write' } }))!;
+    const tracked = check.requestId ? await ctx.manager.findOneBy(TrackedWorkItem, { requestId: check.requestId }) : null;
+    if (tracked?.status !== 'CANCELLED') {
+      throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `only a check whose work item was cancelled is raised again; this one is ${requestedWorkStatus(tracked)}`, { from: requestedWorkStatus(tracked), action: 'raise again' });
+    }
+    await ctx.manager.insert(ChangeTransition, { changeId: change.id, fromStatus: change.status, toStatus: change.status, actorId: caller.id, at: new Date(), note: `check "${check.title}" raised again: ${why}` });
+    await raiseCheck(ctx, change, check);
+    return check;
+  });
+}
+
+const notFoundCheck = (id: string) => new DomainError(ErrorCode.NOT_FOUND, `pre-startup check ${id} not found`, { id });
+
+/**
+ * Scheduled rule: a temporary change in place (implementing, in review, or closed) whose end date has
+ * passed raises, once, an action to restore the plant or make the change permanent.
+ */
+export async function reviewTemporaryChanges(db: DataSource, now: Date = new Date()): Promise<ChangeRequest[]> {
+  const due = await db.getRepository(ChangeRequest).createQueryBuilder('c')
+    .where(`c.type = 'TEMPORARY' AND c.status IN (:...statuses) AND c.endDate <= :now AND c.restoreRequestId IS NULL`, { statuses: ['IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'CLOSED'], now })
+    .orderBy('c.seq', 'ASC')
+    .getMany();
+  const raised: ChangeRequest[] = [];
+  for (const candidate of due) {
+    const change = await db.transaction(async (manager) => {
+      const ctx: ChangeContext = { manager, caller: SYSTEM_CALLER };
+      const locked = await manager.findOne(ChangeRequest, { where: { id: candidate.id }, lock: { mode: 'pessimistic_write' } });
+      if (!locked || locked.restoreRequestId) return null; // another replica was first
+      await raiseRestoreAction(ctx, locked, now);
+      await recordEvent(manager, { domain: 'change', type: 'change_request.temporary_expired', subject: locked.id, data: { ...factOf(locked), actorId: SYSTEM_CALLER.id, restoreRequestId: locked.restoreRequestId } });
+      return locked;
+    });
+    if (change) raised.push(change);
+  }
+  return raised;
+}

@@ -1,0 +1,22 @@
+import { inSiteScope, notFound, type Caller } from '@opsgraph/core';
+import type { EntityManager } from 'typeorm';
+import { ChangeRequest } from '../entities';
+
+/** What every change to this domain's records runs with: the transaction, who acts, the request id. */
+export interface ChangeContext {
+  manager: EntityManager;
+  caller: Caller;
+  requestId?: string;
+}
+
+export const changeNumber = (change: Pick<ChangeRequest, 'seq'>) => `MOC-${String(change.seq).padStart(6, '0')}`;
+
+/** A change is visible to callers working at one of its sites. */
+export const canSee = (caller: Caller, change: Pick<ChangeRequest, 'siteIds'>) => change.siteIds.some((site) => inSiteScope(caller, site));
+
+/** Loads a change for an update, locked so concurrent decisions queue; out of site scope is not found. */
+export async function lockChange(ctx: ChangeContext, id: string): Promise<ChangeRequest> {
+  const change = await ctx.manager.findOne(ChangeRequest, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  if (!change || !canSee(ctx.caller, change)) throw notFound('change request', id);
+  return change;
+}

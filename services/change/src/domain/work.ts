@@ -1,0 +1,212 @@
+import { OPEN_WORK_STATUSES, TrackedWorkItem, applyWorkEvent, clipText, type WorkEventData } from '@opsgraph/core';
+import { recordEvent } from '@opsgraph/events';
+import { In, type EntityManager } from 'typeorm';
+import { ChangeGate, ChangeRequest, ChangeTask, PENDING_APPROVAL, PreStartupCheck } from '../entities';
+import { changeNumber, type ChangeContext } from './context';
+
+/**
+ * How the change domain talks to Work: it raises work items (implementation tasks, pre-startup checks,
+ * the restore action of a temporary change) and "change approved" prerequisites by event, and follows
+ * the work it raised from Work's events.
+ */
+
+const priorityOf = (change: ChangeRequest) => (change.type === 'EMERGENCY' ? 'HIGH' : change.riskRating === 'HIGH' || change.riskRating === 'CRITICAL' ? 'HIGH' : 'MEDIUM');
+
+async function requestWork(ctx: ChangeContext, change: ChangeRequest, data: Record<string, unknown>) {
+  await recordEvent(ctx.manager, { domain: 'change', type: 'work.requested', subject: change.id, data: { ...data, sourceRecordId: change.id }, requestId: ctx.requestId });
+}
+
+const approvalPrerequisite = (change: ChangeRequest) => ({
+  kind: 'CHANGE_APPROVED',
+  sourceRecordId: change.id,
+  description: `Change ${changeNumber(change)} "${change.title}" must be approved before this work goes ahead`,
+});
+
+/** Raises an implementation task as a work item; before approval it carries the "change approved" blocker. */
+export async function raiseTask(ctx: ChangeContext, change: ChangeRequest, task: ChangeTask) {
+  const approved = !['DRAFT', ...PENDING_APPROVAL].includes(change.status);
+  await requestWork(ctx, change, {
+    requestId: task.requestId,
+    siteId: task.siteId,
+    areaId: task.areaId,
+    lineId: task.lineId,
+    assetId: task.assetId,
+    type: task.workType,
+    title: task.title,
+    description: clipText([task.description, `Implements change ${changeNumber(change)}: ${change.description}`].filter(Boolean).join('\n\n'), 10_000),
+    priority: priorityOf(change),
+    ownerId: task.ownerId,
+    dueAt: task.dueAt?.toISOString() ?? null,
+    reason: clipText(`Implementation of change ${changeNumber(change)} "${change.title}": ${change.reason}`, 2000),
+    prerequisites: approved ? [] : [approvalPrerequisite(change)],
+    links: change.documentIds.map((recordId) => ({ domain: 'DOCUMENTS', recordId, relation: 'changed by' })),
+  });
+}
+
+export const checkRequestId = (check: Pick<PreStartupCheck, 'changeId' | 'seq' | 'attempt'>) =>
+  `change:${check.changeId}:check:${check.seq}${check.attempt > 1 ? `:${check.attempt}` : ''}`;
+
+/** The work item description of a check: what changed, who asked, which document, permit, what to confirm. */
+export function checkDescription(change: ChangeRequest, check: PreStartupCheck): string {
+  return [
+    `Pre-startup safety review of change ${changeNumber(change)} "${change.title}": production must not resume before this check is verified.`,
+    `What changed: ${check.whatChanged}`,
+    `Who asked: the change was requested by person ${change.requesterId}${change.ownerId !== change.requesterId ? ` and is owned by person ${change.ownerId}` : ''}, because: ${change.reason}`,
+    `Documents: ${check.documentIds.length ? check.documentIds.join(', ') : 'none named'}`,
+    `Permit needed: ${check.permitRequired ? `yes${check.permitNote ? ` (${check.permitNote})` : ''}: do not start without a valid permit` : 'no'}`,
+    `Confirm before production resumes:\n${check.confirmations.map((c) => `- ${c}`).join('\n')}`,
+  ].join('\n');
+}
+
+/** Raises (or raises again) one pre-startup check as a PRE_STARTUP_CHECK work item. */
+export async function raiseCheck(ctx: ChangeContext, change: ChangeRequest, check: PreStartupCheck, now = new Date()) {
+  check.attempt += 1;
+  check.requestId = checkRequestId(check);
+  check.raisedAt = now;
+  await ctx.manager.save(check);
+  await requestWork(ctx, change, {
+    requestId: check.requestId,
+    siteId: check.siteId,
+    areaId: check.areaId,
+    lineId: check.lineId,
+    assetId: check.assetId,
+    type: 'PRE_STARTUP_CHECK',
+    title: check.title,
+    description: clipText(checkDescription(change, check), 10_000),
+    priority: 'HIGH',
+    ownerId: check.ownerId,
+    reason: clipText(`Pre-startup safety review of change ${changeNumber(change)}: ${change.reason}`, 2000),
+    requiredOutcome: {
+      acceptanceCriteria: clipText(`Every confirmation answered and the restart released: ${check.confirmations.join('; ')}`, 4000),
+      evidence: [
+        { kind: 'CHECKLIST', label: 'Pre-startup confirmations', questions: check.confirmations },
+        { kind: 'SIGNATURE', label: 'Released for restart' },
+      ],
+    },
+    links: check.documentIds.map((recordId) => ({ domain: 'DOCUMENTS', recordId, relation: 'checked against' })),
+  });
+}
+
+/** Puts one work item behind the approval of a pending change (once per change and work item). */
+async function gate(ctx: ChangeContext, change: ChangeRequest, workItemId: string) {
+  const inserted: unknown[] = await ctx.manager.query(
+    `INSERT INTO change_gate (change_id, work_item_id) VALUES ($1, $2) ON CONFLICT (change_id, work_item_id) DO NOTHING RETURNING id`,
+    [change.id, workItemId],
+  );
+  if (!inserted.length) return;
+  await recordEvent(ctx.manager, {
+    domain: 'change',
+    type: 'prerequisite.required',
+    subject: change.id,
+    data: { workItemId, state: 'OPEN', ...approvalPrerequisite(change), reason: `asset in the scope of change ${changeNumber(change)} (${change.status})` },
+    requestId: ctx.requestId,
+  });
+}
+
+/** On submission: open work on assets in scope that has not started waits for the approval. */
+export async function gateOpenWork(ctx: ChangeContext, change: ChangeRequest) {
+  if (!change.assetIds.length) return;
+  const work = await ctx.manager.find(TrackedWorkItem, {
+    where: { assetId: In(change.assetIds), status: In(['OPEN', 'READY', 'ON_HOLD']) },
+    order: { workItemId: 'ASC' },
+  });
+  for (const item of work) {
+    if (item.sourceDomain === 'CHANGE' && item.sourceRecordId === change.id) continue; // its own tasks carry it already
+    await gate(ctx, change, item.workItemId);
+  }
+}
+
+/** Work items of the change's implementation tasks that Work has reported. */
+async function taskWorkItemIds(manager: EntityManager, changeId: string): Promise<string[]> {
+  const tasks = await manager.find(ChangeTask, { where: { changeId } });
+  if (!tasks.length) return [];
+  const tracked = await manager.find(TrackedWorkItem, { where: { requestId: In(tasks.map((t) => t.requestId)) } });
+  return tracked.filter((t) => OPEN_WORK_STATUSES.includes(t.status)).map((t) => t.workItemId);
+}
+
+/** Approval clears every "change approved" blocker the change raised. */
+export async function releaseOnApproval(ctx: ChangeContext, change: ChangeRequest) {
+  await recordEvent(ctx.manager, {
+    domain: 'change',
+    type: 'prerequisite.satisfied',
+    subject: change.id,
+    data: { sourceRecordId: change.id, kind: 'CHANGE_APPROVED', reason: `change ${changeNumber(change)} approved` },
+    requestId: ctx.requestId,
+  });
+}
+
+/**
+ * A rejected or cancelled change will not happen: other work on its assets no longer waits for it, but
+ * its own implementation tasks must not go ahead, so they stay blocked and their blocker says why.
+ */
+export async function releaseOnEnd(ctx: ChangeContext, change: ChangeRequest) {
+  const gated = (await ctx.manager.find(ChangeGate, { where: { changeId: change.id } })).map((g) => g.workItemId);
+  const verdict = `change ${changeNumber(change)} was ${change.status.toLowerCase()}`;
+  if (gated.length) {
+    await recordEvent(ctx.manager, {
+      domain: 'change',
+      type: 'prerequisite.satisfied',
+      subject: change.id,
+      data: { sourceRecordId: change.id, kind: 'CHANGE_APPROVED', workItemIds: gated, reason: `${verdict}: the work no longer waits for it` },
+      requestId: ctx.requestId,
+    });
+  }
+  // Work keeps an open blocker open; raising it again with the verdict updates what the board shows.
+  for (const workItemId of await taskWorkItemIds(ctx.manager, change.id)) {
+    await recordEvent(ctx.manager, {
+      domain: 'change',
+      type: 'prerequisite.required',
+      subject: change.id,
+      data: {
+        workItemId,
+        kind: 'CHANGE_APPROVED',
+        sourceRecordId: change.id,
+        description: clipText(`Change ${changeNumber(change)} "${change.title}" was ${change.status.toLowerCase()}: this implementation work must not go ahead; cancel it`, 1000),
+        state: 'OPEN',
+        reason: `${verdict}: this implementation work must not go ahead`,
+      },
+      requestId: ctx.requestId,
+    });
+  }
+}
+
+/** The action raised once when a temporary change passes its end date. */
+export async function raiseRestoreAction(ctx: ChangeContext, change: ChangeRequest, now: Date) {
+  change.restoreRequestId = `change:${change.id}:restore`;
+  await ctx.manager.save(change);
+  const only = (ids: string[]) => (ids.length === 1 ? ids[0] : null);
+  await requestWork(ctx, change, {
+    requestId: change.restoreRequestId,
+    siteId: change.siteIds[0],
+    areaId: only(change.areaIds),
+    lineId: only(change.lineIds),
+    assetId: only(change.assetIds),
+    type: 'OTHER',
+    title: clipText(`Restore or make permanent: ${change.title}`, 300),
+    description: clipText(`Temporary change ${changeNumber(change)} ended on ${change.endDate!.toISOString()}. Either restore the plant to its original state, or raise a permanent change for it.\n\nWhat was changed: ${change.description}`, 10_000),
+    priority: 'HIGH',
+    ownerId: change.ownerId,
+    dueAt: new Date(now.getTime() + 7 * 24 * 3600_000).toISOString(),
+    reason: `Temporary change ${changeNumber(change)} is past its end date`,
+    requiredOutcome: { acceptanceCriteria: 'The plant is restored to its original state, or a permanent change covering it is approved', evidence: [{ kind: 'SIGNATURE', label: 'Decision recorded by' }] },
+  });
+}
+
+/**
+ * Applies one of Work's work item events: keeps the local view of the work, and puts new work on an
+ * asset in the scope of a change awaiting approval behind that approval.
+ */
+export async function onWorkEvent(ctx: ChangeContext, type: string, data: WorkEventData, time: Date) {
+  const { after, applied, before } = await applyWorkEvent(ctx.manager, type, data, time);
+  if (!applied || before || !after.assetId || !OPEN_WORK_STATUSES.includes(after.status)) return;
+  const pending = await ctx.manager
+    .getRepository(ChangeRequest)
+    .createQueryBuilder('c')
+    .where('c.status IN (:...statuses) AND :assetId = ANY(c.assetIds)', { statuses: PENDING_APPROVAL, assetId: after.assetId })
+    .orderBy('c.seq', 'ASC')
+    .getMany();
+  for (const change of pending) {
+    if (after.sourceDomain === 'CHANGE' && after.sourceRecordId === change.id) continue;
+    await gate(ctx, change, after.workItemId);
+  }
+}

@@ -1,0 +1,91 @@
+import { isUuid, requestedWorkStatus } from '@opsgraph/core';
+import * as changes from './domain/changes';
+import { canSee, changeNumber } from './domain/context';
+import * as queries from './domain/queries';
+import type { Resolvers } from './generated/graphql';
+
+const ref = (id: string | null | undefined) => (id ? { id } : null);
+const refs = (ids: string[]) => ids.map((id) => ({ id }));
+
+export const resolvers: Resolvers = {
+  Query: {
+    changeRequest: (_, { id }, { db, caller }) => queries.getChangeRequest(db, caller, id),
+    changeRequests: (_, { filter, first, after }, { db, caller }) => queries.listChangeRequests(db, caller, filter, first, after),
+    restartReadiness: (_, { areaId, lineId }, { db, caller }) => queries.restartReadiness(db, caller, areaId, lineId),
+  },
+
+  Mutation: {
+    createChangeRequest: (_, { input }, { db, caller, requestId }) => changes.createChangeRequest(db, caller, input, requestId),
+    submitChangeRequest: (_, { id }, { db, caller, requestId }) => changes.submitChangeRequest(db, caller, id, requestId),
+    startChangeReview: (_, { id }, { db, caller, requestId }) => changes.startChangeReview(db, caller, id, requestId),
+    approveChangeRequest: (_, { id, role, comment }, { db, caller, requestId }) => changes.decideChangeApproval(db, caller, id, role, true, comment, requestId),
+    rejectChangeRequest: (_, { id, role, comment }, { db, caller, requestId }) => changes.decideChangeApproval(db, caller, id, role, false, comment, requestId),
+    startChangeImplementation: (_, { id }, { db, caller, requestId }) => changes.startChangeImplementation(db, caller, id, requestId),
+    startPreStartupReview: (_, { id }, { db, caller, requestId }) => changes.startPreStartupReview(db, caller, id, requestId),
+    closeChangeRequest: (_, { id, note }, { db, caller, requestId }) => changes.closeChangeRequest(db, caller, id, note, requestId),
+    cancelChangeRequest: (_, { id, reason }, { db, caller, requestId }) => changes.cancelChangeRequest(db, caller, id, reason, requestId),
+    addChangeTask: (_, { changeId, input }, { db, caller, requestId }) => changes.addChangeTask(db, caller, changeId, input, requestId),
+    addPreStartupCheck: (_, { changeId, input }, { db, caller, requestId }) => changes.addPreStartupCheck(db, caller, changeId, input, requestId),
+    reraisePreStartupCheck: (_, { id, reason }, { db, caller, requestId }) => changes.reraisePreStartupCheck(db, caller, id, reason, requestId),
+  },
+
+  ChangeRequest: {
+    __resolveReference: async (r, { loaders, caller }) => {
+      const change = await loaders.change.load(r.id);
+      return change && canSee(caller, change) ? change : null;
+    },
+    number: (c) => changeNumber(c),
+    scope: (c) => ({ sites: refs(c.siteIds), areas: refs(c.areaIds), lines: refs(c.lineIds), assets: refs(c.assetIds), documents: refs(c.documentIds) }),
+    temporaryExpired: (c) => c.type === 'TEMPORARY' && !!c.endDate && c.endDate <= new Date(),
+    requester: (c) => ({ id: c.requesterId }),
+    owner: (c) => ({ id: c.ownerId }),
+    approvals: (c, _, { loaders }) => loaders.approvalsByChange.load(c.id),
+    pendingApproverRoles: async (c, _, { loaders }) => {
+      const decided = new Set((await loaders.approvalsByChange.load(c.id)).map((a) => a.role));
+      return c.requiredApproverRoles.filter((r) => !decided.has(r));
+    },
+    tasks: (c, _, { loaders }) => loaders.tasksByChange.load(c.id),
+    preStartupChecks: (c, _, { loaders }) => loaders.checksByChange.load(c.id),
+    history: (c, _, { loaders }) => loaders.historyByChange.load(c.id),
+  },
+  ChangeApproval: {
+    approver: (a) => ({ id: a.approverId }),
+  },
+  ChangeTransition: {
+    from: (t) => t.fromStatus,
+    to: (t) => t.toStatus,
+    actor: (t) => ({ id: t.actorId }),
+  },
+  ChangeTask: {
+    site: (t) => ({ id: t.siteId }),
+    area: (t) => ref(t.areaId),
+    line: (t) => ref(t.lineId),
+    asset: (t) => ref(t.assetId),
+    owner: (t) => ref(t.ownerId),
+    workType: (t) => t.workType as never,
+    workItem: async (t, _, { loaders }) => ref((await loaders.workByRequest.load(t.requestId))?.workItemId),
+    workStatus: async (t, _, { loaders }) => requestedWorkStatus(await loaders.workByRequest.load(t.requestId)),
+  },
+  PreStartupCheck: {
+    change: async (c, _, { loaders }) => (await loaders.change.load(c.changeId))!,
+    documents: (c) => refs(c.documentIds),
+    site: (c) => ({ id: c.siteId }),
+    area: (c) => ref(c.areaId),
+    line: (c) => ref(c.lineId),
+    asset: (c) => ref(c.assetId),
+    owner: (c) => ref(c.ownerId),
+    workItem: async (c, _, { loaders }) => (c.requestId ? ref((await loaders.workByRequest.load(c.requestId))?.workItemId) : null),
+    workStatus: async (c, _, { loaders }) => requestedWorkStatus(c.requestId ? await loaders.workByRequest.load(c.requestId) : null),
+    done: async (c, _, { loaders }) => !!c.requestId && (await loaders.workByRequest.load(c.requestId))?.status === 'DONE',
+    verifiedAt: async (c, _, { loaders }) => (c.requestId ? ((await loaders.workByRequest.load(c.requestId))?.verifiedAt ?? null) : null),
+  },
+  WorkItem: {
+    // Work sends the source this field requires; only work raised by a change has one here.
+    change: async (item, _, { loaders, caller }) => {
+      const source = (item as { source?: { domain?: string; recordId?: string | null } }).source;
+      if (source?.domain !== 'CHANGE' || !isUuid(source.recordId)) return null;
+      const change = await loaders.change.load(source.recordId.toLowerCase());
+      return change && canSee(caller, change) ? change : null;
+    },
+  },
+};

@@ -1,0 +1,46 @@
+import { inSiteScope, isUuid, loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
+import DataLoader from 'dataloader';
+import { In, type DataSource } from 'typeorm';
+import { matchRequirements } from './domain/work';
+import { CompetenceRecord, OpenWorkItem, Person, Qualification, QualificationRequirement, WorkPermitCover } from './entities';
+
+/**
+ * Per-request batch loaders: every nested field of a list resolves in one statement per kind, so a board
+ * of any size asks "what does each item require, does its owner hold it" in a fixed number of statements.
+ */
+export function createLoaders(db: DataSource, caller: Caller) {
+  const qualification = loaderBy(db, Qualification);
+  /** Open work the caller may see (another site's items are unknown here). */
+  const openWorkItem = new DataLoader<string, OpenWorkItem | null>(async (ids) => {
+    const rows = await db.getRepository(OpenWorkItem).findBy({ workItemId: In(ids.filter(isUuid)) });
+    const byId = new Map(rows.filter((w) => inSiteScope(caller, w.siteId)).map((w) => [w.workItemId, w]));
+    return ids.map((id) => byId.get(id) ?? null);
+  });
+  let requirements: Promise<QualificationRequirement[]> | null = null;
+  return {
+    /** Ids that are not UUIDs (e.g. `system`) are never people: they resolve to nobody without a query error. */
+    person: new DataLoader<string, Person | null>(async (ids) => {
+      const valid = ids.filter(isUuid);
+      const rows = valid.length ? await db.getRepository(Person).findBy({ id: In(valid) }) : [];
+      const byId = new Map(rows.map((p) => [p.id, p]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    qualification,
+    recordsByPerson: loaderGrouped(db, CompetenceRecord, 'personId', { achievedAt: 'ASC' }),
+    requirementsByQualification: loaderGrouped(db, QualificationRequirement, 'qualificationId', { createdAt: 'ASC' }),
+    openWorkItem,
+    /** The qualifications each work item requires: its row, every requirement, its permit covers, the qualifications. */
+    requiredByWorkItem: new DataLoader<string, Qualification[]>(async (ids) => {
+      const items = await openWorkItem.loadMany(ids);
+      const open = items.filter((w): w is OpenWorkItem => w instanceof OpenWorkItem);
+      if (!open.length) return ids.map(() => []);
+      requirements ??= db.getRepository(QualificationRequirement).find();
+      const [all, covers] = await Promise.all([requirements, db.getRepository(WorkPermitCover).findBy({ workItemId: In(open.map((w) => w.workItemId)) })]);
+      const required = new Map(open.map((w) => [w.workItemId, matchRequirements(w, covers.filter((c) => c.workItemId === w.workItemId).map((c) => c.permitType), all)]));
+      const quals = await qualification.loadMany([...new Set([...required.values()].flat())]);
+      const byId = new Map(quals.filter((q): q is Qualification => q instanceof Qualification).map((q) => [q.id, q]));
+      return ids.map((id) => (required.get(id) ?? []).map((qid) => byId.get(qid)!).filter(Boolean).sort((a, b) => a.code.localeCompare(b.code)));
+    }),
+  };
+}
+export type Loaders = ReturnType<typeof createLoaders>;

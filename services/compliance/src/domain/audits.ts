@@ -1,0 +1,246 @@
+import {
+  DomainError,
+  ErrorCode,
+  TrackedWorkItem,
+  badInput,
+  clipText,
+  forbidden,
+  illegalTransition,
+  inSiteScope,
+  notFound,
+  oneOf,
+  optionalDate,
+  optionalText,
+  optionalUuid,
+  requestedWorkStatus,
+  requireDate,
+  requireRole,
+  requireText,
+  requireUuid,
+  uuidList,
+  type Caller,
+} from '@opsgraph/core';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { AuditFinding, ComplianceAudit, ComplianceFindingAction, FINDING_SEVERITIES, Requirement, type FindingSeverity } from '../entities';
+import { auditNumber, canSeeRequirement, canSeeSite, findingNumber, record, type ComplianceContext } from './context';
+
+export interface RecordAuditInput {
+  title: string;
+  siteId: string;
+  areaIds?: string[] | null;
+  scope: string;
+  auditDate: Date | string;
+  auditorId?: string | null;
+}
+
+export interface ComplianceActionInput {
+  title: string;
+  description?: string | null;
+  ownerId?: string | null;
+  dueAt?: Date | string | null;
+}
+
+export interface RecordAuditFindingInput {
+  auditId: string;
+  severity: FindingSeverity;
+  requirementId?: string | null;
+  areaId?: string | null;
+  assetId?: string | null;
+  description: string;
+  correctiveActions?: ComplianceActionInput[] | null;
+}
+
+const PRIORITY_BY_SEVERITY: Record<FindingSeverity, string> = { OBSERVATION: 'LOW', MINOR: 'MEDIUM', MAJOR: 'HIGH', CRITICAL: 'CRITICAL' };
+
+const actionFields = (input: ComplianceActionInput, field: string) => ({
+  title: requireText(input.title, `${field}.title`, { max: 300 }),
+  description: optionalText(input.description, `${field}.description`, 4000),
+  ownerId: optionalUuid(input.ownerId, `${field}.ownerId`) ?? null,
+  dueAt: optionalDate(input.dueAt, `${field}.dueAt`),
+});
+
+export async function recordAudit(db: DataSource, caller: Caller, input: RecordAuditInput, requestId?: string): Promise<ComplianceAudit> {
+  requireRole(caller, 'auditor', 'hse');
+  const siteId = requireUuid(input.siteId, 'siteId');
+  if (!inSiteScope(caller, siteId)) throw forbidden('you cannot record an audit of a site you do not work at');
+  const fields = {
+    title: requireText(input.title, 'title', { max: 300 }),
+    siteId,
+    areaIds: uuidList(input.areaIds, 'areaIds'),
+    scope: requireText(input.scope, 'scope', { max: 4000 }),
+    auditDate: requireDate(input.auditDate, 'auditDate'),
+    auditorId: optionalUuid(input.auditorId, 'auditorId') ?? caller.id,
+  };
+  return db.transaction(async (manager) => {
+    const audit = await manager.save(manager.create(ComplianceAudit, { ...fields, createdById: caller.id }));
+    await record({ manager, caller, requestId }, 'audit.recorded', audit.id, {
+      auditId: audit.id,
+      number: auditNumber(audit),
+      siteId: audit.siteId,
+      areaIds: audit.areaIds,
+      auditDate: audit.auditDate.toISOString(),
+      actorId: caller.id,
+    });
+    return audit;
+  });
+}
+
+async function nextActionSeq(manager: EntityManager, findingId: string) {
+  const row = await manager.createQueryBuilder(ComplianceFindingAction, 'a').select('COALESCE(MAX(a.seq), 0)', 'max').where('a.findingId = :findingId', { findingId }).getRawOne<{ max: number }>();
+  return Number(row?.max ?? 0) + 1;
+}
+
+/** Records a corrective action and asks Work for it: a CORRECTIVE_ACTION with the finding as its source. */
+async function raiseAction(ctx: ComplianceContext, audit: ComplianceAudit, finding: AuditFinding, fields: ReturnType<typeof actionFields>) {
+  const seq = await nextActionSeq(ctx.manager, finding.id);
+  const action = await ctx.manager.save(
+    ctx.manager.create(ComplianceFindingAction, { ...fields, findingId: finding.id, seq, requestId: `compliance:finding:${finding.id}:action:${seq}`, createdById: ctx.caller.id }),
+  );
+  const number = findingNumber(audit, finding.seq);
+  await record(ctx, 'work.requested', finding.id, {
+    requestId: action.requestId,
+    siteId: finding.siteId,
+    areaId: finding.areaId,
+    assetId: finding.assetId,
+    type: 'CORRECTIVE_ACTION',
+    title: action.title,
+    description: clipText([action.description, `Audit finding ${number} (${finding.severity}): ${finding.description}`].filter(Boolean).join('\n\n'), 10_000),
+    priority: PRIORITY_BY_SEVERITY[finding.severity],
+    ownerId: action.ownerId,
+    dueAt: action.dueAt?.toISOString() ?? null,
+    sourceRecordId: finding.id,
+    reason: clipText(`Corrective action for audit finding ${number} of "${audit.title}" (${finding.severity})`, 2000),
+    requiredOutcome: { acceptanceCriteria: clipText(`The finding is corrected: ${finding.description}`, 4000) },
+    // The requirement the finding is against shows this work too (Work resolves links as well as sources).
+    links: finding.requirementId ? [{ domain: 'COMPLIANCE', recordId: finding.requirementId, relation: 'corrects non-compliance with' }] : [],
+  });
+  return action;
+}
+
+export async function recordAuditFinding(db: DataSource, caller: Caller, input: RecordAuditFindingInput, requestId?: string): Promise<AuditFinding> {
+  requireRole(caller, 'auditor', 'hse');
+  const auditId = requireUuid(input.auditId, 'auditId');
+  const severity = oneOf(FINDING_SEVERITIES, input.severity, 'severity');
+  const requirementId = optionalUuid(input.requirementId, 'requirementId') ?? null;
+  const description = requireText(input.description, 'description', { max: 10_000 });
+  const actions = (input.correctiveActions ?? []).map((a, i) => actionFields(a, `correctiveActions[${i}]`));
+  if (actions.length > 20) throw badInput('at most 20 corrective actions at once', { field: 'correctiveActions' });
+  return db.transaction(async (manager) => {
+    const ctx = { manager, caller, requestId };
+    const audit = await manager.findOne(ComplianceAudit, { where: { id: auditId }, lock: { mode: 'pessimistic_write' } });
+    if (!audit || !canSeeSite(caller, audit)) throw notFound('audit', auditId);
+    if (requirementId) {
+      const requirement = await manager.findOneBy(Requirement, { id: requirementId });
+      if (!requirement || !canSeeRequirement(caller, requirement)) throw notFound('requirement', requirementId);
+    }
+    const seqRow = await manager.createQueryBuilder(AuditFinding, 'f').select('COALESCE(MAX(f.seq), 0)', 'max').where('f.auditId = :auditId', { auditId }).getRawOne<{ max: number }>();
+    const finding = await manager.save(
+      manager.create(AuditFinding, {
+        auditId,
+        seq: Number(seqRow?.max ?? 0) + 1,
+        severity,
+        requirementId,
+        siteId: audit.siteId,
+        areaId: optionalUuid(input.areaId, 'areaId') ?? null,
+        assetId: optionalUuid(input.assetId, 'assetId') ?? null,
+        description,
+        status: 'OPEN',
+        createdById: caller.id,
+      }),
+    );
+    await record(ctx, 'finding.recorded', finding.id, { ...findingFact(audit, finding), actorId: caller.id });
+    for (const action of actions) await raiseAction(ctx, audit, finding, action);
+    return finding;
+  });
+}
+
+export const findingFact = (audit: ComplianceAudit, f: AuditFinding) => ({
+  findingId: f.id,
+  auditId: audit.id,
+  number: findingNumber(audit, f.seq),
+  severity: f.severity,
+  status: f.status,
+  requirementId: f.requirementId,
+  siteId: f.siteId,
+  areaId: f.areaId,
+  assetId: f.assetId,
+});
+
+async function lockFinding(ctx: ComplianceContext, id: string) {
+  const finding = await ctx.manager.findOne(AuditFinding, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  if (!finding || !canSeeSite(ctx.caller, finding)) throw notFound('audit finding', id);
+  const audit = (await ctx.manager.findOneBy(ComplianceAudit, { id: finding.auditId }))!;
+  return { finding, audit };
+}
+
+export async function addFindingAction(db: DataSource, caller: Caller, findingId: string, input: ComplianceActionInput, requestId?: string) {
+  requireRole(caller, 'auditor', 'hse', 'supervisor');
+  const id = requireUuid(findingId, 'findingId');
+  const fields = actionFields(input, 'input');
+  return db.transaction(async (manager) => {
+    const ctx = { manager, caller, requestId };
+    const { finding, audit } = await lockFinding(ctx, id);
+    if (finding.status !== 'OPEN') throw illegalTransition('audit finding', finding.status, 'add a corrective action to');
+    return raiseAction(ctx, audit, finding, fields);
+  });
+}
+
+/** The corrective actions of findings with their live work (one statement each for actions and work). */
+export async function actionsWithWork(manager: EntityManager | DataSource, findingIds: string[]) {
+  const actions = findingIds.length ? await manager.getRepository(ComplianceFindingAction).find({ where: { findingId: In(findingIds) }, order: { seq: 'ASC' } }) : [];
+  const tracked = actions.length ? await manager.getRepository(TrackedWorkItem).find({ where: { requestId: In(actions.map((a) => a.requestId)) } }) : [];
+  const byRequest = new Map(tracked.map((t) => [t.requestId, t]));
+  return actions.map((action) => ({ action, work: byRequest.get(action.requestId) ?? null }));
+}
+
+/** A finding may close when every action is verified done; all but an observation need at least one. */
+export function closability(finding: AuditFinding, actions: { action: ComplianceFindingAction; work: TrackedWorkItem | null }[]) {
+  const open = actions.filter((a) => a.work?.status !== 'DONE');
+  const missing = !actions.length && finding.severity !== 'OBSERVATION';
+  return { closable: !open.length && !missing, open, missing };
+}
+
+export async function closeAuditFinding(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string): Promise<AuditFinding> {
+  requireRole(caller, 'auditor', 'hse');
+  const findingId = requireUuid(id);
+  const text = optionalText(note, 'note', 4000);
+  return db.transaction(async (manager) => {
+    const ctx = { manager, caller, requestId };
+    const { finding, audit } = await lockFinding(ctx, findingId);
+    if (finding.status !== 'OPEN') throw illegalTransition('audit finding', finding.status, 'close');
+    const { closable, open, missing } = closability(finding, await actionsWithWork(manager, [finding.id]));
+    if (!closable) {
+      const message = missing
+        ? `a ${finding.severity.toLowerCase()} finding needs at least one corrective action before it closes`
+        : `${open.length} corrective action(s) not verified done: ${open.map((o) => `"${o.action.title}" (${requestedWorkStatus(o.work)})`).join('; ')}`;
+      throw new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot close ${findingNumber(audit, finding.seq)}: ${message}`, {
+        actions: open.map((o) => ({ id: o.action.id, title: o.action.title, workItemId: o.work?.workItemId ?? null, workStatus: requestedWorkStatus(o.work) })),
+      });
+    }
+    finding.status = 'CLOSED';
+    finding.closedAt = new Date();
+    finding.closedById = caller.id;
+    finding.closeNote = text;
+    await manager.save(finding);
+    await record(ctx, 'finding.closed', finding.id, { ...findingFact(audit, finding), actorId: caller.id });
+    return finding;
+  });
+}
+
+export async function getAudit(db: DataSource, caller: Caller, id: string) {
+  const audit = await db.getRepository(ComplianceAudit).findOneBy({ id: requireUuid(id) });
+  if (!audit || !canSeeSite(caller, audit)) throw notFound('audit', id);
+  return audit;
+}
+
+export async function listAudits(db: DataSource, caller: Caller, siteId: string) {
+  const site = requireUuid(siteId, 'siteId');
+  if (!inSiteScope(caller, site)) return [];
+  return db.getRepository(ComplianceAudit).find({ where: { siteId: site }, order: { auditDate: 'DESC', seq: 'DESC' } });
+}
+
+export async function getAuditFinding(db: DataSource, caller: Caller, id: string) {
+  const finding = await db.getRepository(AuditFinding).findOneBy({ id: requireUuid(id) });
+  if (!finding || !canSeeSite(caller, finding)) throw notFound('audit finding', id);
+  return finding;
+}

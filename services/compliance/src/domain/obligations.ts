@@ -1,0 +1,224 @@
+import { DAY_MS, SYSTEM_CALLER, addMonths, clipText, optionalUuid, type Caller, type TrackedWorkItem } from '@opsgraph/core';
+import { In, type DataSource } from 'typeorm';
+import { ComplianceObligation, Requirement } from '../entities';
+import { canSeeSite, record, type ComplianceContext } from './context';
+
+export type ComplianceStatus = 'MET' | 'DUE' | 'OVERDUE' | 'SCHEDULED';
+/** Worst first: a requirement is as bad as its worst target. */
+const SEVERITY: Record<ComplianceStatus, number> = { OVERDUE: 3, DUE: 2, SCHEDULED: 1, MET: 0 };
+export const worst = (statuses: ComplianceStatus[], none: ComplianceStatus = 'MET'): ComplianceStatus =>
+  statuses.reduce<ComplianceStatus>((w, s) => (SEVERITY[s] > SEVERITY[w] ? s : w), statuses.length ? 'MET' : none);
+
+export const obligationRequestId = (o: Pick<ComplianceObligation, 'id' | 'attempt'>) => `compliance:obligation:${o.id}${o.attempt > 1 ? `:${o.attempt}` : ''}`;
+
+/** One occurrence: MET when proven, OVERDUE past its due date, DUE inside its lead time, else SCHEDULED. */
+export function occurrenceStatus(o: ComplianceObligation, leadDays: number, now: Date): ComplianceStatus {
+  if (o.status === 'MET') return 'MET';
+  if (now.getTime() > o.dueAt.getTime()) return 'OVERDUE';
+  if (o.raisedAt || now.getTime() >= o.dueAt.getTime() - leadDays * DAY_MS) return 'DUE';
+  return 'SCHEDULED';
+}
+
+const targetKey = (o: ComplianceObligation) => `${o.siteId}|${o.areaId ?? ''}|${o.assetId ?? ''}`;
+
+/**
+ * The current state of each target of a requirement: its open occurrence (there is one at a time), and
+ * the target counts as MET while that occurrence is not yet due and the one before it was proven.
+ */
+export function currentByTarget(occurrences: ComplianceObligation[], leadDays: number, now: Date) {
+  const groups = new Map<string, ComplianceObligation[]>();
+  for (const o of occurrences) groups.set(targetKey(o), [...(groups.get(targetKey(o)) ?? []), o]);
+  return [...groups.values()].map((list) => {
+    const sorted = [...list].sort((a, b) => b.dueAt.getTime() - a.dueAt.getTime());
+    const open = sorted.find((o) => o.status === 'OPEN') ?? null;
+    const lastMet = sorted.find((o) => o.status === 'MET') ?? null;
+    const current = open ?? lastMet!;
+    let status = occurrenceStatus(current, leadDays, now);
+    if (status === 'SCHEDULED' && lastMet) status = 'MET';
+    return { current, lastMet, status };
+  });
+}
+
+/**
+ * Scheduled rule: every open occurrence inside its lead time is raised once as an INSPECTION work item
+ * with the requirement as its source and the proof it must produce; an occurrence past its due date is
+ * announced as overdue once. Idempotent and safe with several replicas (rows are locked and re-checked).
+ */
+export async function raiseDueObligations(db: DataSource, now: Date = new Date()) {
+  const due = await db.getRepository(ComplianceObligation).createQueryBuilder('o')
+    .innerJoin(Requirement, 'r', 'r.id = o.requirementId')
+    .where(`o.status = 'OPEN' AND o.requestId IS NULL AND o.dueAt - make_interval(days => r.leadDays) <= :now`, { now })
+    .orderBy('o.dueAt', 'ASC')
+    .getMany();
+  const raised: ComplianceObligation[] = [];
+  for (const candidate of due) {
+    const done = await db.transaction(async (manager) => {
+      const ctx: ComplianceContext = { manager, caller: SYSTEM_CALLER };
+      const o = await manager.findOne(ComplianceObligation, { where: { id: candidate.id }, lock: { mode: 'pessimistic_write' } });
+      if (!o || o.status !== 'OPEN' || o.requestId) return null; // another replica was first
+      const requirement = (await manager.findOneBy(Requirement, { id: o.requirementId }))!;
+      await raiseOccurrence(ctx, requirement, o, now);
+      return o;
+    });
+    if (done) raised.push(done);
+  }
+  const overdue = await markOverdue(db, now);
+  return { raised, overdue };
+}
+
+async function markOverdue(db: DataSource, now: Date) {
+  const late = await db.getRepository(ComplianceObligation).createQueryBuilder('o')
+    .where(`o.status = 'OPEN' AND o.dueAt < :now AND o.overdueNotifiedAt IS NULL`, { now })
+    .orderBy('o.dueAt', 'ASC')
+    .getMany();
+  const marked: ComplianceObligation[] = [];
+  for (const candidate of late) {
+    const done = await db.transaction(async (manager) => {
+      const o = await manager.findOne(ComplianceObligation, { where: { id: candidate.id }, lock: { mode: 'pessimistic_write' } });
+      if (!o || o.status !== 'OPEN' || o.overdueNotifiedAt) return null;
+      o.overdueNotifiedAt = now;
+      await manager.save(o);
+      await record({ manager, caller: SYSTEM_CALLER }, 'obligation.overdue', o.requirementId, obligationFact(o));
+      return o;
+    });
+    if (done) marked.push(done);
+  }
+  return marked;
+}
+
+/** Whether an open occurrence has reached its lead time and should be raised. */
+export const isDue = (o: ComplianceObligation, leadDays: number, now: Date) => o.status === 'OPEN' && !o.requestId && o.dueAt.getTime() - leadDays * DAY_MS <= now.getTime();
+
+/**
+ * Raises one occurrence as an INSPECTION work item with the requirement as its source and the proof it
+ * must produce as its required outcome (the occurrence must be locked by the caller).
+ */
+export async function raiseOccurrence(ctx: ComplianceContext, requirement: Requirement, o: ComplianceObligation, now: Date) {
+  o.attempt += 1;
+  o.requestId = obligationRequestId(o);
+  o.raisedAt = now;
+  await ctx.manager.save(o);
+  const ref = `${requirement.reference}${requirement.clause ? ` ${requirement.clause}` : ''}`;
+  await record(ctx, 'work.requested', requirement.id, {
+    requestId: o.requestId,
+    siteId: o.siteId,
+    areaId: o.areaId,
+    assetId: o.assetId,
+    type: 'INSPECTION',
+    title: clipText(`${requirement.title} (${ref})`, 300),
+    description: clipText(`${requirement.text}\n\nDue by ${o.dueAt.toISOString().slice(0, 10)}; the obligation counts as met only when this inspection is verified done.`, 10_000),
+    priority: 'HIGH',
+    ownerId: requirement.ownerId,
+    dueAt: o.dueAt.toISOString(),
+    sourceRecordId: requirement.id,
+    reason: clipText(`Recurring obligation ${ref}: every ${requirement.recurrenceMonths} month(s), due ${o.dueAt.toISOString().slice(0, 10)}`, 2000),
+    requiredOutcome: { acceptanceCriteria: requirement.acceptanceCriteria, evidence: requirement.evidence },
+  });
+}
+
+export const obligationFact = (o: ComplianceObligation) => ({
+  obligationId: o.id,
+  requirementId: o.requirementId,
+  targetKind: o.targetKind,
+  siteId: o.siteId,
+  areaId: o.areaId,
+  assetId: o.assetId,
+  dueAt: o.dueAt.toISOString(),
+});
+
+/**
+ * Work's verdict on an inspection an occurrence raised: verified → the occurrence is MET with the work as
+ * evidence and the next one is scheduled a recurrence after the verification; cancelled → it is raised
+ * again by the next run of the rule (the obligation did not go away).
+ */
+export async function onInspectionWork(ctx: ComplianceContext, type: string, work: TrackedWorkItem) {
+  if (!work.requestId) return;
+  const o = await ctx.manager.findOne(ComplianceObligation, { where: { requestId: work.requestId }, lock: { mode: 'pessimistic_write' } });
+  if (!o || o.status !== 'OPEN') return;
+  if (type.endsWith('work_item.cancelled')) {
+    o.requestId = null;
+    o.raisedAt = null;
+    await ctx.manager.save(o);
+    return;
+  }
+  if (!type.endsWith('work_item.verified')) return;
+  const requirement = (await ctx.manager.findOneBy(Requirement, { id: o.requirementId }))!;
+  const verifiedAt = work.verifiedAt ?? new Date();
+  o.status = 'MET';
+  o.metAt = verifiedAt;
+  o.evidenceWorkItemId = work.workItemId;
+  o.evidenceVerifiedAt = verifiedAt;
+  o.evidenceVerifierId = work.verifierId;
+  o.evidenceNumber = work.number;
+  await ctx.manager.save(o);
+  const next = requirement.recurrenceMonths
+    ? await ctx.manager.save(
+        ctx.manager.create(ComplianceObligation, {
+          requirementId: o.requirementId,
+          targetKind: o.targetKind,
+          siteId: o.siteId,
+          areaId: o.areaId,
+          assetId: o.assetId,
+          dueAt: addMonths(verifiedAt, requirement.recurrenceMonths),
+          status: 'OPEN',
+          attempt: 0,
+          previousId: o.id,
+        }),
+      )
+    : null;
+  await record(ctx, 'obligation.met', o.requirementId, {
+    ...obligationFact(o),
+    workItemId: work.workItemId,
+    verifiedAt: verifiedAt.toISOString(),
+    verifierId: work.verifierId,
+    nextObligationId: next?.id ?? null,
+    nextDueAt: next?.dueAt.toISOString() ?? null,
+  });
+}
+
+export interface ObligationFilter {
+  siteId?: string | null;
+  requirementId?: string | null;
+  assetId?: string | null;
+  status?: ComplianceStatus[] | null;
+}
+
+/** Occurrences by site, requirement or asset; `status` filters on the computed status at `now`. */
+export async function listObligations(db: DataSource, caller: Caller, filter: ObligationFilter | null | undefined, now = new Date()) {
+  const q = db.getRepository(ComplianceObligation).createQueryBuilder('o').innerJoinAndMapOne('o.requirement', Requirement, 'r', 'r.id = o.requirementId');
+  const siteId = optionalUuid(filter?.siteId, 'filter.siteId');
+  const requirementId = optionalUuid(filter?.requirementId, 'filter.requirementId');
+  const assetId = optionalUuid(filter?.assetId, 'filter.assetId');
+  if (siteId) q.andWhere('o.siteId = :siteId', { siteId });
+  if (requirementId) q.andWhere('o.requirementId = :requirementId', { requirementId });
+  if (assetId) q.andWhere('o.assetId = :assetId', { assetId });
+  if (!caller.sites.includes('*')) {
+    if (!caller.sites.length) return [];
+    q.andWhere('o.siteId IN (:...sites)', { sites: caller.sites });
+  }
+  const rows = (await q.orderBy('o.dueAt', 'ASC').take(500).getMany()) as (ComplianceObligation & { requirement: Requirement })[];
+  const wanted = filter?.status?.length ? new Set(filter.status) : null;
+  return rows.filter((o) => canSeeSite(caller, o) && (!wanted || wanted.has(occurrenceStatus(o, o.requirement.leadDays, now))));
+}
+
+export const obligationsOfRequirements = (db: DataSource, ids: string[]) => db.getRepository(ComplianceObligation).find({ where: { requirementId: In(ids) } });
+
+/** The evidence of a met occurrence: the verified work item, who verified it and when. */
+export function evidenceOf(o: ComplianceObligation) {
+  if (o.status !== 'MET' || !o.evidenceWorkItemId || !o.evidenceVerifiedAt) return null;
+  return {
+    workItem: { id: o.evidenceWorkItemId },
+    number: o.evidenceNumber,
+    verifiedAt: o.evidenceVerifiedAt,
+    verifiedBy: o.evidenceVerifierId ? { id: o.evidenceVerifierId } : null,
+    dueAt: o.dueAt,
+    obligation: o,
+  };
+}
+
+/** Evidence of a requirement, newest verification first. */
+export const evidenceList = (occurrences: ComplianceObligation[]) =>
+  occurrences
+    .map(evidenceOf)
+    .filter((e): e is NonNullable<ReturnType<typeof evidenceOf>> => !!e)
+    .sort((a, b) => b.verifiedAt.getTime() - a.verifiedAt.getTime());

@@ -1,0 +1,44 @@
+import { inSiteScope, notFound, requireUuid, type Caller } from '@opsgraph/core';
+import { In, type DataSource } from 'typeorm';
+import { ComplianceCheck, ComplianceObligation, type Requirement } from '../entities';
+import { currentByTarget, evidenceList, worst, type ComplianceStatus } from './obligations';
+import { requirementsAtSites } from './requirements';
+
+/** A requirement's status from its occurrences and open checks (one requirement, any set of targets). */
+export function requirementStatus(requirement: Requirement, occurrences: ComplianceObligation[], openChecks: number, now: Date): ComplianceStatus {
+  const targets = currentByTarget(occurrences, requirement.leadDays, now).map((t) => t.status);
+  if (openChecks) targets.push('DUE');
+  return worst(targets);
+}
+
+/**
+ * Compliance at a site: per requirement that applies there, MET / DUE / OVERDUE / SCHEDULED with the
+ * current occurrence per target (and the work behind it), open checks and the latest evidence.
+ * Three statements whatever the number of requirements.
+ */
+export async function complianceStatus(db: DataSource, caller: Caller, siteIdIn: string, now = new Date()) {
+  const siteId = requireUuid(siteIdIn, 'siteId');
+  if (!inSiteScope(caller, siteId)) throw notFound('site', siteId);
+  const requirements = await requirementsAtSites(db, [siteId]);
+  const ids = requirements.map((r) => r.id);
+  const [occurrences, checks] = ids.length
+    ? await Promise.all([
+        db.getRepository(ComplianceObligation).find({ where: { requirementId: In(ids), siteId } }),
+        db.getRepository(ComplianceCheck).find({ where: { requirementId: In(ids), siteId, status: 'OPEN' }, order: { createdAt: 'ASC' } }),
+      ])
+    : [[], []];
+  const rows = requirements.map((requirement) => {
+    const own = occurrences.filter((o) => o.requirementId === requirement.id);
+    const targets = currentByTarget(own, requirement.leadDays, now);
+    const openChecks = checks.filter((c) => c.requirementId === requirement.id);
+    return {
+      requirement,
+      status: requirementStatus(requirement, own, openChecks.length, now),
+      obligations: targets.map((t) => t.current),
+      openChecks,
+      lastEvidence: evidenceList(own)[0] ?? null,
+    };
+  });
+  const count = (s: ComplianceStatus) => rows.filter((r) => r.status === s).length;
+  return { site: { id: siteId }, met: count('MET'), due: count('DUE'), overdue: count('OVERDUE'), scheduled: count('SCHEDULED'), requirements: rows };
+}

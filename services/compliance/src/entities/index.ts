@@ -1,0 +1,9 @@
+import { TrackedWorkItem } from '@opsgraph/core';
+import { inboxEntities, outboxEntities } from '@opsgraph/events';
+import { AuditFinding, ComplianceAudit, ComplianceFindingAction } from './audit';
+import { ComplianceCheck, ComplianceObligation, Requirement } from './requirement';
+
+export * from './requirement';
+export * from './audit';
+
+export const entities = [Requirement, ComplianceObligation, ComplianceCheck, ComplianceAudit, AuditFinding, ComplianceFindingAction, TrackedWorkItem, ...outboxEntities, ...inboxEntities];

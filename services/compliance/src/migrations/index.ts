@@ -1,0 +1,5 @@
+import { inboxMigrations, outboxMigrations } from '@opsgraph/events';
+import { Initial1795651532104 } from './1795651532104-Initial';
+
+/** Every migration of the compliance database, in order. Generate new ones with scripts/generate-migration.ts. */
+export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795651532104];

@@ -1,0 +1,26 @@
+import path from 'node:path';
+import { envInt, startScheduler, type ServiceDefinition } from '@opsgraph/core';
+import { eventBackground } from '@opsgraph/events';
+import { complianceConsumer } from './consumer';
+import { raiseDueObligations } from './domain/obligations';
+import { entities } from './entities';
+import { createLoaders, type Loaders } from './loaders';
+import { migrations } from './migrations';
+import { resolvers } from './resolvers';
+
+/** The relay publishing our outbox (inspections, actions, checks, facts) and the consumer of Work's events. */
+const events = eventBackground({ consume: complianceConsumer });
+
+export const service: ServiceDefinition<Loaders> = {
+  name: 'compliance',
+  schemaPath: path.join(__dirname, 'schema.graphql'),
+  resolvers,
+  entities,
+  migrations,
+  createLoaders,
+  // The obligations rule first (stopped first), then the relay and consumer.
+  background: async (db) => [
+    startScheduler('compliance.due-obligations', envInt('OPSGRAPH_OBLIGATION_INTERVAL_MS', 3_600_000), (now) => raiseDueObligations(db, now)),
+    ...(await events(db)),
+  ],
+};

@@ -1,0 +1,112 @@
+import { DomainError, ErrorCode, illegalTransition, notFound, oneOf, optionalText, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
+import { recordEvent } from '@opsgraph/events';
+import type { DataSource } from 'typeorm';
+import { FINAL_STATUSES, ISOLATION_METHODS, Isolation, isolationState, type IsolationMethod, type Permit } from '../entities';
+import { changePermit, lockPermit, permitVisible, type ChangeContext } from './permits';
+
+export interface IsolationInput {
+  assetId: string;
+  point: string;
+  method: IsolationMethod;
+  tag?: string | null;
+}
+
+export function isolationOf(input: IsolationInput, field: string) {
+  return {
+    assetId: requireUuid(input.assetId, `${field}.assetId`),
+    point: requireText(input.point, `${field}.point`, { max: 300 }),
+    method: oneOf(ISOLATION_METHODS, input.method, `${field}.method`),
+    tag: optionalText(input.tag, `${field}.tag`, 100),
+  };
+}
+
+/** Isolations are planned while the permit is prepared, or while it is suspended (before reinstating). */
+const PLANNING: Permit['status'][] = ['DRAFT', 'REQUESTED', 'APPROVED', 'SUSPENDED'];
+
+export function addIsolation(db: DataSource, caller: Caller, permitId: string, input: IsolationInput, requestId?: string) {
+  requireRole(caller, 'permit_issuer', 'supervisor', 'technician', 'hse');
+  const fields = isolationOf(input, 'input');
+  return changePermit(db, caller, permitId, requestId, async (ctx, permit) => {
+    if (!PLANNING.includes(permit.status)) throw illegalTransition('permit', permit.status, 'add an isolation to');
+    return ctx.manager.save(ctx.manager.create(Isolation, { ...fields, permitId: permit.id }));
+  });
+}
+
+/**
+ * Runs one change on one isolation. The permit is locked first (as issuing does), so an isolation cannot
+ * change while its permit is being issued or closed.
+ */
+async function changeIsolation(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, isolation: Isolation, permit: Permit) => Promise<string>) {
+  const isolationId = requireUuid(id);
+  return db.transaction(async (manager) => {
+    const found = await manager.findOneBy(Isolation, { id: isolationId });
+    if (!found) throw notFound('isolation', isolationId);
+    const permit = await lockPermit(manager, found.permitId);
+    if (!permitVisible(caller, permit)) throw notFound('isolation', isolationId);
+    const isolation = (await manager.findOne(Isolation, { where: { id: isolationId }, lock: { mode: 'pessimistic_write' } }))!;
+    const ctx: ChangeContext = { manager, caller, requestId, now: new Date() };
+    const event = await change(ctx, isolation, permit);
+    await manager.save(isolation);
+    await recordEvent(manager, {
+      domain: 'permits',
+      type: `isolation.${event}`,
+      subject: permit.id,
+      data: {
+        isolationId: isolation.id,
+        permitId: permit.id,
+        number: permit.number,
+        assetId: isolation.assetId,
+        point: isolation.point,
+        method: isolation.method,
+        tag: isolation.tag,
+        actorId: caller.id,
+        at: ctx.now.toISOString(),
+      },
+      requestId,
+    });
+    return isolation;
+  });
+}
+
+function expectState(isolation: Isolation, allowed: ReturnType<typeof isolationState>[], action: string) {
+  const state = isolationState(isolation);
+  if (!allowed.includes(state)) throw illegalTransition('isolation', state, action);
+}
+
+export function applyIsolation(db: DataSource, caller: Caller, id: string, tag?: string | null, requestId?: string) {
+  requireRole(caller, 'technician', 'operator', 'permit_issuer', 'supervisor');
+  const tagText = optionalText(tag, 'tag', 100);
+  return changeIsolation(db, caller, id, requestId, async (ctx, isolation, permit) => {
+    if (FINAL_STATUSES.includes(permit.status)) throw illegalTransition('permit', permit.status, 'apply an isolation of');
+    expectState(isolation, ['PLANNED'], 'apply');
+    isolation.appliedById = caller.id;
+    isolation.appliedAt = ctx.now;
+    if (tagText) isolation.tag = tagText;
+    return 'applied';
+  });
+}
+
+export function verifyIsolation(db: DataSource, caller: Caller, id: string, requestId?: string) {
+  requireRole(caller, 'permit_issuer', 'verifier', 'supervisor', 'hse');
+  return changeIsolation(db, caller, id, requestId, async (ctx, isolation, permit) => {
+    if (FINAL_STATUSES.includes(permit.status)) throw illegalTransition('permit', permit.status, 'verify an isolation of');
+    expectState(isolation, ['APPLIED'], 'verify');
+    if (isolation.appliedById === caller.id) {
+      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the person who applied an isolation cannot verify it', { isolationId: isolation.id });
+    }
+    isolation.verifiedById = caller.id;
+    isolation.verifiedAt = ctx.now;
+    return 'verified';
+  });
+}
+
+/** Removing restores energy to the asset; allowed in any permit state, since ended permits must be cleared too. */
+export function removeIsolation(db: DataSource, caller: Caller, id: string, requestId?: string) {
+  requireRole(caller, 'technician', 'operator', 'permit_issuer', 'supervisor');
+  return changeIsolation(db, caller, id, requestId, async (ctx, isolation) => {
+    expectState(isolation, ['APPLIED', 'VERIFIED'], 'remove');
+    isolation.removedById = caller.id;
+    isolation.removedAt = ctx.now;
+    return 'removed';
+  });
+}

@@ -1,0 +1,40 @@
+import { loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
+import DataLoader from 'dataloader';
+import { In, IsNull, Not, type DataSource } from 'typeorm';
+import { permitVisible } from './domain/permits';
+import { GasTest, Isolation, Permit, PermitTransition } from './entities';
+
+/**
+ * Per-request batch loaders: every nested field of a list resolves in one statement per kind. Permits
+ * the caller may not see (another site, another contractor's) are dropped, so no reference leaks them.
+ */
+export function createLoaders(db: DataSource, caller: Caller) {
+  const visible = (permits: Permit[]) => permits.filter((p) => permitVisible(caller, p));
+  const permit = new DataLoader<string, Permit | null>(async (ids) =>
+    (await loaderBy(db, Permit).loadMany(ids)).map((p) => (p instanceof Error ? p : p && permitVisible(caller, p) ? p : null)),
+  );
+  return {
+    permit,
+    isolationsByPermit: loaderGrouped(db, Isolation, 'permitId', { createdAt: 'ASC' }),
+    gasTestsByPermit: loaderGrouped(db, GasTest, 'permitId', { testedAt: 'DESC', createdAt: 'DESC' }),
+    historyByPermit: loaderGrouped(db, PermitTransition, 'permitId', { id: 'ASC' }),
+    /** Permits covering each work item, newest first: one statement (GIN overlap) for a whole list. */
+    permitsByWorkItem: new DataLoader<string, Permit[]>(async (workItemIds) => {
+      const rows = visible(
+        await db.getRepository(Permit).createQueryBuilder('p').where('p.workItemIds && CAST(:ids AS uuid[])', { ids: workItemIds }).orderBy('p.createdAt', 'DESC').getMany(),
+      );
+      return workItemIds.map((id) => rows.filter((p) => p.workItemIds.includes(id)));
+    }),
+    /** Isolations applied and not yet removed, by asset (of permits the caller may see). */
+    activeIsolationsByAsset: new DataLoader<string, Isolation[]>(async (assetIds) => {
+      const rows = await db.getRepository(Isolation).find({
+        where: { assetId: In(assetIds as string[]), appliedAt: Not(IsNull()), removedAt: IsNull() },
+        order: { appliedAt: 'ASC' },
+      });
+      const permits = await permit.loadMany([...new Set(rows.map((i) => i.permitId))]);
+      const seen = new Set(permits.filter((p): p is Permit => p instanceof Permit).map((p) => p.id));
+      return assetIds.map((id) => rows.filter((i) => i.assetId === id && seen.has(i.permitId)));
+    }),
+  };
+}
+export type Loaders = ReturnType<typeof createLoaders>;

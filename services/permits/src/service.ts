@@ -1,0 +1,24 @@
+import path from 'node:path';
+import { envInt, startScheduler, type ServiceDefinition } from '@opsgraph/core';
+import { eventBackground } from '@opsgraph/events';
+import { expirePermits } from './domain/permits';
+import { entities } from './entities';
+import { createLoaders, type Loaders } from './loaders';
+import { migrations } from './migrations';
+import { resolvers } from './resolvers';
+
+const events = eventBackground();
+
+export const service: ServiceDefinition<Loaders> = {
+  name: 'permits',
+  schemaPath: path.join(__dirname, 'schema.graphql'),
+  resolvers,
+  entities,
+  migrations,
+  createLoaders,
+  // The expiry rule first (stopped first), then the relay publishing the outbox, prerequisites into Work included.
+  background: async (db) => [
+    startScheduler('permits.expire', envInt('OPSGRAPH_PERMIT_EXPIRY_INTERVAL_MS', 60_000), (now) => expirePermits(db, now)),
+    ...(await events(db)),
+  ],
+};
