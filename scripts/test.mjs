@@ -21,19 +21,10 @@ try {
   kafka = await ensureKafka({ port: Number(process.env.KAFKA_TEST_PORT ?? 19092), dataDir: kafkaDir, required: !!process.env.CI });
   const env = { OPSGRAPH_PG_URL: pg.url, NODE_ENV: 'test', ...(kafka.brokers ? { KAFKA_BROKERS: kafka.brokers } : {}) };
 
-  log('type-checking');
-  if (run('npx', ['tsc', '-p', 'tsconfig.json']) === 0) passed++;
+  // Resolver types are generated from the schemas, never written by hand nor checked in.
+  log('generating resolver types and type-checking');
+  if (run('npx', ['graphql-codegen', '--config', 'codegen.ts', '--silent']) === 0 && run('npx', ['tsc', '-p', 'tsconfig.json']) === 0) passed++;
   else failed++;
-
-  log('checking that generated resolver types match the schemas');
-  const before = spawnSync('git', ['status', '--porcelain', '--', '*/generated/*'], { cwd: ROOT }).stdout.toString();
-  run('npx', ['graphql-codegen', '--config', 'codegen.ts', '--silent']);
-  const after = spawnSync('git', ['status', '--porcelain', '--', '*/generated/*'], { cwd: ROOT }).stdout.toString();
-  if (before === after) passed++;
-  else {
-    failed++;
-    console.error('generated resolver types were stale: run `pnpm codegen` and commit the result');
-  }
 
   log('running the tests');
   const report = path.join(os.tmpdir(), `opsgraph-jest-${process.pid}.json`);
