@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import {
   GATEWAY_PORT,
   INTERNAL_HEADER,
@@ -42,11 +43,24 @@ export interface GatewayOptions {
  * Every subgraph call has a deadline, so one slow or dead subgraph costs its fields an error instead of
  * hanging the whole request; Node's fetch keeps connections alive between gateway and subgraphs.
  */
-const SUBGRAPH_TIMEOUT_MS = envInt('OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 10_000);
-const timedFetch = ((url: string, init?: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(SUBGRAPH_TIMEOUT_MS) })) as never;
+const timedFetch = (timeoutMs: number) => ((url: string, init?: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as never;
 
 /** Forwards the caller as a signed internal header; subgraphs trust nothing else. */
 class SignedCallerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(
+    private readonly serviceName: string,
+    config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
+  ) {
+    super(config);
+  }
+
+  /** A subgraph that is down or too slow costs only its own fields, with an error that says which. */
+  override didEncounterError(error: Error): void {
+    throw new GraphQLError(`the ${this.serviceName} service is unavailable (${error.name === 'TimeoutError' ? 'timed out' : 'not answering'}); its fields are missing from this answer`, {
+      extensions: { code: 'UNAVAILABLE', service: this.serviceName },
+    });
+  }
+
   override async willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
     if (!context?.caller) return;
     request.http?.headers.set(INTERNAL_HEADER, await signInternalCaller(context.caller, context.requestId));
@@ -61,9 +75,10 @@ class SignedCallerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
 
 export async function startGateway(options: GatewayOptions = {}): Promise<HttpApp> {
   const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8');
+  const fetcher = timedFetch(envInt('OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 10_000));
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SignedCallerDataSource({ url: options.subgraphUrls?.[name] ?? url, fetcher: timedFetch }),
+    buildService: ({ name, url }) => new SignedCallerDataSource(name, { url: options.subgraphUrls?.[name] ?? url, fetcher }),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,

@@ -45,8 +45,13 @@ describe('through the gateway', () => {
     expect(res.statements).toBeGreaterThan(0); // summed from the subgraph
   });
 
-  test('errors keep their code through the gateway', async () => {
+  test('errors keep their code and details through the gateway, never a stack trace', async () => {
     expectError(await gateway.query(`{ workItem(id: "not-a-uuid") { id } }`, {}, people.operator), 'BAD_USER_INPUT');
+    const site = ok(await gateway.query(`mutation { createSite(input: { code: "ERR", name: "Errors" }) { id } }`, {}, people.admin)).createSite;
+    const item = ok(await gateway.query(`mutation($s: ID!) { createWorkItem(input: { type: OTHER, title: "x", siteId: $s, prerequisites: [{ kind: MATERIAL, description: "spare seal" }] }) { id } }`, { s: site.id }, people.supervisor)).createWorkItem;
+    const refused = expectError(await gateway.query(`mutation($id: ID!) { startWork(id: $id) { id } }`, { id: item.id }, people.technician), 'PREREQUISITES_OPEN');
+    expect(refused.extensions!.blockers).toEqual([expect.objectContaining({ kind: 'MATERIAL', description: 'spare seal' })]);
+    expect(JSON.stringify(refused)).not.toMatch(/stacktrace|at .*\.ts:/);
   });
 
   test('callers without a valid token are refused', async () => {

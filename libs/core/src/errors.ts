@@ -71,8 +71,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, ex
     return { message: 'the service database is unavailable; nothing was changed, try again', path: formatted.path, extensions: { code: ErrorCode.UNAVAILABLE } };
   }
   if (code !== ErrorCode.INTERNAL) {
-    // GraphQL validation and parse errors: safe to show, but strip stack traces.
-    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    // Coded errors (validation, ours passed on by a subgraph through the gateway): keep their details
+    // (e.g. the list of blockers), never a stack trace.
+    const { stacktrace: _stack, exception: _exception, ...details } = (formatted.extensions ?? {}) as Record<string, unknown>;
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...details, code } };
   }
   return {
     message: expose ? formatted.message : 'internal error',

@@ -1,0 +1,41 @@
+import { inSiteScope, notFound, requireRole, type Caller } from '@opsgraph/core';
+import { recordEvent } from '@opsgraph/events';
+import type { EntityManager } from 'typeorm';
+import { Document } from '../entities';
+
+/** What a change runs with: the transaction, who asked and the request id that travels into events. */
+export interface ChangeContext {
+  manager: EntityManager;
+  caller: Caller;
+  requestId?: string;
+}
+
+/** Records a documents event in the caller's transaction (validated against libs/events/src/schemas/documents.ts). */
+export const emit = (ctx: ChangeContext, type: string, subject: string, data: Record<string, unknown>) =>
+  recordEvent(ctx.manager, { domain: 'documents', type, subject, data, requestId: ctx.requestId });
+
+/** Document control: registering documents, drafting and approving revisions, asking for reviews. */
+export const requireDocumentControl = (caller: Caller) => requireRole(caller, 'supervisor', 'hse');
+
+/** A document is visible where it is held and wherever it applies by site. */
+export const canSee = (caller: Caller, document: Pick<Document, 'siteId' | 'siteIds'>) =>
+  inSiteScope(caller, document.siteId) || document.siteIds.some((siteId) => inSiteScope(caller, siteId));
+
+/** Loads a document for change, locked; changes need the scope of the site that holds it. */
+export async function lockDocument(manager: EntityManager, caller: Caller, id: string): Promise<Document> {
+  const document = await manager.findOne(Document, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  if (!document || !inSiteScope(caller, document.siteId)) throw notFound('document', id);
+  return document;
+}
+
+/** Unique violations become a clear refusal instead of a driver error. */
+export async function unique<T>(refusal: () => Error, insert: () => Promise<T>): Promise<T> {
+  try {
+    return await insert();
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') throw refusal();
+    throw e;
+  }
+}
+
+export const iso = (date: Date | null | undefined) => (date ? date.toISOString() : null);

@@ -1,0 +1,11 @@
+import { TrackedWorkItem } from '@opsgraph/core';
+import { inboxEntities, outboxEntities } from '@opsgraph/events';
+import { DocumentAcknowledgement } from './acknowledgement';
+import { Document, DocumentRevision } from './document';
+import { DocumentReview, DocumentReviewer } from './review';
+
+export * from './document';
+export * from './review';
+export * from './acknowledgement';
+
+export const entities = [Document, DocumentRevision, DocumentReview, DocumentReviewer, DocumentAcknowledgement, TrackedWorkItem, ...outboxEntities, ...inboxEntities];

@@ -1,0 +1,61 @@
+import { TrackedWorkItem, loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
+import DataLoader from 'dataloader';
+import { In, type DataSource } from 'typeorm';
+import { Document, DocumentAcknowledgement, DocumentReview, DocumentReviewer, DocumentRevision } from './entities';
+import { appliesTo, atPlace, documentsAt, type Place, type WorkPlace } from './domain/applicability';
+import { canSee } from './domain/common';
+
+/**
+ * Per-request batch loaders: every nested field of a list resolves in one statement per kind, whatever
+ * the number of items. Documents the caller may not see are dropped.
+ */
+export function createLoaders(db: DataSource, caller: Caller) {
+  const visible = (document: Document | null) => (document && canSee(caller, document) ? document : null);
+  const byDocument = (status: DocumentRevision['status'][]) =>
+    new DataLoader<string, DocumentRevision | null>(async (documentIds) => {
+      const rows = await db.getRepository(DocumentRevision).findBy({ documentId: In(documentIds as string[]), status: In(status) });
+      return documentIds.map((id) => rows.find((r) => r.documentId === id) ?? null);
+    });
+  const currentRevision = byDocument(['APPROVED']);
+  /** Documents naming any of the places of a whole list (one statement), each place's own narrowed by `match`. */
+  const documentsFor = <P extends Place>(match: (d: Document, place: P) => boolean) =>
+    new DataLoader<P, Document[], string>(
+      async (places) => {
+        const rows = (await documentsAt(db.manager, [...places])).filter((d) => canSee(caller, d));
+        return places.map((place) => rows.filter((d) => match(d, place)));
+      },
+      { cacheKeyFn: (place) => JSON.stringify(place) },
+    );
+  const applicable = documentsFor<WorkPlace>(appliesTo);
+  const atAsset = documentsFor<Place>(atPlace);
+  const document = loaderBy(db, Document);
+  return {
+    document: new DataLoader<string, Document | null>(async (ids) => (await document.loadMany(ids)).map((d) => (d instanceof Error ? d : visible(d)))),
+    revision: loaderBy(db, DocumentRevision),
+    currentRevision,
+    pendingRevision: byDocument(['DRAFT', 'IN_REVIEW']),
+    revisionsByDocument: loaderGrouped(db, DocumentRevision, 'documentId', { createdAt: 'DESC' }),
+    reviewsByDocument: loaderGrouped(db, DocumentReview, 'documentId', { createdAt: 'DESC' }),
+    reviewersByReview: loaderGrouped(db, DocumentReviewer, 'reviewId', { personId: 'ASC' }),
+    acknowledgementsByRevision: loaderGrouped(db, DocumentAcknowledgement, 'revisionId', { personId: 'ASC' }),
+    pendingAcknowledgementsByPerson: new DataLoader<string, DocumentAcknowledgement[]>(async (personIds) => {
+      const rows = await db.getRepository(DocumentAcknowledgement).find({ where: { personId: In(personIds as string[]), state: 'PENDING' }, order: { requiredAt: 'ASC', id: 'ASC' } });
+      return personIds.map((id) => rows.filter((r) => r.personId === id));
+    }),
+    /** Work Work created for our requests (review work), from the tracked view of its events. */
+    trackedByRequest: loaderBy(db, TrackedWorkItem, 'requestId'),
+    /** The current revision of each document that applies to a work item: two statements for a whole list. */
+    workItemDocuments: async (place: WorkPlace): Promise<DocumentRevision[]> => {
+      const documents = await applicable.load(place);
+      const revisions = await currentRevision.loadMany(documents.map((d) => d.id));
+      return revisions.filter((r): r is DocumentRevision => r instanceof DocumentRevision);
+    },
+    /** Documents in force at an asset: named for it, its area or its site, with a current revision. */
+    assetDocuments: async (place: Place): Promise<Document[]> => {
+      const documents = await atAsset.load(place);
+      const revisions = await currentRevision.loadMany(documents.map((d) => d.id));
+      return documents.filter((_, i) => revisions[i] instanceof DocumentRevision);
+    },
+  };
+}
+export type Loaders = ReturnType<typeof createLoaders>;

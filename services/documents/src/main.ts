@@ -1,0 +1,4 @@
+import { runService } from '@opsgraph/core';
+import { service } from './service';
+
+void runService(service);

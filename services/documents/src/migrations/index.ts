@@ -1,0 +1,5 @@
+import { inboxMigrations, outboxMigrations } from '@opsgraph/events';
+import { Initial1795651557606 } from './1795651557606-Initial';
+
+/** Every migration of the documents database, in order. Generate new ones with scripts/generate-migration.ts. */
+export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795651557606];

@@ -1,0 +1,121 @@
+import { forbidden, hasRole, isUuid, notFound, requestedWorkStatus } from '@opsgraph/core';
+import { acknowledgeRevision, pendingAcknowledgements } from './domain/acknowledgements';
+import { registerDocument, updateDocument } from './domain/documents';
+import * as queries from './domain/queries';
+import { nextReviewDue, requestReview } from './domain/reviews';
+import { approveRevision, draftRevision, returnRevision, submitRevision, updateRevision } from './domain/revisions';
+import type { Document } from './entities';
+import type { Resolvers, WorkItemType } from './generated/graphql';
+
+/** A reference to an entity another subgraph owns (person, site, area, asset, work item). */
+const ref = (id: string | null | undefined) => (id ? { id } : null);
+
+async function found<T>(row: Promise<T | null>, what: string, id: string): Promise<T> {
+  const value = await row;
+  if (!value) throw notFound(what, id);
+  return value;
+}
+
+/** What Work sends with a reference for the fields that @require it. */
+interface WorkItemRepresentation {
+  id: string;
+  type: WorkItemType;
+  site: { id: string };
+  area?: { id: string } | null;
+  asset?: { id: string } | null;
+}
+interface AssetRepresentation {
+  id: string;
+  site: { id: string };
+  area?: { id: string } | null;
+}
+
+export const resolvers: Resolvers = {
+  Query: {
+    document: (_, { id }, { db, caller }) => queries.getDocument(db, caller, id),
+    documentByNumber: (_, { number }, { db, caller }) => queries.getDocumentByNumber(db, caller, number),
+    documents: (_, { filter, first, after }, { db, caller }) => queries.listDocuments(db, caller, filter, first, after),
+    documentRevision: (_, { id }, { db, caller }) => queries.getRevision(db, caller, id),
+    documentReview: (_, { id }, { db, caller }) => queries.getReview(db, caller, id),
+    pendingAcknowledgements: (_, { personId }, { db, caller }) => pendingAcknowledgements(db, caller, personId),
+  },
+
+  Mutation: {
+    registerDocument: (_, { input }, { db, caller, requestId }) => registerDocument(db, caller, input, requestId),
+    updateDocument: (_, { id, input }, { db, caller, requestId }) => updateDocument(db, caller, id, input, requestId),
+    draftDocumentRevision: (_, { input }, { db, caller, requestId }) => draftRevision(db, caller, input, requestId),
+    updateDocumentRevision: (_, { id, input }, { db, caller, requestId }) => updateRevision(db, caller, id, input, requestId),
+    submitDocumentRevision: (_, { id }, { db, caller, requestId }) => submitRevision(db, caller, id, requestId),
+    returnDocumentRevision: (_, { id, reason }, { db, caller, requestId }) => returnRevision(db, caller, id, reason, requestId),
+    approveDocumentRevision: (_, { id }, { db, caller, requestId }) => approveRevision(db, caller, id, requestId),
+    requestDocumentReview: (_, { input }, { db, caller, requestId }) => requestReview(db, caller, input, requestId),
+    acknowledgeDocumentRevision: (_, { revisionId }, { db, caller, requestId }) => acknowledgeRevision(db, caller, revisionId, requestId),
+  },
+
+  Person: {
+    __resolveReference: (r) => ({ id: r.id }),
+    pendingAcknowledgements: async (p, _, { loaders, caller }) => {
+      if (p.id !== caller.id && !hasRole(caller, 'supervisor', 'hse', 'administrator', 'auditor')) throw forbidden("only supervisors, HSE and auditors see other people's acknowledgements");
+      const rows = await loaders.pendingAcknowledgementsByPerson.load(p.id);
+      const documents = await loaders.document.loadMany(rows.map((r) => r.documentId));
+      return rows.filter((_, i) => documents[i] && !(documents[i] instanceof Error));
+    },
+  },
+  Asset: {
+    __resolveReference: (r) => r,
+    documents: (a, _, { loaders }) => {
+      const asset = a as unknown as AssetRepresentation;
+      return loaders.assetDocuments({ siteId: asset.site.id, areaId: asset.area?.id ?? null, assetId: asset.id });
+    },
+  },
+  WorkItem: {
+    __resolveReference: (r) => r,
+    documents: (w, _, { loaders }) => {
+      const item = w as unknown as WorkItemRepresentation;
+      return loaders.workItemDocuments({ siteId: item.site.id, areaId: item.area?.id ?? null, assetId: item.asset?.id ?? null, workType: item.type });
+    },
+  },
+
+  Document: {
+    __resolveReference: (r, { loaders }) => loaders.document.load(r.id),
+    owner: (d) => ({ id: d.ownerId }),
+    site: (d) => ({ id: d.siteId }),
+    applicability: (d: Document) => ({
+      sites: d.siteIds.map((id) => ({ id })),
+      areas: d.areaIds.map((id) => ({ id })),
+      assets: d.assetIds.map((id) => ({ id })),
+      workTypes: d.workTypes as WorkItemType[],
+    }),
+    currentRevision: (d, _, { loaders }) => loaders.currentRevision.load(d.id),
+    pendingRevision: (d, _, { loaders }) => loaders.pendingRevision.load(d.id),
+    revisions: (d, _, { loaders }) => loaders.revisionsByDocument.load(d.id),
+    nextReviewDue: (d) => nextReviewDue(d),
+    reviews: (d, _, { loaders }) => loaders.reviewsByDocument.load(d.id),
+  },
+  DocumentRevision: {
+    __resolveReference: async (r, { loaders }) => {
+      const revision = await loaders.revision.load(r.id);
+      return revision && (await loaders.document.load(revision.documentId)) ? revision : null;
+    },
+    document: (r, _, { loaders }) => found(loaders.document.load(r.documentId), 'document', r.documentId),
+    current: (r) => r.status === 'APPROVED',
+    author: (r) => ({ id: r.authorId }),
+    approvedBy: (r) => ref(r.approvedById),
+    acknowledgements: async (r, { state }, { loaders }) => (await loaders.acknowledgementsByRevision.load(r.id)).filter((a) => !state || a.state === state),
+  },
+  DocumentReview: {
+    document: (r, _, { loaders }) => found(loaders.document.load(r.documentId), 'document', r.documentId),
+    requestedBy: (r) => ref(isUuid(r.requestedById) ? r.requestedById : null),
+    reviewers: (r, _, { loaders }) => loaders.reviewersByReview.load(r.id),
+  },
+  DocumentReviewer: {
+    person: (r) => ({ id: r.personId }),
+    workItem: async (r, _, { loaders }) => ref((await loaders.trackedByRequest.load(r.requestId))?.workItemId),
+    workStatus: async (r, _, { loaders }) => requestedWorkStatus(await loaders.trackedByRequest.load(r.requestId)),
+  },
+  DocumentAcknowledgement: {
+    revision: (a, _, { loaders }) => found(loaders.revision.load(a.revisionId), 'document revision', a.revisionId),
+    person: (a) => ({ id: a.personId }),
+    workItems: (a) => a.workItemIds.map((id) => ({ id })),
+  },
+};

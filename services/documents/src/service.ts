@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { envInt, startScheduler, type ServiceDefinition } from '@opsgraph/core';
+import { eventBackground, topicOf } from '@opsgraph/events';
+import { raiseDueReviews } from './domain/reviews';
+import { WORK_EVENTS, onWorkItemEvent } from './domain/work-events';
+import { entities } from './entities';
+import { createLoaders, type Loaders } from './loaders';
+import { migrations } from './migrations';
+import { resolvers } from './resolvers';
+
+/** The relay publishing our outbox, and the consumer of Work's events (tracked work, reviews, acknowledgements). */
+const events = eventBackground({
+  consume: {
+    groupId: 'documents',
+    topics: [topicOf('work')],
+    handlers: Object.fromEntries(WORK_EVENTS.map((type) => [type, onWorkItemEvent])),
+  },
+});
+
+export const service: ServiceDefinition<Loaders> = {
+  name: 'documents',
+  schemaPath: path.join(__dirname, 'schema.graphql'),
+  resolvers,
+  entities,
+  migrations,
+  createLoaders,
+  // The review schedule first (stopped first), then the relay and consumer.
+  background: async (db) => [
+    startScheduler('documents.periodic-reviews', envInt('OPSGRAPH_DOCUMENT_REVIEW_INTERVAL_MS', 3_600_000), (now) => raiseDueReviews(db, now)),
+    ...(await events(db)),
+  ],
+};

@@ -1,0 +1,190 @@
+import {
+  badInput,
+  decodeCursor,
+  encodeCursor,
+  illegalTransition,
+  inSiteScope,
+  notFound,
+  oneOf,
+  optionalText,
+  optionalUuid,
+  pageSize,
+  requireRole,
+  requireText,
+  requireUuid,
+  toConnection,
+  type Caller,
+  type Connection,
+} from '@opsgraph/core';
+import { WORK_ITEM_TYPES } from '@opsgraph/events';
+import { HAZARD_CONTROL_KINDS, RISK_BANDS, type RiskBand } from '@opsgraph/events/src/schemas/hazards';
+import { Brackets, type DataSource, type EntityManager } from 'typeorm';
+import { Hazard, HazardControl } from '../entities';
+import { emit, type ChangeContext } from './common';
+import { bandOf, minRatingOf, ratingsOf } from './risk';
+
+export interface ControlInput {
+  kind: string;
+  description: string;
+}
+
+export interface RegisterHazardInput {
+  title: string;
+  description?: string | null;
+  siteId: string;
+  areaId?: string | null;
+  assetId?: string | null;
+  workTypes?: string[] | null;
+  likelihood: number;
+  severity: number;
+  residualLikelihood: number;
+  residualSeverity: number;
+  controls: ControlInput[];
+}
+
+export interface ReassessHazardInput {
+  likelihood: number;
+  severity: number;
+  residualLikelihood: number;
+  residualSeverity: number;
+  controls?: ControlInput[] | null;
+}
+
+export interface HazardFilter {
+  siteId?: string | null;
+  areaId?: string | null;
+  assetId?: string | null;
+  workType?: string | null;
+  minBand?: RiskBand | null;
+  active?: boolean | null;
+  text?: string | null;
+}
+
+const MAX_CONTROLS = 30;
+
+/** The register is kept by HSE and supervisors. */
+const requireRegisterKeeper = (caller: Caller) => requireRole(caller, 'hse', 'supervisor');
+
+export function controlsOf(input: ControlInput[] | null | undefined, field: string, required: boolean) {
+  const controls = (input ?? []).map((c, i) => ({
+    kind: oneOf(HAZARD_CONTROL_KINDS, c.kind, `${field}[${i}].kind`),
+    description: requireText(c.description, `${field}[${i}].description`, { max: 1000 }),
+  }));
+  if (required && !controls.length) throw badInput('a hazard needs at least one required control', { field });
+  if (controls.length > MAX_CONTROLS) throw badInput(`at most ${MAX_CONTROLS} controls`, { field });
+  return controls;
+}
+
+function hazardFact(hazard: Hazard, controls: HazardControl[], actorId: string) {
+  return {
+    hazardId: hazard.id,
+    title: hazard.title,
+    siteId: hazard.siteId,
+    areaId: hazard.areaId,
+    assetId: hazard.assetId,
+    workTypes: hazard.workTypes,
+    likelihood: hazard.likelihood,
+    severity: hazard.severity,
+    riskRating: hazard.riskRating,
+    riskBand: bandOf(hazard.riskRating),
+    residualRating: hazard.residualRating,
+    residualBand: bandOf(hazard.residualRating),
+    controlKinds: controls.map((c) => c.kind),
+    active: hazard.active,
+    actorId,
+    at: new Date().toISOString(),
+  };
+}
+
+async function replaceControls(manager: EntityManager, hazardId: string, controls: { kind: HazardControl['kind']; description: string }[]) {
+  await manager.delete(HazardControl, { hazardId });
+  await manager.insert(HazardControl, controls.map((c, position) => ({ ...c, hazardId, position })));
+  return manager.find(HazardControl, { where: { hazardId }, order: { position: 'ASC' } });
+}
+
+export async function registerHazard(db: DataSource, caller: Caller, input: RegisterHazardInput, requestId?: string): Promise<Hazard> {
+  requireRegisterKeeper(caller);
+  const fields = {
+    title: requireText(input.title, 'title', { max: 300 }),
+    description: optionalText(input.description, 'description', 4000),
+    siteId: requireUuid(input.siteId, 'siteId'),
+    areaId: optionalUuid(input.areaId, 'areaId') ?? null,
+    assetId: optionalUuid(input.assetId, 'assetId') ?? null,
+    workTypes: [...new Set((input.workTypes ?? []).map((t, i) => oneOf(WORK_ITEM_TYPES, t, `workTypes[${i}]`)))],
+    ...ratingsOf(input),
+  };
+  const controls = controlsOf(input.controls, 'controls', true);
+  if (!inSiteScope(caller, fields.siteId)) throw notFound('site', fields.siteId);
+  return db.transaction(async (manager) => {
+    const hazard = await manager.save(manager.create(Hazard, { ...fields, active: true, retiredReason: null, createdById: caller.id }));
+    const saved = await replaceControls(manager, hazard.id, controls);
+    await emit({ manager, caller, requestId }, 'hazard.registered', hazard.id, hazardFact(hazard, saved, caller.id));
+    return hazard;
+  });
+}
+
+async function changeHazard(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, hazard: Hazard) => Promise<{ type: string; controls: HazardControl[] }>) {
+  const hazardId = requireUuid(id);
+  return db.transaction(async (manager) => {
+    const hazard = await manager.findOne(Hazard, { where: { id: hazardId }, lock: { mode: 'pessimistic_write' } });
+    if (!hazard || !inSiteScope(caller, hazard.siteId)) throw notFound('hazard', hazardId);
+    const ctx = { manager, caller, requestId };
+    const { type, controls } = await change(ctx, hazard);
+    await manager.save(hazard);
+    await emit(ctx, type, hazard.id, hazardFact(hazard, controls, caller.id));
+    return hazard;
+  });
+}
+
+export function reassessHazard(db: DataSource, caller: Caller, id: string, input: ReassessHazardInput, requestId?: string) {
+  requireRegisterKeeper(caller);
+  const ratings = ratingsOf(input);
+  const controls = input.controls ? controlsOf(input.controls, 'controls', true) : null;
+  return changeHazard(db, caller, id, requestId, async ({ manager }, hazard) => {
+    if (!hazard.active) throw illegalTransition('hazard', 'retired', 'reassess');
+    Object.assign(hazard, ratings);
+    const saved = controls ? await replaceControls(manager, hazard.id, controls) : await manager.find(HazardControl, { where: { hazardId: hazard.id }, order: { position: 'ASC' } });
+    return { type: 'hazard.reassessed', controls: saved };
+  });
+}
+
+export function retireHazard(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+  requireRegisterKeeper(caller);
+  const why = requireText(reason, 'reason', { max: 2000 });
+  return changeHazard(db, caller, id, requestId, async ({ manager }, hazard) => {
+    if (!hazard.active) throw illegalTransition('hazard', 'retired', 'retire');
+    hazard.active = false;
+    hazard.retiredReason = why;
+    return { type: 'hazard.retired', controls: await manager.find(HazardControl, { where: { hazardId: hazard.id }, order: { position: 'ASC' } }) };
+  });
+}
+
+export async function getHazard(db: DataSource, caller: Caller, id: string): Promise<Hazard> {
+  const hazard = await db.getRepository(Hazard).findOneBy({ id: requireUuid(id) });
+  if (!hazard || !inSiteScope(caller, hazard.siteId)) throw notFound('hazard', id);
+  return hazard;
+}
+
+/** Highest inherent risk first, keyset-paginated on (riskRating desc, id). */
+export async function listHazards(db: DataSource, caller: Caller, filter: HazardFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Hazard>> {
+  const f = filter ?? {};
+  const limit = pageSize(first);
+  const cursor = decodeCursor(after, 2);
+  const q = db.getRepository(Hazard).createQueryBuilder('h');
+  if (!caller.sites.includes('*')) q.andWhere('h.siteId IN (:...scopeSites)', { scopeSites: caller.sites.length ? caller.sites : ['00000000-0000-0000-0000-000000000000'] });
+  for (const key of ['siteId', 'areaId', 'assetId'] as const) {
+    const value = optionalUuid(f[key], `filter.${key}`);
+    if (value) q.andWhere(`h.${key} = :${key}`, { [key]: value });
+  }
+  if (f.workType) q.andWhere(`(cardinality(h.workTypes) = 0 OR :workType = ANY(h.workTypes))`, { workType: oneOf(WORK_ITEM_TYPES, f.workType, 'filter.workType') });
+  if (f.minBand) q.andWhere('h.riskRating >= :minRating', { minRating: minRatingOf(oneOf(RISK_BANDS, f.minBand, 'filter.minBand')) });
+  q.andWhere('h.active = :active', { active: f.active ?? true });
+  if (f.text) {
+    const pattern = `%${requireText(f.text, 'filter.text', { max: 200 }).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q.andWhere(new Brackets((b) => b.where('h.title ILIKE :p', { p: pattern }).orWhere('h.description ILIKE :p')));
+  }
+  const page = q.clone().orderBy('h.riskRating', 'DESC').addOrderBy('h.id', 'ASC').limit(limit + 1);
+  if (cursor) page.andWhere('(h.riskRating < :cursorRating OR (h.riskRating = :cursorRating AND h.id > :cursorId))', { cursorRating: Number(cursor[0]), cursorId: requireUuid(cursor[1], 'after') });
+  const [rows, total] = await Promise.all([page.getMany(), q.getCount()]);
+  return toConnection(rows, limit, total, (h) => encodeCursor([h.riskRating, h.id]));
+}

@@ -1,0 +1,31 @@
+import { SYSTEM_CALLER, TrackedWorkItem, applyWorkEvent, requestedWorkStatus, type WorkEventData } from '@opsgraph/core';
+import { ceType, contractsByDomain, type CloudEvent } from '@opsgraph/events';
+import { In, type EntityManager } from 'typeorm';
+import { Incident, IncidentAction } from '../entities';
+import { emit } from './common';
+import { incidentFact } from './incidents';
+
+/**
+ * What the hazards domain does with Work's events (`opsgraph.work.v1`), inside the consumer's transaction:
+ * keep the tracked view of work items (which work item answers each action's request and whether it is
+ * verified done: closing an incident reads it), and record each action verified as a fact of the incident.
+ */
+/** Every `opsgraph.work.work_item.*` type in the contract registry: the tracked view follows them all. */
+export const WORK_EVENTS = contractsByDomain.work.filter((c) => c.type.startsWith('work_item.')).map((c) => ceType('work', c.type));
+
+export async function onWorkItemEvent(event: CloudEvent<WorkEventData>, manager: EntityManager): Promise<void> {
+  const { before, after, applied } = await applyWorkEvent(manager, event.type, event.data, event.time);
+  if (!applied || after.status !== 'DONE' || before?.status === 'DONE' || !after.requestId) return;
+  const action = await manager.findOneBy(IncidentAction, { requestId: after.requestId });
+  if (!action) return;
+  const incident = await manager.findOneByOrFail(Incident, { id: action.incidentId });
+  const actions = await manager.findBy(IncidentAction, { incidentId: incident.id });
+  const work = await manager.findBy(TrackedWorkItem, { requestId: In(actions.map((a) => a.requestId)) });
+  const openActions = actions.filter((a) => !['DONE', 'CANCELLED'].includes(requestedWorkStatus(work.find((w) => w.requestId === a.requestId)))).length;
+  await emit({ manager, caller: SYSTEM_CALLER, requestId: event.requestId }, 'incident.action_verified', incident.id, incidentFact(incident, after.verifierId ?? SYSTEM_CALLER.id, {
+    actionId: action.id,
+    actionNumber: action.number,
+    workItemId: after.workItemId,
+    openActions,
+  }));
+}

@@ -1,0 +1,11 @@
+import { TrackedWorkItem } from '@opsgraph/core';
+import { inboxEntities, outboxEntities } from '@opsgraph/events';
+import { Hazard, HazardControl } from './hazard';
+import { Incident, IncidentAction } from './incident';
+import { JobHazard, JobHazardControl, JobRiskAssessment } from './job';
+
+export * from './hazard';
+export * from './job';
+export * from './incident';
+
+export const entities = [Hazard, HazardControl, JobRiskAssessment, JobHazard, JobHazardControl, Incident, IncidentAction, TrackedWorkItem, ...outboxEntities, ...inboxEntities];

@@ -1,0 +1,5 @@
+import { inboxMigrations, outboxMigrations } from '@opsgraph/events';
+import { Initial1795652596904 } from './1795652596904-Initial';
+
+/** Every migration of the hazards database, in order. Generate new ones with scripts/generate-migration.ts. */
+export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795652596904];

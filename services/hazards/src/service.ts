@@ -1,0 +1,25 @@
+import path from 'node:path';
+import type { ServiceDefinition } from '@opsgraph/core';
+import { eventBackground, topicOf } from '@opsgraph/events';
+import { WORK_EVENTS, onWorkItemEvent } from './domain/work-events';
+import { entities } from './entities';
+import { createLoaders, type Loaders } from './loaders';
+import { migrations } from './migrations';
+import { resolvers } from './resolvers';
+
+export const service: ServiceDefinition<Loaders> = {
+  name: 'hazards',
+  schemaPath: path.join(__dirname, 'schema.graphql'),
+  resolvers,
+  entities,
+  migrations,
+  createLoaders,
+  // Publishes our outbox (blockers, action requests, holds) and follows Work's events for the actions' work.
+  background: eventBackground({
+    consume: {
+      groupId: 'hazards',
+      topics: [topicOf('work')],
+      handlers: Object.fromEntries(WORK_EVENTS.map((type) => [type, onWorkItemEvent])),
+    },
+  }),
+};
