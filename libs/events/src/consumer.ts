@@ -1,8 +1,9 @@
-import { DomainError, logger } from '@opsgraph/core';
+import { DomainError, isUnavailable, logger } from '@opsgraph/core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { contractOf, payloadProblem } from './contracts';
+import { eventRetries, eventsConsumed } from './metrics';
 import { parseEnvelope, type CloudEvent } from './envelope';
-import { backoff, sleep } from './pg';
+import { backoff, sleep } from './timing';
 import type { BatchControl, ReceivedMessage, Transport } from './transport';
 
 /** Where events no consumer can ever apply go, with the reason in the `dlq_reason` header. */
@@ -25,14 +26,16 @@ export class RetryLater extends Error {
 }
 
 export type EventHandler<T = Record<string, unknown>> = (event: CloudEvent<T>, manager: EntityManager) => Promise<void>;
+/** Handlers by CloudEvents type; each is typed for its own payload. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type EventHandlers = Record<string, EventHandler<any>>;
 
 export interface ConsumerOptions {
   /** Consumer group, also the inbox namespace: keep it stable, or the group re-reads and re-applies history. */
   groupId: string;
   topics: string[];
   /** By CloudEvents type. Known types without a handler are skipped; unknown types are dead-lettered. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  handlers: Record<string, EventHandler<any>>;
+  handlers: EventHandlers;
   /** A new group starts at the oldest retained event (default) or only sees new ones. */
   fromBeginning?: boolean;
   /** How often parked events are retried when nothing new is applied. */
@@ -64,8 +67,8 @@ export interface Consumer {
 type Outcome = 'applied' | 'duplicate' | 'parked' | 'skipped';
 type Failure = 'not-yet' | 'rejected' | 'transient' | 'unexpected';
 
-const TRANSIENT_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
-const TRANSIENT_SQLSTATE = new Set(['40001', '40P01', '55P03']);
+/** Serialization failure, deadlock, lock not available: the same transaction succeeds when tried again. */
+const RETRYABLE_SQLSTATE = new Set(['40001', '40P01', '55P03']);
 
 /**
  * Sorts a handler failure: "not yet" parks, a refusal (domain rule, bad data) dead-letters at once, an
@@ -75,13 +78,14 @@ const TRANSIENT_SQLSTATE = new Set(['40001', '40P01', '55P03']);
 export function classifyFailure(err: unknown): Failure {
   if (err instanceof RetryLater) return 'not-yet';
   if (err instanceof DomainError) return 'rejected';
-  const e = err as { code?: unknown; name?: unknown; message?: unknown };
+  if (isUnavailable(err)) return 'transient';
+  const e = err as { code?: unknown; name?: unknown };
   if (typeof e.code === 'string') {
-    if (TRANSIENT_NODE.has(e.code) || TRANSIENT_SQLSTATE.has(e.code) || /^(08|53|57|58)/.test(e.code)) return 'transient';
+    // Connection, resources, operator intervention, system errors: the database is (partly) away.
+    if (RETRYABLE_SQLSTATE.has(e.code) || /^(08|53|57|58)/.test(e.code)) return 'transient';
     if (/^2[23][0-9A-Z]{3}$/.test(e.code)) return 'rejected'; // data exception or integrity violation: the same event fails again
   }
-  if (typeof e.name === 'string' && e.name.startsWith('KafkaJS')) return 'transient';
-  if (typeof e.message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message)) return 'transient';
+  if (typeof e.name === 'string' && e.name.startsWith('KafkaJS')) return 'transient'; // the dead-letter publish failed
   return 'unexpected';
 }
 
@@ -101,7 +105,6 @@ interface ParkedRow {
   reason: string;
   attempts: number;
   parked_for_ms: string;
-  retry_due: boolean;
 }
 
 /**
@@ -123,6 +126,15 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   const parkedTtlMs = options.parkedTtlMs ?? 24 * 3600_000;
   const maxUnexpectedAttempts = options.maxUnexpectedAttempts ?? 3;
   const stats: ConsumerStats = { applied: 0, duplicates: 0, ignored: 0, parked: 0, unparked: 0, deadLettered: 0, retries: 0 };
+  const STAT = { applied: 'applied', duplicate: 'duplicates', ignored: 'ignored', parked: 'parked', dead_lettered: 'deadLettered' } as const;
+  const count = (outcome: keyof typeof STAT) => {
+    stats[STAT[outcome]]++;
+    eventsConsumed.inc({ consumer: groupId, outcome });
+  };
+  const countRetry = () => {
+    stats.retries++;
+    eventRetries.inc({ consumer: groupId });
+  };
   let running = true;
   // Rows may be left from an earlier run; cleared when a retry pass finds none.
   let mayHaveParked = true;
@@ -154,7 +166,7 @@ export async function startConsumer(db: DataSource, transport: Transport, option
         },
       },
     ]);
-    stats.deadLettered++;
+    count('dead_lettered');
     logger.warn({ consumer: groupId, topic: message.topic, offset: message.offset, type: message.headers.ce_type, reason }, 'event dead-lettered');
   }
 
@@ -164,7 +176,7 @@ export async function startConsumer(db: DataSource, transport: Transport, option
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (consumer, event_id) DO NOTHING`,
       [groupId, event.id, message.topic, orderKey(message, event.id), message.headers, message.value, message.partition, message.offset, reason.slice(0, 2000)],
     );
-    stats.parked++;
+    count('parked');
     mayHaveParked = true;
   }
 
@@ -175,7 +187,7 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   function apply(event: CloudEvent, message: ReceivedMessage, parked: ParkedRow | null): Promise<Outcome> {
     const key = orderKey(message, event.id);
     return db.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [KEY_LOCK, `${groupId}\u0000${key}`]);
+      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [KEY_LOCK, `${groupId}:${key}`]);
       const [head] = await manager.query('SELECT seq FROM parked_event WHERE consumer = $1 AND message_key = $2 ORDER BY seq LIMIT 1', [groupId, key]);
       if (parked ? head?.seq !== parked.seq : head) {
         if (parked) return 'skipped'; // applied meanwhile by another replica, or no longer first in line
@@ -211,10 +223,14 @@ export async function startConsumer(db: DataSource, transport: Transport, option
       } catch (err) {
         failures++;
         if (!control.isRunning()) throw err;
-        stats.retries++;
+        countRetry();
         const delay = backoff(failures, 200, 10_000);
         logger.warn({ consumer: groupId, ...context, err: describeError(err), failures, retryInMs: delay }, 'event not handled; will retry');
-        for (const until = Date.now() + delay; control.isRunning() && Date.now() < until; ) await sleep(Math.min(100, until - Date.now()));
+        // Keep the group membership while waiting out an outage (kafkajs sends at most one per interval).
+        for (const until = Date.now() + delay; control.isRunning() && Date.now() < until; ) {
+          await sleep(Math.min(100, until - Date.now()));
+          await control.heartbeat();
+        }
       }
     }
   }
@@ -249,14 +265,13 @@ export async function startConsumer(db: DataSource, transport: Transport, option
     }
     if (!contractOf(event.type, event.version)) return dead(message, control, `unknown event type ${event.type} v${event.version}`);
     if (!handlers[event.type]) {
-      stats.ignored++;
+      count('ignored');
       return 'ignored';
     }
     const problem = payloadProblem(event.type, event.version, event.data, 'consume');
     if (problem) return dead(message, control, `invalid payload: ${problem}`);
     const outcome = await settle(event, message, control, null);
-    if (outcome === 'applied') stats.applied++;
-    else if (outcome === 'duplicate') stats.duplicates++;
+    if (outcome === 'applied' || outcome === 'duplicate') count(outcome);
     return outcome;
   }
 
@@ -278,7 +293,7 @@ export async function startConsumer(db: DataSource, transport: Transport, option
         if (!control.isRunning()) return;
         const [row]: ParkedRow[] = await db.query(
           `SELECT seq, event_id, topic, message_key, headers, value, source_partition, source_offset, reason, attempts,
-                  (extract(epoch FROM now() - parked_at) * 1000)::bigint AS parked_for_ms, retry_at <= now() AS retry_due
+                  (extract(epoch FROM now() - parked_at) * 1000)::bigint AS parked_for_ms
            FROM parked_event WHERE consumer = $1 AND message_key = $2 ORDER BY seq LIMIT 1`,
           [groupId, key],
         );
@@ -291,10 +306,8 @@ export async function startConsumer(db: DataSource, transport: Transport, option
         }
         const outcome = await settle(parseEnvelope(message), message, control, row);
         if (outcome === 'parked') break;
-        if (outcome === 'applied') {
-          stats.applied++;
-          stats.unparked++;
-        } else if (outcome === 'duplicate') stats.duplicates++;
+        if (outcome === 'applied' || outcome === 'duplicate') count(outcome);
+        if (outcome === 'applied') stats.unparked++;
         else if (outcome === 'skipped') break;
       }
     }
@@ -318,8 +331,11 @@ export async function startConsumer(db: DataSource, transport: Transport, option
       }),
   });
 
+  // The timer also looks for events another replica parked (and may no longer be around to retry).
   const timer = setInterval(() => {
-    if (running && mayHaveParked) void exclusive(() => retryParked(true)).catch((err) => logger.warn({ consumer: groupId, err: describeError(err) }, 'parked retry failed'));
+    if (!running) return;
+    mayHaveParked = true;
+    void exclusive(() => retryParked(true)).catch((err) => logger.warn({ consumer: groupId, err: describeError(err) }, 'parked retry failed'));
   }, parkedRetryMs);
   timer.unref();
 

@@ -26,7 +26,8 @@ export interface CatalogEntry {
   contract: EventContract;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+// strictRequired is off: a schema may require, in an anyOf branch, properties its parent defines.
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
 addFormats(ajv, ['uuid', 'date-time']);
 
 const catalog: CatalogEntry[] = [];

@@ -1,6 +1,6 @@
 import { envInt, logger } from '@opsgraph/core';
 import { Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
-import { backoff, Waker } from './pg';
+import { backoff, Waker } from './timing';
 import { TopicNames, groupBy, topicPrefixFromEnv } from './names';
 import type { ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
 
@@ -24,9 +24,11 @@ export interface KafkaTransportOptions {
 /** kafkajs logs into our structured logger; its INFO chatter (joins, commits) is debug for us. */
 const logCreator = () => (entry: { level: logLevel; log: { message: string; [key: string]: unknown } }) => {
   const { message, ...rest } = entry.log;
+  // We bound the idempotent producer's retries on purpose and replace it after a failed send (see publish).
+  if (message.startsWith('Limiting retries for the idempotent producer')) return;
   const fields = { kafka: rest.groupId ?? rest.clientId, error: rest.error, broker: rest.broker };
-  if (entry.level === logLevel.ERROR) logger.error(fields, `kafka: ${message}`);
-  else if (entry.level === logLevel.WARN) logger.warn(fields, `kafka: ${message}`);
+  // Connection errors during an outage are expected and reported by our own retry logs: warn, not error.
+  if (entry.level === logLevel.ERROR || entry.level === logLevel.WARN) logger.warn(fields, `kafka: ${message}`);
   else logger.debug(fields, `kafka: ${message}`);
 };
 
@@ -52,7 +54,7 @@ export class KafkaTransport implements Transport {
   private readonly partitions: number;
   private readonly timings: KafkaConsumerTimings;
   private producer: Promise<Producer> | null = null;
-  private readonly createdTopics = new Set<string>();
+  private readonly knownTopics = new Set<string>();
   private readonly subscriptions = new Set<Subscription>();
 
   constructor(options: KafkaTransportOptions) {
@@ -70,7 +72,8 @@ export class KafkaTransport implements Transport {
       brokers: options.brokers,
       connectionTimeout: 3_000,
       requestTimeout: 15_000,
-      retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
+      // Few quick retries: callers retry on their own (the relay backs off, a crashed consumer restarts).
+      retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
       logLevel: logLevel.WARN,
       logCreator,
     });
@@ -78,16 +81,18 @@ export class KafkaTransport implements Transport {
 
   /** Creates missing topics with this transport's partition count (the broker's default replication). */
   async ensureTopics(topics: string[]): Promise<void> {
-    const missing = [...new Set(topics)].filter((t) => !this.createdTopics.has(t));
+    let missing = [...new Set(topics)].filter((t) => !this.knownTopics.has(t));
     if (!missing.length) return;
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: this.names.physical(t), numPartitions: this.partitions })) });
+      const existing = new Set(await admin.listTopics());
+      missing = missing.filter((t) => !existing.has(this.names.physical(t)));
+      if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: this.names.physical(t), numPartitions: this.partitions })) });
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    for (const t of missing) this.createdTopics.add(t);
+    for (const t of topics) this.knownTopics.add(t);
   }
 
   private async connectedProducer(): Promise<Producer> {
@@ -173,7 +178,7 @@ export class KafkaTransport implements Transport {
           await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }] });
         },
       });
-      return givenUp;
+      return { givenUp };
     };
 
     const supervise = async () => {
@@ -187,7 +192,7 @@ export class KafkaTransport implements Transport {
         });
         current = consumer;
         try {
-          const givenUp = await runOnce(consumer);
+          const { givenUp } = await runOnce(consumer);
           failures = 0;
           await Promise.race([givenUp, stopSignal]);
         } catch (err) {

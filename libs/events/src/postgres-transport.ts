@@ -1,7 +1,8 @@
 import { databaseName, ensureDatabase, logger, postgresConfig, type PostgresConfig } from '@opsgraph/core';
 import { Pool, type PoolClient } from 'pg';
 import { TopicNames, topicPrefixFromEnv } from './names';
-import { backoff, listen, Waker } from './pg';
+import { listen } from './pg-listen';
+import { backoff, Waker } from './timing';
 import type { ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
 
 /** NOTIFY channel of the bus; the payload is the (physical) topic that got messages. */
@@ -88,6 +89,12 @@ export class PostgresTransport implements Transport {
   private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await (await this.connected()).connect();
     let broken = false;
+    // A consumer's transaction idles while its batch is handled; a connection lost then must not crash the process.
+    const onError = (err: Error) => {
+      broken = true;
+      logger.warn({ err: err.message }, 'bus connection lost during a transaction');
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -97,6 +104,7 @@ export class PostgresTransport implements Transport {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
@@ -121,9 +129,7 @@ export class PostgresTransport implements Transport {
     const topics = options.topics.map((t) => this.names.physical(t));
     const waker = new Waker();
     let running = true;
-    const listener = listen(this.connection, BUS_CHANNEL, (topic) => {
-      if (!topic || topics.includes(topic)) waker.wake();
-    });
+    let listener: { close(): Promise<void> } | null = null;
     const control = { isRunning: () => running, heartbeat: async () => undefined };
 
     // One batch of one topic inside a bus transaction that holds the group's offset row.
@@ -147,6 +153,10 @@ export class PostgresTransport implements Transport {
         try {
           if (!offsetsReady) {
             const pool = await this.connected();
+            // Listen once the bus database surely exists.
+            listener ??= listen(this.connection, BUS_CHANNEL, (topic) => {
+              if (!topic || topics.includes(topic)) waker.wake();
+            });
             await pool.query(
               `INSERT INTO bus_offset (group_id, topic, last_id)
                SELECT $1, t, CASE WHEN $3 THEN 0 ELSE coalesce((SELECT max(id) FROM bus_event WHERE topic = t), 0) END
@@ -174,7 +184,7 @@ export class PostgresTransport implements Transport {
         running = false;
         waker.wake();
         await loopDone;
-        await listener.close();
+        await listener?.close();
         this.subscriptions.delete(subscription);
       },
     };

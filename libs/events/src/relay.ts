@@ -1,8 +1,10 @@
 import { logger } from '@opsgraph/core';
 import type { DataSource } from 'typeorm';
 import { toMessage } from './envelope';
+import { outboxPublishFailures, outboxPublished, watchBacklog } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox';
-import { backoff, listen, pgConfigOf, sleep, Waker } from './pg';
+import { listen, pgConfigOf } from './pg-listen';
+import { backoff, sleep, Waker } from './timing';
 import type { Transport } from './transport';
 
 export interface RelayOptions {
@@ -118,6 +120,8 @@ export function startRelay(db: DataSource, transport: Transport, options: RelayO
   const stats = { published: 0, batches: 0, failures: 0 };
   let running = true;
   const listener = listen(pgConfigOf(db), OUTBOX_CHANNEL, () => waker.wake());
+  const database = String(db.options.database);
+  const unwatch = watchBacklog(database, () => outboxBacklog(db));
 
   const loop = async () => {
     let failures = 0;
@@ -125,7 +129,10 @@ export function startRelay(db: DataSource, transport: Transport, options: RelayO
       try {
         const { selected, published } = await publishBatch(db, transport, batchSize);
         stats.published += published;
-        if (published) stats.batches++;
+        if (published) {
+          stats.batches++;
+          outboxPublished.inc({ database }, published);
+        }
         failures = 0;
         // A full batch means more may wait; a batch held back by another relay's rows waits like an empty one.
         if (selected === batchSize && published > 0) continue;
@@ -133,9 +140,10 @@ export function startRelay(db: DataSource, transport: Transport, options: RelayO
       } catch (err) {
         failures++;
         stats.failures++;
+        outboxPublishFailures.inc({ database });
         if (!running) break;
         const delay = backoff(failures, 200, maxBackoffMs);
-        logger.warn({ err: (err as Error).message, failures, retryInMs: delay }, 'outbox relay could not publish; will retry');
+        logger.warn({ database, err: (err as Error).message, failures, retryInMs: delay }, 'outbox relay could not publish; will retry');
         // Not waker.wait: commits keep notifying during an outage and must not shorten the backoff.
         for (const until = Date.now() + delay; running && Date.now() < until; ) await sleep(Math.min(100, until - Date.now()));
       }
@@ -162,6 +170,7 @@ export function startRelay(db: DataSource, transport: Transport, options: RelayO
       running = false;
       waker.wake();
       await done;
+      unwatch();
       await listener.close();
     },
   };

@@ -93,3 +93,5 @@ export function ok<T>(result: GraphQLResult<T>): T {
 export type { DataSource };
 export * from './gateway';
 export * from './demo';
+export * from './kafka';
+export * from './postgres-server';

@@ -7,6 +7,7 @@ import {
   type CloudEvent,
   type ConsumerOptions,
   type EventHandler,
+  type EventHandlers,
   type PrerequisiteRequiredV1,
   type PrerequisiteSourceChangedV1,
   type WorkHoldRequestedV1,
@@ -32,7 +33,7 @@ async function lockExisting(manager: EntityManager, workItemId: string) {
 }
 
 /** Work's reactions to the generic work contracts of one supporting domain; that domain is the source of what they create. */
-function handlersOf(domain: SupportingDomain): Record<string, EventHandler<never>> {
+function handlersOf(domain: SupportingDomain): EventHandlers {
   const source = domain.toUpperCase() as SourceDomain;
 
   const requested: EventHandler<WorkRequestedV1> = async (event, manager) => {
@@ -56,6 +57,7 @@ function handlersOf(domain: SupportingDomain): Record<string, EventHandler<never
       requiredOutcome: d.requiredOutcome,
       links: d.links,
       prerequisites: d.prerequisites?.map((p) => ({ ...p, sourceDomain: p.sourceDomain ?? source })),
+      workRequestId: d.requestId,
     });
     await manager.insert(WorkRequest, { sourceDomain: source, requestId: d.requestId, workItemId: item.id, eventId: event.id });
   };
@@ -83,7 +85,7 @@ function handlersOf(domain: SupportingDomain): Record<string, EventHandler<never
     [ceType(domain, 'prerequisite.satisfied')]: sourceChanged('SATISFIED'),
     [ceType(domain, 'prerequisite.reopened')]: sourceChanged('OPEN'),
     [ceType(domain, 'work.hold_requested')]: holdRequested,
-  } as Record<string, EventHandler<never>>;
+  };
 }
 
 /** Work consumes the topics of every supporting domain; Work's own events are for them. */

@@ -10,7 +10,8 @@ import { workContracts } from './work-contracts';
  *    per temporary change past its end date (`change:<changeId>:restore`, "restore or make permanent");
  *  - `prerequisite.required` (kind CHANGE_APPROVED) on other work on an asset in the scope of a submitted
  *    change, `prerequisite.satisfied` when the change is approved (or, for that other work, rejected or
- *    cancelled) and `prerequisite.reopened` with the reason on its own tasks when it is rejected or cancelled.
+ *    cancelled), and `prerequisite.required` again on its own tasks when it is rejected or cancelled, so
+ *    their still-open blocker says the work must not go ahead.
  * It consumes Work's `work_item.*` events to know which work item answered each request and when it is
  * verified done. Its own facts carry ids, classification, state and scope; free texts (description,
  * reason, risk assessment) stay in the change database.
@@ -47,8 +48,8 @@ const fact = (type: string, summary: string, extra: Record<string, JsonSchema>, 
 
 export const change: DomainContracts = [
   ...workContracts,
-  fact('change_request.created', 'A change was drafted (DRAFT) by its requester.', {
-    requesterId: personId('Who asked for the change.'),
+  fact('change_request.created', 'A change was drafted (DRAFT) by its requester (`actorId`).', {
+    actorId: personId('Who asked for the change (the requester).'),
     ownerId: personId('Who is responsible for carrying it out.'),
     requiredApproverRoles: describe('Roles that must each approve.', { type: 'array', minItems: 1, items: oneOf(CHANGE_APPROVER_ROLES) }),
   }),
@@ -60,7 +61,7 @@ export const change: DomainContracts = [
   fact('change_request.approval_recorded', 'One required role decided. All roles approved → a status_changed to APPROVED follows; a rejection → REJECTED.', {
     role: oneOf(CHANGE_APPROVER_ROLES),
     decision: oneOf(['APPROVED', 'REJECTED']),
-    approverId: personId('Who decided for the role.'),
+    actorId: personId('Who decided for the role.'),
   }),
   fact('change_request.temporary_expired', 'A temporary change in place passed its end date; the "restore or make permanent" work was requested (once).', {
     actorId,

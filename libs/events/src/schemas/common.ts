@@ -36,7 +36,7 @@ export const EVIDENCE_KINDS = ['PHOTO', 'MEASUREMENT', 'SIGNATURE', 'DOCUMENT', 
  * Fields that identify people. Payloads carry only these ids, never names or contact details, so the
  * event log holds no personal data beyond pseudonymous ids (erasure happens in the identity provider).
  */
-export const PERSON_ID_FIELDS = ['ownerId', 'previousOwnerId', 'actorId', 'performerId', 'verifierId'] as const;
+export const PERSON_ID_FIELDS = ['ownerId', 'previousOwnerId', 'actorId', 'performerId', 'verifierId', 'performingAuthorityId', 'personId', 'investigatorId', 'reviewerIds'] as const;
 
 export const describe = (description: string, schema: JsonSchema): JsonSchema => ({ ...schema, description });
 export const uuid: JsonSchema = { type: 'string', format: 'uuid' };

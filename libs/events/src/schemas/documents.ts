@@ -129,11 +129,11 @@ export const documents: DomainContracts = [
         acknowledgementId: uuid,
         revisionId: uuid,
         documentId: uuid,
-        personId: personId('Who acknowledged.'),
+        actorId: personId('Who acknowledged (for themselves).'),
         at: dateTime,
         workItemIds: ids('Work items the acknowledgement had been blocking.'),
       },
-      ['acknowledgementId', 'revisionId', 'documentId', 'personId', 'at', 'workItemIds'],
+      ['acknowledgementId', 'revisionId', 'documentId', 'actorId', 'at', 'workItemIds'],
     ),
   },
 ];

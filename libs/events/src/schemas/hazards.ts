@@ -129,6 +129,12 @@ export const hazards: DomainContracts = [
     actionKind: oneOf(ACTION_KINDS),
     requestId: text(200),
   }),
+  incidentFact('incident.action_verified', "An action's work item was verified done; `openActions` is how many are still not done.", {
+    actionId: uuid,
+    actionNumber: { type: 'integer', minimum: 1 },
+    workItemId: uuid,
+    openActions: { type: 'integer', minimum: 0 },
+  }),
   incidentFact('incident.closed', 'INVESTIGATED → CLOSED: every action is verified done (cancelled work does not count as an action).', {
     actionCount: { type: 'integer', minimum: 0 },
   }),

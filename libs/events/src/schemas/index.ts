@@ -9,7 +9,8 @@ import { permits } from './permits';
 import { work } from './work';
 
 export * from './common';
-export { workContracts } from './work-contracts';
+export * from './work-contracts';
 
 /** Every event type by domain: the registry producers and consumers validate against. */
 export const contractsByDomain: Record<Domain, DomainContracts> = { work, permits, competence, documents, hazards, change, compliance };
+export { PERMIT_TYPES, PERMIT_STATUSES, ISOLATION_METHODS, type PermitType } from './permits';

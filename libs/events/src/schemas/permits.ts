@@ -70,17 +70,16 @@ export const permits: DomainContracts = [
   {
     type: 'permit.created',
     version: 1,
-    summary: 'A permit was drafted (DRAFT) by its requester; a `prerequisite.required` follows for each covered work item.',
+    summary: 'A permit was drafted (DRAFT) by its requester (`actorId`); a `prerequisite.required` follows for each covered work item.',
     schema: object(
       {
         ...permit,
         from: describe('Always null: the permit is new.', { type: 'null' }),
         note,
-        requesterId: personId('Who asked for the permit.'),
         validFrom: dateTime,
         validTo: dateTime,
       },
-      [...permitRequired, 'from', 'note', 'requesterId', 'validFrom', 'validTo'],
+      [...permitRequired, 'from', 'note', 'validFrom', 'validTo'],
     ),
   },
   {
@@ -91,8 +90,7 @@ export const permits: DomainContracts = [
   },
   transition('permit.requested', 'DRAFT → REQUESTED: the requester asks for the permit.'),
   transition('permit.approved', 'REQUESTED → APPROVED by the area authority (`actorId`).'),
-  transition('permit.issued', 'APPROVED → ISSUED: isolations verified (and gas tested for confined space); work may go on under it inside its window.', {
-    issuerId: personId('Who issued the permit (never the requester).'),
+  transition('permit.issued', 'APPROVED → ISSUED by the issuer (`actorId`, never the requester): isolations verified (and gas tested for confined space); work may go on under it inside its window.', {
     performingAuthorityId: personId('Who accepted the permit at the job.'),
     validFrom: dateTime,
     validTo: dateTime,
@@ -121,11 +119,11 @@ export const permits: DomainContracts = [
         ),
         withinLimits: { type: 'boolean' },
         failures: describe('What was out of limits, e.g. "O2 18.2 % below 19.5".', { type: 'array', items: text(200) }),
-        testedById: personId('Who took the readings.'),
+        actorId: describe('Who took the readings.', actorId),
         testedAt: dateTime,
         expiresAt: describe('After this a new test is needed.', dateTime),
       },
-      ['gasTestId', 'permitId', 'number', 'readings', 'limits', 'withinLimits', 'failures', 'testedById', 'testedAt', 'expiresAt'],
+      ['gasTestId', 'permitId', 'number', 'readings', 'limits', 'withinLimits', 'failures', 'actorId', 'testedAt', 'expiresAt'],
     ),
   },
 ];

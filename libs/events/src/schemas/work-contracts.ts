@@ -126,3 +126,69 @@ export const workContracts: DomainContracts = [
     schema: object({ assetId: uuid, reason, sourceRecordId }, ['assetId', 'reason', 'sourceRecordId']),
   },
 ];
+
+// TypeScript shapes of the contracts above, for producers building payloads and Work's handlers. Type
+// aliases, not interfaces, so a payload is assignable to recordEvent's `data: Record<string, unknown>`.
+type Of<T extends readonly string[]> = T[number];
+
+export type EvidenceRequirementV1 = {
+  kind: Of<typeof EVIDENCE_KINDS>;
+  label: string;
+  unit?: string | null;
+  min?: number | null;
+  max?: number | null;
+  questions?: string[] | null;
+};
+
+export type PrerequisiteRequestV1 = {
+  kind: Of<typeof PREREQUISITE_KINDS>;
+  description: string;
+  sourceDomain?: Of<typeof SOURCE_DOMAINS>;
+  sourceRecordId?: string;
+  state?: 'OPEN' | 'SATISFIED';
+  reason?: string | null;
+};
+
+export type WorkRequestedV1 = {
+  requestId: string;
+  siteId: string;
+  areaId?: string | null;
+  lineId?: string | null;
+  assetId?: string | null;
+  type: Of<typeof WORK_ITEM_TYPES>;
+  title: string;
+  description?: string | null;
+  priority?: Of<typeof PRIORITIES> | null;
+  ownerId?: string | null;
+  /** ISO date-time. */
+  dueAt?: string | null;
+  contractorCompany?: string | null;
+  sourceRecordId: string;
+  reason?: string | null;
+  requiredOutcome?: { acceptanceCriteria: string; evidence?: EvidenceRequirementV1[] } | null;
+  prerequisites?: PrerequisiteRequestV1[];
+  links?: { domain: Of<typeof SOURCE_DOMAINS>; recordId: string; relation?: string | null }[];
+};
+
+export type PrerequisiteRequiredV1 = {
+  workItemId: string;
+  kind: Of<typeof PREREQUISITE_KINDS>;
+  sourceRecordId: string;
+  description: string;
+  state?: 'OPEN' | 'SATISFIED';
+  reason?: string | null;
+};
+
+/** Payload of both `prerequisite.satisfied` and `prerequisite.reopened`. */
+export type PrerequisiteSourceChangedV1 = {
+  sourceRecordId: string;
+  kind?: Of<typeof PREREQUISITE_KINDS>;
+  workItemIds?: string[];
+  reason?: string | null;
+};
+
+export type WorkHoldRequestedV1 = {
+  assetId: string;
+  reason: string;
+  sourceRecordId: string;
+};

@@ -69,6 +69,7 @@ export const work: DomainContracts = [
         dueAt: nullable(dateTime),
         contractorCompany: describe('Contractor company doing the work (a company name, not a person).', nullable(text(200))),
         assetClass: describe('Class of the asset (pump, pressure vessel, ...): what competence and compliance rules key on.', nullable(text(100))),
+        workRequestId: describe('The `requestId` of the `work.requested` event the item answers (absent for work raised by people).', text(200)),
       },
       [...itemRequired, 'ownerId', 'priority', 'dueAt', 'contractorCompany', 'assetClass'],
     ),

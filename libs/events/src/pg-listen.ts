@@ -1,52 +1,12 @@
 import { Client, type ClientConfig } from 'pg';
 import type { DataSource } from 'typeorm';
 import { logger } from '@opsgraph/core';
+import { backoff } from './timing';
 
 /** Connection settings of a TypeORM Postgres DataSource, for the extra `pg` clients the event machinery opens. */
 export function pgConfigOf(db: DataSource): ClientConfig {
   const o = db.options as { host?: string; port?: number; username?: string; password?: string; database?: string };
   return { host: o.host, port: o.port, user: o.username, password: o.password, database: o.database, application_name: `${o.database}:events` };
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Exponential backoff with jitter: 1st failure ~base, doubling up to max. */
-export function backoff(failures: number, baseMs = 100, maxMs = 10_000): number {
-  const ms = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(ms / 2 + (Math.random() * ms) / 2);
-}
-
-/**
- * Lets a background loop sleep until there is something to do. A wake that arrives while the loop is
- * busy is remembered, so a notification is never lost between "found nothing" and "going to sleep".
- */
-export class Waker {
-  private pending = false;
-  private resolveWait: (() => void) | null = null;
-
-  wake(): void {
-    this.pending = true;
-    this.resolveWait?.();
-  }
-
-  /** Resolves on the next wake (or one that came since the last wait) or after `ms`. */
-  wait(ms: number): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.resolveWait = null;
-        self.pending = false;
-        resolve();
-      }
-      this.resolveWait = done;
-    });
-  }
 }
 
 /**

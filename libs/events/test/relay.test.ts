@@ -1,0 +1,172 @@
+import path from 'node:path';
+import { Client } from 'pg';
+import { metricsRegistry, postgresConfig } from '@opsgraph/core';
+import { CE_HEADERS, KafkaTransport, createTransport, recordEvent, startConsumer, startRelay, topicOf, type ReceivedMessage } from '@opsgraph/events';
+import { eventually, exitSignal, readTopic, spawnTs, startTestProducer, testBrokers, type TestProducer } from '@opsgraph/testing';
+import { consumerDatabase, effectConsumer, effectCounts, holdData } from './fixtures/effects';
+
+const TOPIC = topicOf('permits');
+let transport: KafkaTransport;
+let producer: TestProducer;
+
+beforeAll(async () => {
+  transport = createTransport({ brokers: testBrokers() }) as KafkaTransport;
+  producer = await startTestProducer('permits', transport);
+});
+afterAll(async () => {
+  await producer.close();
+  await transport.close();
+});
+
+const idsOf = (messages: ReceivedMessage[], key?: string) => messages.filter((m) => !key || m.key === key).map((m) => m.headers[CE_HEADERS.id]);
+
+describe('outbox relay on Kafka', () => {
+  test('publishes committed events in commit order as binary-mode CloudEvents, and marks them after the ack', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await producer.record('work.hold_requested', 'permit-order', holdData(`order-${i}`), { requestId: 'req-order' }));
+    await producer.relay.flush();
+    const messages = await readTopic(transport, TOPIC, (ms) => idsOf(ms, 'permit-order').length >= 20);
+    expect(idsOf(messages, 'permit-order')).toEqual(ids);
+    const first = messages.find((m) => m.headers[CE_HEADERS.id] === ids[0])!;
+    expect(first.headers).toMatchObject({
+      ce_specversion: '1.0',
+      ce_type: 'opsgraph.permits.work.hold_requested',
+      ce_source: '/opsgraph/permits',
+      ce_subject: 'permit-order',
+      ce_dataschema: 'urn:opsgraph:schema:permits.work.hold_requested:v1',
+      'content-type': 'application/json',
+      requestid: 'req-order',
+    });
+    expect(new Date(first.headers.ce_time).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(JSON.parse(first.value.toString())).toMatchObject({ sourceRecordId: 'order-0', reason: 'inspection' });
+    expect(new Set(messages.filter((m) => m.key === 'permit-order').map((m) => m.partition)).size).toBe(1);
+    const [row] = await producer.db.query(`SELECT count(*)::int AS unpublished FROM outbox WHERE published_at IS NULL`);
+    expect(row.unpublished).toBe(0);
+    expect(await producer.relay.backlog()).toEqual({ count: 0, oldestAgeMs: null });
+  });
+
+  test('a rolled-back transaction publishes nothing', async () => {
+    await expect(
+      producer.db.transaction(async (manager) => {
+        await recordEvent(manager, { domain: 'permits', type: 'work.hold_requested', subject: 'permit-rollback', data: holdData('rolled-back') });
+        throw new Error('the domain change failed');
+      }),
+    ).rejects.toThrow('the domain change failed');
+    const marker = await producer.record('work.hold_requested', 'permit-rollback', holdData('committed'));
+    await producer.relay.flush();
+    const messages = await readTopic(transport, TOPIC, (ms) => idsOf(ms).includes(marker));
+    const records = messages.filter((m) => m.key === 'permit-rollback').map((m) => JSON.parse(m.value.toString()).sourceRecordId);
+    expect(records).toEqual(['committed']);
+    const [row] = await producer.db.query(`SELECT count(*)::int AS n FROM outbox WHERE data->>'sourceRecordId' = 'rolled-back'`);
+    expect(row.n).toBe(0);
+  });
+
+  test('three relays on one outbox publish every event once and keep each key in order', async () => {
+    const before = producer.relay.stats.published;
+    const extra = [startRelay(producer.db, transport, { batchSize: 7 }), startRelay(producer.db, transport, { batchSize: 11 })];
+    const keys = ['pk-a', 'pk-b', 'pk-c', 'pk-d'];
+    const expected = new Map(keys.map((k) => [k, [] as string[]]));
+    try {
+      // Four writers at once, as four requests would; each key's events are written in order.
+      await Promise.all(
+        keys.map(async (key) => {
+          for (let i = 0; i < 60; i++) expected.get(key)!.push(await producer.record('work.hold_requested', key, holdData(`${key}-${i}`)));
+        }),
+      );
+      await producer.relay.flush();
+    } finally {
+      await Promise.all(extra.map((r) => r.stop()));
+    }
+    const shares = [producer.relay.stats.published - before, ...extra.map((r) => r.stats.published)];
+    expect(shares.reduce((a, b) => a + b)).toBe(240);
+    expect(shares.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2); // they really shared the work
+    const messages = await readTopic(transport, TOPIC, (ms) => keys.every((k) => idsOf(ms, k).length >= 60));
+    for (const key of keys) expect(idsOf(messages, key)).toEqual(expected.get(key));
+  });
+
+  test('the relay listens again when its NOTIFY connection drops, and picks up what committed meanwhile', async () => {
+    const deaf = await startTestProducer('permits', transport, { pollIntervalMs: 60_000 }); // no poll to fall back on
+    const admin = new Client({ ...postgresConfig(), database: 'postgres' });
+    await admin.connect();
+    try {
+      await deaf.record('work.hold_requested', 'permit-listen', holdData('listen-1'));
+      await eventually(async () => (await deaf.relay.backlog()).count === 0, 5_000);
+      const { rowCount } = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE '%:events'`, [deaf.db.options.database]);
+      expect(rowCount).toBe(1);
+      await deaf.record('work.hold_requested', 'permit-listen', holdData('listen-2'));
+      await eventually(async () => (await deaf.relay.backlog()).count === 0, 5_000);
+    } finally {
+      await admin.end();
+      await deaf.close();
+    }
+  });
+
+  test('while the broker is unreachable rows stay unpublished, attempts count up, the backlog shows their age', async () => {
+    const unreachable = new KafkaTransport({ brokers: ['127.0.0.1:1'] });
+    const isolated = await startTestProducer('permits', unreachable, { maxBackoffMs: 300 });
+    try {
+      await isolated.record('work.hold_requested', 'permit-away', holdData('away-1'));
+      await isolated.record('work.hold_requested', 'permit-away', holdData('away-2'));
+      await eventually(async () => (await isolated.db.query(`SELECT min(attempts) AS a FROM outbox`))[0].a >= 2, 20_000);
+      const backlog = await isolated.relay.backlog();
+      expect(backlog.count).toBe(2);
+      expect(backlog.oldestAgeMs).toBeGreaterThan(0);
+      expect(isolated.relay.stats.failures).toBeGreaterThanOrEqual(2);
+      // The same numbers on /metrics, read at scrape time.
+      const database = isolated.db.options.database as string;
+      expect(await metricsRegistry.getSingleMetricAsString('opsgraph_outbox_backlog_events')).toContain(`opsgraph_outbox_backlog_events{database="${database}"} 2`);
+      const failures = (await metricsRegistry.getSingleMetricAsString('opsgraph_outbox_publish_failures_total')).match(new RegExp(`\\{database="${database}"\\} (\\d+)`));
+      expect(Number(failures?.[1])).toBeGreaterThanOrEqual(2);
+      // The broker is back (here: a relay with a working transport): everything goes out.
+      const recovered = startRelay(isolated.db, transport);
+      await recovered.flush();
+      await recovered.stop();
+      expect((await isolated.relay.backlog()).count).toBe(0);
+    } finally {
+      await isolated.close();
+      await unreachable.close();
+    }
+  });
+
+  test('relay killed right after the broker acked a batch: the restarted relay sends the rest, the unmarked batch again, and consumers apply each event once', async () => {
+    const crashProducer = await startTestProducer('permits', transport, { pollIntervalMs: 60_000 });
+    await crashProducer.relay.stop(); // the child process is this outbox's relay
+    const consumerDb = await consumerDatabase();
+    const total = 300;
+    const batchSize = 40;
+    try {
+      const ids = new Set<string>();
+      for (let i = 0; i < total; i++) ids.add(await crashProducer.record('work.hold_requested', `crash-${i % 7}`, holdData(`crash-${i}`)));
+      const child = spawnTs(path.join(__dirname, 'fixtures/relay-process.ts'), {
+        RELAY_DATABASE: crashProducer.db.options.database as string,
+        KILL_AFTER_BATCHES: '3',
+        RELAY_BATCH_SIZE: String(batchSize),
+        KAFKA_BROKERS: testBrokers(),
+      });
+      expect(await exitSignal(child)).toBe('SIGKILL');
+      const [{ published }] = await crashProducer.db.query(`SELECT count(*) FILTER (WHERE published_at IS NOT NULL)::int AS published FROM outbox`);
+      expect(published).toBe(2 * batchSize); // the third batch reached Kafka but was never marked
+
+      const restarted = startRelay(crashProducer.db, transport, { batchSize });
+      await restarted.flush();
+      await restarted.stop();
+      const crashIds = (ms: ReceivedMessage[]) => idsOf(ms).filter((id) => ids.has(id));
+      const messages = await readTopic(transport, TOPIC, (ms) => crashIds(ms).length >= total + batchSize);
+      expect(new Set(crashIds(messages)).size).toBe(total); // nothing lost
+      expect(crashIds(messages).length).toBe(total + batchSize); // exactly the unmarked batch twice
+
+      const consumer = await startConsumer(consumerDb.db, transport, effectConsumer({ groupId: 'crash-relay' }));
+      try {
+        await eventually(async () => [...(await effectCounts(consumerDb.db)).keys()].filter((r) => r.startsWith('crash-')).length === total, 30_000);
+        await eventually(() => consumer.stats.duplicates >= batchSize, 10_000);
+        const counts = await effectCounts(consumerDb.db);
+        expect([...counts].filter(([r, n]) => r.startsWith('crash-') && n !== 1)).toEqual([]); // nothing doubled
+      } finally {
+        await consumer.stop();
+      }
+    } finally {
+      await consumerDb.close();
+      await crashProducer.close();
+    }
+  });
+});
