@@ -48,18 +48,20 @@ export function createLoaders(db: DataSource, caller: Caller) {
 }
 export type Loaders = ReturnType<typeof createLoaders>;
 
+const COVERED_BY_BLOCKER = new Set<SourceDomain>(['PERMITS']);
+
 function recordLoaders(db: DataSource, scope: (loader: DataLoader<string, WorkItem[]>) => DataLoader<string, WorkItem[], unknown>) {
   const byDomain = new Map<SourceDomain, DataLoader<string, WorkItem[], unknown>>();
   return (domain: SourceDomain) => {
     let loader = byDomain.get(domain);
     if (!loader) {
       loader = scope(new DataLoader<string, WorkItem[]>(async (recordIds) => {
-        // A record's work: items it raised (source), items linked to it, and items it put a blocker on
-        // (e.g. the work a permit covers). Two statements per domain, whatever the number of records.
-        const blocked: { work_item_id: string; source_record_id: string }[] = await db.query(
-          'SELECT work_item_id, source_record_id FROM prerequisite WHERE source_domain = $1 AND source_record_id = ANY($2::text[])',
-          [domain, recordIds],
-        );
+        // A record's work: items it raised (source) and items linked to it; for a permit also the items
+        // it covers, i.e. those it put a "valid permit" blocker on. (A change's blockers on other work
+        // mean "affected by", not "its work", so they do not count.) At most two statements per domain.
+        const blocked: { work_item_id: string; source_record_id: string }[] = COVERED_BY_BLOCKER.has(domain)
+          ? await db.query('SELECT work_item_id, source_record_id FROM prerequisite WHERE source_domain = $1 AND source_record_id = ANY($2::text[])', [domain, recordIds])
+          : [];
         const blockedIds = [...new Set(blocked.map((b) => b.work_item_id))];
         const rows = await db
           .getRepository(WorkItem)
