@@ -16,3 +16,6 @@ export interface RequestContext<Loaders = unknown> {
 export interface EntityRef {
   id: string;
 }
+
+/** A reference to an entity by id, or null when there is none: how resolvers point at other domains' records. */
+export const entityRef = (id: string | null | undefined): EntityRef | null => (id ? { id } : null);

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { notFound } from './errors';
 import { In, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
 
 /**
@@ -25,4 +26,11 @@ export function loaderGrouped<T extends ObjectLiteral>(
     for (const row of rows) groups.get(String(row[column]))?.push(row);
     return keys.map((key) => groups.get(key) ?? []);
   });
+}
+
+/** Awaits a loader result that must exist (a required relation), or fails with NOT_FOUND. */
+export async function found<T>(row: Promise<T | null>, what: string, id: string): Promise<T> {
+  const value = await row;
+  if (!value) throw notFound(what, id);
+  return value;
 }

@@ -1,10 +1,9 @@
-import { isUuid, requestedWorkStatus } from '@opsgraph/core';
+import { entityRef, isUuid, requestedWorkStatus } from '@opsgraph/core';
 import * as changes from './domain/changes';
 import { canSee, changeNumber } from './domain/context';
 import * as queries from './domain/queries';
 import type { Resolvers } from './generated/graphql';
 
-const ref = (id: string | null | undefined) => (id ? { id } : null);
 const refs = (ids: string[]) => ids.map((id) => ({ id }));
 
 export const resolvers: Resolvers = {
@@ -58,23 +57,23 @@ export const resolvers: Resolvers = {
   },
   ChangeTask: {
     site: (t) => ({ id: t.siteId }),
-    area: (t) => ref(t.areaId),
-    line: (t) => ref(t.lineId),
-    asset: (t) => ref(t.assetId),
-    owner: (t) => ref(t.ownerId),
+    area: (t) => entityRef(t.areaId),
+    line: (t) => entityRef(t.lineId),
+    asset: (t) => entityRef(t.assetId),
+    owner: (t) => entityRef(t.ownerId),
     workType: (t) => t.workType as never,
-    workItem: async (t, _, { loaders }) => ref((await loaders.workByRequest.load(t.requestId))?.workItemId),
+    workItem: async (t, _, { loaders }) => entityRef((await loaders.workByRequest.load(t.requestId))?.workItemId),
     workStatus: async (t, _, { loaders }) => requestedWorkStatus(await loaders.workByRequest.load(t.requestId)),
   },
   PreStartupCheck: {
     change: async (c, _, { loaders }) => (await loaders.change.load(c.changeId))!,
     documents: (c) => refs(c.documentIds),
     site: (c) => ({ id: c.siteId }),
-    area: (c) => ref(c.areaId),
-    line: (c) => ref(c.lineId),
-    asset: (c) => ref(c.assetId),
-    owner: (c) => ref(c.ownerId),
-    workItem: async (c, _, { loaders }) => (c.requestId ? ref((await loaders.workByRequest.load(c.requestId))?.workItemId) : null),
+    area: (c) => entityRef(c.areaId),
+    line: (c) => entityRef(c.lineId),
+    asset: (c) => entityRef(c.assetId),
+    owner: (c) => entityRef(c.ownerId),
+    workItem: async (c, _, { loaders }) => (c.requestId ? entityRef((await loaders.workByRequest.load(c.requestId))?.workItemId) : null),
     workStatus: async (c, _, { loaders }) => requestedWorkStatus(c.requestId ? await loaders.workByRequest.load(c.requestId) : null),
     done: async (c, _, { loaders }) => !!c.requestId && (await loaders.workByRequest.load(c.requestId))?.status === 'DONE',
     verifiedAt: async (c, _, { loaders }) => (c.requestId ? ((await loaders.workByRequest.load(c.requestId))?.verifiedAt ?? null) : null),

@@ -1,4 +1,4 @@
-import { notFound } from '@opsgraph/core';
+import { found } from '@opsgraph/core';
 import { ALL_SITES, Person, holdsNow, isContractor, recordStatus } from './entities';
 import * as people from './domain/people';
 import * as qualifications from './domain/qualifications';
@@ -6,12 +6,6 @@ import * as queries from './domain/queries';
 import * as records from './domain/records';
 import type { Loaders } from './loaders';
 import type { Resolvers } from './generated/graphql';
-
-async function found<T>(row: Promise<T | null>, what: string, id: string): Promise<T> {
-  const value = await row;
-  if (!value) throw notFound(what, id);
-  return value;
-}
 
 /**
  * A person by id. Ids the registry does not know (e.g. `system` in histories) resolve to an unregistered

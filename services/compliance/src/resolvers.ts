@@ -1,4 +1,4 @@
-import { isUuid, requestedWorkStatus } from '@opsgraph/core';
+import { entityRef, isUuid, requestedWorkStatus } from '@opsgraph/core';
 import * as audits from './domain/audits';
 import { auditNumber, canSeeRequirement, canSeeSite, findingNumber } from './domain/context';
 import { evidenceList, evidenceOf, listObligations, occurrenceStatus } from './domain/obligations';
@@ -6,7 +6,6 @@ import * as requirements from './domain/requirements';
 import { complianceStatus, requirementStatus } from './domain/status';
 import type { Resolvers } from './generated/graphql';
 
-const ref = (id: string | null | undefined) => (id ? { id } : null);
 const refs = (ids: string[]) => ids.map((id) => ({ id }));
 
 /** What `WorkItem.complianceRequirements` receives from Work (the fields it @requires). */
@@ -48,7 +47,7 @@ export const resolvers: Resolvers = {
     appliesTo: (r) => ({ sites: refs(r.siteIds), areas: refs(r.areaIds), assets: refs(r.assetIds), assetClasses: r.assetClasses, workTypes: r.workTypes as never }),
     recurrence: (r) => (r.recurrenceMonths ? { months: r.recurrenceMonths, leadDays: r.leadDays } : null),
     requiredOutcome: (r) => ({ acceptanceCriteria: r.acceptanceCriteria, evidence: r.evidence }),
-    owner: (r) => ref(r.ownerId),
+    owner: (r) => entityRef(r.ownerId),
     status: async (r, _, { loaders }) => {
       const [occurrences, checks] = await Promise.all([loaders.obligationsByRequirement.load(r.id), loaders.checksByRequirement.load(r.id)]);
       return requirementStatus(r, occurrences, checks.filter((c) => c.status === 'OPEN').length, new Date());
@@ -63,10 +62,10 @@ export const resolvers: Resolvers = {
   ComplianceObligation: {
     requirement: async (o, _, { loaders }) => (await loaders.requirement.load(o.requirementId))!,
     site: (o) => ({ id: o.siteId }),
-    area: (o) => ref(o.areaId),
-    asset: (o) => ref(o.assetId),
+    area: (o) => entityRef(o.areaId),
+    asset: (o) => entityRef(o.assetId),
     status: async (o, _, { loaders }) => occurrenceStatus(o, (await loaders.requirement.load(o.requirementId))?.leadDays ?? 0, new Date()),
-    workItem: async (o, _, { loaders }) => ref(o.evidenceWorkItemId ?? (o.requestId ? (await loaders.workByRequest.load(o.requestId))?.workItemId : null)),
+    workItem: async (o, _, { loaders }) => entityRef(o.evidenceWorkItemId ?? (o.requestId ? (await loaders.workByRequest.load(o.requestId))?.workItemId : null)),
     workStatus: async (o, _, { loaders }) => {
       if (o.status === 'MET') return 'DONE';
       return o.requestId ? requestedWorkStatus(await loaders.workByRequest.load(o.requestId)) : null;
@@ -76,7 +75,7 @@ export const resolvers: Resolvers = {
   ComplianceCheck: {
     requirement: async (c, _, { loaders }) => (await loaders.requirement.load(c.requirementId))!,
     workItem: (c) => ({ id: c.workItemId }),
-    confirmedBy: (c) => ref(c.confirmedById),
+    confirmedBy: (c) => entityRef(c.confirmedById),
   },
   ComplianceAudit: {
     number: (a) => auditNumber(a),
@@ -94,19 +93,19 @@ export const resolvers: Resolvers = {
     audit: async (f, _, { loaders }) => (await loaders.audit.load(f.auditId))!,
     requirement: (f, _, { loaders }) => (f.requirementId ? loaders.requirement.load(f.requirementId) : null),
     site: (f) => ({ id: f.siteId }),
-    area: (f) => ref(f.areaId),
-    asset: (f) => ref(f.assetId),
+    area: (f) => entityRef(f.areaId),
+    asset: (f) => entityRef(f.assetId),
     correctiveActions: (f, _, { loaders }) => loaders.actionsByFinding.load(f.id),
     closable: async (f, _, { loaders }) => {
       const actions = await loaders.actionsByFinding.load(f.id);
       const work = await loaders.workByRequest.loadMany(actions.map((a) => a.requestId));
       return audits.closability(f, actions.map((action, i) => ({ action, work: work[i] instanceof Error ? null : (work[i] as never) }))).closable;
     },
-    closedBy: (f) => ref(f.closedById),
+    closedBy: (f) => entityRef(f.closedById),
   },
   ComplianceFindingAction: {
-    owner: (a) => ref(a.ownerId),
-    workItem: async (a, _, { loaders }) => ref((await loaders.workByRequest.load(a.requestId))?.workItemId),
+    owner: (a) => entityRef(a.ownerId),
+    workItem: async (a, _, { loaders }) => entityRef((await loaders.workByRequest.load(a.requestId))?.workItemId),
     workStatus: async (a, _, { loaders }) => requestedWorkStatus(await loaders.workByRequest.load(a.requestId)),
     verifiedAt: async (a, _, { loaders }) => (await loaders.workByRequest.load(a.requestId))?.verifiedAt ?? null,
   },

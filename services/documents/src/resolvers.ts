@@ -1,4 +1,4 @@
-import { forbidden, hasRole, isUuid, notFound, requestedWorkStatus } from '@opsgraph/core';
+import { entityRef, forbidden, found, hasRole, isUuid, requestedWorkStatus } from '@opsgraph/core';
 import { acknowledgeRevision, pendingAcknowledgements } from './domain/acknowledgements';
 import { registerDocument, updateDocument } from './domain/documents';
 import * as queries from './domain/queries';
@@ -6,15 +6,6 @@ import { nextReviewDue, requestReview } from './domain/reviews';
 import { approveRevision, draftRevision, returnRevision, submitRevision, updateRevision } from './domain/revisions';
 import type { Document } from './entities';
 import type { Resolvers, WorkItemType } from './generated/graphql';
-
-/** A reference to an entity another subgraph owns (person, site, area, asset, work item). */
-const ref = (id: string | null | undefined) => (id ? { id } : null);
-
-async function found<T>(row: Promise<T | null>, what: string, id: string): Promise<T> {
-  const value = await row;
-  if (!value) throw notFound(what, id);
-  return value;
-}
 
 /** What Work sends with a reference for the fields that @require it. */
 interface WorkItemRepresentation {
@@ -100,17 +91,17 @@ export const resolvers: Resolvers = {
     document: (r, _, { loaders }) => found(loaders.document.load(r.documentId), 'document', r.documentId),
     current: (r) => r.status === 'APPROVED',
     author: (r) => ({ id: r.authorId }),
-    approvedBy: (r) => ref(r.approvedById),
+    approvedBy: (r) => entityRef(r.approvedById),
     acknowledgements: async (r, { state }, { loaders }) => (await loaders.acknowledgementsByRevision.load(r.id)).filter((a) => !state || a.state === state),
   },
   DocumentReview: {
     document: (r, _, { loaders }) => found(loaders.document.load(r.documentId), 'document', r.documentId),
-    requestedBy: (r) => ref(isUuid(r.requestedById) ? r.requestedById : null),
+    requestedBy: (r) => entityRef(isUuid(r.requestedById) ? r.requestedById : null),
     reviewers: (r, _, { loaders }) => loaders.reviewersByReview.load(r.id),
   },
   DocumentReviewer: {
     person: (r) => ({ id: r.personId }),
-    workItem: async (r, _, { loaders }) => ref((await loaders.trackedByRequest.load(r.requestId))?.workItemId),
+    workItem: async (r, _, { loaders }) => entityRef((await loaders.trackedByRequest.load(r.requestId))?.workItemId),
     workStatus: async (r, _, { loaders }) => requestedWorkStatus(await loaders.trackedByRequest.load(r.requestId)),
   },
   DocumentAcknowledgement: {

@@ -1,18 +1,9 @@
-import { notFound, requestedWorkStatus } from '@opsgraph/core';
+import { entityRef, found, requestedWorkStatus } from '@opsgraph/core';
 import { assessJobRisk, confirmControl, getAssessment, reopenControl } from './domain/assessments';
 import * as incidents from './domain/incidents';
 import { getHazard, listHazards, reassessHazard, registerHazard, retireHazard } from './domain/register';
 import { bandOf, highestBand, riskOf } from './domain/risk';
 import type { Resolvers, WorkItemType } from './generated/graphql';
-
-/** A reference to an entity another subgraph owns (person, site, area, asset, work item). */
-const ref = (id: string | null | undefined) => (id ? { id } : null);
-
-async function found<T>(row: Promise<T | null>, what: string, id: string): Promise<T> {
-  const value = await row;
-  if (!value) throw notFound(what, id);
-  return value;
-}
 
 export const resolvers: Resolvers = {
   Query: {
@@ -50,8 +41,8 @@ export const resolvers: Resolvers = {
 
   Hazard: {
     site: (h) => ({ id: h.siteId }),
-    area: (h) => ref(h.areaId),
-    asset: (h) => ref(h.assetId),
+    area: (h) => entityRef(h.areaId),
+    asset: (h) => entityRef(h.assetId),
     workTypes: (h) => h.workTypes as WorkItemType[],
     risk: (h) => riskOf(h.likelihood, h.severity),
     residualRisk: (h) => riskOf(h.residualLikelihood, h.residualSeverity),
@@ -74,30 +65,30 @@ export const resolvers: Resolvers = {
     controls: (j, _, { loaders }) => loaders.controlsByJobHazard.load(j.id),
   },
   JobHazardControl: {
-    confirmedBy: (c) => ref(c.confirmedById),
+    confirmedBy: (c) => entityRef(c.confirmedById),
     workItem: (c) => ({ id: c.workItemId }),
   },
   Incident: {
     __resolveReference: (r, { loaders }) => loaders.incident.load(r.id),
     number: (i) => incidents.incidentNumber(i),
     site: (i) => ({ id: i.siteId }),
-    area: (i) => ref(i.areaId),
-    asset: (i) => ref(i.assetId),
+    area: (i) => entityRef(i.areaId),
+    asset: (i) => entityRef(i.assetId),
     reporter: (i) => ({ id: i.reporterId }),
     peopleInvolved: (i, _, { caller }) => incidents.peopleInvolved(caller, i).map((id) => ({ id })),
     investigation: (i) => ({
-      investigator: ref(i.investigatorId),
+      investigator: entityRef(i.investigatorId),
       startedAt: i.investigationStartedAt,
       completedAt: i.investigationCompletedAt,
       rootCauses: i.rootCauses,
       findings: i.findings,
     }),
     correctiveActions: (i, _, { loaders }) => loaders.actionsByIncident.load(i.id),
-    closedBy: (i) => ref(i.closedById),
+    closedBy: (i) => entityRef(i.closedById),
   },
   IncidentAction: {
     owner: (a) => ({ id: a.ownerId }),
-    workItem: async (a, _, { loaders }) => ref((await loaders.trackedByRequest.load(a.requestId))?.workItemId),
+    workItem: async (a, _, { loaders }) => entityRef((await loaders.trackedByRequest.load(a.requestId))?.workItemId),
     workStatus: async (a, _, { loaders }) => requestedWorkStatus(await loaders.trackedByRequest.load(a.requestId)),
     done: async (a, _, { loaders }) => requestedWorkStatus(await loaders.trackedByRequest.load(a.requestId)) === 'DONE',
   },

@@ -1,4 +1,4 @@
-import { notFound } from '@opsgraph/core';
+import { entityRef, found } from '@opsgraph/core';
 import { gasFailures, isolationState } from './entities';
 import { addIsolation, applyIsolation, removeIsolation, verifyIsolation } from './domain/isolations';
 import { recordGasTest } from './domain/gas-tests';
@@ -6,15 +6,6 @@ import * as permits from './domain/permits';
 import * as queries from './domain/queries';
 import { authorises, readinessOf } from './domain/readiness';
 import type { Resolvers } from './generated/graphql';
-
-/** A reference to an entity another subgraph owns (person, site, area, asset, work item). */
-const ref = (id: string | null | undefined) => (id ? { id } : null);
-
-async function found<T>(row: Promise<T | null>, what: string, id: string): Promise<T> {
-  const value = await row;
-  if (!value) throw notFound(what, id);
-  return value;
-}
 
 export const resolvers: Resolvers = {
   Query: {
@@ -43,13 +34,13 @@ export const resolvers: Resolvers = {
   Permit: {
     __resolveReference: (r, { loaders }) => loaders.permit.load(r.id),
     site: (p) => ({ id: p.siteId }),
-    area: (p) => ref(p.areaId),
+    area: (p) => entityRef(p.areaId),
     assets: (p) => p.assetIds.map((id) => ({ id })),
     coveredWorkItems: (p) => p.workItemIds.map((id) => ({ id })),
     requester: (p) => ({ id: p.requesterId }),
-    approvedBy: (p) => ref(p.approvedById),
-    issuer: (p) => ref(p.issuerId),
-    performingAuthority: (p) => ref(p.performingAuthorityId),
+    approvedBy: (p) => entityRef(p.approvedById),
+    issuer: (p) => entityRef(p.issuerId),
+    performingAuthority: (p) => entityRef(p.performingAuthorityId),
     valid: (p) => authorises(p, new Date()),
     isolations: (p, _, { loaders }) => loaders.isolationsByPermit.load(p.id),
     gasTests: (p, _, { loaders }) => loaders.gasTestsByPermit.load(p.id),
@@ -59,9 +50,9 @@ export const resolvers: Resolvers = {
     permit: (i, _, { loaders }) => found(loaders.permit.load(i.permitId), 'permit', i.permitId),
     asset: (i) => ({ id: i.assetId }),
     state: (i) => isolationState(i),
-    appliedBy: (i) => ref(i.appliedById),
-    verifiedBy: (i) => ref(i.verifiedById),
-    removedBy: (i) => ref(i.removedById),
+    appliedBy: (i) => entityRef(i.appliedById),
+    verifiedBy: (i) => entityRef(i.verifiedById),
+    removedBy: (i) => entityRef(i.removedById),
   },
   GasTest: {
     permit: (t, _, { loaders }) => found(loaders.permit.load(t.permitId), 'permit', t.permitId),

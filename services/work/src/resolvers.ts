@@ -1,20 +1,10 @@
-import { notFound } from '@opsgraph/core';
+import { entityRef, found } from '@opsgraph/core';
 import { OPEN_STATUSES, TERMINAL, WorkItem } from './entities';
 import * as locations from './domain/locations';
 import * as queries from './domain/queries';
 import { addShiftLogEntry } from './domain/shift-log';
 import * as work from './domain/work-items';
 import type { Resolvers } from './generated/graphql';
-
-/** A reference to a person owned by the competence domain. */
-const person = (id: string | null | undefined) => (id ? { id } : null);
-
-/** Loads one row by id through the request's DataLoader, or fails with NOT_FOUND. */
-async function found<T>(row: Promise<T | null>, what: string, id: string): Promise<T> {
-  const value = await row;
-  if (!value) throw notFound(what, id);
-  return value;
-}
 
 export const resolvers: Resolvers = {
   Query: {
@@ -91,9 +81,9 @@ export const resolvers: Resolvers = {
     line: (item, _, { loaders }) => (item.lineId ? loaders.line.load(item.lineId) : null),
     asset: (item, _, { loaders }) => (item.assetId ? loaders.asset.load(item.assetId) : null),
     overdue: (item) => !!item.dueAt && item.dueAt < new Date() && !TERMINAL.includes(item.status) && item.status !== 'AWAITING_VERIFICATION',
-    owner: (item) => person(item.ownerId),
-    performer: (item) => person(item.performerId),
-    verifiedBy: (item) => person(item.verifiedById),
+    owner: (item) => entityRef(item.ownerId),
+    performer: (item) => entityRef(item.performerId),
+    verifiedBy: (item) => entityRef(item.verifiedById),
     source: (item) => ({ domain: item.sourceDomain, recordId: item.sourceRecordId, reason: item.sourceReason }),
     prerequisites: (item, _, { loaders }) => loaders.prerequisitesByWorkItem.load(item.id),
     evidence: (item, _, { loaders }) => loaders.evidenceByWorkItem.load(item.id),
@@ -102,7 +92,7 @@ export const resolvers: Resolvers = {
   Prerequisite: {
     __resolveReference: (ref, { loaders }) => loaders.prerequisite.load(ref.id),
     sourceRecordId: (p) => p.sourceRecordId || null,
-    waivedBy: (p) => person(p.waivedById),
+    waivedBy: (p) => entityRef(p.waivedById),
     workItem: (p, _, { loaders }) => found(loaders.workItem.load(p.workItemId), 'work item', p.workItemId),
   },
   Evidence: {
