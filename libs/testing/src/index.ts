@@ -95,3 +95,5 @@ export * from './gateway';
 export * from './demo';
 export * from './kafka';
 export * from './postgres-server';
+export * from './events';
+export * from './work-events';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OutboxEvent } from '@opsgraph/events';
-import { ok, people, person, startTestService, type TestService } from '@opsgraph/testing';
+import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const CHANGE_FIELDS = `
@@ -80,7 +79,4 @@ export async function approve(svc: TestService, id: string, requester = crew.tec
 }
 
 /** The events the change service recorded for a change, oldest first. */
-export async function eventsOf(svc: TestService, subject: string, type?: string) {
-  const rows = await svc.db.getRepository(OutboxEvent).find({ where: { subject }, order: { id: 'ASC' } });
-  return rows.filter((r) => !type || r.type === `opsgraph.change.${type}`);
-}
+export const eventsOf = (svc: TestService, subject: string, type?: string) => recordedEvents(svc, subject, type);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OutboxEvent } from '@opsgraph/events';
-import { expectError, ok, people, person, type TestService } from '@opsgraph/testing';
+import { expectError, ok, people, person, type TestService, recordedEvents } from '@opsgraph/testing';
 import { expireRecords } from '../src/domain/records';
 import { PERSON_FIELDS, RECORD_FIELDS, createQualification, crew, daysFromNow, grant, monthsAgo, registerPerson, requireQualification, startCompetence } from './fixtures';
 
@@ -13,10 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => competence.stop());
 
-async function facts(subject?: string) {
-  const rows = await competence.db.getRepository(OutboxEvent).find({ where: subject ? { subject } : {}, order: { id: 'ASC' } });
-  return rows.map((r) => ({ type: r.type.replace(/^opsgraph\.competence\./, ''), data: r.data as Record<string, any> }));
-}
+const facts = (subject?: string) => recordedEvents(competence, subject);
 
 describe('people', () => {
   test('register, refuse duplicates and bad input, update', async () => {

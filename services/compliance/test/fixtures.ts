@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OutboxEvent } from '@opsgraph/events';
-import { ok, people, person, startTestService, type TestService } from '@opsgraph/testing';
+import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const REQUIREMENT_FIELDS = `
@@ -69,9 +68,6 @@ export async function recordAudit(svc: { query: TestService['query'] }, siteId: 
 }
 
 /** The events the compliance service recorded about a record, oldest first. */
-export async function eventsOf(svc: TestService, subject: string, type?: string) {
-  const rows = await svc.db.getRepository(OutboxEvent).find({ where: { subject }, order: { id: 'ASC' } });
-  return rows.filter((r) => !type || r.type === `opsgraph.compliance.${type}`);
-}
+export const eventsOf = (svc: TestService, subject: string, type?: string) => recordedEvents(svc, subject, type);
 
 export const DAY = 86_400_000;

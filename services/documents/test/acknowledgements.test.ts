@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, expectError, ok, people, type TestService } from '@opsgraph/testing';
+import { eventually, expectError, ok, people, type TestService, fakeWork, type FakeWorkItem } from '@opsgraph/testing';
 import { approved, newPlaces, outbox, registerDocument, startDocuments, type Places } from './fixtures';
-import { fakeWork, type FakeWorkItem } from './work-events';
 
 /**
  * Acknowledgement blockers follow the work as Work reports it (events published as Work would): they are

@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { OutboxEvent } from '@opsgraph/events';
-import { ok, people, person, startTestService, type TestService } from '@opsgraph/testing';
+import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const DOCUMENT_FIELDS = `
@@ -73,8 +72,5 @@ export async function approved(documents: TestService, documentId: string, label
   return ok(await act(documents, 'approveDocumentRevision', { id: revision.id }, crew.hse)).approveDocumentRevision;
 }
 
-/** The facts a service wrote to its outbox (type without the domain prefix, subject, payload), oldest first. */
-export async function outbox(service: TestService, subject?: string) {
-  const rows = await service.db.getRepository(OutboxEvent).find({ where: subject ? { subject } : {}, order: { id: 'ASC' } });
-  return rows.map((r) => ({ type: r.type.replace(/^opsgraph\.[a-z]+\./, ''), subject: r.subject, data: r.data as Record<string, any> }));
-}
+/** The facts a service wrote to its outbox, oldest first. */
+export const outbox = (service: TestService, subject?: string) => recordedEvents(service, subject);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, expectError, ok, people, type TestService } from '@opsgraph/testing';
+import { eventually, expectError, ok, people, type TestService, fakeWork, type FakeWorkItem } from '@opsgraph/testing';
 import { raiseDueReviews } from '../src/domain/reviews';
 import { approved, crew, newPlaces, outbox, registerDocument, startDocuments, type Places } from './fixtures';
-import { fakeWork, type FakeWorkItem } from './work-events';
 
 let documents: TestService;
 let places: Places;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, expectError, ok, people, type TestService } from '@opsgraph/testing';
-import { fakeWork, type FakeWorkItem } from '../../documents/test/work-events';
+import { eventually, expectError, ok, people, type TestService, fakeWork, type FakeWorkItem } from '@opsgraph/testing';
 import { INCIDENT_FIELDS, act, crew, newPlaces, outbox, reportIncident, startHazards, type Places } from './fixtures';
 
 /**

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OutboxEvent } from '@opsgraph/events';
-import { ok, people, person, startTestService, type TestService } from '@opsgraph/testing';
+import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const HAZARD_FIELDS = `
@@ -93,8 +92,5 @@ export function act(hazards: TestService, mutation: string, args: Record<string,
 
 export const ACTION_FIELDS = 'id number kind title owner { id } workStatus done workItem { id }';
 
-/** The facts a service wrote to its outbox (type without the domain prefix, subject, payload), oldest first. */
-export async function outbox(service: TestService, subject?: string) {
-  const rows = await service.db.getRepository(OutboxEvent).find({ where: subject ? { subject } : {}, order: { id: 'ASC' } });
-  return rows.map((r) => ({ type: r.type.replace(/^opsgraph\.[a-z]+\./, ''), subject: r.subject, data: r.data as Record<string, any> }));
-}
+/** The facts a service wrote to its outbox, oldest first. */
+export const outbox = (service: TestService, subject?: string) => recordedEvents(service, subject);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { OutboxEvent } from '@opsgraph/events';
-import { ok, people, person, startTestService, type TestService } from '@opsgraph/testing';
+import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const PERMIT_FIELDS = `
@@ -77,8 +76,5 @@ export async function issue(permits: TestService, permit: { id: string; isolatio
   return ok(await act(permits, 'issuePermit', { id: permit.id, performingAuthorityId }, crew.issuer)).issuePermit;
 }
 
-/** The facts a service wrote to its outbox (type without the domain prefix, payload), oldest first. */
-export async function outbox(service: TestService, subject?: string) {
-  const rows = await service.db.getRepository(OutboxEvent).find({ where: subject ? { subject } : {}, order: { id: 'ASC' } });
-  return rows.map((r) => ({ type: r.type.replace(/^opsgraph\.permits\./, ''), data: r.data as Record<string, any> }));
-}
+/** The facts a service wrote to its outbox, oldest first. */
+export const outbox = async (service: TestService, subject?: string) => (await recordedEvents(service, subject)).map(({ type, data }) => ({ type, data }));
