@@ -171,12 +171,12 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   }
 
   async function park(manager: EntityManager, event: CloudEvent, message: ReceivedMessage, reason: string) {
-    await manager.query(
+    const inserted = await manager.query(
       `INSERT INTO parked_event (consumer, event_id, topic, message_key, headers, value, source_partition, source_offset, reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (consumer, event_id) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (consumer, event_id) DO NOTHING RETURNING seq`,
       [groupId, event.id, message.topic, orderKey(message, event.id), message.headers, message.value, message.partition, message.offset, reason.slice(0, 2000)],
     );
-    count('parked');
+    if (inserted.length) count('parked'); // else a redelivery of an event that is parked already
     mayHaveParked = true;
   }
 

@@ -13,7 +13,7 @@ import {
   type Transport,
   type TransportMessage,
 } from '@opsgraph/events';
-import { eventually, readTopic, testBrokers } from '@opsgraph/testing';
+import { eventually, readTopic, sleep, testBrokers } from '@opsgraph/testing';
 import { HOLD, consumerDatabase, effectConsumer, effectCounts, holdData } from './fixtures/effects';
 
 const TOPIC = topicOf('permits');
@@ -118,19 +118,22 @@ describe('consumer', () => {
   test('database connections lost mid-batch: the work is retried, nothing lost, nothing doubled', async () => {
     const records = Array.from({ length: 150 }, (_, i) => `dbdown-${i}`);
     const retriesBefore = consumer.stats.retries;
-    await transport.publish(records.map((r, i) => holdMessage(`permit-dbdown-${i % 5}`, holdData(r))));
-    await eventually(async () => (await effectOrder(records)).length >= 20, 20_000, 5);
+    await transport.publish(records.map((r, i) => holdMessage(`permit-dbdown-${i % 5}`, holdData(r, 'slow'))));
+    await eventually(async () => (await effectOrder(records)).length >= 10, 20_000, 5);
     const admin = new Client({ ...postgresConfig(), database: 'postgres' });
     await admin.connect();
     try {
-      const { rowCount } = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [effects.database]);
-      expect(rowCount).toBeGreaterThan(0);
+      // Until a handler's transaction was hit (an idle pooled connection is just replaced, unnoticed).
+      await eventually(async () => {
+        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [effects.database]);
+        await sleep(100);
+        return consumer.stats.retries > retriesBefore;
+      }, 20_000, 0);
     } finally {
       await admin.end();
     }
     await eventually(async () => (await effectOrder(records)).length === records.length, 30_000);
     const counts = await effectCounts(effects.db);
     expect(records.filter((r) => counts.get(r) !== 1)).toEqual([]);
-    expect(consumer.stats.retries).toBeGreaterThan(retriesBefore);
   });
 });
