@@ -1,10 +1,8 @@
+import { PREREQUISITE_KINDS } from '@opsgraph/events';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { SourceDomain } from './work-item';
 
-export const PREREQUISITE_KINDS = [
-  'PERMIT_VALID', 'COMPETENCE_HELD', 'DOCUMENT_ACKNOWLEDGED', 'HAZARD_CONTROL_IN_PLACE', 'CHANGE_APPROVED',
-  'PRE_STARTUP_CHECK', 'COMPLIANCE_CHECK', 'MATERIAL', 'OTHER',
-] as const;
+export { PREREQUISITE_KINDS };
 export type PrerequisiteKind = (typeof PREREQUISITE_KINDS)[number];
 export type PrerequisiteState = 'OPEN' | 'SATISFIED' | 'WAIVED';
 

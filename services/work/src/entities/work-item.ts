@@ -1,23 +1,18 @@
+// The vocabulary is part of the event contracts (libs/events), so Work and every consumer share one list.
+import { EVIDENCE_KINDS, PRIORITIES, SOURCE_DOMAINS, WORK_ITEM_STATUSES as STATUSES, WORK_ITEM_TYPES } from '@opsgraph/events';
+export { EVIDENCE_KINDS, PRIORITIES, SOURCE_DOMAINS, STATUSES, WORK_ITEM_TYPES };
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 
-export const WORK_ITEM_TYPES = [
-  'MAINTENANCE', 'PRODUCTION_ACTION', 'INSPECTION', 'ROUND', 'CLEANING', 'LOGISTICS', 'PUNCH_ITEM',
-  'CONTRACTOR_JOB', 'CORRECTIVE_ACTION', 'PRE_STARTUP_CHECK', 'DOCUMENT_REVIEW', 'OTHER',
-] as const;
 export type WorkItemType = (typeof WORK_ITEM_TYPES)[number];
 
-export const STATUSES = ['OPEN', 'READY', 'IN_PROGRESS', 'AWAITING_VERIFICATION', 'DONE', 'ON_HOLD', 'CANCELLED'] as const;
 export type WorkItemStatus = (typeof STATUSES)[number];
 export const TERMINAL: WorkItemStatus[] = ['DONE', 'CANCELLED'];
 export const OPEN_STATUSES: WorkItemStatus[] = ['OPEN', 'READY', 'IN_PROGRESS', 'AWAITING_VERIFICATION', 'ON_HOLD'];
 
-export const PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-export const SOURCE_DOMAINS = ['WORK', 'PERMITS', 'COMPETENCE', 'DOCUMENTS', 'HAZARDS', 'CHANGE', 'COMPLIANCE', 'MANUAL'] as const;
 export type SourceDomain = (typeof SOURCE_DOMAINS)[number];
 
-export const EVIDENCE_KINDS = ['PHOTO', 'MEASUREMENT', 'SIGNATURE', 'DOCUMENT', 'CHECKLIST'] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 
 export interface EvidenceRequirement {
