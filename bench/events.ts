@@ -1,0 +1,160 @@
+/**
+ * Event backbone benchmark: pushes permit blockers and releases through a producer's outbox → relay →
+ * transport → Work's consumer (real handlers, real Work database), for Kafka and for the Postgres bus in
+ * the same run, in two phases:
+ *   - burst: BENCH_EVENTS events written as fast as BENCH_WRITERS concurrent writers go → throughput;
+ *   - paced: BENCH_PACED events at BENCH_RATE per second, below capacity → commit-to-effect latency
+ *     (from the producer's commit to the end of Work's handler; Work commits right after).
+ *
+ *   KAFKA_BROKERS=127.0.0.1:19092 npx tsx bench/events.ts      (without KAFKA_BROKERS a private broker is started)
+ *   BENCH_EVENTS=2000 BENCH_WRITERS=8 BENCH_PACED=200 BENCH_RATE=20 BENCH_TIMEOUT_S=180
+ *
+ * Loopback only; everything it creates (databases, topic prefix, bus database) is its own and removed.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { SYSTEM_CALLER, dropDatabase, envInt, openDatabase } from '@opsgraph/core';
+import { PostgresTransport, createTransport, startConsumer, startRelay, type EventHandlers, type Transport } from '@opsgraph/events';
+import { sleep, startPrivateKafka, startTestProducer, type PrivateKafka } from '@opsgraph/testing';
+import { workConsumer } from '../services/work/src/consumer';
+import { createWorkItemIn, systemContext } from '../services/work/src/domain/work-items';
+import { createAsset, createSite } from '../services/work/src/domain/locations';
+import { entities } from '../services/work/src/entities';
+import { migrations } from '../services/work/src/migrations';
+
+const EVENTS = envInt('BENCH_EVENTS', 2000);
+const WRITERS = envInt('BENCH_WRITERS', 8);
+const PACED = envInt('BENCH_PACED', 200);
+const RATE = envInt('BENCH_RATE', 20);
+const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 180) * 1000;
+// Each item's permit sends: required → the item is blocked; satisfied → READY again.
+const PERMIT_EVENTS = ['prerequisite.required', 'prerequisite.satisfied'] as const;
+const BURST_ITEMS = Math.ceil(EVENTS / PERMIT_EVENTS.length);
+const PACED_ITEMS = Math.ceil(PACED / PERMIT_EVENTS.length);
+
+interface Result {
+  transport: string;
+  events: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function run(name: string, transport: Transport): Promise<Result> {
+  const workDatabase = `bench_work_${randomBytes(4).toString('hex')}`;
+  const work = await openDatabase({ database: workDatabase, entities, migrations, poolSize: 10 });
+  const producer = await startTestProducer('permits', transport);
+  try {
+    // A site, an asset and the items the permits will block and release.
+    const site = await createSite(work, SYSTEM_CALLER, { code: 'BEN', name: 'Bench plant' });
+    const asset = await createAsset(work, SYSTEM_CALLER, { siteId: site.id, code: 'P-1', name: 'Pump' });
+    const items: string[] = [];
+    for (let i = 0; i < BURST_ITEMS + PACED_ITEMS; i++) {
+      items.push((await work.transaction((m) => createWorkItemIn(systemContext(m), { type: 'MAINTENANCE', title: `Bench ${i}`, siteId: site.id, assetId: asset.id }))).id);
+    }
+
+    // Both sides keyed by event id and matched at the end: a relay can see a commit before the
+    // committing client has heard back from it, so an event may be applied before its commit is noted.
+    const committedAt = new Map<string, number>();
+    const appliedAt = new Map<string, number>();
+    const handlers: EventHandlers = {};
+    for (const [type, handler] of Object.entries(workConsumer.handlers)) {
+      handlers[type] = async (event, manager) => {
+        await handler(event, manager);
+        appliedAt.set(event.id, Date.now());
+      };
+    }
+    const workRelay = startRelay(work, transport); // Work publishes what the events cause, as in production
+    const consumer = await startConsumer(work, transport, { ...workConsumer, handlers });
+    /** Sends one permit's events; returns their ids once committed. */
+    const sendPermit = async (workItemId: string) => {
+      const permitId = randomUUID();
+      const data = { 'prerequisite.required': { workItemId, kind: 'PERMIT_VALID', sourceRecordId: permitId, description: 'Permit issued' }, 'prerequisite.satisfied': { sourceRecordId: permitId } };
+      const ids: string[] = [];
+      for (const type of PERMIT_EVENTS) {
+        const id = await producer.record(type, permitId, data[type]);
+        committedAt.set(id, Date.now());
+        ids.push(id);
+      }
+      return ids;
+    };
+    const allApplied = async (ids: string[]) => {
+      const deadline = Date.now() + TIMEOUT_MS;
+      const pending = () => ids.filter((id) => !appliedAt.has(id)).length;
+      while (pending() && Date.now() < deadline) await sleep(20);
+      if (pending()) throw new Error(`${name}: ${pending()} of ${ids.length} events not applied within ${TIMEOUT_MS / 1000} s`);
+    };
+    try {
+      // Warm-up: the group has joined and the topics exist before the clock starts.
+      await allApplied(await sendPermit(items[0]));
+
+      const started = Date.now();
+      const burstIds: string[] = [];
+      let next = 1;
+      const writer = async () => {
+        for (let n = next++; n < BURST_ITEMS; n = next++) burstIds.push(...(await sendPermit(items[n])));
+      };
+      await Promise.all(Array.from({ length: WRITERS }, writer));
+      await allApplied(burstIds);
+      const seconds = (Math.max(...burstIds.map((id) => appliedAt.get(id)!)) - started) / 1000;
+
+      const pacedIds: string[] = [];
+      for (let i = 0; i < PACED_ITEMS; i++) {
+        const due = Date.now() + (1000 * PERMIT_EVENTS.length) / RATE;
+        pacedIds.push(...(await sendPermit(items[BURST_ITEMS + i])));
+        await sleep(Math.max(0, due - Date.now()));
+      }
+      await allApplied(pacedIds);
+      // An event applied before its commit was noted counts as 0 ms.
+      const sorted = pacedIds.map((id) => Math.max(0, appliedAt.get(id)! - committedAt.get(id)!)).sort((a, b) => a - b);
+      return { transport: name, events: burstIds.length, seconds, perSecond: burstIds.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] };
+    } finally {
+      await consumer.stop();
+      await workRelay.stop();
+    }
+  } finally {
+    await producer.close();
+    await work.destroy();
+    await dropDatabase(workDatabase);
+  }
+}
+
+async function main() {
+  process.env.LOG_LEVEL ??= 'warn';
+  process.env.OPSGRAPH_TOPIC_PREFIX = `bench-${randomBytes(4).toString('hex')}.`;
+  let privateKafka: PrivateKafka | null = null;
+  let brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) {
+    console.log('KAFKA_BROKERS not set: starting a private broker (infra/kafka)');
+    privateKafka = await startPrivateKafka();
+    brokers = privateKafka.brokers;
+  }
+  const busDatabase = `bench_bus_${randomBytes(4).toString('hex')}`;
+  const kafka = createTransport({ brokers });
+  const bus = new PostgresTransport({ database: busDatabase });
+  const results: Result[] = [];
+  try {
+    console.log(`burst: ${EVENTS} events from ${WRITERS} concurrent writers; paced: ${PACED} events at ${RATE}/s`);
+    results.push(await run('kafka', kafka));
+    results.push(await run('postgres-bus', bus));
+  } finally {
+    await kafka.close();
+    await bus.close();
+    await dropDatabase(busDatabase);
+    await privateKafka?.destroy();
+  }
+  console.table(results.map((r) => ({ transport: r.transport, 'burst events': r.events, seconds: r.seconds.toFixed(1), 'events/s': r.perSecond.toFixed(0), 'paced p50 ms': r.p50, 'p99 ms': r.p99, 'max ms': r.max })));
+  const [k, p] = results;
+  console.log(`kafka / postgres-bus: throughput ×${(k.perSecond / p.perSecond).toFixed(2)}, p50 latency ×${(k.p50 / p.p50).toFixed(2)}, p99 latency ×${(k.p99 / p.p99).toFixed(2)}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
