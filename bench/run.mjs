@@ -39,7 +39,7 @@ const HELP = `usage: node bench/run.mjs [flags]   (npm run bench -- [flags])
   --peer                    also measure @graphql-hive/gateway (installs it into bench/peer on first use, ~500 MB)
   --no-baseline             skip the no-federation baseline
   --no-events               do not run bench/events.ts even if it exists
-  --max-cost N              OPSGRAPH_MAX_COST for our gateway (default 1000000: the default 20000 refuses this board, see RESULTS.md)
+  --max-cost N              OPSGRAPH_MAX_COST for our gateway (default 1000000; the gateway default is now 100000, which admits the board)
   --port-base N             loopback ports: gateway N, subgraphs N+1..N+7, baseline N+10, peer N+20 (default 4100)
   --out FILE                also write the results as JSON (always written to bench/.work/last-run.json)
   --tune LIST               start our processes with levers applied at run time (bench/experiments/start.ts):

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import {
   GATEWAY_PORT,
@@ -85,7 +86,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
     formatError: (formatted, error) => formatError(formatted, error, isDevelopment()),
     includeStacktraceInErrorResponses: false,
     validationRules: [queryLimitsRule()],
-    plugins: [metricsPlugin('gateway')],
+    plugins: [metricsPlugin('gateway'), ApolloServerPluginCacheControlDisabled()],
     introspection: process.env.OPSGRAPH_INTROSPECTION ? process.env.OPSGRAPH_INTROSPECTION === 'true' : process.env.NODE_ENV !== 'production',
   });
   await apollo.start();

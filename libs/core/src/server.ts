@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type GraphQLRequestContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 
 import { parse } from 'graphql';
@@ -191,6 +191,8 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
     plugins: [
       // Federated tracing costs time on every request; we trace with OpenTelemetry instead.
       ApolloServerPluginInlineTraceDisabled(),
+      // Nothing uses cache hints; the plugin wraps every resolver for nothing.
+      ApolloServerPluginCacheControlDisabled(),
       auditPlugin(options.db) as never,
       metricsPlugin(options.name) as never,
       {
