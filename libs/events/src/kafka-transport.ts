@@ -1,6 +1,6 @@
 import { envInt, logger } from '@opsgraph/core';
 import { Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
-import { backoff, Waker } from './timing';
+import { backoff, Waker, atMost } from './timing';
 import { TopicNames, groupBy, topicPrefixFromEnv } from './names';
 import type { ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
 
@@ -199,7 +199,7 @@ export class KafkaTransport implements Transport {
           logger.warn({ groupId, err: (err as Error).message }, 'kafka consumer could not start; retrying');
         }
         current = null;
-        await consumer.disconnect().catch(() => undefined);
+        await atMost(consumer.disconnect(), 10_000);
         if (!stopped) await waker.wait(backoff(++failures, 500, 10_000));
       }
     };
@@ -211,8 +211,8 @@ export class KafkaTransport implements Transport {
         stopped = true;
         signalStop();
         waker.wake();
-        await current?.disconnect().catch(() => undefined);
-        await supervisor;
+        await atMost(current?.disconnect() ?? Promise.resolve(), 10_000);
+        await atMost(supervisor, 10_000);
         this.subscriptions.delete(subscription);
       },
     };
@@ -224,6 +224,6 @@ export class KafkaTransport implements Transport {
     for (const subscription of [...this.subscriptions]) await subscription.stop();
     const producer = this.producer;
     this.producer = null;
-    if (producer) await (await producer.catch(() => null))?.disconnect().catch(() => undefined);
+    if (producer) await atMost((async () => (await producer.catch(() => null))?.disconnect())(), 10_000);
   }
 }
