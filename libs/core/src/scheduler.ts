@@ -25,3 +25,17 @@ export function startScheduler(name: string, intervalMs: number, rule: (now: Dat
     },
   };
 }
+
+/**
+ * Waits for `promise` at most `ms`. Shutdown uses it: a dependency that never answers (kafkajs waiting on
+ * a group join, a pool waiting on a stuck client) must not keep a process from stopping. What was not
+ * finished is redone after restart: offsets not committed are delivered again and the inbox makes that
+ * harmless; outbox rows not marked are published again.
+ */
+export async function atMost(promise: Promise<unknown>, ms: number, what = 'shutdown step'): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  const result = await Promise.race([promise.catch(() => undefined), timedOut]);
+  clearTimeout(timer);
+  if (result === 'timeout') logger.warn({ what, ms }, 'gave up waiting');
+}

@@ -94,7 +94,8 @@ export async function listenHttp(options: {
       const status = (e as { status?: number }).status ?? 500;
       if (status >= 500) logger.error({ err: e }, 'request failed');
       if (!res.headersSent) {
-        sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'internal error', extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR' } }] });
+        // A refused body may still be arriving: close the connection rather than keep reading it.
+        sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'internal error', extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR' } }] }, status === 413 ? { connection: 'close' } : {});
       } else res.end();
     }
   });
@@ -108,10 +109,13 @@ export async function listenHttp(options: {
     server,
     port,
     url: `http://127.0.0.1:${port}/graphql`,
+    // Graceful: stop accepting, let requests in flight finish, but never wait on a stuck connection for
+    // longer than the grace period.
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), envInt('OPSGRAPH_SHUTDOWN_GRACE_MS', 5_000)).unref();
       }),
   };
 }

@@ -3,6 +3,7 @@ import { SUBGRAPH_PORTS, envInt, type SubgraphName } from './config';
 import { openDatabase, type DataSourceOptions } from './db';
 import { logger } from './logger';
 import { registerPoolMetrics } from './metrics';
+import { atMost } from './scheduler';
 import { createSubgraph, type HttpApp, type SubgraphOptions } from './server';
 
 export interface ServiceDefinition<Loaders> {
@@ -49,8 +50,8 @@ export async function startService<Loaders>(
       if (stopped) return;
       stopped = true;
       await app.close();
-      for (const task of background) await task.stop();
-      await db.destroy();
+      for (const task of background) await atMost(task.stop(), 20_000, `${definition.name} background task`);
+      await atMost(db.destroy(), 10_000, `${definition.name} database pool`);
     },
   };
 }

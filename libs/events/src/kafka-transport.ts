@@ -1,6 +1,6 @@
-import { envInt, logger } from '@opsgraph/core';
+import { envInt, logger, atMost } from '@opsgraph/core';
 import { Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
-import { backoff, Waker, atMost } from './timing';
+import { backoff, Waker } from './timing';
 import { TopicNames, groupBy, topicPrefixFromEnv } from './names';
 import type { ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
 

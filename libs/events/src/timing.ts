@@ -39,13 +39,3 @@ export class Waker {
   }
 }
 
-/**
- * Waits for `promise` at most `ms`. Shutdown uses it: kafkajs may wait on a group join that never
- * completes, and a process must still stop (offsets not committed are delivered again; the inbox
- * makes that harmless).
- */
-export async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
