@@ -15,6 +15,7 @@ module.exports = {
   roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/gateway'],
   testMatch: ['**/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': swc },
-  testTimeout: 60_000,
+  // Generous: a loaded 2-core machine runs real Postgres, Kafka and several services per file.
+  testTimeout: 120_000,
   setupFiles: ['<rootDir>/libs/testing/src/jest-setup.ts'],
 };

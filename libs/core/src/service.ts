@@ -50,7 +50,7 @@ export async function startService<Loaders>(
       if (stopped) return;
       stopped = true;
       await app.close();
-      for (const task of background) await atMost(task.stop(), 20_000, `${definition.name} background task`);
+      for (const task of background) await atMost(task.stop(), 10_000, `${definition.name} background task`);
       await atMost(db.destroy(), 10_000, `${definition.name} database pool`);
     },
   };
