@@ -331,9 +331,8 @@ export interface ChangeOptions {
 }
 
 /** Runs one change on one locked work item inside a transaction. */
-export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: string, options: ChangeOptions | string | undefined, change: (ctx: ChangeContext, item: WorkItem) => Promise<T>): Promise<T> {
+export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: string, { requestId, expectedVersion }: ChangeOptions, change: (ctx: ChangeContext, item: WorkItem) => Promise<T>): Promise<T> {
   const workItemId = requireUuid(id);
-  const { requestId, expectedVersion } = typeof options === 'object' ? options : { requestId: options, expectedVersion: undefined };
   return db.transaction(async (manager) => {
     const item = await lockWorkItem(manager, workItemId);
     if (!inScope(caller, item)) throw notFound('work item', workItemId);
@@ -521,7 +520,7 @@ export function cancelWork(db: DataSource, caller: Caller, id: string, reason: s
 export function addPrerequisite(db: DataSource, caller: Caller, workItemId: string, input: PrerequisiteInput, requestId?: string) {
   requireRole(caller, ...WORK_PERMISSIONS.raiseWork);
   prerequisiteOf(input, 'input'); // refuse bad input before taking any lock
-  return changeWorkItem(db, caller, workItemId, requestId, (ctx, item) => raisePrerequisite(ctx, item, input));
+  return changeWorkItem(db, caller, workItemId, { requestId }, (ctx, item) => raisePrerequisite(ctx, item, input));
 }
 
 /**
