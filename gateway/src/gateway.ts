@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
@@ -25,6 +25,7 @@ import {
   type HttpApp,
 } from '@opsgraph/core';
 import { SUPERGRAPH_PATH } from './compose';
+import { SubgraphClient } from './subgraph-client';
 
 export interface GatewayContext {
   caller: Caller;
@@ -40,46 +41,89 @@ export interface GatewayOptions {
   subgraphUrls?: Record<string, string>;
 }
 
-/**
- * Every subgraph call has a deadline, so one slow or dead subgraph costs its fields an error instead of
- * hanging the whole request; Node's fetch keeps connections alive between gateway and subgraphs.
- */
-const timedFetch = (timeoutMs: number) => ((url: string, init?: RequestInit) => fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })) as never;
+type GatewayGraphQLResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
-/** Forwards the caller as a signed internal header; subgraphs trust nothing else. */
-class SignedCallerDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+/** The signed caller header is reused for a minute per caller: signing per call costs CPU and would make
+ * every call unique, so identical reads of one caller could never share a round trip. */
+const CALLER_HEADER_TTL_MS = 60_000;
+
+/**
+ * One subgraph as the gateway sees it: forwards the caller as a signed internal header (subgraphs trust
+ * nothing else), sums the SQL statements the subgraph reports, and turns a subgraph that is down or too
+ * slow into an error on its own fields only.
+ */
+class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
+  private readonly callerHeaders = new Map<string, { value: Promise<string>; until: number }>();
+
   constructor(
     private readonly serviceName: string,
-    config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
-  ) {
-    super(config);
+    private readonly url: string,
+    private readonly client: SubgraphClient,
+  ) {}
+
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    const { request } = options;
+    // Health checks and schema loading carry no caller; only incoming operations do.
+    const context = 'incomingRequestContext' in options ? options.context : undefined;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    for (const [name, value] of request.http?.headers ?? []) headers[name] = value;
+    let shareKey: string | undefined;
+    if (context?.caller) {
+      shareKey = callerKey(context.caller);
+      headers[INTERNAL_HEADER] = await this.callerHeader(shareKey, context.caller);
+      headers[REQUEST_ID_HEADER] = context.requestId;
+    }
+    // Only reads may share a round trip; a mutation always runs once per request.
+    if (/^\s*mutation\b/.test(request.query ?? '')) shareKey = undefined;
+    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
+    let response;
+    try {
+      response = await this.client.post(this.url, headers, body, shareKey);
+    } catch (error) {
+      throw this.unavailable((error as Error).name === 'TimeoutError' ? 'timed out' : 'not answering');
+    }
+    const json = response.headers['content-type']?.includes('json') ? safeParse(response.body) : undefined;
+    if (!json || (response.status >= 300 && !Array.isArray(json.errors))) throw this.unavailable(`answered HTTP ${response.status}`);
+    const statements = Number(response.headers[STATEMENTS_HEADER] ?? 0);
+    if (context?.statements && Number.isFinite(statements)) context.statements.count += statements;
+    return json;
   }
 
-  /** A subgraph that is down or too slow costs only its own fields, with an error that says which. */
-  override didEncounterError(error: Error): void {
-    throw new GraphQLError(`the ${this.serviceName} service is unavailable (${error.name === 'TimeoutError' ? 'timed out' : 'not answering'}); its fields are missing from this answer`, {
+  private callerHeader(key: string, caller: Caller): Promise<string> {
+    const now = Date.now();
+    const cached = this.callerHeaders.get(key);
+    if (cached && cached.until > now) return cached.value;
+    if (this.callerHeaders.size > 10_000) this.callerHeaders.clear();
+    const value = signInternalCaller(caller);
+    this.callerHeaders.set(key, { value, until: now + CALLER_HEADER_TTL_MS });
+    value.catch(() => this.callerHeaders.delete(key));
+    return value;
+  }
+
+  private unavailable(why: string): GraphQLError {
+    return new GraphQLError(`the ${this.serviceName} service is unavailable (${why}); its fields are missing from this answer`, {
       extensions: { code: 'UNAVAILABLE', service: this.serviceName },
     });
   }
+}
 
-  override async willSendRequest({ request, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['willSendRequest']>>[0]) {
-    if (!context?.caller) return;
-    request.http?.headers.set(INTERNAL_HEADER, await signInternalCaller(context.caller, context.requestId));
-    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-  }
-  override didReceiveResponse({ response, context }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>['didReceiveResponse']>>[0]) {
-    const statements = Number(response.http?.headers.get(STATEMENTS_HEADER) ?? 0);
-    if (context?.statements && Number.isFinite(statements)) context.statements.count += statements;
-    return response;
+const callerKey = (caller: Caller) => JSON.stringify([caller.id, caller.name, caller.roles, caller.sites, caller.company]);
+
+function safeParse(text: string): GatewayGraphQLResponse | undefined {
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === 'object' ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<HttpApp> {
   const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8');
-  const fetcher = timedFetch(envInt('OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 10_000));
+  const client = new SubgraphClient({ timeoutMs: envInt('OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 10_000), maxSockets: envInt('OPSGRAPH_SUBGRAPH_CONNECTIONS', 64) });
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SignedCallerDataSource(name, { url: options.subgraphUrls?.[name] ?? url, fetcher }),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, options.subgraphUrls?.[name] ?? url ?? '', client),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -118,6 +162,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
     close: async () => {
       await app.close();
       await apollo.stop();
+      client.close();
     },
   };
 }
