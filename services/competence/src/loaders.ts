@@ -1,4 +1,4 @@
-import { inSiteScope, isUuid, loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
+import { inSiteScope, isUuid, loaderBy, loaderGrouped, type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { matchRequirements } from './domain/work';
@@ -32,13 +32,13 @@ export function createLoaders(db: DataSource, caller: Caller) {
     /** The qualifications each work item requires: its row, every requirement, its permit covers, the qualifications. */
     requiredByWorkItem: new DataLoader<string, Qualification[]>(async (ids) => {
       const items = await openWorkItem.loadMany(ids);
-      const open = items.filter((w): w is OpenWorkItem => w instanceof OpenWorkItem);
+      const open = loaded(items);
       if (!open.length) return ids.map(() => []);
       requirements ??= db.getRepository(QualificationRequirement).find();
       const [all, covers] = await Promise.all([requirements, db.getRepository(WorkPermitCover).findBy({ workItemId: In(open.map((w) => w.workItemId)) })]);
       const required = new Map(open.map((w) => [w.workItemId, matchRequirements(w, covers.filter((c) => c.workItemId === w.workItemId).map((c) => c.permitType), all)]));
       const quals = await qualification.loadMany([...new Set([...required.values()].flat())]);
-      const byId = new Map(quals.filter((q): q is Qualification => q instanceof Qualification).map((q) => [q.id, q]));
+      const byId = new Map(loaded(quals).map((q) => [q.id, q]));
       return ids.map((id) => (required.get(id) ?? []).map((qid) => byId.get(qid)!).filter(Boolean).sort((a, b) => a.code.localeCompare(b.code)));
     }),
   };

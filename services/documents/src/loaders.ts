@@ -1,4 +1,4 @@
-import { TrackedWorkItem, loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
+import { TrackedWorkItem, loaderBy, loaderGrouped, type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { Document, DocumentAcknowledgement, DocumentReview, DocumentReviewer, DocumentRevision } from './entities';
@@ -48,13 +48,13 @@ export function createLoaders(db: DataSource, caller: Caller) {
     workItemDocuments: async (place: WorkPlace): Promise<DocumentRevision[]> => {
       const documents = await applicable.load(place);
       const revisions = await currentRevision.loadMany(documents.map((d) => d.id));
-      return revisions.filter((r): r is DocumentRevision => r instanceof DocumentRevision);
+      return loaded(revisions);
     },
     /** Documents in force at an asset: named for it, its area or its site, with a current revision. */
     assetDocuments: async (place: Place): Promise<Document[]> => {
       const documents = await atAsset.load(place);
       const revisions = await currentRevision.loadMany(documents.map((d) => d.id));
-      return documents.filter((_, i) => revisions[i] instanceof DocumentRevision);
+      return documents.filter((_, i) => loaded([revisions[i]]).length > 0);
     },
   };
 }

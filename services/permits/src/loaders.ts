@@ -1,4 +1,4 @@
-import { loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
+import { loaderBy, loaderGrouped, type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import { In, IsNull, Not, type DataSource } from 'typeorm';
 import { permitVisible } from './domain/permits';
@@ -32,7 +32,7 @@ export function createLoaders(db: DataSource, caller: Caller) {
         order: { appliedAt: 'ASC' },
       });
       const permits = await permit.loadMany([...new Set(rows.map((i) => i.permitId))]);
-      const seen = new Set(permits.filter((p): p is Permit => p instanceof Permit).map((p) => p.id));
+      const seen = new Set(loaded(permits).map((p) => p.id));
       return assetIds.map((id) => rows.filter((i) => i.assetId === id && seen.has(i.permitId)));
     }),
   };

@@ -1,4 +1,4 @@
-import { entityRef, found } from '@opsgraph/core';
+import { entityRef, found, loaded } from '@opsgraph/core';
 import { OPEN_STATUSES, TERMINAL, WorkItem } from './entities';
 import * as locations from './domain/locations';
 import * as queries from './domain/queries';
@@ -107,6 +107,6 @@ export const resolvers: Resolvers = {
     site: (entry, _, { loaders }) => found(loaders.site.load(entry.siteId), 'site', entry.siteId),
     area: (entry, _, { loaders }) => (entry.areaId ? loaders.area.load(entry.areaId) : null),
     author: (entry) => ({ id: entry.authorId }),
-    workItems: async (entry, _, { loaders }) => (await loaders.workItem.loadMany(entry.workItemIds)).filter((w): w is WorkItem => w instanceof WorkItem),
+    workItems: async (entry, _, { loaders }) => loaded(await loaders.workItem.loadMany(entry.workItemIds)),
   },
 };
