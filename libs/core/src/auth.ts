@@ -1,5 +1,5 @@
 import { SignJWT, jwtVerify, createRemoteJWKSet, type JWTPayload } from 'jose';
-import { env, internalSecret, isProduction } from './config';
+import { env, envInt, internalSecret, isProduction } from './config';
 import { DomainError, ErrorCode } from './errors';
 
 export const ROLES = [
@@ -79,6 +79,12 @@ export interface UserTokenConfig {
   audience: string;
   secret?: string;
   jwksUrl?: string;
+  /**
+   * After fetching the key set, how long a token with an unknown `kid` is refused without fetching it
+   * again (jose's default, 30 s): bounds how often tokens can make us call the identity provider, and
+   * how long a token signed with a freshly rotated key may be refused.
+   */
+  jwksCooldownMs?: number;
 }
 
 export function userTokenConfig(): UserTokenConfig {
@@ -87,12 +93,13 @@ export function userTokenConfig(): UserTokenConfig {
     issuer: env('OPSGRAPH_JWT_ISSUER', 'opsgraph-dev'),
     audience: env('OPSGRAPH_JWT_AUDIENCE', 'opsgraph'),
     jwksUrl,
+    jwksCooldownMs: envInt('OPSGRAPH_JWKS_COOLDOWN_MS', 30_000),
     secret: jwksUrl ? undefined : env('OPSGRAPH_JWT_SECRET', isProduction() ? undefined : 'dev-jwt-secret-change-me'),
   };
 }
 
 export function userTokenVerifier(config: UserTokenConfig = userTokenConfig()) {
-  const jwks = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
+  const jwks = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: config.jwksCooldownMs }) : undefined;
   const key = config.secret ? encoder.encode(config.secret) : undefined;
   return async function verifyUserToken(authorization: string | undefined): Promise<Caller> {
     const match = authorization?.match(/^Bearer\s+(.+)$/i);
