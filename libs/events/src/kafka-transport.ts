@@ -1,5 +1,6 @@
 import { envInt, logger, atMost } from '@opsgraph/core';
-import { Kafka, Partitioners, logLevel, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { DEAD_LETTERS_TOPIC, watchConsumerLag, type LagReading } from './metrics';
 import { backoff, Waker } from './timing';
 import { TopicNames, groupBy, topicPrefixFromEnv } from './names';
 import type { ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
@@ -32,6 +33,11 @@ const logCreator = () => (entry: { level: logLevel; log: { message: string; [key
   else logger.debug(fields, `kafka: ${message}`);
 };
 
+/** The lag reader's client: failures are reported once by the metrics, not per attempt. */
+const quietLogCreator = () => (entry: { level: logLevel; log: { message: string; [key: string]: unknown } }) => {
+  logger.debug({ kafka: entry.log.clientId, error: entry.log.error, broker: entry.log.broker }, `kafka (lag): ${entry.log.message}`);
+};
+
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -56,6 +62,12 @@ export class KafkaTransport implements Transport {
   private producer: Promise<Producer> | null = null;
   private readonly knownTopics = new Set<string>();
   private readonly subscriptions = new Set<Subscription>();
+  private readonly brokers: string[];
+  private readonly clientId: string;
+  /** Groups this transport consumed for (by physical id): their lag is on /metrics until the transport closes. */
+  private readonly consumedGroups = new Map<string, { topics: Set<string>; fromBeginning: boolean }>();
+  private unwatchLag: (() => void) | null = null;
+  private lagAdmin: Promise<Admin> | null = null;
 
   constructor(options: KafkaTransportOptions) {
     this.names = new TopicNames(options.topicPrefix ?? topicPrefixFromEnv());
@@ -67,8 +79,10 @@ export class KafkaTransport implements Transport {
       maxWaitTimeInMs: envInt('KAFKA_MAX_WAIT_MS', 1_000),
       ...options.consumer,
     };
+    this.brokers = options.brokers;
+    this.clientId = options.clientId ?? process.env.OPSGRAPH_SERVICE ?? 'opsgraph';
     this.kafka = new Kafka({
-      clientId: options.clientId ?? process.env.OPSGRAPH_SERVICE ?? 'opsgraph',
+      clientId: this.clientId,
       brokers: options.brokers,
       connectionTimeout: 3_000,
       requestTimeout: 15_000,
@@ -138,9 +152,88 @@ export class KafkaTransport implements Transport {
     }
   }
 
+  /**
+   * A long-lived admin client for reading positions, on a Kafka client of its own with short timeouts and
+   * one retry, so a read against an unreachable broker ends within seconds (the metrics wait even less).
+   */
+  private connectedLagAdmin(): Promise<Admin> {
+    this.lagAdmin ??= (async () => {
+      const kafka = new Kafka({
+        clientId: `${this.clientId}-lag`,
+        brokers: this.brokers,
+        connectionTimeout: 1_000,
+        requestTimeout: 3_000,
+        retry: { initialRetryTime: 100, maxRetryTime: 500, retries: 1 },
+        logLevel: logLevel.WARN,
+        logCreator: quietLogCreator,
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    return this.lagAdmin.catch((err) => {
+      this.lagAdmin = null;
+      throw err;
+    });
+  }
+
+  /**
+   * Lag of every group this transport consumed for: per partition, the high watermark minus the group's
+   * committed offset (the next offset it will read; offsets are dense, the producer is not transactional).
+   * A group without a committed offset lags by what it will read: everything retained when it starts from
+   * the beginning, nothing when it starts at the end. Also counts the dead-letter topic.
+   */
+  async readLag(): Promise<LagReading> {
+    const admin = await this.connectedLagAdmin();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const deadLetters = this.names.physical(DEAD_LETTERS_TOPIC);
+      const topics = new Set([...this.consumedGroups.values()].flatMap((g) => [...g.topics]).filter((t) => existing.has(t)));
+      if (existing.has(deadLetters)) topics.add(deadLetters);
+      const ends = new Map(await Promise.all([...topics].map(async (t) => [t, await admin.fetchTopicOffsets(t)] as const)));
+      const lag: LagReading['lag'] = [];
+      for (const [groupId, group] of this.consumedGroups) {
+        const groupTopics = [...group.topics].filter((t) => ends.has(t));
+        if (!groupTopics.length) continue;
+        for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics: groupTopics })) {
+          const committed = new Map(partitions.map((p) => [p.partition, BigInt(p.offset)]));
+          for (const end of ends.get(topic) ?? []) {
+            const high = BigInt(end.high);
+            const low = BigInt(end.low);
+            const offset = committed.get(end.partition) ?? -1n;
+            const position = offset < 0n ? (group.fromBeginning ? low : high) : offset < low ? low : offset;
+            lag.push({ consumer: this.names.logical(groupId), topic: this.names.logical(topic), partition: end.partition, messages: Number(high > position ? high - position : 0n) });
+          }
+        }
+      }
+      const retained = (ends.get(deadLetters) ?? []).reduce((sum, p) => sum + (BigInt(p.high) - BigInt(p.low)), 0n);
+      return { lag, deadLetters: Number(retained) };
+    } catch (err) {
+      // Start over with a fresh client next time: this one may hold connections to a broker that went away.
+      if (this.lagAdmin) {
+        this.lagAdmin = null;
+        void admin.disconnect().catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  /** Reports the group's lag on /metrics from now until the transport closes (also while no member runs here). */
+  private watchGroup(groupId: string, topics: string[], fromBeginning: boolean) {
+    const group = this.consumedGroups.get(groupId) ?? { topics: new Set<string>(), fromBeginning };
+    for (const t of topics) group.topics.add(t);
+    this.consumedGroups.set(groupId, group);
+    this.unwatchLag ??= watchConsumerLag(
+      'kafka',
+      () => [...this.consumedGroups.keys()].map((g) => this.names.logical(g)),
+      () => this.readLag(),
+    );
+  }
+
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const groupId = this.names.physical(options.groupId);
     const topics = options.topics.map((t) => this.names.physical(t));
+    this.watchGroup(groupId, topics, options.fromBeginning ?? true);
     const waker = new Waker();
     let stopped = false;
     let current: Consumer | null = null;
@@ -222,6 +315,12 @@ export class KafkaTransport implements Transport {
 
   async close(): Promise<void> {
     for (const subscription of [...this.subscriptions]) await subscription.stop();
+    this.unwatchLag?.();
+    this.unwatchLag = null;
+    this.consumedGroups.clear();
+    const lagAdmin = this.lagAdmin;
+    this.lagAdmin = null;
+    if (lagAdmin) await atMost((async () => (await lagAdmin.catch(() => null))?.disconnect())(), 5_000);
     const producer = this.producer;
     this.producer = null;
     if (producer) await atMost((async () => (await producer.catch(() => null))?.disconnect())(), 10_000);

@@ -1,5 +1,6 @@
 import { databaseName, ensureDatabase, logger, postgresConfig, type PostgresConfig } from '@opsgraph/core';
 import { Pool, type PoolClient } from 'pg';
+import { DEAD_LETTERS_TOPIC, watchConsumerLag, type LagReading } from './metrics';
 import { TopicNames, topicPrefixFromEnv } from './names';
 import { listen } from './pg-listen';
 import { backoff, Waker } from './timing';
@@ -51,6 +52,9 @@ export class PostgresTransport implements Transport {
   private readonly batchSize: number;
   private pool: Promise<Pool> | null = null;
   private readonly subscriptions = new Set<Subscription>();
+  /** Groups this transport consumed for (by physical id): their lag is on /metrics until the transport closes. */
+  private readonly consumedGroups = new Map<string, { topics: Set<string>; fromBeginning: boolean }>();
+  private unwatchLag: (() => void) | null = null;
 
   constructor(options: PostgresTransportOptions = {}) {
     this.database = options.database ?? (process.env.OPSGRAPH_BUS_DATABASE || databaseName('bus'));
@@ -124,9 +128,43 @@ export class PostgresTransport implements Transport {
     });
   }
 
+  /**
+   * Lag of every group this transport consumed for: the bus rows of each topic after the group's `last_id`
+   * (one partition, 0). Ids within a topic are assigned in commit order, so that is what the group has yet
+   * to read. A group without an offset row yet lags by what it will read (all, when from the beginning).
+   */
+  async readLag(): Promise<LagReading> {
+    const pool = await this.connected();
+    const lag: LagReading['lag'] = [];
+    for (const [group, { topics, fromBeginning }] of this.consumedGroups) {
+      const { rows } = await pool.query(
+        `SELECT t AS topic, CASE WHEN o.last_id IS NULL AND NOT $3 THEN 0
+                ELSE (SELECT count(*) FROM bus_event e WHERE e.topic = t AND e.id > coalesce(o.last_id, 0)) END::bigint AS lag
+         FROM unnest($2::text[]) AS t LEFT JOIN bus_offset o ON o.group_id = $1 AND o.topic = t`,
+        [group, [...topics], fromBeginning],
+      );
+      for (const r of rows) lag.push({ consumer: this.names.logical(group), topic: this.names.logical(r.topic), partition: 0, messages: Number(r.lag) });
+    }
+    const { rows } = await pool.query('SELECT count(*)::bigint AS n FROM bus_event WHERE topic = $1', [this.names.physical(DEAD_LETTERS_TOPIC)]);
+    return { lag, deadLetters: Number(rows[0].n) };
+  }
+
+  /** Reports the group's lag on /metrics from now until the transport closes (also while no member runs here). */
+  private watchGroup(group: string, topics: string[], fromBeginning: boolean) {
+    const watched = this.consumedGroups.get(group) ?? { topics: new Set<string>(), fromBeginning };
+    for (const t of topics) watched.topics.add(t);
+    this.consumedGroups.set(group, watched);
+    this.unwatchLag ??= watchConsumerLag(
+      'postgres',
+      () => [...this.consumedGroups.keys()].map((g) => this.names.logical(g)),
+      () => this.readLag(),
+    );
+  }
+
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const group = this.names.physical(options.groupId);
     const topics = options.topics.map((t) => this.names.physical(t));
+    this.watchGroup(group, topics, options.fromBeginning ?? true);
     const waker = new Waker();
     let running = true;
     let listener: { close(): Promise<void> } | null = null;
@@ -194,6 +232,9 @@ export class PostgresTransport implements Transport {
 
   async close(): Promise<void> {
     for (const subscription of [...this.subscriptions]) await subscription.stop();
+    this.unwatchLag?.();
+    this.unwatchLag = null;
+    this.consumedGroups.clear();
     const pool = this.pool;
     this.pool = null;
     if (pool) await (await pool.catch(() => null))?.end();

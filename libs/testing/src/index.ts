@@ -97,3 +97,4 @@ export * from './kafka';
 export * from './postgres-server';
 export * from './events';
 export * from './work-events';
+export * from './metrics';
