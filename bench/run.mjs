@@ -39,7 +39,7 @@ const HELP = `usage: node bench/run.mjs [flags]   (npm run bench -- [flags])
   --peer                    also measure @graphql-hive/gateway (installs it into bench/peer on first use, ~500 MB)
   --no-baseline             skip the no-federation baseline
   --no-events               do not run bench/events.ts even if it exists
-  --max-cost N              OPSGRAPH_MAX_COST for our gateway (default 1000000; the gateway default is now 100000, which admits the board)
+  --max-cost N              OPSGRAPH_MAX_COST for our gateway (default 100000, the gateway's own default, which admits the board)
   --port-base N             loopback ports: gateway N, subgraphs N+1..N+7, baseline N+10, peer N+20 (default 4100)
   --out FILE                also write the results as JSON (always written to bench/.work/last-run.json)
   --tune LIST               start our processes with levers applied at run time (bench/experiments/start.ts):
@@ -50,7 +50,7 @@ const HELP = `usage: node bench/run.mjs [flags]   (npm run bench -- [flags])
 function parseArgs(argv) {
   const flags = {
     scale: 'small', seed: 42, reseed: false, duration: 10, warmup: 3, connections: 8, boardFirst: 50, mutationRate: 6,
-    scenarios: ['board', 'page', 'mutations'], sizes: [1, 10, 50, 100, 200], peer: false, baseline: true, events: true, maxCost: 1_000_000, portBase: 4100, out: null, keep: false, profile: false, tune: [],
+    scenarios: ['board', 'page', 'mutations'], sizes: [1, 10, 50, 100, 200], peer: false, baseline: true, events: true, maxCost: 100_000, portBase: 4100, out: null, keep: false, profile: false, tune: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -247,7 +247,7 @@ async function main() {
     }
     const boardItems = first.json.data.board.items;
     results.board = { items: boardItems.length, first: flags.boardFirst, bytes: first.text.length, blocked: boardItems.filter((i) => i.blocked).length, blockers: boardItems.reduce((n, i) => n + i.blockers.length, 0) };
-    results.costs = { ...prepared.costs, limit: 20_000, runWith: flags.maxCost };
+    results.costs = { ...prepared.costs, limit: 100_000, runWith: flags.maxCost };
     log(`board of ${manifest.board.siteCode}/${manifest.board.areaCode}: ${boardItems.length} items, ${results.board.blockers} blockers, ${(first.text.length / 1024).toFixed(0)} KiB`);
 
     const statementProbe = async (url, headers) => {

@@ -18,7 +18,7 @@ import { SignJWT } from 'jose';
 const queries = require('./queries.cjs') as Record<string, string>;
 
 /**
- * What our gateway's cost rule (libs/core/src/limits.ts, OPSGRAPH_MAX_COST, default 20000) charges for each
+ * What our gateway's cost rule (libs/core/src/limits.ts, OPSGRAPH_MAX_COST, default 100000) charges for each
  * benchmark operation, measured by running the rule itself against the composed API schema.
  */
 function operationCosts(): Record<string, number | string> {
