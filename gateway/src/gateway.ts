@@ -12,6 +12,7 @@ import {
   envInt,
   executeGraphQL,
   formatError,
+  injectTraceContext,
   isDevelopment,
   listenHttp,
   logger,
@@ -19,6 +20,7 @@ import {
   metricsPlugin,
   sendJson,
   signInternalCaller,
+  startTracing,
   userTokenVerifier,
   DomainError,
   type Caller,
@@ -67,6 +69,8 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     const context = 'incomingRequestContext' in options ? options.context : undefined;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     for (const [name, value] of request.http?.headers ?? []) headers[name] = value;
+    // `traceparent` of the active gateway.fetch span, so the subgraph's spans join the trace (nothing when tracing is off).
+    injectTraceContext(headers);
     let shareKey: string | undefined;
     if (context?.caller) {
       shareKey = callerKey(context.caller);
@@ -107,6 +111,8 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   }
 }
 
+const configuredUrl = (name: string) => process.env[`OPSGRAPH_${name.toUpperCase()}_URL`] || undefined;
+
 const callerKey = (caller: Caller) => JSON.stringify([caller.id, caller.name, caller.roles, caller.sites, caller.company]);
 
 function safeParse(text: string): GatewayGraphQLResponse | undefined {
@@ -119,11 +125,15 @@ function safeParse(text: string): GatewayGraphQLResponse | undefined {
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<HttpApp> {
+  const tracing = startTracing('gateway');
   const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8');
+  // @apollo/gateway sends usage data to Apollo unless told not to: a plant's graph does not phone home.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const client = new SubgraphClient({ timeoutMs: envInt('OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 10_000), maxSockets: envInt('OPSGRAPH_SUBGRAPH_CONNECTIONS', 64) });
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, options.subgraphUrls?.[name] ?? url ?? '', client),
+    // The checked-in supergraph names loopback URLs; OPSGRAPH_<SERVICE>_URL (docker-compose, a real deployment) wins.
+    buildService: ({ name, url }) => new SubgraphDataSource(name, options.subgraphUrls?.[name] ?? configuredUrl(name) ?? url ?? '', client),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -163,6 +173,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
       await app.close();
       await apollo.stop();
       client.close();
+      await tracing.shutdown();
     },
   };
 }

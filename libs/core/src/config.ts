@@ -57,3 +57,55 @@ export function subgraphUrl(name: SubgraphName): string {
   const envName = `OPSGRAPH_${name.toUpperCase()}_URL`;
   return env(envName, `http://127.0.0.1:${SUBGRAPH_PORTS[name]}/graphql`);
 }
+
+/** How spans leave the process: not at all (the default: nothing is registered), over OTLP/HTTP, or printed to stdout. */
+export const TRACING_MODES = ['off', 'otlp', 'console'] as const;
+export type TracingMode = (typeof TRACING_MODES)[number];
+export interface TracingConfig {
+  mode: TracingMode;
+  /** OTLP/HTTP traces URL (only for `otlp`). */
+  otlpTracesUrl: string;
+}
+
+/**
+ * OPSGRAPH_TRACING=off|otlp|console (default off). For otlp, the standard OpenTelemetry variables name the
+ * collector: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the full URL), else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces,
+ * else http://localhost:4318/v1/traces.
+ */
+export function tracingConfig(): TracingConfig {
+  const raw = process.env.OPSGRAPH_TRACING?.trim().toLowerCase() || 'off';
+  if (!(TRACING_MODES as readonly string[]).includes(raw)) {
+    throw new Error(`environment variable OPSGRAPH_TRACING must be one of ${TRACING_MODES.join(', ')}, got "${process.env.OPSGRAPH_TRACING}"`);
+  }
+  const url = (name: string, value: string) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new Error(`environment variable ${name} must be an http(s) URL, got "${value}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`environment variable ${name} must be an http(s) URL, got "${value}"`);
+    return value;
+  };
+  const mode = raw as TracingMode;
+  if (mode !== 'otlp') return { mode, otlpTracesUrl: '' };
+  const tracesEndpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const otlpTracesUrl = tracesEndpoint
+    ? url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', tracesEndpoint)
+    : endpoint
+      ? `${url('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint).replace(/\/+$/, '')}/v1/traces`
+      : 'http://localhost:4318/v1/traces';
+  return { mode, otlpTracesUrl };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** OPSGRAPH_LOG_LEVEL (LOG_LEVEL is still read); default info, and silent under NODE_ENV=test. */
+export function logLevel(): string {
+  const name = process.env.OPSGRAPH_LOG_LEVEL ? 'OPSGRAPH_LOG_LEVEL' : 'LOG_LEVEL';
+  const raw = process.env[name]?.trim().toLowerCase();
+  if (!raw) return process.env.NODE_ENV === 'test' ? 'silent' : 'info';
+  if (!LOG_LEVELS.includes(raw)) throw new Error(`environment variable ${name} must be one of ${LOG_LEVELS.join(', ')}, got "${process.env[name]}"`);
+  return raw;
+}

@@ -16,3 +16,4 @@ export * from './limits';
 export * from './tracked-work';
 export * from './fields';
 export * from './metrics';
+export * from './tracing';

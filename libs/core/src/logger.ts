@@ -1,8 +1,18 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino from 'pino';
+import { logLevel } from './config';
 
-/** One structured JSON logger for every process; LOG_LEVEL=silent in tests keeps output readable. */
+/**
+ * One structured JSON logger for every process. Level from OPSGRAPH_LOG_LEVEL (or LOG_LEVEL); silent under
+ * NODE_ENV=test unless set, so test output stays readable. A line written while a span is active (tracing
+ * on) carries its `traceId` and `spanId`, so logs and traces join up; request lines also carry `requestId`.
+ */
 export const logger = pino({
-  level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
+  level: logLevel(),
   base: { service: process.env.OPSGRAPH_SERVICE },
+  mixin() {
+    const spanContext = trace.getSpan(context.active())?.spanContext();
+    return spanContext && isSpanContextValid(spanContext) ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : {};
+  },
 });
 export type Logger = typeof logger;

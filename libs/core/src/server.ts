@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type GraphQLRequestContext } from '@apollo/server';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 
@@ -16,6 +17,7 @@ import { statementScope } from './db';
 import { DomainError, formatError } from './errors';
 import { logger } from './logger';
 import { metricsPlugin, metricsRegistry } from './metrics';
+import { REQUEST_ID_ATTRIBUTE, extractTraceContext, inSpan, tracingEnabled } from './tracing';
 
 export const STATEMENTS_HEADER = 'x-opsgraph-sql-statements';
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -30,8 +32,18 @@ export interface HttpApp {
 type Route = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => Promise<void>;
 
 export function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  // setHeader, not writeHead's argument: the request log reads x-request-id back from the response.
+  for (const [name, v] of Object.entries({ 'content-type': 'application/json; charset=utf-8', ...headers })) res.setHeader(name, v);
+  res.writeHead(status);
   res.end(JSON.stringify(value));
+}
+
+/** The request id a route answered with (its `x-request-id` response header), else the one the caller sent. */
+function responseRequestId(req: http.IncomingMessage, res: http.ServerResponse): string | undefined {
+  const answered = res.getHeader(REQUEST_ID_HEADER);
+  if (typeof answered === 'string') return answered;
+  const sent = req.headers[REQUEST_ID_HEADER];
+  return typeof sent === 'string' ? sent.slice(0, 100) : undefined;
 }
 
 /** Reads a request body up to a limit; past it the request is refused with 413 before parsing. */
@@ -75,6 +87,30 @@ export async function listenHttp(options: {
   const limit = envInt('OPSGRAPH_MAX_BODY_BYTES', 1_000_000);
   const server = http.createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    // Probes and scrapes are neither traced nor logged: they would drown the requests.
+    if (path === '/health' || path === '/metrics' || path === '/ready') return handle(req, res, path);
+    const started = performance.now();
+    const serve = async () => {
+      await handle(req, res, path);
+      // One line per request, written inside its span (so it carries the trace id when tracing is on).
+      const requestId = responseRequestId(req, res);
+      logger.info({ method: req.method, path, status: res.statusCode, durationMs: Math.round(performance.now() - started), requestId }, 'request completed');
+      return requestId;
+    };
+    if (!tracingEnabled()) return void (await serve());
+    // A server span, child of the caller's `traceparent` (the gateway's fetch span, or a client's).
+    await inSpan(`${req.method} ${path}`, {
+      kind: SpanKind.SERVER,
+      parent: extractTraceContext(req.headers),
+      attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': path, 'server.port': (server.address() as AddressInfo).port },
+    }, async (span) => {
+      const requestId = await serve();
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (requestId) span.setAttribute(REQUEST_ID_ATTRIBUTE, requestId);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    });
+  });
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, path: string) {
     try {
       if (path === '/health') return sendJson(res, 200, { status: 'ok' });
       if (path === '/metrics') {
@@ -92,13 +128,13 @@ export async function listenHttp(options: {
       sendJson(res, 404, { error: 'not found' });
     } catch (e) {
       const status = (e as { status?: number }).status ?? 500;
-      if (status >= 500) logger.error({ err: e }, 'request failed');
+      if (status >= 500) logger.error({ err: e, path, requestId: responseRequestId(req, res) }, 'request failed');
       if (!res.headersSent) {
         // A refused body may still be arriving: close the connection rather than keep reading it.
         sendJson(res, status, { errors: [{ message: status === 413 ? 'request body too large' : 'internal error', extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INTERNAL_SERVER_ERROR' } }] }, status === 413 ? { connection: 'close' } : {});
       } else res.end();
     }
-  });
+  }
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -226,6 +262,7 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
       const err = e as DomainError;
       return sendJson(res, 401, { errors: [{ message: err.message, extensions: { code: err.code } }] });
     }
+    trace.getActiveSpan()?.setAttribute('opsgraph.service', options.name);
     const scope = { count: 0 };
     await statementScope.run(scope, () =>
       executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, db: options.db, loaders: options.createLoaders(options.db, caller) }), () => ({

@@ -5,6 +5,7 @@ import { logger } from './logger';
 import { registerPoolMetrics } from './metrics';
 import { atMost } from './scheduler';
 import { createSubgraph, type HttpApp, type SubgraphOptions } from './server';
+import { startTracing } from './tracing';
 
 export interface ServiceDefinition<Loaders> {
   name: SubgraphName;
@@ -31,11 +32,16 @@ export async function startService<Loaders>(
   definition: ServiceDefinition<Loaders>,
   options: { port?: number; database?: string } = {},
 ): Promise<RunningService> {
+  // First, so the service's requests, SQL and events are traced from the start (a no-op when OPSGRAPH_TRACING is off).
+  const tracing = startTracing(definition.name);
   const db = await openDatabase({
     database: options.database ?? databaseName(definition.name),
     entities: definition.entities,
     migrations: definition.migrations,
     poolSize: envInt('OPSGRAPH_PG_POOL', 10),
+  }).catch(async (err) => {
+    await tracing.shutdown();
+    throw err;
   });
   registerPoolMetrics(definition.name, db);
   const subgraph = createSubgraph({ ...definition, db });
@@ -52,6 +58,8 @@ export async function startService<Loaders>(
       await app.close();
       for (const task of background) await atMost(task.stop(), 10_000, `${definition.name} background task`);
       await atMost(db.destroy(), 10_000, `${definition.name} database pool`);
+      // Last: flushes the spans of everything above.
+      await atMost(tracing.shutdown(), 10_000, `${definition.name} tracing`);
     },
   };
 }

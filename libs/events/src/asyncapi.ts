@@ -121,7 +121,7 @@ export function asyncApiDocument() {
       [CE_HEADERS.dataschema]: { type: 'string', description: 'urn:opsgraph:schema:<domain>.<type>:v<N>; N is the contract version.' },
       'content-type': { const: CONTENT_TYPE },
       requestid: { type: 'string', description: 'Request id of the change that caused the event (optional).' },
-      traceparent: { type: 'string', description: 'W3C trace context (optional).' },
+      traceparent: { type: 'string', description: 'W3C trace context (optional; present when the producer traces): the publishing span, a child of the change that caused the event. Consumers handle the event in a child span, so one trace runs from the request to its consequences.' },
     },
   };
 

@@ -4,6 +4,7 @@ import { contractOf, payloadProblem } from './contracts';
 import { eventRetries, eventsConsumed } from './metrics';
 import { parseEnvelope, type CloudEvent } from './envelope';
 import { backoff, sleep } from './timing';
+import { consumeTraced } from './tracing';
 import type { BatchControl, ReceivedMessage, Transport } from './transport';
 
 /** Where events no consumer can ever apply go, with the reason in the `dlq_reason` header. */
@@ -304,7 +305,7 @@ export async function startConsumer(db: DataSource, transport: Transport, option
           await db.query('DELETE FROM parked_event WHERE seq = $1', [row.seq]);
           continue;
         }
-        const outcome = await settle(parseEnvelope(message), message, control, row);
+        const outcome = await consumeTraced(groupId, transport.kind, message, () => settle(parseEnvelope(message), message, control, row));
         if (outcome === 'parked') break;
         if (outcome === 'applied' || outcome === 'duplicate') count(outcome);
         if (outcome === 'applied') stats.unparked++;
@@ -323,7 +324,8 @@ export async function startConsumer(db: DataSource, transport: Transport, option
         for (const message of messages) {
           // Stopping or rebalanced: leave the rest (and the batch's offset) for whoever consumes next.
           if (!control.isRunning()) throw new Error('consumer stopped during a batch');
-          if ((await consume(message, control)) === 'applied') applied++;
+          // Under a `consume <type>` span in the trace of the change that caused the event (tracing on), with a log line.
+          if ((await consumeTraced(groupId, transport.kind, message, () => consume(message, control))) === 'applied') applied++;
           await control.heartbeat();
         }
         // Something new was applied: a parked event may have become applicable.

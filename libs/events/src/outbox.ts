@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Column, Entity, Index, PrimaryGeneratedColumn, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { logger } from '@opsgraph/core';
+import { logger, traceHeaders } from '@opsgraph/core';
 
 /** The domains that publish events; each has one topic, `opsgraph.<domain>.v1`. */
 export const DOMAINS = ['work', 'permits', 'competence', 'documents', 'hazards', 'change', 'compliance'] as const;
@@ -131,7 +131,9 @@ export async function recordEvent(manager: EntityManager, event: NewEvent): Prom
     time: new Date(),
     dataschema: dataschemaOf(event.domain, event.type, version),
     data: event.data as never,
-    headers: event.requestId ? { requestid: event.requestId } : {},
+    // The event outlives the request: it keeps the request id and, when tracing, the trace context of the
+    // change (`traceparent`), so its publication and whoever consumes it join the request's trace.
+    headers: { ...(event.requestId ? { requestid: event.requestId } : {}), ...traceHeaders() },
   });
   logger.debug({ type, subject: event.subject, eventId }, 'event recorded');
   return eventId;

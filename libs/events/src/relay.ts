@@ -5,6 +5,7 @@ import { outboxPublishFailures, outboxPublished, watchBacklog } from './metrics'
 import { OUTBOX_CHANNEL } from './outbox';
 import { listen, pgConfigOf } from './pg-listen';
 import { backoff, sleep, Waker } from './timing';
+import { publishTraced } from './tracing';
 import type { Transport } from './transport';
 
 export interface RelayOptions {
@@ -90,7 +91,9 @@ async function publishBatch(db: DataSource, transport: Transport, batchSize: num
       return first === undefined || BigInt(r.id) < first;
     });
     if (sendable.length) {
-      await transport.publish(
+      // Under a producer span per event recorded in a trace (tracing on), whose context the message carries on.
+      await publishTraced(
+        transport,
         sendable.map((r) => toMessage({ eventId: r.event_id, topic: r.topic, key: r.message_key, type: r.type, source: r.source, subject: r.subject, time: r.time, dataschema: r.dataschema, data: r.data, headers: r.headers })),
       );
       await runner.query(`UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [sendable.map((r) => r.id)]);

@@ -1,0 +1,69 @@
+import { SpanKind, trace, type Span } from '@opentelemetry/api';
+import { extractTraceContext, inSpan, logger, markFailed, traceHeaders, tracer, tracingEnabled } from '@opsgraph/core';
+import type { ReceivedMessage, Transport, TransportMessage } from './transport';
+
+/**
+ * Tracing of the event flow (see libs/core/src/tracing.ts): the outbox row keeps the `traceparent` of the
+ * change that recorded it; the relay publishes it under a `publish <topic>` producer span, child of that
+ * context, and puts the span's own `traceparent` on the message; the consumer handles it under a
+ * `consume <type>` span, child of the message's context, so the handler's SQL and the events it records
+ * in turn stay in the request's trace. With tracing off, messages go as they are.
+ */
+
+const messagingAttributes = (transport: Transport['kind'], message: TransportMessage) => ({
+  'messaging.system': transport,
+  'messaging.destination.name': message.topic,
+  'messaging.message.id': message.headers.ce_id,
+  'cloudevents.event_id': message.headers.ce_id,
+  'cloudevents.event_type': message.headers.ce_type,
+  'cloudevents.event_subject': message.headers.ce_subject,
+});
+
+/** Publishes a batch, each message that carries a trace context under a producer span of its own. */
+export async function publishTraced(transport: Transport, messages: TransportMessage[]): Promise<void> {
+  if (!tracingEnabled()) return transport.publish(messages);
+  const spans: Span[] = [];
+  const traced = messages.map((message) => {
+    // A row recorded outside any trace (tracing off in its process, a scheduled job) starts none here.
+    if (!message.headers.traceparent) return message;
+    const parent = extractTraceContext(message.headers);
+    const span = tracer().startSpan(`publish ${message.topic}`, { kind: SpanKind.PRODUCER, attributes: { ...messagingAttributes(transport.kind, message), 'messaging.operation.type': 'send' } }, parent);
+    spans.push(span);
+    return { ...message, headers: { ...message.headers, ...traceHeaders(trace.setSpan(parent, span)) } };
+  });
+  try {
+    await transport.publish(traced);
+  } catch (err) {
+    for (const span of spans) markFailed(span, err);
+    throw err;
+  } finally {
+    for (const span of spans) span.end();
+  }
+}
+
+/**
+ * Handles one received message under a `consume <type>` span (child of its `traceparent`, when tracing is
+ * on) and writes the consumer's log line for it, with the request id and (tracing on) trace id.
+ */
+export function consumeTraced<T extends string>(consumer: string, transport: Transport['kind'], message: ReceivedMessage, handle: () => Promise<T>): Promise<T> {
+  const type = message.headers.ce_type ?? 'unknown';
+  const started = performance.now();
+  const run = async (span: Span) => {
+    let outcome: T | 'unfinished' = 'unfinished';
+    try {
+      outcome = await handle();
+      span.setAttribute('opsgraph.event.outcome', outcome);
+      return outcome;
+    } finally {
+      logger.info(
+        { consumer, type, eventId: message.headers.ce_id, topic: message.topic, partition: message.partition, offset: message.offset, requestId: message.headers.requestid, outcome, durationMs: Math.round(performance.now() - started) },
+        'event consumed',
+      );
+    }
+  };
+  return inSpan(`consume ${type}`, {
+    kind: SpanKind.CONSUMER,
+    parent: extractTraceContext(message.headers),
+    attributes: { ...messagingAttributes(transport, message), 'messaging.operation.type': 'process', 'messaging.consumer.group.name': consumer },
+  }, run);
+}
