@@ -3,7 +3,7 @@ import * as audits from './domain/audits';
 import { auditNumber, canSeeRequirement, canSeeSite, findingNumber } from './domain/context';
 import { evidenceList, evidenceOf, listObligations, occurrenceStatus } from './domain/obligations';
 import * as requirements from './domain/requirements';
-import { complianceStatus, requirementStatus } from './domain/status';
+import { complianceStatus, visibleRequirementStatus } from './domain/status';
 import type { Resolvers } from './generated/graphql';
 
 const refs = (ids: string[]) => ids.map((id) => ({ id }));
@@ -48,9 +48,9 @@ export const resolvers: Resolvers = {
     recurrence: (r) => (r.recurrenceMonths ? { months: r.recurrenceMonths, leadDays: r.leadDays } : null),
     requiredOutcome: (r) => ({ acceptanceCriteria: r.acceptanceCriteria, evidence: r.evidence }),
     owner: (r) => entityRef(r.ownerId),
-    status: async (r, _, { loaders }) => {
+    status: async (r, _, { loaders, caller }) => {
       const [occurrences, checks] = await Promise.all([loaders.obligationsByRequirement.load(r.id), loaders.checksByRequirement.load(r.id)]);
-      return requirementStatus(r, occurrences, checks.filter((c) => c.status === 'OPEN').length, new Date());
+      return visibleRequirementStatus(caller, r, occurrences, checks, new Date());
     },
     obligations: async (r, _, { loaders, caller }) => {
       const occurrences = (await loaders.obligationsByRequirement.load(r.id)).filter((o) => canSeeSite(caller, o));
@@ -91,7 +91,10 @@ export const resolvers: Resolvers = {
     },
     number: async (f, _, { loaders }) => findingNumber((await loaders.audit.load(f.auditId))!, f.seq),
     audit: async (f, _, { loaders }) => (await loaders.audit.load(f.auditId))!,
-    requirement: (f, _, { loaders }) => (f.requirementId ? loaders.requirement.load(f.requirementId) : null),
+    requirement: async (f, _, { loaders, caller }) => {
+      const requirement = f.requirementId ? await loaders.requirement.load(f.requirementId) : null;
+      return requirement && canSeeRequirement(caller, requirement) ? requirement : null;
+    },
     site: (f) => ({ id: f.siteId }),
     area: (f) => entityRef(f.areaId),
     asset: (f) => entityRef(f.assetId),

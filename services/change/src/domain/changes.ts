@@ -5,14 +5,12 @@ import {
   TrackedWorkItem,
   badInput,
   forbidden,
-  hasRole,
   illegalTransition,
   inSiteScope,
   optionalDate,
   optionalText,
   optionalUuid,
   oneOf,
-  requireRole,
   requireText,
   requireUuid,
   requestedWorkStatus,
@@ -39,7 +37,8 @@ import {
   type ChangeType,
   type RiskRating,
 } from '../entities';
-import { changeNumber, lockChange, type ChangeContext } from './context';
+import { canSee, changeNumber, lockChange, type ChangeContext } from './context';
+import { APPROVER_PERMISSION, CHANGE_PERMISSIONS, hasPermission, requirePermission } from './permissions';
 import { gateOpenWork, raiseCheck, raiseRestoreAction, raiseTask, releaseOnApproval, releaseOnEnd } from './work';
 
 // ---------- input shapes (plain objects; GraphQL is only one way in) ----------
@@ -93,15 +92,8 @@ export interface CreateChangeRequestInput {
 const TASK_WORK_TYPES = ['MAINTENANCE', 'PRODUCTION_ACTION', 'INSPECTION', 'CLEANING', 'LOGISTICS', 'PUNCH_ITEM', 'CONTRACTOR_JOB', 'DOCUMENT_REVIEW', 'OTHER'] as const;
 const MAX_ITEMS = 50;
 
-/** Who may approve for which role (administrators may stand in for any). */
-export const APPROVER_SYSTEM_ROLES: Record<ApproverRole, Role[]> = {
-  OPERATIONS: ['supervisor'],
-  ENGINEERING: ['supervisor', 'verifier'],
-  SAFETY: ['hse'],
-};
-
-/** Anyone who works on the plant may propose a change; read-only people, auditors and contractors may not. */
-const PROPOSERS: Role[] = ['operator', 'technician', 'supervisor', 'verifier', 'permit_issuer', 'hse'];
+/** Who may approve for which role (administrators may stand in for any): from the permission table. */
+export const APPROVER_SYSTEM_ROLES = Object.fromEntries(APPROVER_ROLES.map((r) => [r, CHANGE_PERMISSIONS[APPROVER_PERMISSION[r]]])) as Record<ApproverRole, Role[]>;
 
 // ---------- validation ----------
 
@@ -215,11 +207,16 @@ async function inChange<T>(db: DataSource, caller: Caller, id: string, requestId
   });
 }
 
-const isRequesterOrOwner = (caller: Caller, change: ChangeRequest) => caller.id === change.requesterId || caller.id === change.ownerId;
+/**
+ * The change's requester or owner, holding a role that may propose changes: someone named owner whose role
+ * changes nothing (read-only, auditor, contractor) does not steer it either.
+ */
+const isRequesterOrOwner = (caller: Caller, change: ChangeRequest) =>
+  (caller.id === change.requesterId || caller.id === change.ownerId) && hasPermission(caller, 'proposeChange');
 
 /** The requester, the owner, or a supervisor (administrators always) may steer a change through its lifecycle. */
 function requireSteward(caller: Caller, change: ChangeRequest, action: string) {
-  if (!isRequesterOrOwner(caller, change) && !hasRole(caller, 'supervisor', 'administrator')) {
+  if (!isRequesterOrOwner(caller, change) && !hasPermission(caller, 'steerChange')) {
     throw forbidden(`only the change's requester, its owner or a supervisor may ${action}`);
   }
 }
@@ -250,7 +247,7 @@ async function addCheckIn(ctx: ChangeContext, change: ChangeRequest, fields: Ret
 // ---------- operations ----------
 
 export async function createChangeRequest(db: DataSource, caller: Caller, input: CreateChangeRequestInput, requestId?: string, now = new Date()): Promise<ChangeRequest> {
-  requireRole(caller, ...PROPOSERS);
+  requirePermission(caller, 'proposeChange');
   const { fields, tasks, checks } = changeFields(caller, input, now); // refuse bad input before the transaction
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
@@ -265,7 +262,7 @@ export async function createChangeRequest(db: DataSource, caller: Caller, input:
 
 export function submitChangeRequest(db: DataSource, caller: Caller, id: string, requestId?: string) {
   return inChange(db, caller, id, requestId, async (ctx, change) => {
-    if (!isRequesterOrOwner(caller, change) && !hasRole(caller, 'administrator')) throw forbidden("only the change's requester or owner may submit it");
+    if (!isRequesterOrOwner(caller, change) && !hasPermission(caller, 'submitChange')) throw forbidden("only the change's requester or owner may submit it");
     requireStatus(change, ['DRAFT'], 'submit');
     change.submittedAt = new Date();
     await transition(ctx, change, 'SUBMITTED');
@@ -275,7 +272,7 @@ export function submitChangeRequest(db: DataSource, caller: Caller, id: string, 
 }
 
 export function startChangeReview(db: DataSource, caller: Caller, id: string, requestId?: string) {
-  requireRole(caller, 'supervisor', 'hse');
+  requirePermission(caller, 'startReview');
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireStatus(change, ['SUBMITTED'], 'start the review of');
     await transition(ctx, change, 'IN_REVIEW');
@@ -286,7 +283,7 @@ export function startChangeReview(db: DataSource, caller: Caller, id: string, re
 /** Records one role's decision; all required roles approved → APPROVED, any rejection → REJECTED. */
 export function decideChangeApproval(db: DataSource, caller: Caller, id: string, role: ApproverRole, approve: boolean, comment?: string | null, requestId?: string) {
   const approverRole = oneOf(APPROVER_ROLES, role, 'role');
-  requireRole(caller, ...APPROVER_SYSTEM_ROLES[approverRole]);
+  requirePermission(caller, APPROVER_PERMISSION[approverRole]);
   const text = approve ? optionalText(comment, 'comment', 4000) : requireText(comment, 'comment', { max: 4000 });
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireStatus(change, ['IN_REVIEW'], approve ? 'approve' : 'reject');
@@ -409,7 +406,9 @@ export async function reraisePreStartupCheck(db: DataSource, caller: Caller, id:
   const checkId = requireUuid(id);
   const why = requireText(reason, 'reason', { max: 2000 });
   const found = await db.getRepository(PreStartupCheck).findOneBy({ id: checkId });
-  if (!found) throw notFoundCheck(checkId);
+  const owner = found && (await db.getRepository(ChangeRequest).findOneBy({ id: found.changeId }));
+  // Out of scope is the check "not found": an error naming its change would give the change away.
+  if (!found || !owner || !canSee(caller, owner)) throw notFoundCheck(checkId);
   return inChange(db, caller, found.changeId, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'raise a check again');
     requireStatus(change, ['PRE_STARTUP_REVIEW'], 'raise a pre-startup check again for');

@@ -103,11 +103,14 @@ async function gate(ctx: ChangeContext, change: ChangeRequest, workItemId: strin
   });
 }
 
-/** On submission: open work on assets in scope that has not started waits for the approval. */
+/**
+ * On submission: open work on assets in scope that has not started waits for the approval. Only work at
+ * the change's own sites: an asset id of another site named in a change must not block that site's work.
+ */
 export async function gateOpenWork(ctx: ChangeContext, change: ChangeRequest) {
   if (!change.assetIds.length) return;
   const work = await ctx.manager.find(TrackedWorkItem, {
-    where: { assetId: In(change.assetIds), status: In(['OPEN', 'READY', 'ON_HOLD']) },
+    where: { assetId: In(change.assetIds), siteId: In(change.siteIds), status: In(['OPEN', 'READY', 'ON_HOLD']) },
     order: { workItemId: 'ASC' },
   });
   for (const item of work) {
@@ -194,7 +197,7 @@ export async function raiseRestoreAction(ctx: ChangeContext, change: ChangeReque
 
 /**
  * Applies one of Work's work item events: keeps the local view of the work, and puts new work on an
- * asset in the scope of a change awaiting approval behind that approval.
+ * asset in the scope of a change awaiting approval (at one of the change's sites) behind that approval.
  */
 export async function onWorkEvent(ctx: ChangeContext, type: string, data: WorkEventData, time: Date) {
   const { after, applied, before } = await applyWorkEvent(ctx.manager, type, data, time);
@@ -202,7 +205,7 @@ export async function onWorkEvent(ctx: ChangeContext, type: string, data: WorkEv
   const pending = await ctx.manager
     .getRepository(ChangeRequest)
     .createQueryBuilder('c')
-    .where('c.status IN (:...statuses) AND :assetId = ANY(c.assetIds)', { statuses: PENDING_APPROVAL, assetId: after.assetId })
+    .where('c.status IN (:...statuses) AND :assetId = ANY(c.assetIds) AND :siteId = ANY(c.siteIds)', { statuses: PENDING_APPROVAL, assetId: after.assetId, siteId: after.siteId })
     .orderBy('c.seq', 'ASC')
     .getMany();
   for (const change of pending) {

@@ -14,7 +14,6 @@ import {
   optionalUuid,
   requestedWorkStatus,
   requireDate,
-  requireRole,
   requireText,
   requireUuid,
   uuidList,
@@ -23,6 +22,7 @@ import {
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { AuditFinding, ComplianceAudit, ComplianceFindingAction, FINDING_SEVERITIES, Requirement, type FindingSeverity } from '../entities';
 import { auditNumber, canSeeRequirement, canSeeSite, findingNumber, record, type ComplianceContext } from './context';
+import { requirePermission } from './permissions';
 
 export interface RecordAuditInput {
   title: string;
@@ -60,7 +60,7 @@ const actionFields = (input: ComplianceActionInput, field: string) => ({
 });
 
 export async function recordAudit(db: DataSource, caller: Caller, input: RecordAuditInput, requestId?: string): Promise<ComplianceAudit> {
-  requireRole(caller, 'auditor', 'hse');
+  requirePermission(caller, 'recordAudits');
   const siteId = requireUuid(input.siteId, 'siteId');
   if (!inSiteScope(caller, siteId)) throw forbidden('you cannot record an audit of a site you do not work at');
   const fields = {
@@ -118,7 +118,7 @@ async function raiseAction(ctx: ComplianceContext, audit: ComplianceAudit, findi
 }
 
 export async function recordAuditFinding(db: DataSource, caller: Caller, input: RecordAuditFindingInput, requestId?: string): Promise<AuditFinding> {
-  requireRole(caller, 'auditor', 'hse');
+  requirePermission(caller, 'recordAudits');
   const auditId = requireUuid(input.auditId, 'auditId');
   const severity = oneOf(FINDING_SEVERITIES, input.severity, 'severity');
   const requirementId = optionalUuid(input.requirementId, 'requirementId') ?? null;
@@ -132,6 +132,7 @@ export async function recordAuditFinding(db: DataSource, caller: Caller, input: 
     if (requirementId) {
       const requirement = await manager.findOneBy(Requirement, { id: requirementId });
       if (!requirement || !canSeeRequirement(caller, requirement)) throw notFound('requirement', requirementId);
+      if (!requirement.siteIds.includes(audit.siteId)) throw badInput("the requirement does not apply at the audit's site", { field: 'requirementId' });
     }
     const seqRow = await manager.createQueryBuilder(AuditFinding, 'f').select('COALESCE(MAX(f.seq), 0)', 'max').where('f.auditId = :auditId', { auditId }).getRawOne<{ max: number }>();
     const finding = await manager.save(
@@ -174,7 +175,7 @@ async function lockFinding(ctx: ComplianceContext, id: string) {
 }
 
 export async function addFindingAction(db: DataSource, caller: Caller, findingId: string, input: ComplianceActionInput, requestId?: string) {
-  requireRole(caller, 'auditor', 'hse', 'supervisor');
+  requirePermission(caller, 'addFindingActions');
   const id = requireUuid(findingId, 'findingId');
   const fields = actionFields(input, 'input');
   return db.transaction(async (manager) => {
@@ -201,7 +202,7 @@ export function closability(finding: AuditFinding, actions: { action: Compliance
 }
 
 export async function closeAuditFinding(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string): Promise<AuditFinding> {
-  requireRole(caller, 'auditor', 'hse');
+  requirePermission(caller, 'recordAudits');
   const findingId = requireUuid(id);
   const text = optionalText(note, 'note', 4000);
   return db.transaction(async (manager) => {

@@ -13,7 +13,6 @@ import {
   optionalDate,
   optionalText,
   optionalUuid,
-  requireRole,
   requireText,
   requireUuid,
   textList,
@@ -23,6 +22,7 @@ import {
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { ComplianceCheck, ComplianceObligation, REQUIREMENT_SOURCES, Requirement, type ComplianceEvidenceRequirement, type ObligationTarget, type RequirementSource } from '../entities';
 import { canSeeRequirement, record, type ComplianceContext } from './context';
+import { requirePermission } from './permissions';
 import { isDue, raiseOccurrence } from './obligations';
 
 export const WORK_TYPES = [
@@ -161,7 +161,7 @@ export const requirementFact = (r: Requirement) => ({
 });
 
 export async function createRequirement(db: DataSource, caller: Caller, input: CreateRequirementInput, requestId?: string, now = new Date()): Promise<Requirement> {
-  requireRole(caller, 'hse');
+  requirePermission(caller, 'manageRequirements');
   const { firstDueAt, ...fields } = requirementFields(caller, input);
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
@@ -228,7 +228,7 @@ export async function raiseChecks(ctx: ComplianceContext, work: WorkFacts, candi
 
 /** Confirms the statutory check on a work item: its COMPLIANCE_CHECK prerequisite is satisfied. */
 export async function confirmComplianceCheck(db: DataSource, caller: Caller, requirementId: string, workItemId: string, note?: string | null, requestId?: string): Promise<ComplianceCheck> {
-  requireRole(caller, 'hse', 'verifier');
+  requirePermission(caller, 'confirmChecks');
   const reqId = requireUuid(requirementId, 'requirementId');
   const itemId = requireUuid(workItemId, 'workItemId');
   const text = optionalText(note, 'note', 2000);

@@ -1,6 +1,7 @@
 import { inSiteScope, notFound, requireUuid, type Caller } from '@opsgraph/core';
 import { In, type DataSource } from 'typeorm';
 import { ComplianceCheck, ComplianceObligation, type Requirement } from '../entities';
+import { canSeeSite } from './context';
 import { currentByTarget, evidenceList, worst, type ComplianceStatus } from './obligations';
 import { requirementsAtSites } from './requirements';
 
@@ -9,6 +10,15 @@ export function requirementStatus(requirement: Requirement, occurrences: Complia
   const targets = currentByTarget(occurrences, requirement.leadDays, now).map((t) => t.status);
   if (openChecks) targets.push('DUE');
   return worst(targets);
+}
+
+/**
+ * A requirement's status as the caller may know it: from its occurrences and open checks at the caller's
+ * sites only, so a requirement shared with another site does not give away how that site stands.
+ */
+export function visibleRequirementStatus(caller: Caller, requirement: Requirement, occurrences: ComplianceObligation[], checks: ComplianceCheck[], now: Date): ComplianceStatus {
+  const open = checks.filter((c) => c.status === 'OPEN' && canSeeSite(caller, c)).length;
+  return requirementStatus(requirement, occurrences.filter((o) => canSeeSite(caller, o)), open, now);
 }
 
 /**

@@ -1,7 +1,8 @@
-import { DomainError, ErrorCode, badInput, illegalTransition, inSiteScope, notFound, optionalText, requireRole, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
+import { DomainError, ErrorCode, TrackedWorkItem, badInput, illegalTransition, inSiteScope, notFound, optionalText, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
 import { In, type DataSource } from 'typeorm';
 import { Hazard, HazardControl, JobHazard, JobHazardControl, JobRiskAssessment } from '../entities';
 import { emit, type ChangeContext } from './common';
+import { requirePermission } from './permissions';
 import { controlsOf, type ControlInput } from './register';
 import { bandOf, highestBand } from './risk';
 
@@ -23,7 +24,7 @@ const describeControl = (control: Pick<JobHazardControl, 'kind' | 'description'>
   `${control.kind.replace('_', ' ')}: ${control.description} (hazard: ${hazard.title})`.slice(0, 1000);
 
 export async function assessJobRisk(db: DataSource, caller: Caller, input: JobRiskAssessmentInput, requestId?: string): Promise<JobRiskAssessment> {
-  requireRole(caller, 'supervisor', 'hse', 'permit_issuer', 'technician');
+  requirePermission(caller, 'assessJobRisk');
   const workItemId = requireUuid(input.workItemId, 'workItemId');
   const notes = optionalText(input.notes, 'notes', 4000);
   if (!input.hazards?.length) throw badInput('an assessment selects at least one hazard', { field: 'hazards' });
@@ -37,6 +38,11 @@ export async function assessJobRisk(db: DataSource, caller: Caller, input: JobRi
 
   return db.transaction(async (manager) => {
     const ctx: ChangeContext = { manager, caller, requestId };
+    // The job's place, as Work's events told us (unknown while its creation is still on its way): another
+    // site's work item, or one already assessed at another site, is "not found" rather than blocked from here.
+    const work = await manager.findOneBy(TrackedWorkItem, { workItemId });
+    const existing = await manager.findOneBy(JobRiskAssessment, { workItemId });
+    if ((work && !inSiteScope(caller, work.siteId)) || (existing && !inSiteScope(caller, existing.siteId))) throw notFound('work item', workItemId);
     const hazards = await manager.findBy(Hazard, { id: In(selections.map((s) => s.hazardId)) });
     const registerControls = await manager.find(HazardControl, { where: { hazardId: In(selections.map((s) => s.hazardId)) }, order: { position: 'ASC' } });
     const siteIds = new Set(hazards.map((h) => h.siteId));
@@ -50,6 +56,7 @@ export async function assessJobRisk(db: DataSource, caller: Caller, input: JobRi
       if ((s.controlIds ? s.controlIds.length : own.length) + s.additional.length === 0) throw badInput(`hazard "${hazard.title}" needs at least one control`, { field: `hazards[${i}]` });
     });
     if (siteIds.size > 1) throw badInput('the hazards of one job belong to one site', { field: 'hazards' });
+    if (work && !siteIds.has(work.siteId)) throw badInput("the hazards must be of the work item's site", { field: 'hazards' });
 
     const inserted = await manager
       .createQueryBuilder()
@@ -116,7 +123,7 @@ const controlFact = (control: JobHazardControl, actorId: string) => ({
 
 /** Someone at the job confirms, with evidence, that a required control is in place. */
 export function confirmControl(db: DataSource, caller: Caller, id: string, evidence: { note: string; url?: string | null }, requestId?: string) {
-  requireRole(caller, 'operator', 'technician', 'supervisor', 'hse', 'permit_issuer');
+  requirePermission(caller, 'confirmControl');
   const note = requireText(evidence?.note, 'evidence.note', { max: 2000 });
   const url = optionalText(evidence?.url, 'evidence.url', 2000);
   return changeControl(db, caller, id, requestId, async (ctx, control) => {
@@ -130,7 +137,7 @@ export function confirmControl(db: DataSource, caller: Caller, id: string, evide
 
 /** A confirmed control is no longer in place (barrier removed, gas reading changed): the work is blocked again. */
 export function reopenControl(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
-  requireRole(caller, 'supervisor', 'hse', 'permit_issuer');
+  requirePermission(caller, 'reopenControl');
   const why = requireText(reason, 'reason', { max: 2000 });
   return changeControl(db, caller, id, requestId, async (ctx, control) => {
     if (control.state !== 'CONFIRMED') throw illegalTransition('hazard control', control.state, 're-open');

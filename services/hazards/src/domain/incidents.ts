@@ -6,9 +6,9 @@ import {
   decodeCursor,
   encodeCursor,
   forbidden,
-  hasRole,
   illegalTransition,
   inSiteScope,
+  isContractorOnly,
   notFound,
   oneOf,
   optionalDate,
@@ -17,7 +17,6 @@ import {
   pageSize,
   requestedWorkStatus,
   requireDate,
-  requireRole,
   requireText,
   requireUuid,
   textList,
@@ -38,7 +37,8 @@ import {
 } from '@opsgraph/events/src/schemas/hazards';
 import { In, type DataSource } from 'typeorm';
 import { Incident, IncidentAction } from '../entities';
-import { emit, type ChangeContext } from './common';
+import { emit, knownSiteOfAsset, type ChangeContext } from './common';
+import { canSeeIncident, hasPermission, requirePermission } from './permissions';
 
 /**
  * Incidents: REPORTED → INVESTIGATING → INVESTIGATED → CLOSED. Corrective and preventive actions are work
@@ -106,11 +106,11 @@ export function incidentFact(incident: Incident, actorId: string, extra: Record<
 
 /** Who may see the people involved: HSE, supervisors, administrators, the investigator and the reporter. */
 export function mayKnowPeopleInvolved(caller: Caller, incident: Incident) {
-  return hasRole(caller, 'hse', 'supervisor', 'administrator') || caller.id === incident.investigatorId || caller.id === incident.reporterId;
+  return hasPermission(caller, 'seePeopleInvolved') || caller.id === incident.investigatorId || caller.id === incident.reporterId;
 }
 
 export async function reportIncident(db: DataSource, caller: Caller, input: ReportIncidentInput, requestId?: string): Promise<Incident> {
-  requireRole(caller, 'operator', 'technician', 'supervisor', 'hse', 'permit_issuer', 'verifier', 'contractor');
+  requirePermission(caller, 'reportIncident');
   const occurredAt = requireDate(input.occurredAt, 'occurredAt');
   if (occurredAt.getTime() > Date.now() + CLOCK_SKEW_MS) throw badInput('occurredAt is in the future', { field: 'occurredAt' });
   const fields = {
@@ -127,6 +127,12 @@ export async function reportIncident(db: DataSource, caller: Caller, input: Repo
   if (!inSiteScope(caller, fields.siteId)) throw notFound('site', fields.siteId);
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
+    // A serious incident holds every open work item on its asset: the asset must be at the incident's site.
+    if (fields.assetId) {
+      const assetSite = await knownSiteOfAsset(manager, fields.assetId);
+      if (assetSite && !inSiteScope(caller, assetSite)) throw notFound('asset', fields.assetId);
+      if (assetSite && assetSite !== fields.siteId) throw badInput('the asset is not at the site of the incident', { field: 'assetId' });
+    }
     const hold = !!fields.assetId && HOLD_SEVERITIES.includes(fields.severity);
     const incident = await manager.save(manager.create(Incident, { ...fields, status: 'REPORTED', reporterId: caller.id, holdRequestedAt: hold ? new Date() : null }));
     if (hold) {
@@ -145,14 +151,14 @@ async function changeIncident(db: DataSource, caller: Caller, id: string, reques
   const incidentId = requireUuid(id);
   return db.transaction(async (manager) => {
     const incident = await manager.findOne(Incident, { where: { id: incidentId }, lock: { mode: 'pessimistic_write' } });
-    if (!incident || !inSiteScope(caller, incident.siteId)) throw notFound('incident', incidentId);
+    if (!incident || !canSeeIncident(caller, incident)) throw notFound('incident', incidentId);
     await change({ manager, caller, requestId }, incident);
     return incident;
   });
 }
 
 export function startInvestigation(db: DataSource, caller: Caller, id: string, investigatorId: string, requestId?: string) {
-  requireRole(caller, 'hse', 'supervisor');
+  requirePermission(caller, 'manageIncidents');
   const investigator = requireUuid(investigatorId, 'investigatorId');
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
     if (incident.status !== 'REPORTED') throw illegalTransition('incident', incident.status, 'start the investigation of');
@@ -167,7 +173,7 @@ export function completeInvestigation(db: DataSource, caller: Caller, id: string
   if (!rootCauses.length) throw badInput('an investigation names at least one root cause', { field: 'rootCauses' });
   const findings = requireText(input.findings, 'findings', { max: 10_000 });
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
-    if (caller.id !== incident.investigatorId) requireRole(caller, 'hse');
+    if (caller.id !== incident.investigatorId) requirePermission(caller, 'completeInvestigation');
     if (incident.status !== 'INVESTIGATING') throw illegalTransition('incident', incident.status, 'complete the investigation of');
     Object.assign(incident, { status: 'INVESTIGATED', rootCauses, findings, investigationCompletedAt: new Date() });
     await ctx.manager.save(incident);
@@ -190,7 +196,7 @@ export async function addAction(db: DataSource, caller: Caller, incidentId: stri
   const assetId = optionalUuid(input.assetId, 'assetId');
   let action!: IncidentAction;
   await changeIncident(db, caller, incidentId, requestId, async (ctx, incident) => {
-    if (caller.id !== incident.investigatorId) requireRole(caller, 'hse', 'supervisor');
+    if (caller.id !== incident.investigatorId) requirePermission(caller, 'addIncidentAction');
     if (incident.status === 'CLOSED') throw illegalTransition('incident', incident.status, 'add an action to');
     const { manager } = ctx;
     const number = (await manager.count(IncidentAction, { where: { incidentId: incident.id } })) + 1;
@@ -220,7 +226,7 @@ export async function addAction(db: DataSource, caller: Caller, incidentId: stri
 
 /** INVESTIGATED → CLOSED, refused with PREREQUISITES_OPEN while any action is not verified done. */
 export function closeIncident(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
-  requireRole(caller, 'hse', 'supervisor');
+  requirePermission(caller, 'manageIncidents');
   const closingNote = optionalText(note, 'note', 4000);
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
     if (incident.status !== 'INVESTIGATED') throw illegalTransition('incident', incident.status, 'close');
@@ -244,14 +250,14 @@ export function closeIncident(db: DataSource, caller: Caller, id: string, note?:
 
 export async function getIncident(db: DataSource, caller: Caller, id: string): Promise<Incident> {
   const incident = await db.getRepository(Incident).findOneBy({ id: requireUuid(id) });
-  if (!incident || !inSiteScope(caller, incident.siteId)) throw notFound('incident', id);
+  if (!incident || !canSeeIncident(caller, incident)) throw notFound('incident', id);
   return incident;
 }
 
 export async function getIncidentByNumber(db: DataSource, caller: Caller, number: string): Promise<Incident> {
   const match = /^INC-(\d{1,9})$/i.exec(requireText(number, 'number', { max: 20 }));
   const incident = match ? await db.getRepository(Incident).findOneBy({ serial: Number(match[1]) }) : null;
-  if (!incident || !inSiteScope(caller, incident.siteId)) throw notFound('incident', number);
+  if (!incident || !canSeeIncident(caller, incident)) throw notFound('incident', number);
   return incident;
 }
 
@@ -262,6 +268,7 @@ export async function listIncidents(db: DataSource, caller: Caller, filter: Inci
   const cursor = decodeCursor(after, 1);
   const q = db.getRepository(Incident).createQueryBuilder('i');
   if (!caller.sites.includes('*')) q.andWhere('i.siteId IN (:...scopeSites)', { scopeSites: caller.sites.length ? caller.sites : ['00000000-0000-0000-0000-000000000000'] });
+  if (isContractorOnly(caller)) q.andWhere('i.reporterId = :reporterId', { reporterId: caller.id });
   for (const key of ['siteId', 'areaId', 'assetId'] as const) {
     const value = optionalUuid(f[key], `filter.${key}`);
     if (value) q.andWhere(`i.${key} = :${key}`, { [key]: value });

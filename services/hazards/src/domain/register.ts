@@ -9,7 +9,6 @@ import {
   optionalText,
   optionalUuid,
   pageSize,
-  requireRole,
   requireText,
   requireUuid,
   toConnection,
@@ -21,6 +20,7 @@ import { HAZARD_CONTROL_KINDS, RISK_BANDS, type RiskBand } from '@opsgraph/event
 import { Brackets, type DataSource, type EntityManager } from 'typeorm';
 import { Hazard, HazardControl } from '../entities';
 import { emit, type ChangeContext } from './common';
+import { requirePermission } from './permissions';
 import { bandOf, minRatingOf, ratingsOf } from './risk';
 
 export interface ControlInput {
@@ -63,7 +63,7 @@ export interface HazardFilter {
 const MAX_CONTROLS = 30;
 
 /** The register is kept by HSE and supervisors. */
-const requireRegisterKeeper = (caller: Caller) => requireRole(caller, 'hse', 'supervisor');
+const requireRegisterKeeper = (caller: Caller) => requirePermission(caller, 'keepRegister');
 
 export function controlsOf(input: ControlInput[] | null | undefined, field: string, required: boolean) {
   const controls = (input ?? []).map((c, i) => ({

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { TrackedWorkItem, ROLES, type Caller, type Role } from '@opsgraph/core';
+import { OutboxEvent } from '@opsgraph/events';
+import { eventually, expectError, fakeWork, ok, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import { CHANGE_PERMISSIONS } from '../src/domain/permissions';
+import { changeInput, check, crew, newPlaces, startChange } from './fixtures';
+
+/**
+ * The role matrix, through the real gateway: every role against every change mutation, the caller being
+ * neither the change's requester nor its owner. Allowed calls succeed and change the record; the others
+ * fail with FORBIDDEN, change nothing (the change reads the same, no event is recorded) and are on the
+ * audit trail as refused. The same call without a token is UNAUTHENTICATED and changes nothing. Then the relation: a change's own requester or
+ * owner steers it only when they hold a role that may propose changes.
+ */
+let change: TestService;
+let gateway: TestGateway;
+let work: ReturnType<typeof fakeWork>;
+const places = newPlaces();
+const auditor = person('00000000-0000-4000-8000-0000000000a1', 'auditor');
+
+beforeAll(async () => {
+  change = await startChange();
+  gateway = await startTestGateway({ change: change.url });
+  work = fakeWork();
+});
+afterAll(async () => {
+  await work?.close();
+  await gateway?.stop();
+  await change?.stop();
+});
+
+/** Setup and re-reads go straight to the subgraph (as the system unless someone else must act). */
+const q = (query: string, variables: Record<string, unknown> = {}, caller?: Caller) => change.query(query, variables, caller).then(ok);
+const events = () => change.db.getRepository(OutboxEvent).count();
+const step = (mutation: string, id: string, caller: Caller) => q(`mutation($id: ID!) { ${mutation} { id } }`, { id }, caller);
+
+/** A draft by the technician with one pre-startup check, approved by the given roles. */
+const draft = async (approvers: string[] = ['SAFETY'], extra: Record<string, unknown> = {}) =>
+  (await q(`mutation($i: CreateChangeRequestInput!) { createChangeRequest(input: $i) { id } }`, {
+    i: changeInput(places, { requiredApproverRoles: approvers, preStartupChecks: [check('Inspect the filler before restart')], ...extra }),
+  }, crew.technician)).createChangeRequest.id as string;
+const submitted = async (approvers?: string[]) => {
+  const id = await draft(approvers);
+  await step('submitChangeRequest(id: $id)', id, crew.technician);
+  return id;
+};
+const inReview = async (approvers?: string[]) => {
+  const id = await submitted(approvers);
+  await step('startChangeReview(id: $id)', id, crew.supervisor);
+  return id;
+};
+const approved = async () => {
+  const id = await inReview(['SAFETY']);
+  await step('approveChangeRequest(id: $id, role: SAFETY)', id, crew.hse);
+  return id;
+};
+const implementing = async () => {
+  const id = await approved();
+  await step('startChangeImplementation(id: $id)', id, crew.technician);
+  return id;
+};
+/** In its pre-startup review, with the check's work item reported by Work as verified done or cancelled. */
+const reviewed = async (outcome: 'verified' | 'cancelled') => {
+  const id = await implementing();
+  await step('startPreStartupReview(id: $id)', id, crew.technician);
+  const [checkId] = (await q(`query($id: ID!) { changeRequest(id: $id) { preStartupChecks { id } } }`, { id })).changeRequest.preStartupChecks.map((c: { id: string }) => c.id);
+  const item = { workItemId: randomUUID(), workType: 'PRE_STARTUP_CHECK', siteId: places.siteId, sourceDomain: 'CHANGE', sourceRecordId: id, workRequestId: `change:${id}:check:1` };
+  await work.created(item);
+  await work[outcome](item);
+  const status = outcome === 'verified' ? 'DONE' : 'CANCELLED';
+  await eventually(async () => (await change.db.getRepository(TrackedWorkItem).findOneBy({ workItemId: item.workItemId }))?.status === status);
+  return { id, checkId };
+};
+
+const state = (id: string) =>
+  q(`query($id: ID!) { changeRequest(id: $id) { status updatedAt endReason approvals { role decision } history { to note } tasks { id } preStartupChecks { id raisedAt } } }`, { id });
+
+interface Prepared {
+  variables: Record<string, unknown>;
+  read: () => Promise<unknown>;
+}
+type Case = {
+  operation: string;
+  permission: keyof typeof CHANGE_PERMISSIONS;
+  mutation: string;
+  setup: () => Promise<Prepared>;
+  /** Records no event when allowed (a check added to a draft is raised only when the review starts). */
+  silent?: true;
+};
+const onChange = (prepare: () => Promise<string>) => async (): Promise<Prepared> => {
+  const id = await prepare();
+  return { variables: { id }, read: () => state(id) };
+};
+
+const cases: Record<string, Case> = {
+  createChangeRequest: {
+    operation: 'createChangeRequest',
+    permission: 'proposeChange',
+    mutation: `mutation($i: CreateChangeRequestInput!) { createChangeRequest(input: $i) { id } }`,
+    setup: async () => ({ variables: { i: changeInput(places) }, read: () => q(`query($s: ID) { changeRequests(filter: { siteId: $s }) { totalCount } }`, { s: places.siteId }) }),
+  },
+  submitChangeRequest: { operation: 'submitChangeRequest', permission: 'submitChange', mutation: `mutation($id: ID!) { submitChangeRequest(id: $id) { id } }`, setup: onChange(() => draft()) },
+  startChangeReview: { operation: 'startChangeReview', permission: 'startReview', mutation: `mutation($id: ID!) { startChangeReview(id: $id) { id } }`, setup: onChange(() => submitted()) },
+  ...Object.fromEntries(
+    (['OPERATIONS', 'ENGINEERING', 'SAFETY'] as const).flatMap((role) => {
+      const permission = `approve${role[0]}${role.slice(1).toLowerCase()}` as keyof typeof CHANGE_PERMISSIONS;
+      return [
+        [`approveChangeRequest ${role}`, { operation: 'approveChangeRequest', permission, mutation: `mutation($id: ID!) { approveChangeRequest(id: $id, role: ${role}) { id } }`, setup: onChange(() => inReview([role])) }],
+        [`rejectChangeRequest ${role}`, { operation: 'rejectChangeRequest', permission, mutation: `mutation($id: ID!) { rejectChangeRequest(id: $id, role: ${role}, comment: "not now") { id } }`, setup: onChange(() => inReview([role])) }],
+      ];
+    }),
+  ),
+  startChangeImplementation: { operation: 'startChangeImplementation', permission: 'steerChange', mutation: `mutation($id: ID!) { startChangeImplementation(id: $id) { id } }`, setup: onChange(approved) },
+  startPreStartupReview: { operation: 'startPreStartupReview', permission: 'steerChange', mutation: `mutation($id: ID!) { startPreStartupReview(id: $id) { id } }`, setup: onChange(implementing) },
+  closeChangeRequest: { operation: 'closeChangeRequest', permission: 'steerChange', mutation: `mutation($id: ID!) { closeChangeRequest(id: $id, note: "checks verified") { id } }`, setup: onChange(async () => (await reviewed('verified')).id) },
+  cancelChangeRequest: { operation: 'cancelChangeRequest', permission: 'steerChange', mutation: `mutation($id: ID!) { cancelChangeRequest(id: $id, reason: "superseded") { id } }`, setup: onChange(() => submitted()) },
+  addChangeTask: { operation: 'addChangeTask', permission: 'steerChange', mutation: `mutation($id: ID!) { addChangeTask(changeId: $id, input: { title: "Fit the valve" }) { id } }`, setup: onChange(() => draft()) },
+  addPreStartupCheck: {
+    operation: 'addPreStartupCheck',
+    permission: 'steerChange',
+    mutation: `mutation($id: ID!) { addPreStartupCheck(changeId: $id, input: { title: "Leak test", whatChanged: "valve", permitRequired: false, confirmations: ["No leak?"] }) { id } }`,
+    setup: onChange(() => draft()),
+    silent: true,
+  },
+  reraisePreStartupCheck: {
+    operation: 'reraisePreStartupCheck',
+    permission: 'steerChange',
+    mutation: `mutation($id: ID!) { reraisePreStartupCheck(id: $id, reason: "the work item was cancelled by mistake") { id } }`,
+    setup: async () => {
+      const { id, checkId } = await reviewed('cancelled');
+      return { variables: { id: checkId }, read: () => state(id) };
+    },
+  },
+};
+
+test('the matrix covers every mutation of the schema', () => {
+  const sdl = readFileSync(path.join(__dirname, '../src/schema.graphql'), 'utf8');
+  const block = /type Mutation \{([\s\S]*?)\n\}/.exec(sdl)![1];
+  const mutations = [...block.matchAll(/^\s+(\w+)\(/gm)].map((m) => m[1]);
+  expect([...new Set(Object.values(cases).map((c) => c.operation))].sort()).toEqual(mutations.sort());
+});
+
+const allowed = (role: Role, permission: keyof typeof CHANGE_PERMISSIONS) => role === 'administrator' || (CHANGE_PERMISSIONS[permission] as readonly Role[]).includes(role);
+const callerOf = (role: Role) => person(`0000${ROLES.indexOf(role).toString().padStart(4, '0')}-0000-4000-8000-00000000cccc`, role, [places.siteId], role === 'contractor' ? 'Acme' : undefined);
+
+/** A record a refused call left unchanged (the test proves it) serves the next role: fewer long setups. */
+const unchanged: Partial<Record<string, Prepared>> = {};
+
+describe.each(ROLES.map((r) => [r]))('role %s', (role) => {
+  const caller = callerOf(role);
+  test.each(Object.keys(cases))('%s', async (name) => {
+    const c = cases[name];
+    const prepared = unchanged[name] ?? (await c.setup());
+    delete unchanged[name];
+    const { variables, read } = prepared;
+    const [before, eventsBefore] = [await read(), await events()];
+    // Without a token the gateway refuses before anything reaches the subgraph.
+    expectError(await gateway.query(c.mutation, variables, null), 'UNAUTHENTICATED');
+    expect([await read(), await events()]).toEqual([before, eventsBefore]);
+    const res = await gateway.query(c.mutation, variables, caller);
+    const [after, eventsAfter] = [await read(), await events()];
+    const [entry] = (await q(`query($a: ID) { changeAuditTrail(actorId: $a, first: 1) { operation outcome errorCode } }`, { a: caller.id }, auditor)).changeAuditTrail;
+    if (allowed(role, c.permission)) {
+      ok(res);
+      expect(after).not.toEqual(before);
+      if (c.silent) expect(eventsAfter).toBe(eventsBefore);
+      else expect(eventsAfter).toBeGreaterThan(eventsBefore);
+      expect(entry).toEqual({ operation: c.operation, outcome: 'ok', errorCode: null });
+    } else {
+      expectError(res, 'FORBIDDEN');
+      expect(after).toEqual(before);
+      expect(eventsAfter).toBe(eventsBefore);
+      expect(entry).toEqual({ operation: c.operation, outcome: 'refused', errorCode: 'FORBIDDEN' });
+      unchanged[name] = prepared;
+    }
+  });
+
+  test('as the change\'s owner: submits and steers it only with a role that may propose changes', async () => {
+    const owned = await draft(['SAFETY'], { ownerId: caller.id });
+    const may = allowed(role, 'proposeChange');
+    for (const mutation of ['addChangeTask(changeId: $id, input: { title: "Fit the valve" })', 'submitChangeRequest(id: $id)', 'cancelChangeRequest(id: $id, reason: "superseded")']) {
+      const before = await state(owned);
+      const res = await gateway.query(`mutation($id: ID!) { ${mutation} { id } }`, { id: owned }, caller);
+      if (may) {
+        ok(res);
+        expect(await state(owned)).not.toEqual(before);
+      } else {
+        expectError(res, 'FORBIDDEN');
+        expect(await state(owned)).toEqual(before);
+      }
+    }
+  });
+
+  test('reading: changes of the caller\'s site and "may we restart?"; the audit trail only for auditors', async () => {
+    const id = await draft();
+    const read = (query: string, variables: Record<string, unknown> = {}) => gateway.query(query, variables, caller);
+    const list = ok(await read(`{ changeRequests(first: 200) { totalCount edges { node { id } } } }`)).changeRequests;
+    expect(list.edges.map((e: any) => e.node.id)).toContain(id);
+    expect(list.totalCount).toBe(list.edges.length);
+    expect(ok(await read(`query($id: ID!) { changeRequest(id: $id) { id number reason requester { id } } }`, { id })).changeRequest).toMatchObject({ id, requester: { id: crew.technician.id } });
+    expect(typeof ok(await read(`query($a: ID) { restartReadiness(areaId: $a) { mayRestart } }`, { a: places.areaId })).restartReadiness.mayRestart).toBe('boolean');
+    const trail = await read(`{ changeAuditTrail(first: 5) { operation } }`);
+    if (role === 'auditor' || role === 'administrator') expect(ok(trail).changeAuditTrail.length).toBeGreaterThan(0);
+    else expectError(trail, 'FORBIDDEN');
+  });
+});

@@ -1,0 +1,20 @@
+import { requireRole, type Caller, type Role } from '@opsgraph/core';
+
+/**
+ * Who may do what in compliance, in one table: the domain functions check it, the README documents it
+ * and the role-matrix test walks it. Administrators may do everything; site scope applies on top of roles.
+ */
+export const COMPLIANCE_PERMISSIONS = {
+  /** Record requirements (and so their recurring obligations and work checks). */
+  manageRequirements: ['hse'],
+  /** Record audits and their findings, and close findings once their actions are verified. */
+  recordAudits: ['auditor', 'hse'],
+  /** Add a corrective action to an open finding. */
+  addFindingActions: ['auditor', 'hse', 'supervisor'],
+  /** Confirm a statutory check on a work item (its COMPLIANCE_CHECK prerequisite). */
+  confirmChecks: ['hse', 'verifier'],
+} satisfies Record<string, Role[]>;
+
+export type CompliancePermission = keyof typeof COMPLIANCE_PERMISSIONS;
+
+export const requirePermission = (caller: Caller, permission: CompliancePermission) => requireRole(caller, ...COMPLIANCE_PERMISSIONS[permission]);
