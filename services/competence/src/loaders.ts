@@ -1,4 +1,4 @@
-import { inSiteScope, isUuid, loaderBy, loaderGrouped, type Caller, loaded } from '@opsgraph/core';
+import { inScope, isUuid, loaderBy, loaderGrouped, type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { matchRequirements } from './domain/work';
@@ -10,10 +10,10 @@ import { CompetenceRecord, OpenWorkItem, Person, Qualification, QualificationReq
  */
 export function createLoaders(db: DataSource, caller: Caller) {
   const qualification = loaderBy(db, Qualification);
-  /** Open work the caller may see (another site's items are unknown here). */
+  /** Open work the caller may see (another site's items, another contractor's jobs, are unknown here). */
   const openWorkItem = new DataLoader<string, OpenWorkItem | null>(async (ids) => {
     const rows = await db.getRepository(OpenWorkItem).findBy({ workItemId: In(ids.filter(isUuid)) });
-    const byId = new Map(rows.filter((w) => inSiteScope(caller, w.siteId)).map((w) => [w.workItemId, w]));
+    const byId = new Map(rows.filter((w) => inScope(caller, w)).map((w) => [w.workItemId, w]));
     return ids.map((id) => byId.get(id) ?? null);
   });
   let requirements: Promise<QualificationRequirement[]> | null = null;

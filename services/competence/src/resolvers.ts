@@ -1,18 +1,21 @@
-import { found } from '@opsgraph/core';
+import { found, type Caller } from '@opsgraph/core';
 import { ALL_SITES, Person, holdsNow, isContractor, recordStatus } from './entities';
 import * as people from './domain/people';
 import * as qualifications from './domain/qualifications';
 import * as queries from './domain/queries';
 import * as records from './domain/records';
+import { isWithheld, personView } from './domain/scope';
 import type { Loaders } from './loaders';
 import type { Resolvers } from './generated/graphql';
 
 /**
- * A person by id. Ids the registry does not know (e.g. `system` in histories) resolve to an unregistered
- * person with no name rather than an error, so references from other domains never break a query.
+ * A person by id, as the caller may see them (outside their scope: only id and name). Ids the registry
+ * does not know (e.g. `system` in histories) resolve to an unregistered person with no name rather than
+ * an error, so references from other domains never break a query.
  */
-async function personOf(loaders: Loaders, id: string): Promise<Person> {
-  return (await loaders.person.load(id)) ?? Object.assign(new Person(), { id, company: null, roles: [], siteIds: [] });
+async function personOf(loaders: Loaders, caller: Caller, id: string): Promise<Person> {
+  const person = await loaders.person.load(id);
+  return person ? personView(caller, person) : Object.assign(new Person(), { id, company: null, roles: [], siteIds: [] });
 }
 const registered = (p: Person) => p.createdAt instanceof Date;
 
@@ -38,14 +41,14 @@ export const resolvers: Resolvers = {
   },
 
   Person: {
-    __resolveReference: (ref, { loaders }) => personOf(loaders, ref.id),
+    __resolveReference: (ref, { loaders, caller }) => personOf(loaders, caller, ref.id),
     name: (p) => (registered(p) ? p.name : null),
     registered: (p) => registered(p),
     contractor: (p) => isContractor(p),
     sites: (p) => p.siteIds.filter((s) => s !== ALL_SITES).map((id) => ({ id })),
     allSites: (p) => p.siteIds.includes(ALL_SITES),
     competenceRecords: async (p, { status }, { loaders }) => {
-      if (!registered(p)) return [];
+      if (!registered(p) || isWithheld(p)) return [];
       const now = new Date();
       const list = await loaders.recordsByPerson.load(p.id);
       return status?.length ? list.filter((r) => status.includes(recordStatus(r, now))) : list;
@@ -62,11 +65,11 @@ export const resolvers: Resolvers = {
     permitType: (r) => (r.scope === 'PERMIT_TYPE' ? r.value : null),
   },
   CompetenceRecord: {
-    person: (r, _, { loaders }) => personOf(loaders, r.personId),
+    person: (r, _, { loaders, caller }) => personOf(loaders, caller, r.personId),
     qualification: (r, _, { loaders }) => found(loaders.qualification.load(r.qualificationId), 'qualification', r.qualificationId),
     status: (r) => recordStatus(r, new Date()),
-    grantedBy: (r, _, { loaders }) => personOf(loaders, r.grantedById),
-    revokedBy: (r, _, { loaders }) => (r.revokedById ? personOf(loaders, r.revokedById) : null),
+    grantedBy: (r, _, { loaders, caller }) => personOf(loaders, caller, r.grantedById),
+    revokedBy: (r, _, { loaders, caller }) => (r.revokedById ? personOf(loaders, caller, r.revokedById) : null),
   },
   WorkItem: {
     __resolveReference: (ref) => ({ id: ref.id }),

@@ -42,6 +42,8 @@ export function createLoaders(db: DataSource, caller: Caller) {
       const rows = await db.getRepository(DocumentAcknowledgement).find({ where: { personId: In(personIds as string[]), state: 'PENDING' }, order: { requiredAt: 'ASC', id: 'ASC' } });
       return personIds.map((id) => rows.filter((r) => r.personId === id));
     }),
+    /** Work items as Work's events told us (where they are). */
+    trackedWorkItem: loaderBy(db, TrackedWorkItem, 'workItemId'),
     /** Work Work created for our requests (review work), from the tracked view of its events. */
     trackedByRequest: loaderBy(db, TrackedWorkItem, 'requestId'),
     /** The current revision of each document that applies to a work item: two statements for a whole list. */

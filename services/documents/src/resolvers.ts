@@ -1,5 +1,6 @@
-import { entityRef, forbidden, found, hasRole, isUuid, requestedWorkStatus } from '@opsgraph/core';
-import { acknowledgeRevision, pendingAcknowledgements } from './domain/acknowledgements';
+import { entityRef, found, isUuid, requestedWorkStatus } from '@opsgraph/core';
+import { acknowledgeRevision, pendingAcknowledgements, visibleAcknowledgements, visibleWorkItems } from './domain/acknowledgements';
+import { requireAcknowledgementsOf, workVisible } from './domain/common';
 import { registerDocument, updateDocument } from './domain/documents';
 import * as queries from './domain/queries';
 import { nextReviewDue, requestReview } from './domain/reviews';
@@ -46,7 +47,7 @@ export const resolvers: Resolvers = {
   Person: {
     __resolveReference: (r) => ({ id: r.id }),
     pendingAcknowledgements: async (p, _, { loaders, caller }) => {
-      if (p.id !== caller.id && !hasRole(caller, 'supervisor', 'hse', 'administrator', 'auditor')) throw forbidden("only supervisors, HSE and auditors see other people's acknowledgements");
+      requireAcknowledgementsOf(caller, p.id);
       const rows = await loaders.pendingAcknowledgementsByPerson.load(p.id);
       const documents = await loaders.document.loadMany(rows.map((r) => r.documentId));
       return rows.filter((_, i) => documents[i] && !(documents[i] instanceof Error));
@@ -92,7 +93,7 @@ export const resolvers: Resolvers = {
     current: (r) => r.status === 'APPROVED',
     author: (r) => ({ id: r.authorId }),
     approvedBy: (r) => entityRef(r.approvedById),
-    acknowledgements: async (r, { state }, { loaders }) => (await loaders.acknowledgementsByRevision.load(r.id)).filter((a) => !state || a.state === state),
+    acknowledgements: async (r, { state }, { loaders, caller }) => visibleAcknowledgements(caller, await loaders.acknowledgementsByRevision.load(r.id)).filter((a) => !state || a.state === state),
   },
   DocumentReview: {
     document: (r, _, { loaders }) => found(loaders.document.load(r.documentId), 'document', r.documentId),
@@ -101,12 +102,15 @@ export const resolvers: Resolvers = {
   },
   DocumentReviewer: {
     person: (r) => ({ id: r.personId }),
-    workItem: async (r, _, { loaders }) => entityRef((await loaders.trackedByRequest.load(r.requestId))?.workItemId),
+    workItem: async (r, _, { loaders, caller }) => {
+      const tracked = await loaders.trackedByRequest.load(r.requestId);
+      return workVisible(caller, tracked, r.personId === caller.id) ? entityRef(tracked!.workItemId) : null;
+    },
     workStatus: async (r, _, { loaders }) => requestedWorkStatus(await loaders.trackedByRequest.load(r.requestId)),
   },
   DocumentAcknowledgement: {
     revision: (a, _, { loaders }) => found(loaders.revision.load(a.revisionId), 'document revision', a.revisionId),
     person: (a) => ({ id: a.personId }),
-    workItems: (a) => a.workItemIds.map((id) => ({ id })),
+    workItems: async (a, _, { loaders, caller }) => visibleWorkItems(caller, a, await loaders.trackedWorkItem.loadMany(a.workItemIds)).map((id) => ({ id })),
   },
 };

@@ -2,12 +2,14 @@ import path from 'node:path';
 import { envInt, startScheduler, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { expirePermits } from './domain/permits';
+import { permitsConsumer } from './domain/work';
 import { entities } from './entities';
 import { createLoaders, type Loaders } from './loaders';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 
-const events = eventBackground();
+/** The relay publishing our outbox (prerequisites into Work included), and the consumer of Work's facts (where its items are). */
+const events = eventBackground({ consume: permitsConsumer });
 
 export const service: ServiceDefinition<Loaders> = {
   name: 'permits',
@@ -16,7 +18,7 @@ export const service: ServiceDefinition<Loaders> = {
   entities,
   migrations,
   createLoaders,
-  // The expiry rule first (stopped first), then the relay publishing the outbox, prerequisites into Work included.
+  // The expiry rule first (stopped first), then the relay and the consumer.
   background: async (db) => [
     startScheduler('permits.expire', envInt('OPSGRAPH_PERMIT_EXPIRY_INTERVAL_MS', 60_000), (now) => expirePermits(db, now)),
     ...(await events(db)),

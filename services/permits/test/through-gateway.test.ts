@@ -125,7 +125,8 @@ test('one query: a work item with its permits and isolations, required qualifica
   const permit = await issuedPermit([job.id]);
   const item = await eventually(async () => {
     const res = (await gql(`query($id: ID!) { workItem(id: $id) { ${BOARD_FIELDS} } }`, { id: job.id })).workItem;
-    return res.blockers.length === 1 && res.permitReadiness.ready ? res : null;
+    // Both domains' events have reached Work: the permit's blocker satisfied, the competence one raised.
+    return res.blockers.length === 1 && res.blockers[0].kind === 'COMPETENCE_HELD' && res.permitReadiness.ready ? res : null;
   });
   expect(item).toEqual({
     id: job.id,

@@ -2,6 +2,8 @@ import { ROLES, DomainError, ErrorCode, badInput, isUuid, notFound, oneOf, optio
 import { recordEvent } from '@opsgraph/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ALL_SITES, Person } from '../entities';
+import { COMPETENCE_PERMISSIONS } from './permissions';
+import { personVisible, requireSitesInScope } from './scope';
 
 export interface RegisterPersonInput {
   id: string;
@@ -43,7 +45,7 @@ function personFact(person: Person, caller: Caller) {
 }
 
 export async function registerPerson(db: DataSource, caller: Caller, input: RegisterPersonInput, requestId?: string): Promise<Person> {
-  requireRole(caller, 'hse', 'supervisor');
+  requireRole(caller, ...COMPETENCE_PERMISSIONS.managePeople);
   const fields = {
     id: requireUuid(input.id, 'id'),
     name: requireText(input.name, 'name', { max: 200 }),
@@ -52,6 +54,7 @@ export async function registerPerson(db: DataSource, caller: Caller, input: Regi
     siteIds: sitesOf(input.siteIds),
   };
   checkContractorCompany(fields.roles, fields.company);
+  requireSitesInScope(caller, fields.siteIds);
   return db.transaction(async (manager) => {
     if (await manager.existsBy(Person, { id: fields.id })) throw new DomainError(ErrorCode.CONFLICT, `person ${fields.id} is already registered`, { id: fields.id });
     const person = await manager.save(manager.create(Person, fields));
@@ -61,14 +64,16 @@ export async function registerPerson(db: DataSource, caller: Caller, input: Regi
 }
 
 export async function updatePerson(db: DataSource, caller: Caller, id: string, input: UpdatePersonInput, requestId?: string): Promise<Person> {
-  requireRole(caller, 'hse', 'supervisor');
+  requireRole(caller, ...COMPETENCE_PERMISSIONS.managePeople);
   const personId = requireUuid(id);
   const name = input.name === undefined || input.name === null ? undefined : requireText(input.name, 'name', { max: 200 });
   const roles = input.roles ? rolesOf(input.roles) : undefined;
   const siteIds = input.siteIds ? sitesOf(input.siteIds) : undefined;
   return db.transaction(async (manager) => {
     const person = await lockPerson(manager, personId);
-    if (!person) throw notFound('person', personId);
+    if (!person || !personVisible(caller, person)) throw notFound('person', personId);
+    // Sites outside the caller's own are neither given nor taken away.
+    if (siteIds) requireSitesInScope(caller, [...siteIds.filter((s) => !person.siteIds.includes(s)), ...person.siteIds.filter((s) => !siteIds.includes(s))]);
     if (name) person.name = name;
     if (input.company !== undefined) person.company = optionalText(input.company, 'company', 200);
     if (roles) person.roles = roles;

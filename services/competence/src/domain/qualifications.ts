@@ -3,6 +3,7 @@ import { WORK_ITEM_TYPES, recordEvent } from '@opsgraph/events';
 import { PERMIT_TYPES } from '@opsgraph/events/src/schemas/permits';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Qualification, QualificationRequirement, type RequirementScope } from '../entities';
+import { COMPETENCE_PERMISSIONS } from './permissions';
 import { lockRequirements, reconcileMatching } from './work';
 
 const CODE = /^[A-Z0-9][A-Z0-9_-]{0,31}$/;
@@ -28,7 +29,7 @@ export interface CreateQualificationInput {
 }
 
 export async function createQualification(db: DataSource, caller: Caller, input: CreateQualificationInput, requestId?: string): Promise<Qualification> {
-  requireRole(caller, 'hse');
+  requireRole(caller, ...COMPETENCE_PERMISSIONS.manageQualifications);
   const validityMonths = input.validityMonths ?? null;
   if (validityMonths !== null && (!Number.isInteger(validityMonths) || validityMonths < 1 || validityMonths > 240)) {
     throw badInput('validityMonths must be a whole number of months from 1 to 240, or empty for never expiring', { field: 'validityMonths' });
@@ -84,7 +85,7 @@ function requirementFact(r: QualificationRequirement, q: Qualification, caller: 
 
 /** Demands a qualification; owners of matching open work who lack it get the prerequisite at once. */
 export async function addRequirement(db: DataSource, caller: Caller, input: RequirementInput, requestId?: string): Promise<QualificationRequirement> {
-  requireRole(caller, 'hse');
+  requireRole(caller, ...COMPETENCE_PERMISSIONS.manageQualifications);
   const { scope, value } = scopeOf(input);
   return db.transaction(async (manager) => {
     await lockRequirements(manager, true);
@@ -101,7 +102,7 @@ export async function addRequirement(db: DataSource, caller: Caller, input: Requ
 
 /** Drops a demand; prerequisites it alone raised are satisfied ("no longer required") on open work. */
 export async function removeRequirement(db: DataSource, caller: Caller, id: string, requestId?: string): Promise<Qualification> {
-  requireRole(caller, 'hse');
+  requireRole(caller, ...COMPETENCE_PERMISSIONS.manageQualifications);
   const requirementId = requireUuid(id);
   return db.transaction(async (manager) => {
     await lockRequirements(manager, true);

@@ -4,7 +4,7 @@ import {
   badInput,
   decodeCursor,
   encodeCursor,
-  inSiteScope,
+  inScope,
   isContractorOnly,
   notFound,
   oneOf,
@@ -19,16 +19,10 @@ import {
 import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
 import { ALL_SITES, CompetenceRecord, OpenWorkItem, Person, Qualification, QualificationRequirement, WorkPermitCover } from '../entities';
 import { qualificationByCode } from './qualifications';
+import { personVisible } from './scope';
 import { matchRequirements } from './work';
 
-/**
- * Who the caller may see: people sharing one of their sites (or all, for callers of every site); a
- * contractor sees only their own company's people.
- */
-export function personVisible(caller: Caller, person: Pick<Person, 'siteIds' | 'company'>): boolean {
-  if (isContractorOnly(caller) && person.company !== caller.company) return false;
-  return caller.sites.includes(ALL_SITES) || person.siteIds.includes(ALL_SITES) || person.siteIds.some((s) => inSiteScope(caller, s));
-}
+export { personVisible } from './scope';
 
 function applyScope(q: SelectQueryBuilder<Person>, caller: Caller) {
   if (!caller.sites.includes(ALL_SITES)) q.andWhere('p.siteIds && CAST(:scopeSites AS text[])', { scopeSites: [...caller.sites, ALL_SITES] });
@@ -92,7 +86,7 @@ const PERFORMING_ROLES = ['operator', 'technician', 'contractor', 'supervisor'] 
 export async function qualifiedPeople(db: DataSource, caller: Caller, workItemId: string): Promise<Person[]> {
   const id = requireUuid(workItemId, 'workItemId');
   const item = await db.getRepository(OpenWorkItem).findOneBy({ workItemId: id });
-  if (!item || !inSiteScope(caller, item.siteId)) throw notFound('open work item', id);
+  if (!item || !inScope(caller, item)) throw notFound('open work item', id);
   const [requirements, covers] = await Promise.all([
     db.getRepository(QualificationRequirement).find(),
     db.getRepository(WorkPermitCover).findBy({ workItemId: id }),

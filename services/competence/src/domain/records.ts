@@ -18,6 +18,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { CompetenceRecord, Qualification } from '../entities';
 import { lockPerson } from './people';
 import { qualificationByCode } from './qualifications';
+import { COMPETENCE_PERMISSIONS } from './permissions';
+import { personVisible } from './scope';
 import { holdingChanged, lockRequirements } from './work';
 
 /** Certificates are dated by people; a record is never accepted from the future. */
@@ -78,14 +80,14 @@ async function lockRecord(manager: EntityManager, where: Partial<Pick<Competence
 
 /** Records that a person holds a qualification, renewing their record if they have one. */
 export async function grantCompetence(db: DataSource, caller: Caller, input: GrantInput, requestId?: string): Promise<CompetenceRecord> {
-  requireRole(caller, 'hse', 'supervisor');
+  requireRole(caller, ...COMPETENCE_PERMISSIONS.grantCompetence);
   const personId = requireUuid(input.personId, 'personId');
   const fields = dates(input);
   requireNotSelf(caller, personId);
   return db.transaction(async (manager) => {
     await lockRequirements(manager);
     const person = await lockPerson(manager, personId);
-    if (!person) throw notFound('person', personId);
+    if (!person || !personVisible(caller, person)) throw notFound('person', personId);
     const q = await qualificationByCode(manager, input.qualificationCode);
     const existing = await lockRecord(manager, { personId, qualificationId: q.id });
     const record = existing ?? manager.create(CompetenceRecord, { personId, qualificationId: q.id, evidence: null });
@@ -99,15 +101,16 @@ export async function grantCompetence(db: DataSource, caller: Caller, input: Gra
 }
 
 export async function renewCompetence(db: DataSource, caller: Caller, id: string, input: RenewInput, requestId?: string): Promise<CompetenceRecord> {
-  requireRole(caller, 'hse', 'supervisor');
+  requireRole(caller, ...COMPETENCE_PERMISSIONS.grantCompetence);
   const recordId = requireUuid(id);
   const fields = dates(input);
   return db.transaction(async (manager) => {
     const found = await manager.findOneBy(CompetenceRecord, { id: recordId });
     if (!found) throw notFound('competence record', recordId);
-    requireNotSelf(caller, found.personId);
     await lockRequirements(manager);
-    await lockPerson(manager, found.personId);
+    const person = await lockPerson(manager, found.personId);
+    if (!person || !personVisible(caller, person)) throw notFound('competence record', recordId);
+    requireNotSelf(caller, found.personId);
     const record = (await lockRecord(manager, { id: recordId }))!;
     const q = (await manager.findOneBy(Qualification, { id: record.qualificationId }))!;
     renewIn(record, q, fields, caller);
@@ -119,15 +122,16 @@ export async function renewCompetence(db: DataSource, caller: Caller, id: string
 }
 
 export async function revokeCompetence(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string): Promise<CompetenceRecord> {
-  requireRole(caller, 'hse');
+  requireRole(caller, ...COMPETENCE_PERMISSIONS.revokeCompetence);
   const recordId = requireUuid(id);
   const why = requireText(reason, 'reason', { max: 2000 });
   return db.transaction(async (manager) => {
     const found = await manager.findOneBy(CompetenceRecord, { id: recordId });
     if (!found) throw notFound('competence record', recordId);
-    requireNotSelf(caller, found.personId);
     await lockRequirements(manager);
-    await lockPerson(manager, found.personId);
+    const person = await lockPerson(manager, found.personId);
+    if (!person || !personVisible(caller, person)) throw notFound('competence record', recordId);
+    requireNotSelf(caller, found.personId);
     const record = (await lockRecord(manager, { id: recordId }))!;
     if (record.revokedAt) throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, 'cannot revoke a competence record that is REVOKED', { from: 'REVOKED', action: 'revoke' });
     const q = (await manager.findOneBy(Qualification, { id: record.qualificationId }))!;

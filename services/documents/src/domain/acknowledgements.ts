@@ -1,9 +1,10 @@
-import { forbidden, hasRole, illegalTransition, isUuid, notFound, requireUuid, type Caller, type TrackedWorkItem } from '@opsgraph/core';
+import { forbidden, illegalTransition, isUuid, notFound, requireRole, requireUuid, type Caller, type TrackedWorkItem } from '@opsgraph/core';
 import { acknowledgementSourceRecordId } from '@opsgraph/events/src/schemas/documents';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { Document, DocumentAcknowledgement, DocumentRevision } from '../entities';
 import { needsAcknowledgement } from './applicability';
-import { canSee, emit, iso, type ChangeContext } from './common';
+import { canSee, emit, iso, requireAcknowledgementsOf, seesAcknowledgementsOf, workVisible, type ChangeContext } from './common';
+import { DOCUMENT_PERMISSIONS } from './permissions';
 
 /**
  * "Read and understood". The owner of open work a document applies to must acknowledge its current
@@ -116,6 +117,7 @@ export async function supersedeAcknowledgements(manager: EntityManager, previous
  * raised on their work, and those of revisions it replaced. Acknowledging twice changes nothing.
  */
 export async function acknowledgeRevision(db: DataSource, caller: Caller, revisionId: string, requestId?: string): Promise<DocumentAcknowledgement> {
+  requireRole(caller, ...DOCUMENT_PERMISSIONS.acknowledge);
   const id = requireUuid(revisionId, 'revisionId');
   if (!isUuid(caller.id)) throw forbidden('only a person can acknowledge a document');
   return db.transaction(async (manager) => {
@@ -156,7 +158,7 @@ export async function acknowledgeRevision(db: DataSource, caller: Caller, revisi
 /** What a person still has to acknowledge: their own list, or anyone's for supervisors and HSE. */
 export async function pendingAcknowledgements(db: DataSource, caller: Caller, personId?: string | null): Promise<DocumentAcknowledgement[]> {
   const person = personId ? requireUuid(personId, 'personId') : caller.id;
-  if (person !== caller.id && !hasRole(caller, 'supervisor', 'hse', 'administrator', 'auditor')) throw forbidden("only supervisors, HSE and auditors see other people's acknowledgements");
+  requireAcknowledgementsOf(caller, person);
   if (!isUuid(person)) return [];
   const rows = await db.getRepository(DocumentAcknowledgement).find({ where: { personId: person, state: 'PENDING' }, order: { requiredAt: 'ASC', id: 'ASC' } });
   if (!rows.length) return rows;
@@ -164,3 +166,13 @@ export async function pendingAcknowledgements(db: DataSource, caller: Caller, pe
   const visible = new Set(documents.filter((d) => canSee(caller, d)).map((d) => d.id));
   return rows.filter((r) => visible.has(r.documentId));
 }
+
+/** The acknowledgements of a revision the caller may see: their own, or everyone's for supervisors, HSE and auditors. */
+export const visibleAcknowledgements = (caller: Caller, rows: DocumentAcknowledgement[]) => rows.filter((a) => seesAcknowledgementsOf(caller, a.personId));
+
+/** The work an acknowledgement blocked that the caller may see (at their sites; for a contractor, their own). */
+export const visibleWorkItems = (caller: Caller, ack: DocumentAcknowledgement, tracked: ReadonlyArray<TrackedWorkItem | null | Error>) =>
+  ack.workItemIds.filter((_, i) => {
+    const item = tracked[i];
+    return !(item instanceof Error) && workVisible(caller, item, ack.personId === caller.id);
+  });

@@ -1,7 +1,8 @@
-import { inSiteScope, notFound, requireRole, type Caller } from '@opsgraph/core';
+import { forbidden, hasRole, inSiteScope, isContractorOnly, notFound, requireRole, type Caller, type TrackedWorkItem } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { Document } from '../entities';
+import { DOCUMENT_PERMISSIONS } from './permissions';
 
 /** What a change runs with: the transaction, who asked and the request id that travels into events. */
 export interface ChangeContext {
@@ -15,7 +16,28 @@ export const emit = (ctx: ChangeContext, type: string, subject: string, data: Re
   recordEvent(ctx.manager, { domain: 'documents', type, subject, data, requestId: ctx.requestId });
 
 /** Document control: registering documents, drafting and approving revisions, asking for reviews. */
-export const requireDocumentControl = (caller: Caller) => requireRole(caller, 'supervisor', 'hse');
+export const requireDocumentControl = (caller: Caller) => requireRole(caller, ...DOCUMENT_PERMISSIONS.controlDocuments);
+
+/** Whether the caller may see another person's acknowledgements (everyone sees their own). */
+export const seesAcknowledgementsOf = (caller: Caller, personId: string) =>
+  personId === caller.id || hasRole(caller, 'administrator', ...DOCUMENT_PERMISSIONS.seeAcknowledgementsOfOthers);
+
+export function requireAcknowledgementsOf(caller: Caller, personId: string) {
+  if (!seesAcknowledgementsOf(caller, personId)) throw forbidden("only supervisors, HSE and auditors see other people's acknowledgements");
+}
+
+/**
+ * Whether the caller may see a work item the documents domain names (an acknowledgement's blocked work,
+ * a reviewer's review work): at one of their sites, as Work's events told us. A contractor sees only
+ * their own (the view does not know whose jobs the others are).
+ */
+export const workVisible = (caller: Caller, item: Pick<TrackedWorkItem, 'siteId'> | null, own: boolean) =>
+  !!item && inSiteScope(caller, item.siteId) && (own || !isContractorOnly(caller));
+
+/** A document's places by site must be the caller's own: another site is "not found". */
+export function requireSitesInScope(caller: Caller, siteIds: string[]) {
+  for (const siteId of siteIds) if (!inSiteScope(caller, siteId)) throw notFound('site', siteId);
+}
 
 /** A document is visible where it is held and wherever it applies by site. */
 export const canSee = (caller: Caller, document: Pick<Document, 'siteId' | 'siteIds'>) =>

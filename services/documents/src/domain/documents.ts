@@ -4,7 +4,7 @@ import { DOCUMENT_TYPES, type DocumentType } from '@opsgraph/events/src/schemas/
 import type { DataSource } from 'typeorm';
 import { Document, DocumentRevision } from '../entities';
 import { openWorkAt } from './applicability';
-import { emit, iso, lockDocument, requireDocumentControl, unique, type ChangeContext } from './common';
+import { emit, iso, lockDocument, requireDocumentControl, requireSitesInScope, unique, type ChangeContext } from './common';
 import { reconcileAcknowledgements } from './acknowledgements';
 
 export interface ApplicabilityInput {
@@ -89,6 +89,7 @@ export async function registerDocument(db: DataSource, caller: Caller, input: Re
     reviewIntervalDays: reviewInterval(input.reviewIntervalDays),
   };
   if (!inSiteScope(caller, fields.siteId)) throw notFound('site', fields.siteId);
+  requireSitesInScope(caller, fields.siteIds);
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
     const document = await unique(
@@ -115,6 +116,8 @@ export async function updateDocument(db: DataSource, caller: Caller, id: string,
   return db.transaction(async (manager) => {
     const ctx: ChangeContext = { manager, caller, requestId };
     const document = await lockDocument(manager, caller, documentId);
+    // Sites the document applies at outside the caller's own are neither added nor taken away.
+    if (places) requireSitesInScope(caller, [...places.siteIds.filter((s) => !document.siteIds.includes(s)), ...document.siteIds.filter((s) => !places.siteIds.includes(s))]);
     const before = { siteIds: document.siteIds, areaIds: document.areaIds, assetIds: document.assetIds, workTypes: document.workTypes };
     Object.assign(document, {
       ...(title !== undefined ? { title } : {}),

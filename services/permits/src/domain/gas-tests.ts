@@ -2,6 +2,7 @@ import { badInput, illegalTransition, optionalDate, optionalText, requireRole, t
 import { recordEvent } from '@opsgraph/events';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_GAS_LIMITS, FINAL_STATUSES, GasTest, gasFailures, type GasLimits } from '../entities';
+import { PERMIT_PERMISSIONS } from './permissions';
 import { changePermit } from './permits';
 
 export interface GasTestInput {
@@ -55,7 +56,7 @@ function validate(input: GasTestInput, now: Date) {
 }
 
 export function recordGasTest(db: DataSource, caller: Caller, permitId: string, input: GasTestInput, requestId?: string) {
-  requireRole(caller, 'hse', 'permit_issuer', 'technician', 'supervisor');
+  requireRole(caller, ...PERMIT_PERMISSIONS.recordGasTests);
   const fields = validate(input, new Date());
   return changePermit(db, caller, permitId, requestId, async (ctx, permit) => {
     if (FINAL_STATUSES.includes(permit.status)) throw illegalTransition('permit', permit.status, 'record a gas test on');

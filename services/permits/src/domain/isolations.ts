@@ -2,6 +2,7 @@ import { DomainError, ErrorCode, illegalTransition, notFound, oneOf, optionalTex
 import { recordEvent } from '@opsgraph/events';
 import type { DataSource } from 'typeorm';
 import { FINAL_STATUSES, ISOLATION_METHODS, Isolation, isolationState, type IsolationMethod, type Permit } from '../entities';
+import { PERMIT_PERMISSIONS } from './permissions';
 import { changePermit, lockPermit, permitVisible, type ChangeContext } from './permits';
 
 export interface IsolationInput {
@@ -24,7 +25,7 @@ export function isolationOf(input: IsolationInput, field: string) {
 const PLANNING: Permit['status'][] = ['DRAFT', 'REQUESTED', 'APPROVED', 'SUSPENDED'];
 
 export function addIsolation(db: DataSource, caller: Caller, permitId: string, input: IsolationInput, requestId?: string) {
-  requireRole(caller, 'permit_issuer', 'supervisor', 'technician', 'hse');
+  requireRole(caller, ...PERMIT_PERMISSIONS.planIsolations);
   const fields = isolationOf(input, 'input');
   return changePermit(db, caller, permitId, requestId, async (ctx, permit) => {
     if (!PLANNING.includes(permit.status)) throw illegalTransition('permit', permit.status, 'add an isolation to');
@@ -74,7 +75,7 @@ function expectState(isolation: Isolation, allowed: ReturnType<typeof isolationS
 }
 
 export function applyIsolation(db: DataSource, caller: Caller, id: string, tag?: string | null, requestId?: string) {
-  requireRole(caller, 'technician', 'operator', 'permit_issuer', 'supervisor');
+  requireRole(caller, ...PERMIT_PERMISSIONS.applyIsolations);
   const tagText = optionalText(tag, 'tag', 100);
   return changeIsolation(db, caller, id, requestId, async (ctx, isolation, permit) => {
     if (FINAL_STATUSES.includes(permit.status)) throw illegalTransition('permit', permit.status, 'apply an isolation of');
@@ -87,7 +88,7 @@ export function applyIsolation(db: DataSource, caller: Caller, id: string, tag?:
 }
 
 export function verifyIsolation(db: DataSource, caller: Caller, id: string, requestId?: string) {
-  requireRole(caller, 'permit_issuer', 'verifier', 'supervisor', 'hse');
+  requireRole(caller, ...PERMIT_PERMISSIONS.verifyIsolations);
   return changeIsolation(db, caller, id, requestId, async (ctx, isolation, permit) => {
     if (FINAL_STATUSES.includes(permit.status)) throw illegalTransition('permit', permit.status, 'verify an isolation of');
     expectState(isolation, ['APPLIED'], 'verify');
@@ -102,7 +103,7 @@ export function verifyIsolation(db: DataSource, caller: Caller, id: string, requ
 
 /** Removing restores energy to the asset; allowed in any permit state, since ended permits must be cleared too. */
 export function removeIsolation(db: DataSource, caller: Caller, id: string, requestId?: string) {
-  requireRole(caller, 'technician', 'operator', 'permit_issuer', 'supervisor');
+  requireRole(caller, ...PERMIT_PERMISSIONS.applyIsolations);
   return changeIsolation(db, caller, id, requestId, async (ctx, isolation) => {
     expectState(isolation, ['APPLIED', 'VERIFIED'], 'remove');
     isolation.removedById = caller.id;

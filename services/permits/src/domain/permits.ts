@@ -19,13 +19,16 @@ import {
   requireText,
   requireUuid,
   type Caller,
+  type Role,
 } from '@opsgraph/core';
 import { recordEvent, type PrerequisiteRequiredV1, type PrerequisiteSourceChangedV1 } from '@opsgraph/events';
 import { PERMIT_TYPES, type PermitType } from '@opsgraph/events/src/schemas/permits';
 import type { DataSource, EntityManager } from 'typeorm';
 import { FINAL_STATUSES, GasTest, Isolation, Permit, PermitTransition, gasFailures, isolationState, type PermitStatus } from '../entities';
 import { isolationOf, type IsolationInput } from './isolations';
+import { PERMIT_PERMISSIONS } from './permissions';
 import { permitProblem, requirementText } from './readiness';
+import { checkCoverable } from './work';
 
 // ---------- input ----------
 
@@ -220,15 +223,14 @@ async function nextNumber(manager: EntityManager, siteId: string, siteCode: stri
 
 // ---------- operations ----------
 
-const REQUESTERS = ['supervisor', 'technician', 'operator', 'contractor', 'permit_issuer', 'hse'] as const;
-
 export async function createPermit(db: DataSource, caller: Caller, input: CreatePermitInput, requestId?: string): Promise<Permit> {
-  requireRole(caller, ...REQUESTERS);
+  requireRole(caller, ...PERMIT_PERMISSIONS.draftPermits);
   const now = new Date();
   const { fields, siteCode, isolations } = validateNewPermit(input, now); // refuse bad input before opening a transaction
   if (!inSiteScope(caller, fields.siteId)) throw notFound('site', fields.siteId);
   return db.transaction(async (manager) => {
     const ctx: ChangeContext = { manager, caller, requestId, now };
+    await checkCoverable(manager, caller, fields.siteId, fields.workItemIds);
     const number = await nextNumber(manager, fields.siteId, siteCode);
     const permit = manager.create(Permit, { ...fields, number, status: 'DRAFT', requesterId: caller.id, endedAt: null, statusReason: null });
     await manager.save(permit);
@@ -246,20 +248,21 @@ export async function createPermit(db: DataSource, caller: Caller, input: Create
   });
 }
 
-/** The requester, or someone running the permit system for the area. */
-function requireRequesterOr(caller: Caller, permit: Permit, ...roles: Parameters<typeof requireRole>[1][]) {
-  if (permit.requesterId !== caller.id) requireRole(caller, ...roles);
+/** The requester (while they may still draft permits), or someone running the permit system for the area. */
+function requireRequesterOr(caller: Caller, permit: Permit, roles: readonly Role[]) {
+  requireRole(caller, ...(permit.requesterId === caller.id ? PERMIT_PERMISSIONS.draftPermits : roles));
 }
 
 export function addPermitWorkItems(db: DataSource, caller: Caller, id: string, workItemIds: string[], requestId?: string) {
   const ids = uuidList(workItemIds, 'workItemIds', MAX_LIST);
   if (!ids.length) throw badInput('give at least one work item', { field: 'workItemIds' });
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
-    requireRequesterOr(caller, permit, 'supervisor', 'permit_issuer');
+    requireRequesterOr(caller, permit, PERMIT_PERMISSIONS.amendPermits);
     if (FINAL_STATUSES.includes(permit.status)) throw illegalTransition('permit', permit.status, 'add work items to');
     const added = ids.filter((w) => !permit.workItemIds.includes(w));
     if (!added.length) return permit; // already covered: adding again changes nothing
     if (permit.workItemIds.length + added.length > MAX_LIST) throw badInput(`a permit covers at most ${MAX_LIST} work items`, { field: 'workItemIds' });
+    await checkCoverable(ctx.manager, caller, permit.siteId, added);
     permit.workItemIds = [...permit.workItemIds, ...added];
     await ctx.manager.save(permit);
     await recordEvent(ctx.manager, { domain: 'permits', type: 'permit.work_items_added', subject: permit.id, data: permitFact(permit, ctx, { addedWorkItemIds: added }), requestId });
@@ -271,7 +274,7 @@ export function addPermitWorkItems(db: DataSource, caller: Caller, id: string, w
 export function requestPermit(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
-    requireRequesterOr(caller, permit, 'supervisor');
+    requireRequesterOr(caller, permit, PERMIT_PERMISSIONS.requestForOthers);
     expectStatus(permit, ['DRAFT'], 'request');
     await transition(ctx, permit, 'REQUESTED', 'requested', text);
     await requireOnWork(ctx, permit, permit.workItemIds); // the blocker's reason follows the permit: "not yet issued (requested)"
@@ -280,7 +283,7 @@ export function requestPermit(db: DataSource, caller: Caller, id: string, note?:
 }
 
 export function approvePermit(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
-  requireRole(caller, 'supervisor', 'hse');
+  requireRole(caller, ...PERMIT_PERMISSIONS.approvePermits);
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['REQUESTED'], 'approve');
@@ -332,7 +335,7 @@ async function checkAuthorisation(ctx: ChangeContext, permit: Permit, action: st
 }
 
 export function issuePermit(db: DataSource, caller: Caller, id: string, performingAuthorityId?: string | null, note?: string | null, requestId?: string) {
-  requireRole(caller, 'permit_issuer');
+  requireRole(caller, ...PERMIT_PERMISSIONS.issuePermits);
   const authority = optionalUuid(performingAuthorityId, 'performingAuthorityId');
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
@@ -356,7 +359,7 @@ export function issuePermit(db: DataSource, caller: Caller, id: string, performi
 }
 
 export function suspendPermit(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
-  requireRole(caller, 'permit_issuer', 'hse', 'supervisor');
+  requireRole(caller, ...PERMIT_PERMISSIONS.suspendPermits);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['ISSUED'], 'suspend');
@@ -368,7 +371,7 @@ export function suspendPermit(db: DataSource, caller: Caller, id: string, reason
 }
 
 export function reinstatePermit(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
-  requireRole(caller, 'permit_issuer');
+  requireRole(caller, ...PERMIT_PERMISSIONS.issuePermits);
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['SUSPENDED'], 'reinstate');
@@ -382,7 +385,7 @@ export function reinstatePermit(db: DataSource, caller: Caller, id: string, note
 }
 
 export function closePermit(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
-  requireRole(caller, 'permit_issuer', 'supervisor');
+  requireRole(caller, ...PERMIT_PERMISSIONS.closePermits);
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['ISSUED', 'SUSPENDED'], 'close');
@@ -402,7 +405,7 @@ export function closePermit(db: DataSource, caller: Caller, id: string, note?: s
 export function cancelPermit(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
   const why = requireText(reason, 'reason', { max: 2000 });
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
-    requireRequesterOr(caller, permit, 'supervisor', 'permit_issuer', 'hse');
+    requireRequesterOr(caller, permit, PERMIT_PERMISSIONS.cancelPermits);
     expectStatus(permit, ['DRAFT', 'REQUESTED', 'APPROVED'], 'cancel');
     permit.statusReason = why;
     await transition(ctx, permit, 'CANCELLED', 'cancelled', why, { reason: why });

@@ -1,10 +1,12 @@
-import { outboxEntities } from '@opsgraph/events';
+import { inboxEntities, outboxEntities } from '@opsgraph/events';
 import { GasTest } from './gas-test';
 import { Isolation } from './isolation';
 import { Permit, PermitSite, PermitTransition } from './permit';
+import { KnownWorkItem } from './work-item';
 
 export * from './permit';
 export * from './isolation';
 export * from './gas-test';
+export * from './work-item';
 
-export const entities = [Permit, PermitTransition, PermitSite, Isolation, GasTest, ...outboxEntities];
+export const entities = [Permit, PermitTransition, PermitSite, Isolation, GasTest, KnownWorkItem, ...outboxEntities, ...inboxEntities];

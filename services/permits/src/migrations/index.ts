@@ -1,5 +1,6 @@
-import { outboxMigrations } from '@opsgraph/events';
+import { inboxMigrations, outboxMigrations } from '@opsgraph/events';
 import { Initial1795651045288 } from './1795651045288-Initial';
+import { KnownWorkItem1795662282108 } from './1795662282108-KnownWorkItem';
 
 /** Every migration of the Permits database, in order. Generate new ones with scripts/generate-migration.ts. */
-export const migrations = [...outboxMigrations, Initial1795651045288];
+export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795651045288, KnownWorkItem1795662282108];
