@@ -95,6 +95,22 @@ describe('consumer', () => {
     expect(deadRefused.headers).toMatchObject({ [DLQ_HEADERS.consumer]: 'effects', [DLQ_HEADERS.topic]: TOPIC });
   });
 
+  test('a refused event inside a group of events: the group goes again one by one, the others apply once and in order', async () => {
+    // All three pass the envelope and payload checks, so they are applied in one transaction until the refusal.
+    const first = holdMessage('permit-group', holdData('group-1'));
+    const refused = holdMessage('permit-group', holdData('group-refused', 'refuse'));
+    const last = holdMessage('permit-group', holdData('group-2'));
+    const before = { ...consumer.stats };
+    await transport.publish([first, refused, last]);
+    await eventually(async () => (await effectOrder(['group-1', 'group-2'])).length === 2);
+    expect(await effectOrder(['group-1', 'group-refused', 'group-2'])).toEqual(['group-1', 'group-2']);
+    await eventually(() => consumer.stats.deadLettered - before.deadLettered === 1);
+    expect(consumer.stats.applied - before.applied).toBe(2);
+    expect(consumer.stats.duplicates - before.duplicates).toBe(0);
+    const inbox = await effects.db.query(`SELECT event_id FROM inbox WHERE event_id = ANY($1)`, [[first, refused, last].map((m) => m.headers.ce_id)]);
+    expect(inbox).toHaveLength(2);
+  });
+
   test('an event that comes too early is parked, later events of its key wait behind it, and all apply in order', async () => {
     const early = holdMessage('permit-early', holdData('early-a', 'after:gate-1'));
     const behind = holdMessage('permit-early', holdData('early-b'));
