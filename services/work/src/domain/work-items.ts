@@ -156,6 +156,17 @@ export async function lockWorkItem(manager: EntityManager, id: string): Promise<
   return item;
 }
 
+/**
+ * Writes a locked, loaded item back in one UPDATE (TypeORM's `save` would read the row again first to
+ * diff it), bumping its version and update time as `save` does.
+ */
+async function writeLocked(manager: EntityManager, item: WorkItem): Promise<void> {
+  const { id, version: _version, createdAt: _created, updatedAt: _updated, ...fields } = item;
+  const { raw } = await manager.createQueryBuilder().update(WorkItem).set(fields).where({ id }).returning(['version', 'updatedAt']).execute();
+  item.version = raw[0].version;
+  item.updatedAt = raw[0].updated_at;
+}
+
 export interface ChangeContext {
   manager: EntityManager;
   caller: Caller;
@@ -166,7 +177,7 @@ export interface ChangeContext {
 async function transition(ctx: ChangeContext, item: WorkItem, to: WorkItemStatus, note: string | null, event: string, extra: Record<string, unknown> = {}) {
   const from = item.status;
   item.status = to;
-  await ctx.manager.save(item);
+  await writeLocked(ctx.manager, item);
   await ctx.manager.insert(Transition, { workItemId: item.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: new Date(), note });
   await recordEvent(ctx.manager, {
     domain: 'work',
@@ -224,7 +235,7 @@ export async function settleReadiness(ctx: ChangeContext, item: WorkItem, note: 
   } else if (item.status === 'READY' && open > 0) {
     await transition(ctx, item, 'OPEN', note ?? 'a prerequisite is open', 'blocked');
   } else {
-    await ctx.manager.save(item);
+    await writeLocked(ctx.manager, item);
     if (!wasBlocked && open > 0 && !TERMINAL.includes(item.status)) {
       await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.blocked', subject: item.id, data: eventData(item, { openPrerequisites: open, note }), requestId: ctx.requestId });
     }
@@ -352,7 +363,7 @@ export function assignWorkItem(db: DataSource, caller: Caller, id: string, owner
     const previousOwnerId = item.ownerId;
     item.ownerId = owner;
     if (teamName !== null) item.team = teamName;
-    await ctx.manager.save(item);
+    await writeLocked(ctx.manager, item);
     await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.assigned', subject: item.id, data: eventData(item, { ownerId: owner, previousOwnerId, actorId: caller.id, assetClass: await assetClassOf(ctx.manager, item) }), requestId: ctx.requestId });
     return item;
   });
