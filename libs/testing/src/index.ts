@@ -98,3 +98,4 @@ export * from './postgres-server';
 export * from './events';
 export * from './work-events';
 export * from './metrics';
+export * from './role-matrix';

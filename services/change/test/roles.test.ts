@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { TrackedWorkItem, ROLES, type Caller, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { eventually, expectError, fakeWork, ok, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import { describeRoleMatrix, eventually, expectError, fakeWork, ok, permitted, person, startTestGateway, type MatrixCase, type MatrixFixture, type TestGateway, type TestService } from '@opsgraph/testing';
 import { CHANGE_PERMISSIONS } from '../src/domain/permissions';
 import { changeInput, check, crew, newPlaces, startChange } from './fixtures';
 
@@ -18,7 +17,6 @@ let change: TestService;
 let gateway: TestGateway;
 let work: ReturnType<typeof fakeWork>;
 const places = newPlaces();
-const auditor = person('00000000-0000-4000-8000-0000000000a1', 'auditor');
 
 beforeAll(async () => {
   change = await startChange();
@@ -77,19 +75,8 @@ const reviewed = async (outcome: 'verified' | 'cancelled') => {
 const state = (id: string) =>
   q(`query($id: ID!) { changeRequest(id: $id) { status updatedAt endReason approvals { role decision } history { to note } tasks { id } preStartupChecks { id raisedAt } } }`, { id });
 
-interface Prepared {
-  variables: Record<string, unknown>;
-  read: () => Promise<unknown>;
-}
-type Case = {
-  operation: string;
-  permission: keyof typeof CHANGE_PERMISSIONS;
-  mutation: string;
-  setup: () => Promise<Prepared>;
-  /** Records no event when allowed (a check added to a draft is raised only when the review starts). */
-  silent?: true;
-};
-const onChange = (prepare: () => Promise<string>) => async (): Promise<Prepared> => {
+type Case = MatrixCase<keyof typeof CHANGE_PERMISSIONS>;
+const onChange = (prepare: () => Promise<string>) => async (): Promise<MatrixFixture> => {
   const id = await prepare();
   return { variables: { id }, read: () => state(id) };
 };
@@ -122,6 +109,7 @@ const cases: Record<string, Case> = {
     permission: 'steerChange',
     mutation: `mutation($id: ID!) { addPreStartupCheck(changeId: $id, input: { title: "Leak test", whatChanged: "valve", permitRequired: false, confirmations: ["No leak?"] }) { id } }`,
     setup: onChange(() => draft()),
+    /** A check added to a draft is raised (an event) only when the review starts. */
     silent: true,
   },
   reraisePreStartupCheck: {
@@ -135,74 +123,44 @@ const cases: Record<string, Case> = {
   },
 };
 
-test('the matrix covers every mutation of the schema', () => {
-  const sdl = readFileSync(path.join(__dirname, '../src/schema.graphql'), 'utf8');
-  const block = /type Mutation \{([\s\S]*?)\n\}/.exec(sdl)![1];
-  const mutations = [...block.matchAll(/^\s+(\w+)\(/gm)].map((m) => m[1]);
-  expect([...new Set(Object.values(cases).map((c) => c.operation))].sort()).toEqual(mutations.sort());
-});
-
-const allowed = (role: Role, permission: keyof typeof CHANGE_PERMISSIONS) => role === 'administrator' || (CHANGE_PERMISSIONS[permission] as readonly Role[]).includes(role);
-const callerOf = (role: Role) => person(`0000${ROLES.indexOf(role).toString().padStart(4, '0')}-0000-4000-8000-00000000cccc`, role, [places.siteId], role === 'contractor' ? 'Acme' : undefined);
-
-/** A record a refused call left unchanged (the test proves it) serves the next role: fewer long setups. */
-const unchanged: Partial<Record<string, Prepared>> = {};
-
-describe.each(ROLES.map((r) => [r]))('role %s', (role) => {
-  const caller = callerOf(role);
-  test.each(Object.keys(cases))('%s', async (name) => {
-    const c = cases[name];
-    const prepared = unchanged[name] ?? (await c.setup());
-    delete unchanged[name];
-    const { variables, read } = prepared;
-    const [before, eventsBefore] = [await read(), await events()];
-    // Without a token the gateway refuses before anything reaches the subgraph.
-    expectError(await gateway.query(c.mutation, variables, null), 'UNAUTHENTICATED');
-    expect([await read(), await events()]).toEqual([before, eventsBefore]);
-    const res = await gateway.query(c.mutation, variables, caller);
-    const [after, eventsAfter] = [await read(), await events()];
-    const [entry] = (await q(`query($a: ID) { changeAuditTrail(actorId: $a, first: 1) { operation outcome errorCode } }`, { a: caller.id }, auditor)).changeAuditTrail;
-    if (allowed(role, c.permission)) {
-      ok(res);
-      expect(after).not.toEqual(before);
-      if (c.silent) expect(eventsAfter).toBe(eventsBefore);
-      else expect(eventsAfter).toBeGreaterThan(eventsBefore);
-      expect(entry).toEqual({ operation: c.operation, outcome: 'ok', errorCode: null });
-    } else {
-      expectError(res, 'FORBIDDEN');
-      expect(after).toEqual(before);
-      expect(eventsAfter).toBe(eventsBefore);
-      expect(entry).toEqual({ operation: c.operation, outcome: 'refused', errorCode: 'FORBIDDEN' });
-      unchanged[name] = prepared;
-    }
-  });
-
-  test('as the change\'s owner: submits and steers it only with a role that may propose changes', async () => {
-    const owned = await draft(['SAFETY'], { ownerId: caller.id });
-    const may = allowed(role, 'proposeChange');
-    for (const mutation of ['addChangeTask(changeId: $id, input: { title: "Fit the valve" })', 'submitChangeRequest(id: $id)', 'cancelChangeRequest(id: $id, reason: "superseded")']) {
-      const before = await state(owned);
-      const res = await gateway.query(`mutation($id: ID!) { ${mutation} { id } }`, { id: owned }, caller);
-      if (may) {
-        ok(res);
-        expect(await state(owned)).not.toEqual(before);
-      } else {
-        expectError(res, 'FORBIDDEN');
-        expect(await state(owned)).toEqual(before);
+describeRoleMatrix({
+  gateway: () => gateway,
+  permissions: CHANGE_PERMISSIONS,
+  cases,
+  schema: path.join(__dirname, '../src/schema.graphql'),
+  callerOf: (role: Role) => person(`0000${ROLES.indexOf(role).toString().padStart(4, '0')}-0000-4000-8000-00000000cccc`, role, [places.siteId], role === 'contractor' ? 'Acme' : undefined),
+  auditTrail: 'changeAuditTrail',
+  query: `{ changeRequests { totalCount } }`,
+  events,
+  shareRefusedFixtures: true,
+  perRole: (role, caller) => {
+    test('as the change\'s owner: submits and steers it only with a role that may propose changes', async () => {
+      const owned = await draft(['SAFETY'], { ownerId: caller.id });
+      const may = permitted(CHANGE_PERMISSIONS, role, 'proposeChange');
+      for (const mutation of ['addChangeTask(changeId: $id, input: { title: "Fit the valve" })', 'submitChangeRequest(id: $id)', 'cancelChangeRequest(id: $id, reason: "superseded")']) {
+        const before = await state(owned);
+        const res = await gateway.query(`mutation($id: ID!) { ${mutation} { id } }`, { id: owned }, caller);
+        if (may) {
+          ok(res);
+          expect(await state(owned)).not.toEqual(before);
+        } else {
+          expectError(res, 'FORBIDDEN');
+          expect(await state(owned)).toEqual(before);
+        }
       }
-    }
-  });
+    });
 
-  test('reading: changes of the caller\'s site and "may we restart?"; the audit trail only for auditors', async () => {
-    const id = await draft();
-    const read = (query: string, variables: Record<string, unknown> = {}) => gateway.query(query, variables, caller);
-    const list = ok(await read(`{ changeRequests(first: 200) { totalCount edges { node { id } } } }`)).changeRequests;
-    expect(list.edges.map((e: any) => e.node.id)).toContain(id);
-    expect(list.totalCount).toBe(list.edges.length);
-    expect(ok(await read(`query($id: ID!) { changeRequest(id: $id) { id number reason requester { id } } }`, { id })).changeRequest).toMatchObject({ id, requester: { id: crew.technician.id } });
-    expect(typeof ok(await read(`query($a: ID) { restartReadiness(areaId: $a) { mayRestart } }`, { a: places.areaId })).restartReadiness.mayRestart).toBe('boolean');
-    const trail = await read(`{ changeAuditTrail(first: 5) { operation } }`);
-    if (role === 'auditor' || role === 'administrator') expect(ok(trail).changeAuditTrail.length).toBeGreaterThan(0);
-    else expectError(trail, 'FORBIDDEN');
-  });
+    test('reading: changes of the caller\'s site and "may we restart?"; the audit trail only for auditors', async () => {
+      const id = await draft();
+      const read = (query: string, variables: Record<string, unknown> = {}) => gateway.query(query, variables, caller);
+      const list = ok(await read(`{ changeRequests(first: 200) { totalCount edges { node { id } } } }`)).changeRequests;
+      expect(list.edges.map((e: any) => e.node.id)).toContain(id);
+      expect(list.totalCount).toBe(list.edges.length);
+      expect(ok(await read(`query($id: ID!) { changeRequest(id: $id) { id number reason requester { id } } }`, { id })).changeRequest).toMatchObject({ id, requester: { id: crew.technician.id } });
+      expect(typeof ok(await read(`query($a: ID) { restartReadiness(areaId: $a) { mayRestart } }`, { a: places.areaId })).restartReadiness.mayRestart).toBe('boolean');
+      const trail = await read(`{ changeAuditTrail(first: 5) { operation } }`);
+      if (role === 'auditor' || role === 'administrator') expect(ok(trail).changeAuditTrail.length).toBeGreaterThan(0);
+      else expectError(trail, 'FORBIDDEN');
+    });
+  },
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ROLES, type Caller, type Role } from '@opsgraph/core';
-import { expectError, ok, people, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import path from 'node:path';
+import { ROLES, type Role } from '@opsgraph/core';
+import { OutboxEvent } from '@opsgraph/events';
+import { describeRoleMatrix, expectError, ok, people, person, startTestGateway, type MatrixCase, type TestGateway, type TestService } from '@opsgraph/testing';
 import { COMPETENCE_PERMISSIONS } from '../src/domain/permissions';
 import { createQualification, crew, grant, monthsAgo, registerPerson, startCompetence } from './fixtures';
 
@@ -41,41 +43,32 @@ const newRecord = async () => {
 const personState = (id: string) => read(`query($id: ID!) { person(id: $id) { name company roles sites { id } competenceRecords { id status achievedAt expiresAt revokedReason grantedBy { id } } } }`, { id });
 const qualificationState = (c: string) => read(`query($c: String!) { qualification(code: $c) { name requirements { id workType } } }`, { c });
 
-interface Fixture {
-  variables: Record<string, unknown>;
-  /** Everything the mutation could change. */
-  state: () => Promise<unknown>;
-}
-interface Case {
-  permission: keyof typeof COMPETENCE_PERMISSIONS;
-  setup: () => Promise<Fixture>;
-  mutation: string;
-}
+type Case = MatrixCase<keyof typeof COMPETENCE_PERMISSIONS>;
 
 const cases: Record<string, Case> = {
   registerPerson: {
     permission: 'managePeople',
-    setup: async () => ({ variables: { i: { id: randomUUID(), name: 'New Starter', roles: ['operator'], siteIds: [site] } }, state: () => read(`{ people(first: 1) { totalCount } }`) }),
+    setup: async () => ({ variables: { i: { id: randomUUID(), name: 'New Starter', roles: ['operator'], siteIds: [site] } }, read: () => read(`{ people(first: 1) { totalCount } }`) }),
     mutation: `mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id } }`,
   },
   updatePerson: {
     permission: 'managePeople',
     setup: async () => {
       const id = await newPerson();
-      return { variables: { id, i: { name: 'Renamed', roles: ['technician', 'operator'] } }, state: () => personState(id) };
+      return { variables: { id, i: { name: 'Renamed', roles: ['technician', 'operator'] } }, read: () => personState(id) };
     },
     mutation: `mutation($id: ID!, $i: UpdatePersonInput!) { updatePerson(id: $id, input: $i) { id } }`,
   },
   createQualification: {
     permission: 'manageQualifications',
-    setup: async () => ({ variables: { i: { code: code(), name: 'Forklift', validityMonths: 36 } }, state: () => read(`{ qualifications { code } }`) }),
+    setup: async () => ({ variables: { i: { code: code(), name: 'Forklift', validityMonths: 36 } }, read: () => read(`{ qualifications { code } }`) }),
     mutation: `mutation($i: CreateQualificationInput!) { createQualification(input: $i) { id } }`,
   },
   addQualificationRequirement: {
     permission: 'manageQualifications',
     setup: async () => {
       const q = await createQualification(competence, code(), 'Role qualification');
-      return { variables: { i: { qualificationCode: q.code, workType: 'INSPECTION' } }, state: () => qualificationState(q.code) };
+      return { variables: { i: { qualificationCode: q.code, workType: 'INSPECTION' } }, read: () => qualificationState(q.code) };
     },
     mutation: `mutation($i: QualificationRequirementInput!) { addQualificationRequirement(input: $i) { id } }`,
   },
@@ -84,7 +77,7 @@ const cases: Record<string, Case> = {
     setup: async () => {
       const q = await createQualification(competence, code(), 'Role qualification');
       const requirement = ok(await competence.query(`mutation($c: String!) { addQualificationRequirement(input: { qualificationCode: $c, assetClass: "crane" }) { id } }`, { c: q.code }, crew.hse));
-      return { variables: { id: requirement.addQualificationRequirement.id }, state: () => qualificationState(q.code) };
+      return { variables: { id: requirement.addQualificationRequirement.id }, read: () => qualificationState(q.code) };
     },
     mutation: `mutation($id: ID!) { removeQualificationRequirement(id: $id) { id } }`,
   },
@@ -93,7 +86,7 @@ const cases: Record<string, Case> = {
     setup: async () => {
       const q = await createQualification(competence, code(), 'Role qualification');
       const personId = await newPerson();
-      return { variables: { i: { personId, qualificationCode: q.code, achievedAt: monthsAgo(1).toISOString(), evidence: 'cert 1' } }, state: () => personState(personId) };
+      return { variables: { i: { personId, qualificationCode: q.code, achievedAt: monthsAgo(1).toISOString(), evidence: 'cert 1' } }, read: () => personState(personId) };
     },
     mutation: `mutation($i: GrantCompetenceInput!) { grantCompetence(input: $i) { id } }`,
   },
@@ -101,7 +94,7 @@ const cases: Record<string, Case> = {
     permission: 'grantCompetence',
     setup: async () => {
       const { personId, recordId } = await newRecord();
-      return { variables: { id: recordId, i: { achievedAt: new Date().toISOString(), evidence: 'reassessed' } }, state: () => personState(personId) };
+      return { variables: { id: recordId, i: { achievedAt: new Date().toISOString(), evidence: 'reassessed' } }, read: () => personState(personId) };
     },
     mutation: `mutation($id: ID!, $i: RenewCompetenceInput!) { renewCompetence(id: $id, input: $i) { id } }`,
   },
@@ -109,68 +102,40 @@ const cases: Record<string, Case> = {
     permission: 'revokeCompetence',
     setup: async () => {
       const { personId, recordId } = await newRecord();
-      return { variables: { id: recordId }, state: () => personState(personId) };
+      return { variables: { id: recordId }, read: () => personState(personId) };
     },
     mutation: `mutation($id: ID!) { revokeCompetence(id: $id, reason: "failed reassessment") { id } }`,
   },
 };
 
-/** A fresh fixture for a call expected to succeed; refusals share one per mutation (each asserts it changed nothing). */
-const shared = new Map<string, Promise<Fixture>>();
-const fixture = (name: string, fresh: boolean) => {
-  if (fresh) return cases[name].setup();
-  if (!shared.has(name)) shared.set(name, cases[name].setup());
-  return shared.get(name)!;
-};
-
-const allowed = (role: Role, c: Case) => role === 'administrator' || (COMPETENCE_PERMISSIONS[c.permission] as readonly Role[]).includes(role);
-const lastAudit = async (actorId: string) => (await read(`query($a: ID) { competenceAuditTrail(actorId: $a, first: 1) { operation outcome errorCode } }`, { a: actorId })).competenceAuditTrail;
-
-describe.each(ROLES.map((r) => [r]))('role %s', (role) => {
-  const caller: Caller = callerOf(role);
-  test.each(Object.keys(cases))('%s', async (name) => {
-    const c = cases[name];
-    const { variables, state } = await fixture(name, allowed(role, c));
-    const before = await state();
-    const res = await gateway.query(c.mutation, variables, caller);
-    if (allowed(role, c)) {
-      expect(ok(res)[name].id).toEqual(expect.any(String));
-      expect(await state()).not.toEqual(before);
-      expect(await lastAudit(caller.id)).toEqual([{ operation: name, outcome: 'ok', errorCode: null }]);
-    } else {
-      expectError(res, 'FORBIDDEN');
-      expect(await state()).toEqual(before);
-      expect(await lastAudit(caller.id)).toEqual([{ operation: name, outcome: 'refused', errorCode: 'FORBIDDEN' }]);
-    }
-  });
-
-  test('reads: people within scope (a contractor only their own company), the catalogue for all, the audit trail for auditors', async () => {
-    const names = ok(await gateway.query(`query($s: ID) { people(filter: { siteId: $s }) { totalCount edges { node { id } } } }`, { s: site }, caller)).people;
-    const ids = names.edges.map((e: { node: { id: string } }) => e.node.id);
-    expect(names.totalCount).toBe(ids.length);
-    const hostRes = await gateway.query(`query($id: ID!) { person(id: $id) { name competenceRecords { id } } }`, { id: host }, caller);
-    if (role === 'contractor') {
-      expect(ids).toEqual([acmeFitter]);
-      expectError(hostRes, 'NOT_FOUND');
-    } else {
-      expect(ids).toEqual(expect.arrayContaining([host, acmeFitter]));
-      expect(ok(hostRes).person).toEqual({ name: 'Harriet Host', competenceRecords: [] });
-    }
-    expect(ok(await gateway.query(`{ qualifications { code } }`, {}, caller)).qualifications.length).toBeGreaterThan(0);
-    const trail = await gateway.query(`{ competenceAuditTrail(first: 1) { operation } }`, {}, caller);
-    if (role === 'auditor' || role === 'administrator') expect(ok(trail).competenceAuditTrail).toHaveLength(1);
-    else expectError(trail, 'FORBIDDEN');
-  });
-});
-
-describe('no token', () => {
-  test.each(Object.keys(cases))('%s is UNAUTHENTICATED and changes nothing', async (name) => {
-    const { variables, state } = await fixture(name, false);
-    const before = await state();
-    expectError(await gateway.query(cases[name].mutation, variables, null), 'UNAUTHENTICATED');
-    expect(await state()).toEqual(before);
-  });
-  test('queries are UNAUTHENTICATED too', async () => {
-    expectError(await gateway.query(`{ qualifications { code } }`, {}, null), 'UNAUTHENTICATED');
-  });
+describeRoleMatrix({
+  gateway: () => gateway,
+  permissions: COMPETENCE_PERMISSIONS,
+  cases,
+  schema: path.join(__dirname, '../src/schema.graphql'),
+  callerOf,
+  auditTrail: 'competenceAuditTrail',
+  query: `{ qualifications { code } }`,
+  events: () => competence.db.getRepository(OutboxEvent).count(),
+  shareRefusedFixtures: true,
+  expectData: (data, _c, name) => expect(data[name].id).toEqual(expect.any(String)),
+  perRole: (role, caller) => {
+    test('reads: people within scope (a contractor only their own company), the catalogue for all, the audit trail for auditors', async () => {
+      const names = ok(await gateway.query(`query($s: ID) { people(filter: { siteId: $s }) { totalCount edges { node { id } } } }`, { s: site }, caller)).people;
+      const ids = names.edges.map((e: { node: { id: string } }) => e.node.id);
+      expect(names.totalCount).toBe(ids.length);
+      const hostRes = await gateway.query(`query($id: ID!) { person(id: $id) { name competenceRecords { id } } }`, { id: host }, caller);
+      if (role === 'contractor') {
+        expect(ids).toEqual([acmeFitter]);
+        expectError(hostRes, 'NOT_FOUND');
+      } else {
+        expect(ids).toEqual(expect.arrayContaining([host, acmeFitter]));
+        expect(ok(hostRes).person).toEqual({ name: 'Harriet Host', competenceRecords: [] });
+      }
+      expect(ok(await gateway.query(`{ qualifications { code } }`, {}, caller)).qualifications.length).toBeGreaterThan(0);
+      const trail = await gateway.query(`{ competenceAuditTrail(first: 1) { operation } }`, {}, caller);
+      if (role === 'auditor' || role === 'administrator') expect(ok(trail).competenceAuditTrail).toHaveLength(1);
+      else expectError(trail, 'FORBIDDEN');
+    });
+  },
 });

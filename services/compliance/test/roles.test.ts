@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROLES, type Caller, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { eventually, expectError, fakeWork, ok, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import { describeRoleMatrix, eventually, expectError, fakeWork, ok, person, startTestGateway, type MatrixCase, type TestGateway, type TestService } from '@opsgraph/testing';
 import { COMPLIANCE_PERMISSIONS } from '../src/domain/permissions';
 import { ComplianceCheck } from '../src/entities';
 import { crew, newPlaces, recordAudit, startCompliance, vesselInspection } from './fixtures';
@@ -21,7 +20,7 @@ const places = newPlaces();
 let requirementId: string;
 let recurringId: string;
 let auditId: string;
-/** Work items that each carry an open compliance check, one per test that confirms one. */
+/** Work items that each carry an open compliance check, one per role at most (refused calls share theirs). */
 const checkedWork: string[] = [];
 
 beforeAll(async () => {
@@ -49,18 +48,12 @@ afterAll(async () => {
 
 /** Setup and re-reads go straight to the subgraph as the system (an administrator everywhere). */
 const q = (query: string, variables: Record<string, unknown> = {}, caller?: Caller) => compliance.query(query, variables, caller).then(ok);
-const events = () => compliance.db.getRepository(OutboxEvent).count();
-const auditor = person('00000000-0000-4000-8000-0000000000a1', 'auditor');
 
 const finding = async (severity: string) =>
   (await q(`mutation($i: RecordAuditFindingInput!) { recordAuditFinding(input: $i) { id } }`, { i: { auditId, severity, requirementId, description: 'Test certificate missing on one job' } })).recordAuditFinding.id as string;
 const findingState = (id: string) => q(`query($id: ID!) { auditFinding(id: $id) { status closedAt closeNote correctiveActions { id } } }`, { id });
 
-interface Prepared {
-  variables: Record<string, unknown>;
-  read: () => Promise<unknown>;
-}
-type Case = { permission: keyof typeof COMPLIANCE_PERMISSIONS; mutation: string; setup: () => Promise<Prepared> };
+type Case = MatrixCase<keyof typeof COMPLIANCE_PERMISSIONS>;
 
 const cases: Record<string, Case> = {
   createRequirement: {
@@ -113,51 +106,29 @@ const cases: Record<string, Case> = {
   },
 };
 
-test('the matrix covers every mutation of the schema', () => {
-  const sdl = readFileSync(path.join(__dirname, '../src/schema.graphql'), 'utf8');
-  const block = /type Mutation \{([\s\S]*?)\n\}/.exec(sdl)![1];
-  expect(Object.keys(cases).sort()).toEqual([...block.matchAll(/^\s+(\w+)\(/gm)].map((m) => m[1]).sort());
-});
-
-const allowed = (role: Role, c: Case) => role === 'administrator' || (COMPLIANCE_PERMISSIONS[c.permission] as readonly Role[]).includes(role);
-const callerOf = (role: Role) => person(`0000${ROLES.indexOf(role).toString().padStart(4, '0')}-0000-4000-8000-00000000dddd`, role, [places.siteId], role === 'contractor' ? 'Acme' : undefined);
-
-describe.each(ROLES.map((r) => [r]))('role %s', (role) => {
-  const caller = callerOf(role);
-  test.each(Object.keys(cases))('%s', async (name) => {
-    const c = cases[name];
-    const { variables, read } = await c.setup();
-    const [before, eventsBefore] = [await read(), await events()];
-    // Without a token the gateway refuses before anything reaches the subgraph.
-    expectError(await gateway.query(c.mutation, variables, null), 'UNAUTHENTICATED');
-    expect([await read(), await events()]).toEqual([before, eventsBefore]);
-    const res = await gateway.query(c.mutation, variables, caller);
-    const [after, eventsAfter] = [await read(), await events()];
-    const [entry] = (await q(`query($a: ID) { complianceAuditTrail(actorId: $a, first: 1) { operation outcome errorCode } }`, { a: caller.id }, auditor)).complianceAuditTrail;
-    if (allowed(role, c)) {
-      ok(res);
-      expect(after).not.toEqual(before);
-      expect(eventsAfter).toBeGreaterThan(eventsBefore);
-      expect(entry).toEqual({ operation: name, outcome: 'ok', errorCode: null });
-    } else {
-      expectError(res, 'FORBIDDEN');
-      expect(after).toEqual(before);
-      expect(eventsAfter).toBe(eventsBefore);
-      expect(entry).toEqual({ operation: name, outcome: 'refused', errorCode: 'FORBIDDEN' });
-    }
-  });
-
-  test('reading: requirements, status, obligations, audits and findings of the caller\'s site; the audit trail only for auditors', async () => {
-    const read = (query: string, variables: Record<string, unknown> = {}) => gateway.query(query, variables, caller);
-    expect(ok(await read(`{ requirements { id } }`)).requirements.map((r: { id: string }) => r.id)).toContain(requirementId);
-    expect(ok(await read(`query($id: ID!) { requirement(id: $id) { id status checks { status } } }`, { id: requirementId })).requirement.id).toBe(requirementId);
-    expect(ok(await read(`query($s: ID!) { complianceStatus(siteId: $s) { requirements { requirement { id } } } }`, { s: places.siteId })).complianceStatus.requirements.length).toBeGreaterThan(0);
-    const obligations = ok(await read(`query($s: ID) { obligations(filter: { siteId: $s }) { requirement { id } } }`, { s: places.siteId })).obligations;
-    expect(obligations.map((o: any) => o.requirement.id)).toContain(recurringId);
-    const audits = ok(await read(`query($s: ID!) { audits(siteId: $s) { id findings { id number } } }`, { s: places.siteId })).audits;
-    expect(audits.map((a: { id: string }) => a.id)).toContain(auditId);
-    const trail = await read(`{ complianceAuditTrail(first: 5) { operation } }`);
-    if (role === 'auditor' || role === 'administrator') expect(ok(trail).complianceAuditTrail.length).toBeGreaterThan(0);
-    else expectError(trail, 'FORBIDDEN');
-  });
+describeRoleMatrix({
+  gateway: () => gateway,
+  permissions: COMPLIANCE_PERMISSIONS,
+  cases,
+  schema: path.join(__dirname, '../src/schema.graphql'),
+  callerOf: (role: Role) => person(`0000${ROLES.indexOf(role).toString().padStart(4, '0')}-0000-4000-8000-00000000dddd`, role, [places.siteId], role === 'contractor' ? 'Acme' : undefined),
+  auditTrail: 'complianceAuditTrail',
+  query: `{ requirements { id } }`,
+  events: () => compliance.db.getRepository(OutboxEvent).count(),
+  shareRefusedFixtures: true,
+  perRole: (role, caller) => {
+    test('reading: requirements, status, obligations, audits and findings of the caller\'s site; the audit trail only for auditors', async () => {
+      const read = (query: string, variables: Record<string, unknown> = {}) => gateway.query(query, variables, caller);
+      expect(ok(await read(`{ requirements { id } }`)).requirements.map((r: { id: string }) => r.id)).toContain(requirementId);
+      expect(ok(await read(`query($id: ID!) { requirement(id: $id) { id status checks { status } } }`, { id: requirementId })).requirement.id).toBe(requirementId);
+      expect(ok(await read(`query($s: ID!) { complianceStatus(siteId: $s) { requirements { requirement { id } } } }`, { s: places.siteId })).complianceStatus.requirements.length).toBeGreaterThan(0);
+      const obligations = ok(await read(`query($s: ID) { obligations(filter: { siteId: $s }) { requirement { id } } }`, { s: places.siteId })).obligations;
+      expect(obligations.map((o: any) => o.requirement.id)).toContain(recurringId);
+      const audits = ok(await read(`query($s: ID!) { audits(siteId: $s) { id findings { id number } } }`, { s: places.siteId })).audits;
+      expect(audits.map((a: { id: string }) => a.id)).toContain(auditId);
+      const trail = await read(`{ complianceAuditTrail(first: 5) { operation } }`);
+      if (role === 'auditor' || role === 'administrator') expect(ok(trail).complianceAuditTrail.length).toBeGreaterThan(0);
+      else expectError(trail, 'FORBIDDEN');
+    });
+  },
 });

@@ -1,5 +1,7 @@
-import { ROLES, type Caller, type Role } from '@opsgraph/core';
-import { expectError, ok, people, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import path from 'node:path';
+import { ROLES, type Role } from '@opsgraph/core';
+import { OutboxEvent } from '@opsgraph/events';
+import { describeRoleMatrix, expectError, ok, people, permitted, person, startTestGateway, type MatrixCase, type MatrixFixture, type TestGateway, type TestService } from '@opsgraph/testing';
 import { DOCUMENT_PERMISSIONS } from '../src/domain/permissions';
 import { DOCUMENT_FIELDS, REVISION_FIELDS, act, approved, checksumOf, draft, newPlaces, registerDocument, startDocuments, type Places } from './fixtures';
 
@@ -42,18 +44,10 @@ const inReview = async () => {
   return revision;
 };
 
-interface Fixture {
-  variables: Record<string, unknown>;
-  state: () => Promise<unknown>;
-}
-interface Case {
-  permission: keyof typeof DOCUMENT_PERMISSIONS;
-  setup: () => Promise<Fixture>;
-  mutation: string;
-}
-const onRevision = (stage: () => Promise<{ id: string }>) => async (): Promise<Fixture> => {
+type Case = MatrixCase<keyof typeof DOCUMENT_PERMISSIONS>;
+const onRevision = (stage: () => Promise<{ id: string }>) => async (): Promise<MatrixFixture> => {
   const revision = await stage();
-  return { variables: { id: revision.id }, state: () => revisionState(revision.id) };
+  return { variables: { id: revision.id }, read: () => revisionState(revision.id) };
 };
 const inAMonth = () => new Date(Date.now() + 30 * 24 * 3600_000).toISOString();
 
@@ -62,7 +56,7 @@ const cases: Record<string, Case> = {
     permission: 'controlDocuments',
     setup: async () => ({
       variables: { i: { number: `WI-ROLE-${n++}`, title: 'Lockout of conveyors', type: 'WORK_INSTRUCTION', ownerId: people.supervisor.id, siteId: places.siteId, applicability: { siteIds: [places.siteId] } } },
-      state: () => read(`query($s: ID) { documents(filter: { siteId: $s }) { totalCount } }`, { s: places.siteId }),
+      read: () => read(`query($s: ID) { documents(filter: { siteId: $s }) { totalCount } }`, { s: places.siteId }),
     }),
     mutation: `mutation($i: RegisterDocumentInput!) { m: registerDocument(input: $i) { id } }`,
   },
@@ -70,7 +64,7 @@ const cases: Record<string, Case> = {
     permission: 'controlDocuments',
     setup: async () => {
       const id = await newDocument();
-      return { variables: { id, i: { title: 'Renamed', reviewIntervalDays: 365 } }, state: () => documentState(id) };
+      return { variables: { id, i: { title: 'Renamed', reviewIntervalDays: 365 } }, read: () => documentState(id) };
     },
     mutation: `mutation($id: ID!, $i: UpdateDocumentInput!) { m: updateDocument(id: $id, input: $i) { id } }`,
   },
@@ -78,7 +72,7 @@ const cases: Record<string, Case> = {
     permission: 'controlDocuments',
     setup: async () => {
       const id = await newDocument();
-      return { variables: { i: { documentId: id, label: '1', contentRef: 'dms://x/1.pdf', checksum: checksumOf('1') } }, state: () => documentState(id) };
+      return { variables: { i: { documentId: id, label: '1', contentRef: 'dms://x/1.pdf', checksum: checksumOf('1') } }, read: () => documentState(id) };
     },
     mutation: `mutation($i: DraftDocumentRevisionInput!) { m: draftDocumentRevision(input: $i) { id } }`,
   },
@@ -86,7 +80,7 @@ const cases: Record<string, Case> = {
     permission: 'controlDocuments',
     setup: async () => {
       const revision = await drafted();
-      return { variables: { id: revision.id, i: { contentRef: 'dms://x/2.pdf', checksum: checksumOf('2') } }, state: () => revisionState(revision.id) };
+      return { variables: { id: revision.id, i: { contentRef: 'dms://x/2.pdf', checksum: checksumOf('2') } }, read: () => revisionState(revision.id) };
     },
     mutation: `mutation($id: ID!, $i: UpdateDocumentRevisionInput!) { m: updateDocumentRevision(id: $id, input: $i) { id } }`,
   },
@@ -97,7 +91,7 @@ const cases: Record<string, Case> = {
     permission: 'controlDocuments',
     setup: async () => {
       const id = await newDocument();
-      return { variables: { i: { documentId: id, reviewerIds: [people.technician.id], dueAt: inAMonth(), reason: 'near miss' } }, state: () => documentState(id) };
+      return { variables: { i: { documentId: id, reviewerIds: [people.technician.id], dueAt: inAMonth(), reason: 'near miss' } }, read: () => documentState(id) };
     },
     mutation: `mutation($i: RequestDocumentReviewInput!) { m: requestDocumentReview(input: $i) { id } }`,
   },
@@ -108,61 +102,32 @@ const cases: Record<string, Case> = {
   },
 };
 
-/** A fresh fixture for a call expected to succeed; refusals share one per mutation (each asserts it changed nothing). */
-const shared = new Map<string, Promise<Fixture>>();
-const fixture = (name: string, fresh: boolean) => {
-  if (fresh) return cases[name].setup();
-  if (!shared.has(name)) shared.set(name, cases[name].setup());
-  return shared.get(name)!;
-};
-
-const allowed = (role: Role, c: Case) => role === 'administrator' || (DOCUMENT_PERMISSIONS[c.permission] as readonly Role[]).includes(role);
-const lastAudit = async (actorId: string) => (await read(`query($a: ID) { documentsAuditTrail(actorId: $a, first: 1) { operation outcome errorCode } }`, { a: actorId })).documentsAuditTrail;
-
-describe.each(ROLES.map((r) => [r]))('role %s', (role) => {
-  const caller: Caller = callerOf(role);
-  test.each(Object.keys(cases))('%s', async (name) => {
-    const c = cases[name];
-    const { variables, state } = await fixture(name, allowed(role, c));
-    const before = await state();
-    const res = await gateway.query(c.mutation, variables, caller);
-    if (allowed(role, c)) {
-      expect(ok(res).m.id).toEqual(expect.any(String));
-      expect(await state()).not.toEqual(before);
-      expect(await lastAudit(caller.id)).toEqual([{ operation: name, outcome: 'ok', errorCode: null }]);
-    } else {
-      expectError(res, 'FORBIDDEN');
-      expect(await state()).toEqual(before);
-      expect(await lastAudit(caller.id)).toEqual([{ operation: name, outcome: 'refused', errorCode: 'FORBIDDEN' }]);
-    }
-  });
-
-  test("reads: documents of one's sites for all; other people's acknowledgements for supervisors, HSE and auditors; the audit trail for auditors", async () => {
-    const seesOthers = role === 'administrator' || (DOCUMENT_PERMISSIONS.seeAcknowledgementsOfOthers as readonly Role[]).includes(role);
-    const list = ok(await gateway.query(`query($s: ID) { documents(filter: { siteId: $s }, first: 200) { totalCount edges { node { id } } } }`, { s: places.siteId }, caller)).documents;
-    expect(list.totalCount).toBe(list.edges.length);
-    expect(list.totalCount).toBeGreaterThan(0);
-    const acks = ok(await gateway.query(`query($id: ID!) { documentRevision(id: $id) { acknowledgements { person { id } state } } }`, { id: acknowledged.id }, caller)).documentRevision.acknowledgements;
-    expect(acks).toEqual(seesOthers ? [{ person: { id: people.operator.id }, state: 'ACKNOWLEDGED' }] : []);
-    const pending = await gateway.query(`query($p: ID) { pendingAcknowledgements(personId: $p) { id } }`, { p: people.operator.id }, caller);
-    if (seesOthers) expect(ok(pending).pendingAcknowledgements).toEqual([]);
-    else expectError(pending, 'FORBIDDEN');
-    expect(ok(await gateway.query(`{ pendingAcknowledgements { id } }`, {}, caller)).pendingAcknowledgements).toEqual([]);
-    const trail = await gateway.query(`{ documentsAuditTrail(first: 1) { operation } }`, {}, caller);
-    if (role === 'auditor' || role === 'administrator') expect(ok(trail).documentsAuditTrail).toHaveLength(1);
-    else expectError(trail, 'FORBIDDEN');
-  });
+describeRoleMatrix({
+  gateway: () => gateway,
+  permissions: DOCUMENT_PERMISSIONS,
+  cases,
+  schema: path.join(__dirname, '../src/schema.graphql'),
+  callerOf,
+  auditTrail: 'documentsAuditTrail',
+  query: `{ documents { totalCount } }`,
+  events: () => documents.db.getRepository(OutboxEvent).count(),
+  shareRefusedFixtures: true,
+  expectData: (data) => expect(data.m.id).toEqual(expect.any(String)),
+  perRole: (role, caller) => {
+    test("reads: documents of one's sites for all; other people's acknowledgements for supervisors, HSE and auditors; the audit trail for auditors", async () => {
+      const seesOthers = permitted(DOCUMENT_PERMISSIONS, role, 'seeAcknowledgementsOfOthers');
+      const list = ok(await gateway.query(`query($s: ID) { documents(filter: { siteId: $s }, first: 200) { totalCount edges { node { id } } } }`, { s: places.siteId }, caller)).documents;
+      expect(list.totalCount).toBe(list.edges.length);
+      expect(list.totalCount).toBeGreaterThan(0);
+      const acks = ok(await gateway.query(`query($id: ID!) { documentRevision(id: $id) { acknowledgements { person { id } state } } }`, { id: acknowledged.id }, caller)).documentRevision.acknowledgements;
+      expect(acks).toEqual(seesOthers ? [{ person: { id: people.operator.id }, state: 'ACKNOWLEDGED' }] : []);
+      const pending = await gateway.query(`query($p: ID) { pendingAcknowledgements(personId: $p) { id } }`, { p: people.operator.id }, caller);
+      if (seesOthers) expect(ok(pending).pendingAcknowledgements).toEqual([]);
+      else expectError(pending, 'FORBIDDEN');
+      expect(ok(await gateway.query(`{ pendingAcknowledgements { id } }`, {}, caller)).pendingAcknowledgements).toEqual([]);
+      const trail = await gateway.query(`{ documentsAuditTrail(first: 1) { operation } }`, {}, caller);
+      if (role === 'auditor' || role === 'administrator') expect(ok(trail).documentsAuditTrail).toHaveLength(1);
+      else expectError(trail, 'FORBIDDEN');
+    });
+  },
 });
-
-describe('no token', () => {
-  test.each(Object.keys(cases))('%s is UNAUTHENTICATED and changes nothing', async (name) => {
-    const { variables, state } = await fixture(name, false);
-    const before = await state();
-    expectError(await gateway.query(cases[name].mutation, variables, null), 'UNAUTHENTICATED');
-    expect(await state()).toEqual(before);
-  });
-  test('queries are UNAUTHENTICATED too', async () => {
-    expectError(await gateway.query(`{ documents { totalCount } }`, {}, null), 'UNAUTHENTICATED');
-  });
-});
-

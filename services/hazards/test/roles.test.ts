@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROLES, type Caller, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { expectError, ok, people, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import { describeRoleMatrix, expectError, ok, people, permitted, person, startTestGateway, type MatrixCase, type TestGateway, type TestService } from '@opsgraph/testing';
 import { HAZARDS_PERMISSIONS } from '../src/domain/permissions';
 import { crew, newPlaces, startHazards } from './fixtures';
 
@@ -17,7 +16,6 @@ let hazards: TestService;
 let gateway: TestGateway;
 const places = newPlaces();
 let hazardId: string;
-const auditor = person('00000000-0000-4000-8000-0000000000a1', 'auditor');
 
 beforeAll(async () => {
   hazards = await startHazards();
@@ -63,16 +61,16 @@ const assessed = async () => {
 };
 const controlsOf = (workItemId: string) => q(`query($w: ID!) { jobRiskAssessment(workItemId: $w) { hazards { controls { id state evidence reopenedReason } } } }`, { w: workItemId });
 /** A contractor sees only the incidents they reported: theirs are reported by them, so only the role decides. */
-const reported = async (caller: Caller) => {
-  const reporter = caller.roles.includes('contractor') ? caller : people.operator;
+const reported = async (caller: Caller | null) => {
+  const reporter = caller?.roles.includes('contractor') ? caller : people.operator;
   return (await q(`mutation($i: ReportIncidentInput!) { reportIncident(input: $i) { id } }`, { i: incidentInput() }, reporter)).reportIncident.id as string;
 };
-const investigating = async (caller: Caller) => {
+const investigating = async (caller: Caller | null) => {
   const id = await reported(caller);
   await q(`mutation($id: ID!, $p: ID!) { startIncidentInvestigation(id: $id, investigatorId: $p) { id } }`, { id, p: crew.investigator.id });
   return id;
 };
-const investigated = async (caller: Caller) => {
+const investigated = async (caller: Caller | null) => {
   const id = await investigating(caller);
   await q(`mutation($id: ID!) { completeIncidentInvestigation(id: $id, input: { rootCauses: ["rack overloaded"], findings: "f" }) { id } }`, { id }, crew.investigator);
   return id;
@@ -80,12 +78,7 @@ const investigated = async (caller: Caller) => {
 const incidentState = (id: string) =>
   q(`query($id: ID!) { incident(id: $id) { status version closedAt investigation { investigator { id } rootCauses findings } correctiveActions { id } } }`, { id });
 
-interface Prepared {
-  variables: Record<string, unknown>;
-  /** What the mutation would change, read back as the system. */
-  read: () => Promise<unknown>;
-}
-type Case = { permission: keyof typeof HAZARDS_PERMISSIONS; mutation: string; setup: (caller: Caller) => Promise<Prepared> };
+type Case = MatrixCase<keyof typeof HAZARDS_PERMISSIONS>;
 
 const cases: Record<string, Case> = {
   registerHazard: {
@@ -173,75 +166,52 @@ const cases: Record<string, Case> = {
   },
 };
 
-test('the matrix covers every mutation of the schema', () => {
-  const sdl = readFileSync(path.join(__dirname, '../src/schema.graphql'), 'utf8');
-  const block = /type Mutation \{([\s\S]*?)\n\}/.exec(sdl)![1];
-  const mutations = [...block.matchAll(/^\s+(\w+)\(/gm)].map((m) => m[1]);
-  expect(Object.keys(cases).sort()).toEqual(mutations.sort());
-});
+describeRoleMatrix({
+  gateway: () => gateway,
+  permissions: HAZARDS_PERMISSIONS,
+  cases,
+  schema: path.join(__dirname, '../src/schema.graphql'),
+  callerOf: (role: Role) => person(`0000${ROLES.indexOf(role).toString().padStart(4, '0')}-0000-4000-8000-00000000aaaa`, role, [places.siteId], role === 'contractor' ? 'Acme' : undefined),
+  auditTrail: 'hazardsAuditTrail',
+  query: `{ hazards { totalCount } }`,
+  events,
+  perRole: (role, caller) => {
+    test('reading: the register and incidents in scope; the people involved and the audit trail only for some', async () => {
+      const injury = (await q(`mutation($i: ReportIncidentInput!) { reportIncident(input: $i) { id number } }`, {
+        i: incidentInput({ type: 'INJURY', severity: 'MEDIUM', title: 'Cut hand at the filler', peopleInvolvedIds: [people.technician2.id] }),
+      }, people.operator)).reportIncident;
+      const read = (query: string, variables: Record<string, unknown> = {}) => gateway.query(query, variables, caller);
+      expect(ok(await read(`query($s: ID) { hazards(filter: { siteId: $s }) { totalCount edges { node { id } } } }`, { s: places.siteId })).hazards.totalCount).toBeGreaterThan(0);
+      expect(ok(await read(`query($id: ID!) { hazard(id: $id) { id controls { kind } } }`, { id: hazardId })).hazard.id).toBe(hazardId);
 
-const allowed = (role: Role, c: Case) => role === 'administrator' || (HAZARDS_PERMISSIONS[c.permission] as readonly Role[]).includes(role);
-const callerOf = (role: Role) => person(`0000${ROLES.indexOf(role).toString().padStart(4, '0')}-0000-4000-8000-00000000aaaa`, role, [places.siteId], role === 'contractor' ? 'Acme' : undefined);
-
-describe.each(ROLES.map((r) => [r]))('role %s', (role) => {
-  const caller = callerOf(role);
-  test.each(Object.keys(cases))('%s', async (name) => {
-    const c = cases[name];
-    const { variables, read } = await c.setup(caller);
-    const [before, eventsBefore] = [await read(), await events()];
-    // Without a token the gateway refuses before anything reaches the subgraph.
-    expectError(await gateway.query(c.mutation, variables, null), 'UNAUTHENTICATED');
-    expect([await read(), await events()]).toEqual([before, eventsBefore]);
-    const res = await gateway.query(c.mutation, variables, caller);
-    const [after, eventsAfter] = [await read(), await events()];
-    const [entry] = (await q(`query($a: ID) { hazardsAuditTrail(actorId: $a, first: 1) { operation outcome errorCode } }`, { a: caller.id }, auditor)).hazardsAuditTrail;
-    if (allowed(role, c)) {
-      ok(res);
-      expect(after).not.toEqual(before);
-      expect(eventsAfter).toBeGreaterThan(eventsBefore);
-      expect(entry).toEqual({ operation: name, outcome: 'ok', errorCode: null });
-    } else {
-      expectError(res, 'FORBIDDEN');
-      expect(after).toEqual(before);
-      expect(eventsAfter).toBe(eventsBefore);
-      expect(entry).toEqual({ operation: name, outcome: 'refused', errorCode: 'FORBIDDEN' });
-    }
-  });
-
-  test('reading: the register and incidents in scope; the people involved and the audit trail only for some', async () => {
-    const injury = (await q(`mutation($i: ReportIncidentInput!) { reportIncident(input: $i) { id number } }`, {
-      i: incidentInput({ type: 'INJURY', severity: 'MEDIUM', title: 'Cut hand at the filler', peopleInvolvedIds: [people.technician2.id] }),
-    }, people.operator)).reportIncident;
-    const read = (query: string, variables: Record<string, unknown> = {}) => gateway.query(query, variables, caller);
-    expect(ok(await read(`query($s: ID) { hazards(filter: { siteId: $s }) { totalCount edges { node { id } } } }`, { s: places.siteId })).hazards.totalCount).toBeGreaterThan(0);
-    expect(ok(await read(`query($id: ID!) { hazard(id: $id) { id controls { kind } } }`, { id: hazardId })).hazard.id).toBe(hazardId);
-
-    const list = ok(await read(`{ incidents(first: 200) { totalCount edges { node { id reporter { id } } } } }`)).incidents;
-    expect(list.totalCount).toBe(list.edges.length);
-    const PEOPLE = `query($id: ID!) { incident(id: $id) { peopleInvolved { id } } }`;
-    if (role === 'contractor') {
-      // The contractor boundary: only the incidents they reported.
-      expect(list.totalCount).toBeGreaterThan(0); // the ones they reported in the matrix above
-      expect(list.edges.every((e: any) => e.node.reporter.id === caller.id)).toBe(true);
-      const hidden = expectError(await read(`query($id: ID!) { incident(id: $id) { id title } }`, { id: injury.id }), 'NOT_FOUND');
-      expect(hidden.message).not.toMatch(/Cut hand|filler/);
-      expectError(await read(`query($n: String!) { incidentByNumber(number: $n) { id } }`, { n: injury.number }), 'NOT_FOUND');
-    } else {
-      expect(list.edges.map((e: any) => e.node.id)).toContain(injury.id);
-      expect(ok(await read(`query($id: ID!) { incident(id: $id) { type title description } }`, { id: injury.id })).incident).toMatchObject({ type: 'INJURY', title: 'Cut hand at the filler' });
-      // The people involved are personal data: HSE, supervisors and administrators (and the reporter and investigator).
-      if (role === 'administrator' || (HAZARDS_PERMISSIONS.seePeopleInvolved as readonly Role[]).includes(role)) {
-        expect(ok(await read(PEOPLE, { id: injury.id })).incident.peopleInvolved).toEqual([{ id: people.technician2.id }]);
+      const list = ok(await read(`{ incidents(first: 200) { totalCount edges { node { id reporter { id } } } } }`)).incidents;
+      expect(list.totalCount).toBe(list.edges.length);
+      const PEOPLE = `query($id: ID!) { incident(id: $id) { peopleInvolved { id } } }`;
+      if (role === 'contractor') {
+        // The contractor boundary: only the incidents they reported.
+        expect(list.totalCount).toBeGreaterThan(0); // the ones they reported in the matrix above
+        expect(list.edges.every((e: any) => e.node.reporter.id === caller.id)).toBe(true);
+        const hidden = expectError(await read(`query($id: ID!) { incident(id: $id) { id title } }`, { id: injury.id }), 'NOT_FOUND');
+        expect(hidden.message).not.toMatch(/Cut hand|filler/);
+        expectError(await read(`query($n: String!) { incidentByNumber(number: $n) { id } }`, { n: injury.number }), 'NOT_FOUND');
       } else {
-        const refused = expectError(await read(PEOPLE, { id: injury.id }), 'FORBIDDEN');
-        expect(refused.message).not.toContain(people.technician2.id);
+        expect(list.edges.map((e: any) => e.node.id)).toContain(injury.id);
+        expect(ok(await read(`query($id: ID!) { incident(id: $id) { type title description } }`, { id: injury.id })).incident).toMatchObject({ type: 'INJURY', title: 'Cut hand at the filler' });
+        // The people involved are personal data: HSE, supervisors and administrators (and the reporter and investigator).
+        if (permitted(HAZARDS_PERMISSIONS, role, 'seePeopleInvolved')) {
+          expect(ok(await read(PEOPLE, { id: injury.id })).incident.peopleInvolved).toEqual([{ id: people.technician2.id }]);
+        } else {
+          const refused = expectError(await read(PEOPLE, { id: injury.id }), 'FORBIDDEN');
+          expect(refused.message).not.toContain(people.technician2.id);
+        }
       }
-    }
-    const trail = await read(`{ hazardsAuditTrail(first: 5) { operation } }`);
-    if (role === 'auditor' || role === 'administrator') expect(ok(trail).hazardsAuditTrail.length).toBeGreaterThan(0);
-    else expectError(trail, 'FORBIDDEN');
-  });
+      const trail = await read(`{ hazardsAuditTrail(first: 5) { operation } }`);
+      if (role === 'auditor' || role === 'administrator') expect(ok(trail).hazardsAuditTrail.length).toBeGreaterThan(0);
+      else expectError(trail, 'FORBIDDEN');
+    });
+  },
 });
+
 
 describe('relations that grant more than the role', () => {
   test('the reporter and the appointed investigator see the people involved; the investigator completes and adds actions', async () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { ROLES, type Caller, type Role } from '@opsgraph/core';
-import { expectError, ok, people, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import { OutboxEvent } from '@opsgraph/events';
+import { describeRoleMatrix, expectError, ok, people, person, startTestGateway, type MatrixCase, type MatrixFixture, type TestGateway, type TestService } from '@opsgraph/testing';
 import { PERMIT_PERMISSIONS } from '../src/domain/permissions';
 import { createPermit, crew, newScope, startPermits, type Scope } from './fixtures';
 
@@ -86,28 +88,25 @@ const snapshot = async (permitId: string | null) =>
     ? (await as(people.admin, `query($id: ID!) { permit(id: $id) { ${PERMIT_STATE} } }`, { id: permitId })).permit
     : (await as(people.admin, `query($s: ID!) { permits(filter: { siteId: $s }) { totalCount } }`, { s: scope.siteId })).permits.totalCount;
 
-type Fixture = { variables: Record<string, unknown>; permitId: string | null };
-interface Case {
-  permission: keyof typeof PERMIT_PERMISSIONS;
-  setup: () => Promise<Fixture>;
+interface Case extends MatrixCase<keyof typeof PERMIT_PERMISSIONS> {
   /** Returns what changed as `r`. */
   mutation: string;
   /** `r` after an allowed call. */
   result: unknown;
 }
-const onPermit = (stage: () => Promise<{ id: string }>) => async () => {
+const onPermit = (stage: () => Promise<{ id: string }>) => async (): Promise<MatrixFixture> => {
   const p = await stage();
-  return { variables: { id: p.id }, permitId: p.id };
+  return { variables: { id: p.id }, read: () => snapshot(p.id) };
 };
-const onIsolation = (stage: () => Promise<{ id: string; isolationId: string }>) => async () => {
+const onIsolation = (stage: () => Promise<{ id: string; isolationId: string }>) => async (): Promise<MatrixFixture> => {
   const p = await stage();
-  return { variables: { id: p.isolationId }, permitId: p.id };
+  return { variables: { id: p.isolationId }, read: () => snapshot(p.id) };
 };
 
 const cases: Record<string, Case> = {
   createPermit: {
     permission: 'draftPermits',
-    setup: async () => ({ variables: { i: { type: 'COLD_WORK', description: 'Replace gasket on P-301', siteId: scope.siteId, siteCode: scope.siteCode, validTo: validTo() } }, permitId: null }),
+    setup: async () => ({ variables: { i: { type: 'COLD_WORK', description: 'Replace gasket on P-301', siteId: scope.siteId, siteCode: scope.siteCode, validTo: validTo() } }, read: () => snapshot(null) }),
     mutation: `mutation($i: CreatePermitInput!) { m: createPermit(input: $i) { r: status } }`,
     result: 'DRAFT',
   },
@@ -115,7 +114,7 @@ const cases: Record<string, Case> = {
     permission: 'amendPermits',
     setup: async () => {
       const p = await draft();
-      return { variables: { id: p.id, w: [randomUUID()] }, permitId: p.id };
+      return { variables: { id: p.id, w: [randomUUID()] }, read: () => snapshot(p.id) };
     },
     mutation: `mutation($id: ID!, $w: [ID!]!) { m: addPermitWorkItems(id: $id, workItemIds: $w) { r: status } }`,
     result: 'DRAFT',
@@ -131,10 +130,12 @@ const cases: Record<string, Case> = {
     permission: 'planIsolations',
     setup: async () => {
       const p = await draft();
-      return { variables: { id: p.id, i: isolation() }, permitId: p.id };
+      return { variables: { id: p.id, i: isolation() }, read: () => snapshot(p.id) };
     },
     mutation: `mutation($id: ID!, $i: IsolationInput!) { m: addIsolation(permitId: $id, input: $i) { r: state } }`,
     result: 'PLANNED',
+    /** Planning an isolation on a draft records no event. */
+    silent: true,
   },
   applyIsolation: { permission: 'applyIsolations', setup: onIsolation(approved), mutation: `mutation($id: ID!) { m: applyIsolation(id: $id) { r: state } }`, result: 'APPLIED' },
   verifyIsolation: { permission: 'verifyIsolations', setup: onIsolation(applied), mutation: `mutation($id: ID!) { m: verifyIsolation(id: $id) { r: state } }`, result: 'VERIFIED' },
@@ -143,74 +144,42 @@ const cases: Record<string, Case> = {
     permission: 'recordGasTests',
     setup: async () => {
       const p = await draft();
-      return { variables: { id: p.id, g: { o2: 20.9, lel: 0, h2s: 0, co: 0 } }, permitId: p.id };
+      return { variables: { id: p.id, g: { o2: 20.9, lel: 0, h2s: 0, co: 0 } }, read: () => snapshot(p.id) };
     },
     mutation: `mutation($id: ID!, $g: GasTestInput!) { m: recordGasTest(permitId: $id, input: $g) { r: withinLimits } }`,
     result: true,
   },
 };
 
-/**
- * A fresh fixture for a call expected to succeed; refusals share one per mutation (they change nothing,
- * which each of them asserts), which keeps the matrix quick.
- */
-const shared = new Map<string, Promise<Fixture>>();
-const fixture = (name: string, fresh: boolean) => {
-  if (fresh) return cases[name].setup();
-  if (!shared.has(name)) shared.set(name, cases[name].setup());
-  return shared.get(name)!;
-};
-
-const allowed = (role: Role, c: Case) => role === 'administrator' || (PERMIT_PERMISSIONS[c.permission] as readonly Role[]).includes(role);
-const lastAudit = async (actorId: string) => (await as(people.admin, `query($a: ID) { permitsAuditTrail(actorId: $a, first: 1) { operation outcome errorCode } }`, { a: actorId })).permitsAuditTrail;
-
-describe.each(ROLES.map((r) => [r]))('role %s', (role) => {
-  const caller = callerOf(role);
-  test.each(Object.keys(cases))('%s', async (name) => {
-    const c = cases[name];
-    const { variables, permitId } = await fixture(name, allowed(role, c));
-    const before = await snapshot(permitId);
-    const res = await gateway.query(c.mutation, variables, caller);
-    if (allowed(role, c)) {
-      expect(ok(res).m.r).toEqual(c.result);
-      expect(await snapshot(permitId)).not.toEqual(before);
-      expect(await lastAudit(caller.id)).toEqual([{ operation: name, outcome: 'ok', errorCode: null }]);
-    } else {
-      expectError(res, 'FORBIDDEN');
-      expect(await snapshot(permitId)).toEqual(before);
-      expect(await lastAudit(caller.id)).toEqual([{ operation: name, outcome: 'refused', errorCode: 'FORBIDDEN' }]);
-    }
-  });
-
-  test('reads: permits within scope (a contractor only those they have a part in), the audit trail for auditors', async () => {
-    const list = ok(await gateway.query(`query($s: ID!) { permits(filter: { siteId: $s }, first: 200) { totalCount edges { node { id } } } }`, { s: scope.siteId }, caller)).permits;
-    const ids = list.edges.map((e: { node: { id: string } }) => e.node.id);
-    expect(list.totalCount).toBe(ids.length);
-    const host = await gateway.query(`query($id: ID!) { permit(id: $id) { id status } }`, { id: hostPermit.id }, caller);
-    if (role === 'contractor') {
-      expect(ids).not.toContain(hostPermit.id);
-      expectError(host, 'NOT_FOUND');
-    } else {
-      expect(ids).toContain(hostPermit.id);
-      expect(ok(host).permit).toEqual({ id: hostPermit.id, status: 'DRAFT' });
-    }
-    const trail = await gateway.query(`{ permitsAuditTrail(first: 1) { operation } }`, {}, caller);
-    if (role === 'auditor' || role === 'administrator') expect(ok(trail).permitsAuditTrail).toHaveLength(1);
-    else expectError(trail, 'FORBIDDEN');
-  });
-});
-
-describe('no token', () => {
-  test.each(Object.keys(cases))('%s is UNAUTHENTICATED and changes nothing', async (name) => {
-    const c = cases[name];
-    const { variables, permitId } = await fixture(name, false);
-    const before = await snapshot(permitId);
-    expectError(await gateway.query(c.mutation, variables, null), 'UNAUTHENTICATED');
-    expect(await snapshot(permitId)).toEqual(before);
-  });
-  test('queries are UNAUTHENTICATED too', async () => {
-    expectError(await gateway.query(`{ permits { totalCount } }`, {}, null), 'UNAUTHENTICATED');
-  });
+describeRoleMatrix({
+  gateway: () => gateway,
+  permissions: PERMIT_PERMISSIONS,
+  cases,
+  schema: path.join(__dirname, '../src/schema.graphql'),
+  callerOf,
+  auditTrail: 'permitsAuditTrail',
+  query: `{ permits { totalCount } }`,
+  events: () => permits.db.getRepository(OutboxEvent).count(),
+  shareRefusedFixtures: true,
+  expectData: (data, c) => expect(data.m.r).toEqual(c.result),
+  perRole: (role, caller) => {
+    test('reads: permits within scope (a contractor only those they have a part in), the audit trail for auditors', async () => {
+      const list = ok(await gateway.query(`query($s: ID!) { permits(filter: { siteId: $s }, first: 200) { totalCount edges { node { id } } } }`, { s: scope.siteId }, caller)).permits;
+      const ids = list.edges.map((e: { node: { id: string } }) => e.node.id);
+      expect(list.totalCount).toBe(ids.length);
+      const host = await gateway.query(`query($id: ID!) { permit(id: $id) { id status } }`, { id: hostPermit.id }, caller);
+      if (role === 'contractor') {
+        expect(ids).not.toContain(hostPermit.id);
+        expectError(host, 'NOT_FOUND');
+      } else {
+        expect(ids).toContain(hostPermit.id);
+        expect(ok(host).permit).toEqual({ id: hostPermit.id, status: 'DRAFT' });
+      }
+      const trail = await gateway.query(`{ permitsAuditTrail(first: 1) { operation } }`, {}, caller);
+      if (role === 'auditor' || role === 'administrator') expect(ok(trail).permitsAuditTrail).toHaveLength(1);
+      else expectError(trail, 'FORBIDDEN');
+    });
+  },
 });
 
 describe("the requester's own permit", () => {
