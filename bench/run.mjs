@@ -338,9 +338,9 @@ async function main() {
         log(`peer gateway not measured: ${peer.reason}`);
         results.peer = { skipped: peer.reason };
       } else {
-        // Twice: as it comes (in-flight deduplication of identical subgraph requests on, its default), and with
-        // it off, like ours. With one static caller header every client's subgraph requests are identical, so
-        // the default collapses concurrent boards into one set of subgraph calls.
+        // Twice: as it comes (in-flight deduplication of identical subgraph requests on, its default, as ours
+        // shares identical reads of one caller), and with it off. With one caller every client's subgraph
+        // requests are identical, so sharing collapses concurrent boards into one set of subgraph calls.
         for (const variant of ['default', 'noDedupe']) {
           const configPath = writePeerConfig(prepared, ports.peer, { dedupe: variant === 'default' });
           const started = performance.now();

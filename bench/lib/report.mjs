@@ -88,7 +88,7 @@ function summaryLines(results) {
   if (board && base) out.push(`board p99 vs no-federation baseline: ${ratio(board.p99, base.p99)} (target ≤ 2×: ${board.p99 <= 2 * base.p99 ? 'met' : 'NOT met'}); throughput ${ratio(board.rps, base.rps)}`);
   if (board && peer) out.push(`board throughput vs peer gateway (its defaults): ${ratio(board.rps, peer.rps)} (target ≥ 1×: ${board.rps >= peer.rps ? 'met' : 'NOT met'}); p99 ${ratio(board.p99, peer.p99)}`);
   const peerNd = results.peerNoDedupe?.board;
-  if (board && peerNd) out.push(`board throughput vs peer gateway with in-flight dedupe off (like ours): ${ratio(board.rps, peerNd.rps)} (target ≥ 1×: ${board.rps >= peerNd.rps ? 'met' : 'NOT met'}); p99 ${ratio(board.p99, peerNd.p99)}`);
+  if (board && peerNd) out.push(`board throughput vs peer gateway with in-flight dedupe off: ${ratio(board.rps, peerNd.rps)} (target ≥ 1×: ${board.rps >= peerNd.rps ? 'met' : 'NOT met'}); p99 ${ratio(board.p99, peerNd.p99)}`);
   else if (results.peer?.skipped) out.push(`peer gateway: ${results.peer.skipped}`);
   if (results.costs) out.push(`gateway cost rule: board ${results.costs.BOARD}, work item page ${results.costs.WORK_ITEM} (default limit ${results.costs.limit}; this run used OPSGRAPH_MAX_COST=${results.costs.runWith})`);
   if (results.baseline && results.baseline.sameAnswer !== true) out.push(`WARNING: the baseline's board differs from ours: ${JSON.stringify(results.baseline.sameAnswer).slice(0, 400)}`);

@@ -61,6 +61,7 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     private readonly serviceName: string,
     private readonly url: string,
     private readonly client: SubgraphClient,
+    private readonly shareReads: boolean,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
@@ -78,7 +79,7 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       headers[REQUEST_ID_HEADER] = context.requestId;
     }
     // Only reads may share a round trip; a mutation always runs once per request.
-    if (/^\s*mutation\b/.test(request.query ?? '')) shareKey = undefined;
+    if (!this.shareReads || /^\s*mutation\b/.test(request.query ?? '')) shareKey = undefined;
     const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
     let response;
     try {
@@ -129,11 +130,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
   const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8');
   // @apollo/gateway sends usage data to Apollo unless told not to: a plant's graph does not phone home.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
+  const shareReads = process.env.OPSGRAPH_SHARE_SUBGRAPH_READS !== 'false';
   const client = new SubgraphClient({ timeoutMs: envInt('OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 10_000), maxSockets: envInt('OPSGRAPH_SUBGRAPH_CONNECTIONS', 64) });
   const gateway = new ApolloGateway({
     supergraphSdl,
     // The checked-in supergraph names loopback URLs; OPSGRAPH_<SERVICE>_URL (docker-compose, a real deployment) wins.
-    buildService: ({ name, url }) => new SubgraphDataSource(name, options.subgraphUrls?.[name] ?? configuredUrl(name) ?? url ?? '', client),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, options.subgraphUrls?.[name] ?? configuredUrl(name) ?? url ?? '', client, shareReads),
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,

@@ -34,6 +34,20 @@ export function loaderGrouped<T extends ObjectLiteral>(
   });
 }
 
+/**
+ * The rows of an entity whose `column` is one of `keys` (all rows without keys), through the same plain SELECT
+ * the loaders use: for hand-written batch loaders and hot lookups that would otherwise go through `find`.
+ */
+export function selectWhere<T extends ObjectLiteral>(
+  db: DataSource,
+  entity: EntityTarget<T>,
+  column: keyof T & string,
+  keys: readonly string[] | null,
+  order: Partial<Record<keyof T & string, 'ASC' | 'DESC'>> = {},
+): Promise<T[]> {
+  return selectFor(db, entity).where<T>(column, keys, order as Record<string, 'ASC' | 'DESC'>);
+}
+
 /** Awaits a loader result that must exist (a required relation), or fails with NOT_FOUND. */
 export async function found<T>(row: Promise<T | null>, what: string, id: string): Promise<T> {
   const value = await row;
@@ -42,7 +56,8 @@ export async function found<T>(row: Promise<T | null>, what: string, id: string)
 }
 
 interface EntitySelect {
-  where<T>(column: string, keys: readonly string[], order?: Record<string, 'ASC' | 'DESC'>): Promise<T[]>;
+  /** Rows whose column is one of `keys`; every row when `keys` is null. */
+  where<T>(column: string, keys: readonly string[] | null, order?: Record<string, 'ASC' | 'DESC'>): Promise<T[]>;
 }
 
 const selects = new WeakMap<DataSource, Map<unknown, EntitySelect>>();
@@ -62,14 +77,15 @@ function selectFor(db: DataSource, entity: EntityTarget<ObjectLiteral>): EntityS
   const sqlCache = new Map<string, string>();
   const select: EntitySelect = {
     where(column, keys, order = {}) {
-      const cacheKey = `${column}|${Object.entries(order).join(',')}`;
+      const cacheKey = `${keys ? column : '*'}|${Object.entries(order).join(',')}`;
       let sql = sqlCache.get(cacheKey);
       if (!sql) {
         const by = Object.entries(order).map(([property, direction]) => `${columnOf.get(property) ?? fail(property)} ${direction === 'DESC' ? 'DESC' : 'ASC'}`);
-        sql = `SELECT ${list} FROM ${from} WHERE ${columnOf.get(column) ?? fail(column)} = ANY($1)${by.length ? ` ORDER BY ${by.join(', ')}` : ''}`;
+        const where = keys ? ` WHERE ${columnOf.get(column) ?? fail(column)} = ANY($1)` : '';
+        sql = `SELECT ${list} FROM ${from}${where}${by.length ? ` ORDER BY ${by.join(', ')}` : ''}`;
         sqlCache.set(cacheKey, sql);
       }
-      return db.query(sql, [keys]);
+      return db.query(sql, keys ? [keys] : []);
     },
   };
   perSource.set(entity, select);

@@ -11,6 +11,7 @@ import {
   pageSize,
   requireText,
   requireUuid,
+  selectWhere,
   toConnection,
   type Connection,
 } from '@opsgraph/core';
@@ -103,10 +104,11 @@ export async function getWorkItemByNumber(db: DataSource, caller: Caller, number
 }
 
 async function requireSiteAndArea(db: DataSource, caller: Caller, siteId: string, areaId?: string | null) {
-  const site = await db.getRepository(Site).findOneBy({ id: requireUuid(siteId, 'siteId') });
+  // Plain lookups (no find): the board runs this on every refresh of every screen.
+  const [site] = await selectWhere(db, Site, 'id', [requireUuid(siteId, 'siteId')]);
   if (!site || !inSiteScope(caller, site.id)) throw notFound('site', siteId);
   const areaKey = optionalUuid(areaId, 'areaId');
-  const area = areaKey ? await db.getRepository(Area).findOneBy({ id: areaKey, siteId: site.id }) : null;
+  const [area = null] = areaKey ? (await selectWhere(db, Area, 'id', [areaKey])).filter((a) => a.siteId === site.id) : [];
   if (areaKey && !area) throw notFound('area', areaKey);
   return { site, area };
 }
