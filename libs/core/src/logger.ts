@@ -9,10 +9,13 @@ import { logLevel } from './config';
  */
 export const logger = pino({
   level: logLevel(),
-  base: { service: process.env.OPSGRAPH_SERVICE },
+  base: undefined,
+  // The process's service comes from the mixin, not `base`, so a line that names its service (several share
+  // one process in tests) has the key once.
   mixin() {
+    const service = process.env.OPSGRAPH_SERVICE;
     const spanContext = trace.getSpan(context.active())?.spanContext();
-    return spanContext && isSpanContextValid(spanContext) ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : {};
+    return spanContext && isSpanContextValid(spanContext) ? { service, traceId: spanContext.traceId, spanId: spanContext.spanId } : { service };
   },
 });
 export type Logger = typeof logger;

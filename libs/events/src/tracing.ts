@@ -55,7 +55,8 @@ export function consumeTraced<T extends string>(consumer: string, transport: Tra
       span.setAttribute('opsgraph.event.outcome', outcome);
       return outcome;
     } finally {
-      logger.info(
+      // Events a consumer has no use for (or has seen) are routine: only applied, parked and failed ones are worth a line at info.
+      logger[outcome === 'ignored' || outcome === 'duplicate' ? 'debug' : 'info'](
         { consumer, type, eventId: message.headers.ce_id, topic: message.topic, partition: message.partition, offset: message.offset, requestId: message.headers.requestid, outcome, durationMs: Math.round(performance.now() - started) },
         'event consumed',
       );

@@ -94,12 +94,12 @@ export async function resolvePlace(
   let areaId = optionalUuid(input.areaId, 'areaId') ?? null;
   let lineId = optionalUuid(input.lineId, 'lineId') ?? null;
   const assetId = optionalUuid(input.assetId, assetField) ?? null;
-  const [site, asset, line, area] = await Promise.all([
-    db.getRepository(Site).findOneBy({ id: siteId }),
-    assetId ? db.getRepository(Asset).findOneBy({ id: assetId }) : null,
-    lineId ? db.getRepository(Line).findOneBy({ id: lineId }) : null,
-    areaId ? db.getRepository(Area).findOneBy({ id: areaId }) : null,
-  ]);
+  // One after the other: inside a transaction these share one connection, which runs one query at a time
+  // (pg warns about, and pg 9 will refuse, queries queued on a busy client).
+  const site = await db.getRepository(Site).findOneBy({ id: siteId });
+  const asset = assetId ? await db.getRepository(Asset).findOneBy({ id: assetId }) : null;
+  const line = lineId ? await db.getRepository(Line).findOneBy({ id: lineId }) : null;
+  const area = areaId ? await db.getRepository(Area).findOneBy({ id: areaId }) : null;
   if (!site) throw notFound('site', siteId);
   if (assetId && !asset) throw notFound('asset', assetId);
   if (lineId && !line) throw notFound('line', lineId);
