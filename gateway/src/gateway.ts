@@ -7,6 +7,7 @@ import { GraphQLError } from 'graphql';
 import {
   GATEWAY_PORT,
   INTERNAL_HEADER,
+  checkConfiguration,
   REQUEST_ID_HEADER,
   STATEMENTS_HEADER,
   envInt,
@@ -126,6 +127,7 @@ function safeParse(text: string): GatewayGraphQLResponse | undefined {
 }
 
 export async function startGateway(options: GatewayOptions = {}): Promise<HttpApp> {
+  checkConfiguration('gateway');
   const tracing = startTracing('gateway');
   const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8');
   // @apollo/gateway sends usage data to Apollo unless told not to: a plant's graph does not phone home.

@@ -13,5 +13,6 @@ startGateway()
   })
   .catch((err) => {
     logger.fatal({ err }, 'gateway failed to start');
+    process.stderr.write(`gateway could not start: ${(err as Error).message}\n`);
     process.exit(1);
   });

@@ -24,7 +24,8 @@ async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Pr
 
 // Production refuses to start without a configured user-token secret; this one is for these tests only.
 const PROD_TOKENS: UserTokenConfig = { issuer: 'opsgraph-prod-test', audience: 'opsgraph', secret: 'production-mode-test-secret' };
-const PROD_ENV = { NODE_ENV: 'production', OPSGRAPH_JWT_SECRET: PROD_TOKENS.secret!, OPSGRAPH_JWT_ISSUER: PROD_TOKENS.issuer, OPSGRAPH_JWT_AUDIENCE: PROD_TOKENS.audience };
+// Production requires the internal secret too; the subgraphs here run with the dev one.
+const PROD_ENV = { NODE_ENV: 'production', OPSGRAPH_INTERNAL_SECRET: 'dev-internal-secret-change-me', OPSGRAPH_JWT_SECRET: PROD_TOKENS.secret!, OPSGRAPH_JWT_ISSUER: PROD_TOKENS.issuer, OPSGRAPH_JWT_AUDIENCE: PROD_TOKENS.audience };
 
 const INTROSPECTION = `{ __schema { queryType { name } types { name } } }`;
 const TYPE_INTROSPECTION = `{ __type(name: "WorkItem") { fields { name } } }`;

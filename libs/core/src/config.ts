@@ -109,3 +109,58 @@ export function logLevel(): string {
   if (!LOG_LEVELS.includes(raw)) throw new Error(`environment variable ${name} must be one of ${LOG_LEVELS.join(', ')}, got "${process.env[name]}"`);
   return raw;
 }
+
+const WHOLE_NUMBERS = [
+  'OPSGRAPH_PG_POOL', 'OPSGRAPH_MAX_BODY_BYTES', 'OPSGRAPH_MAX_DEPTH', 'OPSGRAPH_MAX_COST', 'OPSGRAPH_SHUTDOWN_GRACE_MS',
+  'OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 'OPSGRAPH_SUBGRAPH_CONNECTIONS', 'OPSGRAPH_LAG_TIMEOUT_MS', 'OPSGRAPH_JWKS_COOLDOWN_MS',
+  'OPSGRAPH_GATEWAY_PORT', ...Object.keys(SUBGRAPH_PORTS).map((s) => `OPSGRAPH_${s.toUpperCase()}_PORT`),
+  'OPSGRAPH_PERMIT_EXPIRY_INTERVAL_MS', 'OPSGRAPH_COMPETENCE_EXPIRY_INTERVAL_MS', 'OPSGRAPH_DOCUMENT_REVIEW_INTERVAL_MS',
+  'OPSGRAPH_OBLIGATION_INTERVAL_MS', 'OPSGRAPH_TEMPORARY_CHANGE_INTERVAL_MS',
+];
+const FLAGS = ['OPSGRAPH_INTROSPECTION', 'OPSGRAPH_SHARE_SUBGRAPH_READS'];
+const URLS: Record<string, string[]> = {
+  OPSGRAPH_PG_URL: ['postgres:', 'postgresql:'],
+  OPSGRAPH_JWKS_URL: ['http:', 'https:'],
+  ...Object.fromEntries(Object.keys(SUBGRAPH_PORTS).map((s) => [`OPSGRAPH_${s.toUpperCase()}_URL`, ['http:', 'https:']])),
+};
+
+/**
+ * Checks every environment variable a process reads, once at start, and fails with one message that names
+ * each missing or wrong one: a mistyped setting stops the process before it serves, not at the first
+ * request or scrape that reads it.
+ */
+export function checkConfiguration(role: 'gateway' | 'service'): void {
+  const problems: string[] = [];
+  const attempt = (check: () => unknown) => {
+    try {
+      check();
+    } catch (e) {
+      problems.push((e as Error).message.replace(/^environment variable /, ''));
+    }
+  };
+  for (const name of WHOLE_NUMBERS) attempt(() => envInt(name, 0));
+  for (const name of FLAGS) {
+    const raw = process.env[name];
+    if (raw !== undefined && raw !== '' && raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false, got "${raw}"`);
+  }
+  for (const [name, protocols] of Object.entries(URLS)) {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') continue;
+    let protocol = '';
+    try {
+      protocol = new URL(raw).protocol;
+    } catch {
+      /* reported below */
+    }
+    if (!protocols.includes(protocol)) problems.push(`${name} must be a ${protocols.map((p) => p.replace(':', '')).join('/')} URL, got "${raw}"`);
+  }
+  const brokers = process.env.KAFKA_BROKERS;
+  if (brokers && !brokers.split(',').every((b) => /^[^\s:,]+:\d+$/.test(b.trim()))) problems.push(`KAFKA_BROKERS must be a comma list of host:port, got "${brokers}"`);
+  attempt(tracingConfig);
+  attempt(logLevel);
+  if (isProduction()) {
+    attempt(internalSecret);
+    if (role === 'gateway' && !process.env.OPSGRAPH_JWKS_URL) attempt(() => env('OPSGRAPH_JWT_SECRET'));
+  }
+  if (problems.length) throw new Error(`configuration: ${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
+}

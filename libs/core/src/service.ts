@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { SUBGRAPH_PORTS, envInt, type SubgraphName } from './config';
+import { SUBGRAPH_PORTS, checkConfiguration, envInt, type SubgraphName } from './config';
 import { openDatabase, type DataSourceOptions } from './db';
 import { logger } from './logger';
 import { registerPoolMetrics } from './metrics';
@@ -33,6 +33,7 @@ export async function startService<Loaders>(
   options: { port?: number; database?: string } = {},
 ): Promise<RunningService> {
   // First, so the service's requests, SQL and events are traced from the start (a no-op when OPSGRAPH_TRACING is off).
+  checkConfiguration('service');
   const tracing = startTracing(definition.name);
   const db = await openDatabase({
     database: options.database ?? databaseName(definition.name),
@@ -67,7 +68,15 @@ export async function startService<Loaders>(
 /** Entry point of a service process: start, and shut down gracefully on SIGTERM/SIGINT. */
 export async function runService<Loaders>(definition: ServiceDefinition<Loaders>): Promise<void> {
   process.env.OPSGRAPH_SERVICE ??= definition.name;
-  const running = await startService(definition);
+  let running: RunningService;
+  try {
+    running = await startService(definition);
+  } catch (err) {
+    // A process that cannot start says why in plain words (a wrong setting, no database) and exits non-zero.
+    logger.fatal({ err }, 'could not start');
+    process.stderr.write(`${definition.name} could not start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   const shutdown = async (signal: string) => {
     logger.info({ signal, service: definition.name }, 'shutting down');
     await running.stop().catch((err) => logger.error({ err }, 'shutdown failed'));
