@@ -1,4 +1,4 @@
-import { databaseName, ensureDatabase, logger, postgresConfig, type PostgresConfig } from '@opsgraph/core';
+import { databaseName, ensureDatabase, envInt, logger, postgresConfig, type PostgresConfig } from '@opsgraph/core';
 import { Pool, type PoolClient } from 'pg';
 import { DEAD_LETTERS_TOPIC, watchConsumerLag, type LagReading } from './metrics';
 import { TopicNames, topicPrefixFromEnv } from './names';
@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS bus_event (
   value bytea NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now());
 CREATE INDEX IF NOT EXISTS bus_event_topic ON bus_event (topic, id);
+CREATE INDEX IF NOT EXISTS bus_event_created ON bus_event (created_at);
 CREATE TABLE IF NOT EXISTS bus_offset (
   group_id text NOT NULL,
   topic text NOT NULL,
@@ -34,6 +35,14 @@ export interface PostgresTransportOptions {
   topicPrefix?: string;
   pollIntervalMs?: number;
   batchSize?: number;
+  /**
+   * How long events stay on the bus (default OPSGRAPH_BUS_RETENTION_HOURS, 168 = Kafka's default of 7 days):
+   * like a topic's retention, older events are deleted whether or not every group has read them, so the
+   * bus does not grow for ever. A replay from the beginning reaches back this far.
+   */
+  retentionMs?: number;
+  /** How often a transport deletes expired events (default hourly; every service's transport does it, idempotently). */
+  pruneIntervalMs?: number;
 }
 
 /**
@@ -55,6 +64,9 @@ export class PostgresTransport implements Transport {
   /** Groups this transport consumed for (by physical id): their lag is on /metrics until the transport closes. */
   private readonly consumedGroups = new Map<string, { topics: Set<string>; fromBeginning: boolean }>();
   private unwatchLag: (() => void) | null = null;
+  private readonly retentionMs: number;
+  private readonly pruneIntervalMs: number;
+  private pruneTimer: NodeJS.Timeout | null = null;
 
   constructor(options: PostgresTransportOptions = {}) {
     this.database = options.database ?? (process.env.OPSGRAPH_BUS_DATABASE || databaseName('bus'));
@@ -62,6 +74,22 @@ export class PostgresTransport implements Transport {
     this.names = new TopicNames(options.topicPrefix ?? topicPrefixFromEnv());
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.batchSize = options.batchSize ?? 500;
+    this.retentionMs = options.retentionMs ?? envInt('OPSGRAPH_BUS_RETENTION_HOURS', 168) * 3_600_000;
+    this.pruneIntervalMs = options.pruneIntervalMs ?? 3_600_000;
+  }
+
+  /** Deletes events older than the retention, a bounded slice per statement so no lock is held for long; returns how many. */
+  async pruneExpired(): Promise<number> {
+    const pool = await this.connected();
+    let deleted = 0;
+    for (;;) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM bus_event WHERE id IN (SELECT id FROM bus_event WHERE created_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT 5000)`,
+        [this.retentionMs],
+      );
+      deleted += rowCount ?? 0;
+      if (!rowCount || rowCount < 5000) return deleted;
+    }
   }
 
   private get connection() {
@@ -82,6 +110,12 @@ export class PostgresTransport implements Transport {
         await client.query('SELECT pg_advisory_unlock($1, 0)', [BUS_LOCK]).catch(() => undefined);
         client.release();
       }
+      this.pruneTimer = setInterval(() => {
+        this.pruneExpired()
+          .then((n) => n && logger.info({ deleted: n, database: this.database }, 'expired bus events deleted'))
+          .catch((err) => logger.warn({ err: (err as Error).message }, 'bus retention could not delete expired events'));
+      }, this.pruneIntervalMs);
+      this.pruneTimer.unref();
       return pool;
     })();
     return this.pool.catch((err) => {
@@ -235,6 +269,8 @@ export class PostgresTransport implements Transport {
     this.unwatchLag?.();
     this.unwatchLag = null;
     this.consumedGroups.clear();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.pruneTimer = null;
     const pool = this.pool;
     this.pool = null;
     if (pool) await (await pool.catch(() => null))?.end();

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { dropDatabase } from '@opsgraph/core';
+import { Client } from 'pg';
+import { dropDatabase, postgresConfig } from '@opsgraph/core';
 import { PostgresTransport, startConsumer, type ReceivedMessage, type TransportMessage } from '@opsgraph/events';
 import { eventually, sleep, startTestProducer } from '@opsgraph/testing';
 import { consumerDatabase, effectConsumer, effectCounts, holdData } from './fixtures/effects';
@@ -40,6 +41,38 @@ describe('Postgres bus transport', () => {
     expect(numbers(resumed)).toEqual([4, 5, 6]);
     expect(numbers(latest)).toEqual([6]);
     await Promise.all([second.stop(), newcomer.stop()]);
+  });
+
+  test('retention: events older than it are deleted (a slice at a time, also on a timer); a replay starts at the oldest kept', async () => {
+    await bus.publish([1, 2, 3].map((n) => message('bus.retention', 'k', n)));
+    const client = new Client({ ...postgresConfig(), database });
+    await client.connect();
+    const backdate = (ns: number[]) =>
+      client.query(`UPDATE bus_event SET created_at = now() - interval '8 days' WHERE topic LIKE '%bus.retention' AND (convert_from(value, 'UTF8')::jsonb->>'n')::int = ANY($1)`, [ns]);
+    const kept = async () => (await client.query(`SELECT count(*)::int AS n FROM bus_event WHERE topic LIKE '%bus.retention'`)).rows[0].n;
+    try {
+      await backdate([1, 2]);
+      expect(await bus.pruneExpired()).toBe(2); // the default retention is 7 days
+      expect(await kept()).toBe(1);
+      const replay: ReceivedMessage[] = [];
+      const reader = await bus.subscribe({ groupId: 'g-replay', topics: ['bus.retention'], onBatch: async (batch) => void replay.push(...batch) });
+      await eventually(() => replay.length === 1);
+      expect(numbers(replay)).toEqual([3]);
+      await reader.stop();
+
+      // Every transport prunes on its own timer.
+      const pruning = new PostgresTransport({ database, pruneIntervalMs: 100 });
+      try {
+        await pruning.publish([message('bus.retention', 'k', 4)]);
+        await backdate([3]);
+        await eventually(async () => (await kept()) === 1, 10_000);
+        expect((await client.query(`SELECT convert_from(value, 'UTF8') AS v FROM bus_event WHERE topic LIKE '%bus.retention'`)).rows).toEqual([{ v: '{"n":4}' }]);
+      } finally {
+        await pruning.close();
+      }
+    } finally {
+      await client.end();
+    }
   });
 
   test('a batch whose handler fails is delivered again; two members of a group never both get a message', async () => {
