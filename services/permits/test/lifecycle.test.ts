@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { expectError, ok, people, person, type TestService } from '@opsgraph/testing';
-import { expirePermits } from '../src/domain/permits';
+import { expectError, ok, people, person, sleep, type TestService } from '@opsgraph/testing';
+import { expirePermits, suspendForStaleGasTests } from '../src/domain/permits';
 import { GAS_FIELDS, ISOLATION_FIELDS, PERMIT_FIELDS, act, createPermit, crew, issue, newScope, outbox, startPermits, type Scope } from './fixtures';
 
 let permits: TestService;
@@ -152,6 +152,41 @@ describe('permit lifecycle', () => {
     expect(issued.status).toBe('ISSUED');
     expect(issued.gasTests.map((t: { withinLimits: boolean }) => t.withinLimits)).toEqual([true, false, true]); // newest first
     expect(issued.gasTests[0].limits).toEqual({ o2Min: 19.5, o2Max: 23.5, lelMax: 10, h2sMax: 5, coMax: 25 });
+  });
+
+  test('confined space: an issued permit is suspended when its gas test runs out or a reading is outside limits, and reinstated only after a good test', async () => {
+    const workItemId = randomUUID();
+    const permit = await createPermit(permits, scope, { type: 'CONFINED_SPACE', workItemIds: [workItemId], description: 'Enter vessel V-7' });
+    ok(await act(permits, 'requestPermit', { id: permit.id }));
+    ok(await act(permits, 'approvePermit', { id: permit.id }, crew.hse));
+    const gas = (input: Record<string, unknown>) => act(permits, 'recordGasTest', { permitId: permit.id, input: { o2: 20.9, lel: 0, h2s: 0, co: 2, ...input } }, crew.hse, GAS_FIELDS);
+    // A test that runs out in a few seconds, so the rule meets a really expired test.
+    const expiresAt = new Date(Date.now() + 4_000);
+    ok(await gas({ expiresAt: expiresAt.toISOString() }));
+    ok(await act(permits, 'issuePermit', { id: permit.id, performingAuthorityId: people.technician.id }, crew.issuer));
+    expect(await suspendForStaleGasTests(permits.db)).not.toContainEqual(expect.objectContaining({ id: permit.id })); // still in date
+    await sleep(Math.max(0, expiresAt.getTime() - Date.now()) + 100);
+
+    expect((await suspendForStaleGasTests(permits.db)).map((p) => p.id)).toContain(permit.id);
+    expect(await suspendForStaleGasTests(permits.db)).toEqual([]); // idempotent
+    const suspended = await permitState(permit.id);
+    expect(suspended).toMatchObject({ status: 'SUSPENDED', statusReason: `the last gas test of ${permit.number} has expired: test again before work goes on` });
+    expect((await outbox(permits, permit.id)).slice(-2).map((f) => f.type)).toEqual(['permit.suspended', 'prerequisite.reopened']);
+
+    const reinstate = () => act(permits, 'reinstatePermit', { id: permit.id }, crew.issuer);
+    expect(expectError(await reinstate(), 'PREREQUISITES_OPEN').extensions!.problems[0].reason).toBe('GAS_TEST_EXPIRED');
+    ok(await gas({}));
+    expect(ok(await reinstate()).reinstatePermit.status).toBe('ISSUED');
+
+    // A reading outside limits under an issued permit stops the work at once.
+    ok(await gas({ o2: 18.0 }));
+    const stopped = await permitState(permit.id);
+    expect(stopped.status).toBe('SUSPENDED');
+    expect(stopped.statusReason).toBe('gas test outside limits (O2 18 % below 19.5): work must stop');
+    expect((await outbox(permits, permit.id)).slice(-2)).toEqual([
+      expect.objectContaining({ type: 'permit.suspended' }),
+      { type: 'prerequisite.reopened', data: expect.objectContaining({ sourceRecordId: permit.id, kind: 'PERMIT_VALID' }) },
+    ]);
   });
 
   test('bad gas test input is refused', async () => {

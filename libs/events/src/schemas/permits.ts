@@ -95,7 +95,7 @@ export const permits: DomainContracts = [
     validFrom: dateTime,
     validTo: dateTime,
   }),
-  transition('permit.suspended', 'ISSUED → SUSPENDED: work under the permit must stop; `reason` says why.', { reason: text(2000) }),
+  transition('permit.suspended', 'ISSUED → SUSPENDED: work under the permit must stop; `reason` says why. Also by the system (`actorId` system) when a confined-space permit\'s last gas test runs out, and with the recorder as actor when a gas reading is outside limits.', { reason: text(2000) }),
   transition('permit.reinstated', 'SUSPENDED → ISSUED after the same checks as issuing.'),
   transition('permit.closed', 'ISSUED or SUSPENDED → CLOSED: the job is handed back and every isolation removed.'),
   transition('permit.cancelled', 'DRAFT, REQUESTED or APPROVED → CANCELLED; `reason` says why.', { reason: text(2000) }),

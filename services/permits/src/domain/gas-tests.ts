@@ -3,7 +3,7 @@ import { recordEvent } from '@opsgraph/events';
 import type { DataSource } from 'typeorm';
 import { DEFAULT_GAS_LIMITS, FINAL_STATUSES, GasTest, gasFailures, type GasLimits } from '../entities';
 import { PERMIT_PERMISSIONS } from './permissions';
-import { changePermit } from './permits';
+import { changePermit, suspendIn } from './permits';
 
 export interface GasTestInput {
   o2: number;
@@ -79,6 +79,10 @@ export function recordGasTest(db: DataSource, caller: Caller, permitId: string, 
       },
       requestId,
     });
+    // A reading outside limits under an issued permit stops the work at once, whoever took it.
+    if (permit.status === 'ISSUED' && !test.withinLimits) {
+      await suspendIn(ctx, permit, `gas test outside limits (${gasFailures(test, test.limits).join(', ')}): work must stop`);
+    }
     return test;
   });
 }

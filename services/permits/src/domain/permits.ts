@@ -198,6 +198,13 @@ async function supersedeEnded(ctx: ChangeContext, permit: Permit) {
   }
 }
 
+/** Stops work under an issued permit: SUSPENDED with the reason, its prerequisite re-opened on the work it covers. */
+export async function suspendIn(ctx: ChangeContext, permit: Permit, reason: string) {
+  permit.statusReason = reason;
+  await transition(ctx, permit, 'SUSPENDED', 'suspended', reason, { reason });
+  await reopenOnWork(ctx, permit);
+}
+
 /** Re-opens the prerequisite on covered work with the reason (the item in progress shows blocked at once). */
 export async function reopenOnWork(ctx: ChangeContext, permit: Permit) {
   await settleOnWork(ctx, permit, 'reopened', permitProblem(permit, ctx.now) ?? `${permit.number} ${permit.status.toLowerCase()}`);
@@ -363,9 +370,7 @@ export function suspendPermit(db: DataSource, caller: Caller, id: string, reason
   const why = requireText(reason, 'reason', { max: 2000 });
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['ISSUED'], 'suspend');
-    permit.statusReason = why;
-    await transition(ctx, permit, 'SUSPENDED', 'suspended', why, { reason: why });
-    await reopenOnWork(ctx, permit);
+    await suspendIn(ctx, permit, why);
     return permit;
   });
 }
@@ -447,5 +452,33 @@ export async function expirePermits(db: DataSource, now: Date = new Date()): Pro
     });
     expired.push(...batch);
     if (batch.length < EXPIRY_BATCH) return expired;
+  }
+}
+
+/**
+ * Suspends every issued confined-space permit whose latest gas test has run out: the atmosphere is no
+ * longer known to be safe, so work under it stops (its prerequisite re-opens on the work) until a new test
+ * within limits lets an issuer reinstate it. Same batching and locking as `expirePermits`.
+ */
+export async function suspendForStaleGasTests(db: DataSource, now: Date = new Date()): Promise<Permit[]> {
+  const suspended: Permit[] = [];
+  for (;;) {
+    const batch = await db.transaction(async (manager) => {
+      const due = await manager
+        .createQueryBuilder(Permit, 'p')
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .where('p.status = :issued', { issued: 'ISSUED' })
+        .andWhere('p.type = :type', { type: 'CONFINED_SPACE' })
+        .andWhere('(SELECT g.expires_at FROM gas_test g WHERE g.permit_id = p.id ORDER BY g.tested_at DESC, g.created_at DESC LIMIT 1) <= :now', { now })
+        .orderBy('p.validTo', 'ASC')
+        .limit(EXPIRY_BATCH)
+        .getMany();
+      const ctx: ChangeContext = { manager, caller: SYSTEM_CALLER, now };
+      for (const permit of due) await suspendIn(ctx, permit, `the last gas test of ${permit.number} has expired: test again before work goes on`);
+      return due;
+    });
+    suspended.push(...batch);
+    if (batch.length < EXPIRY_BATCH) return suspended;
   }
 }
