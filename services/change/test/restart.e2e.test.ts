@@ -75,7 +75,8 @@ test('approved change with three pre-startup checks: three work items, the resta
   const unrelated = ok(await q(`mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`, { i: { type: 'MAINTENANCE', title: 'Lubricate P-301 bearings', siteId: plant.siteId, assetId: plant.assetId } }, crew.supervisor)).createWorkItem;
   const gated = await eventually(async () => {
     const item = ok(await q(`query($id: ID!) { workItem(id: $id) { status blocked blockers { kind description sourceRecordId } } }`, { id: unrelated.id })).workItem;
-    return item.blockers.some((b: { kind: string }) => b.kind === 'CHANGE_APPROVED') && item;
+    // Blockers and the item's own row are read by separate statements: wait until both show the commit.
+    return item.blocked && item.blockers.some((b: { kind: string }) => b.kind === 'CHANGE_APPROVED') && item;
   });
   expect(gated).toMatchObject({ status: 'OPEN', blocked: true, blockers: [expect.objectContaining({ kind: 'CHANGE_APPROVED', sourceRecordId: created.id })] });
   const [task] = await eventually(async () => (await workItemsOf(created.id, 'MAINTENANCE')).filter((t: { blocked: boolean }) => t.blocked));

@@ -48,7 +48,7 @@ test('each required control blocks the job until someone confirms it with eviden
   const ITEM = `status blocked blockers { kind sourceDomain sourceRecordId } hazards { hazard { title risk { band } residualRisk { band } } controls { id kind state } } riskAssessment { controlsInPlace }`;
   const blocked = await eventually(async () => {
     const w = (await q(`query($id: ID!) { workItem(id: $id) { ${ITEM} } }`, { id: job })).workItem;
-    return w.blockers.length === 3 && w;
+    return w.blockers.length === 3 && w.blocked && w; // the item row and its blockers are separate reads: wait for both
   });
   const controls = blocked.hazards.flatMap((h: any) => h.controls);
   expect(blocked).toMatchObject({ status: 'OPEN', blocked: true, riskAssessment: { controlsInPlace: false } });

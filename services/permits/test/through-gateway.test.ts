@@ -126,7 +126,7 @@ test('one query: a work item with its permits and isolations, required qualifica
   const item = await eventually(async () => {
     const res = (await gql(`query($id: ID!) { workItem(id: $id) { ${BOARD_FIELDS} } }`, { id: job.id })).workItem;
     // Both domains' events have reached Work: the permit's blocker satisfied, the competence one raised.
-    return res.blockers.length === 1 && res.blockers[0].kind === 'COMPETENCE_HELD' && res.permitReadiness.ready ? res : null;
+    return res.blocked && res.blockers.length === 1 && res.blockers[0].kind === 'COMPETENCE_HELD' && res.permitReadiness.ready ? res : null;
   });
   expect(item).toEqual({
     id: job.id,

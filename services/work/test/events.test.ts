@@ -152,7 +152,7 @@ describe('Work consumes the generic work contracts over Kafka', () => {
     expect(parked).toEqual({ reason: `work item ${early.id} does not exist yet`, consumer: 'work' });
     const applied = await eventually(async () => {
       const current = await itemOf(early.id);
-      return current.prerequisites.length === 1 && current;
+      return current.prerequisites.length === 1 && current.blocked && current; // root row and nested rows are separate reads
     }, 20_000);
     expect(applied).toMatchObject({ status: 'OPEN', blocked: true });
     expect(await work.db.query('SELECT * FROM parked_event WHERE message_key = $1', [permitId])).toEqual([]);
