@@ -1,7 +1,7 @@
 /**
  * Event backbone benchmark: pushes permit blockers and releases through a producer's outbox → relay →
- * transport → Work's consumer (real handlers, real Work database), for Kafka and for the Postgres bus in
- * the same run, in two phases:
+ * transport → Work's consumer (real handlers, real Work database, in a process of its own as in production),
+ * for Kafka and for the Postgres bus in the same run, in two phases:
  *   - burst: BENCH_EVENTS events written as fast as BENCH_WRITERS concurrent writers go → throughput;
  *   - paced: BENCH_PACED events at BENCH_RATE per second, below capacity → commit-to-effect latency
  *     (from the producer's commit to the end of Work's handler; Work commits right after).
@@ -11,6 +11,7 @@
  *
  * Loopback only; everything it creates (databases, topic prefix, bus database) is its own and removed.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SYSTEM_CALLER, dropDatabase, envInt, openDatabase } from '@opsgraph/core';
 import { PostgresTransport, createTransport, startConsumer, startRelay, type EventHandlers, type Transport } from '@opsgraph/events';
@@ -62,15 +63,21 @@ async function run(name: string, transport: Transport): Promise<Result> {
     // committing client has heard back from it, so an event may be applied before its commit is noted.
     const committedAt = new Map<string, number>();
     const appliedAt = new Map<string, number>();
-    const handlers: EventHandlers = {};
-    for (const [type, handler] of Object.entries(workConsumer.handlers)) {
-      handlers[type] = async (event, manager) => {
-        await handler(event, manager);
-        appliedAt.set(event.id, Date.now());
-      };
-    }
-    const workRelay = startRelay(work, transport); // Work publishes what the events cause, as in production
-    const consumer = await startConsumer(work, transport, { ...workConsumer, handlers });
+    // Work's consumer (and its relay) in a process of its own, as in production, reporting what it applied.
+    const workProcess = spawn(process.execPath, ['--import', 'tsx', __filename], {
+      env: { ...process.env, BENCH_EVENTS_ROLE: 'work', BENCH_WORK_DATABASE: workDatabase, BENCH_TRANSPORT: name, OPSGRAPH_BUS_DATABASE: transport instanceof PostgresTransport ? transport.database : '' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      workProcess.on('message', (m: 'ready' | [string, number][]) => (m === 'ready' ? resolve() : m.forEach(([id, at]) => appliedAt.set(id, at))));
+      workProcess.once('exit', (code) => reject(new Error(`the Work consumer process exited (${code})`)));
+    });
+    const consumer = { stop: async () => {
+      const exited = new Promise((resolve) => workProcess.once('exit', resolve));
+      workProcess.kill('SIGTERM');
+      await exited;
+    } };
+    const workRelay = { stop: async () => undefined };
     /** Sends one permit's events; returns their ids once committed. */
     const sendPermit = async (workItemId: string) => {
       const permitId = randomUUID();
@@ -125,6 +132,36 @@ async function run(name: string, transport: Transport): Promise<Result> {
   }
 }
 
+/** The Work side of a run, in its own process: relay and consumer on the run's database and transport. */
+async function workSide() {
+  const work = await openDatabase({ database: process.env.BENCH_WORK_DATABASE!, entities, migrations, poolSize: 10 });
+  const transport = process.env.BENCH_TRANSPORT === 'kafka' ? createTransport({ brokers: process.env.KAFKA_BROKERS }) : new PostgresTransport({ database: process.env.OPSGRAPH_BUS_DATABASE });
+  let applied: [string, number][] = [];
+  const handlers: EventHandlers = {};
+  for (const [type, handler] of Object.entries(workConsumer.handlers)) {
+    handlers[type] = async (event, manager) => {
+      await handler(event, manager);
+      applied.push([event.id, Date.now()]);
+    };
+  }
+  const relay = startRelay(work, transport); // Work publishes what the events cause, as in production
+  const consumer = await startConsumer(work, transport, { ...workConsumer, handlers });
+  const report = setInterval(() => {
+    if (!applied.length) return;
+    process.send!(applied);
+    applied = [];
+  }, 20);
+  process.send!('ready');
+  process.once('SIGTERM', async () => {
+    clearInterval(report);
+    await consumer.stop();
+    await relay.stop();
+    await transport.close();
+    await work.destroy();
+    process.exit(0);
+  });
+}
+
 async function main() {
   process.env.LOG_LEVEL ??= 'warn';
   process.env.OPSGRAPH_TOPIC_PREFIX = `bench-${randomBytes(4).toString('hex')}.`;
@@ -134,6 +171,7 @@ async function main() {
     console.log('KAFKA_BROKERS not set: starting a private broker (infra/kafka)');
     privateKafka = await startPrivateKafka();
     brokers = privateKafka.brokers;
+    process.env.KAFKA_BROKERS = brokers; // for the Work process
   }
   const busDatabase = `bench_bus_${randomBytes(4).toString('hex')}`;
   const kafka = createTransport({ brokers });
@@ -154,8 +192,8 @@ async function main() {
   console.log(`kafka / postgres-bus: throughput ×${(k.perSecond / p.perSecond).toFixed(2)}, p50 latency ×${(k.p50 / p.p50).toFixed(2)}, p99 latency ×${(k.p99 / p.p99).toFixed(2)}`);
 }
 
-main().then(
-  () => process.exit(0),
+(process.env.BENCH_EVENTS_ROLE === 'work' ? workSide() : main()).then(
+  () => process.env.BENCH_EVENTS_ROLE === 'work' || process.exit(0),
   (err) => {
     console.error(err);
     process.exit(1);
