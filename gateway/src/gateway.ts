@@ -181,3 +181,25 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
     },
   };
 }
+
+/**
+ * The gateway as a process: starts it, stops it gracefully on SIGTERM/SIGINT, and on a failed start says
+ * why in plain words and exits non-zero (as `runService` does for a subgraph).
+ */
+export function runGateway(options: GatewayOptions = {}): void {
+  process.env.OPSGRAPH_SERVICE ??= 'gateway';
+  startGateway(options)
+    .then((app) => {
+      const stop = async () => {
+        await app.close();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop());
+      process.once('SIGINT', () => void stop());
+    })
+    .catch((err) => {
+      logger.fatal({ err }, 'gateway failed to start');
+      process.stderr.write(`gateway could not start: ${(err as Error).message}\n`);
+      process.exit(1);
+    });
+}

@@ -23,7 +23,7 @@ import {
 } from '@opsgraph/core';
 import { recordEvent, type PrerequisiteRequiredV1, type PrerequisiteSourceChangedV1 } from '@opsgraph/events';
 import { PERMIT_TYPES, type PermitType } from '@opsgraph/events/src/schemas/permits';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
 import { FINAL_STATUSES, GasTest, Isolation, Permit, PermitTransition, gasFailures, isolationState, type PermitStatus } from '../entities';
 import { isolationOf, type IsolationInput } from './isolations';
 import { PERMIT_PERMISSIONS } from './permissions';
@@ -424,61 +424,60 @@ export function cancelPermit(db: DataSource, caller: Caller, id: string, reason:
 const EXPIRY_BATCH = 100;
 
 /**
- * Expires every permit whose validity window has passed (any state short of closed/cancelled), re-opening
- * its prerequisite on the work it covers. Idempotent and safe on several replicas: rows are taken with
- * SKIP LOCKED in small transactions. Returns the permits expired.
+ * Applies a time-driven rule to every permit `due` selects, in small transactions whose rows are taken with
+ * SKIP LOCKED: idempotent and safe on several replicas. Returns the permits changed.
  */
-export async function expirePermits(db: DataSource, now: Date = new Date()): Promise<Permit[]> {
-  const expired: Permit[] = [];
+async function forEachDue(
+  db: DataSource,
+  now: Date,
+  due: (query: SelectQueryBuilder<Permit>) => SelectQueryBuilder<Permit>,
+  apply: (ctx: ChangeContext, permit: Permit) => Promise<void>,
+): Promise<Permit[]> {
+  const changed: Permit[] = [];
   for (;;) {
     const batch = await db.transaction(async (manager) => {
-      const due = await manager
-        .createQueryBuilder(Permit, 'p')
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .where('p.status NOT IN (:...final)', { final: FINAL_STATUSES })
-        .andWhere('p.validTo <= :now', { now })
+      const permits = await due(manager.createQueryBuilder(Permit, 'p').setLock('pessimistic_write').setOnLocked('skip_locked'))
         .orderBy('p.validTo', 'ASC')
         .limit(EXPIRY_BATCH)
         .getMany();
       const ctx: ChangeContext = { manager, caller: SYSTEM_CALLER, now };
-      for (const permit of due) {
-        const reason = `validity ended at ${permit.validTo.toISOString()}`;
-        permit.statusReason = reason;
-        await transition(ctx, permit, 'EXPIRED', 'expired', reason, { validTo: permit.validTo.toISOString() });
-        await reopenOnWork(ctx, permit);
-      }
-      return due;
+      for (const permit of permits) await apply(ctx, permit);
+      return permits;
     });
-    expired.push(...batch);
-    if (batch.length < EXPIRY_BATCH) return expired;
+    changed.push(...batch);
+    if (batch.length < EXPIRY_BATCH) return changed;
   }
+}
+
+/** Expires every permit whose validity window has passed (any state short of closed/cancelled), re-opening its prerequisite on the work it covers. */
+export function expirePermits(db: DataSource, now: Date = new Date()): Promise<Permit[]> {
+  return forEachDue(
+    db,
+    now,
+    (q) => q.where('p.status NOT IN (:...final)', { final: FINAL_STATUSES }).andWhere('p.validTo <= :now', { now }),
+    async (ctx, permit) => {
+      const reason = `validity ended at ${permit.validTo.toISOString()}`;
+      permit.statusReason = reason;
+      await transition(ctx, permit, 'EXPIRED', 'expired', reason, { validTo: permit.validTo.toISOString() });
+      await reopenOnWork(ctx, permit);
+    },
+  );
 }
 
 /**
  * Suspends every issued confined-space permit whose latest gas test has run out: the atmosphere is no
  * longer known to be safe, so work under it stops (its prerequisite re-opens on the work) until a new test
- * within limits lets an issuer reinstate it. Same batching and locking as `expirePermits`.
+ * within limits lets an issuer reinstate it.
  */
-export async function suspendForStaleGasTests(db: DataSource, now: Date = new Date()): Promise<Permit[]> {
-  const suspended: Permit[] = [];
-  for (;;) {
-    const batch = await db.transaction(async (manager) => {
-      const due = await manager
-        .createQueryBuilder(Permit, 'p')
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
+export function suspendForStaleGasTests(db: DataSource, now: Date = new Date()): Promise<Permit[]> {
+  return forEachDue(
+    db,
+    now,
+    (q) =>
+      q
         .where('p.status = :issued', { issued: 'ISSUED' })
         .andWhere('p.type = :type', { type: 'CONFINED_SPACE' })
-        .andWhere('(SELECT g.expires_at FROM gas_test g WHERE g.permit_id = p.id ORDER BY g.tested_at DESC, g.created_at DESC LIMIT 1) <= :now', { now })
-        .orderBy('p.validTo', 'ASC')
-        .limit(EXPIRY_BATCH)
-        .getMany();
-      const ctx: ChangeContext = { manager, caller: SYSTEM_CALLER, now };
-      for (const permit of due) await suspendIn(ctx, permit, `the last gas test of ${permit.number} has expired: test again before work goes on`);
-      return due;
-    });
-    suspended.push(...batch);
-    if (batch.length < EXPIRY_BATCH) return suspended;
-  }
+        .andWhere('(SELECT g.expires_at FROM gas_test g WHERE g.permit_id = p.id ORDER BY g.tested_at DESC, g.created_at DESC LIMIT 1) <= :now', { now }),
+    (ctx, permit) => suspendIn(ctx, permit, `the last gas test of ${permit.number} has expired: test again before work goes on`),
+  );
 }
