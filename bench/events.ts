@@ -2,12 +2,15 @@
  * Event backbone benchmark: pushes permit blockers and releases through a producer's outbox → relay →
  * transport → Work's consumer (real handlers, real Work database, in a process of its own as in production),
  * for Kafka and for the Postgres bus in the same run, in two phases:
- *   - burst: BENCH_EVENTS events written as fast as BENCH_WRITERS concurrent writers go → throughput;
+ *   - burst: BENCH_EVENTS events written as fast as BENCH_WRITERS concurrent writers go → throughput. Each
+ *     writer transaction raises (then, in a second one, releases) the permits of BENCH_PER_TX items, as a
+ *     permit covering several jobs or a change raising checks on several items does;
  *   - paced: BENCH_PACED events at BENCH_RATE per second, below capacity → commit-to-effect latency
  *     (from the producer's commit to the end of Work's handler; Work commits right after).
  *
  *   KAFKA_BROKERS=127.0.0.1:19092 npx tsx bench/events.ts      (without KAFKA_BROKERS a private broker is started)
- *   BENCH_EVENTS=2000 BENCH_WRITERS=8 BENCH_PACED=200 BENCH_RATE=20 BENCH_TIMEOUT_S=180
+ *   BENCH_EVENTS=10000 BENCH_WRITERS=8 BENCH_PER_TX=10 BENCH_PACED=200 BENCH_RATE=20 BENCH_TIMEOUT_S=180
+ *   BENCH_WORK_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   (Node flags for Work's process, e.g. a profile)
  *
  * Loopback only; everything it creates (databases, topic prefix, bus database) is its own and removed.
  */
@@ -17,13 +20,14 @@ import { SYSTEM_CALLER, dropDatabase, envInt, openDatabase } from '@opsgraph/cor
 import { PostgresTransport, createTransport, startConsumer, startRelay, type EventHandlers, type Transport } from '@opsgraph/events';
 import { sleep, startPrivateKafka, startTestProducer, type PrivateKafka } from '@opsgraph/testing';
 import { workConsumer } from '../services/work/src/consumer';
-import { createWorkItemIn, systemContext } from '../services/work/src/domain/work-items';
+import { createWorkItemIn, inTransaction } from '../services/work/src/domain/work-items';
 import { createAsset, createSite } from '../services/work/src/domain/locations';
 import { entities } from '../services/work/src/entities';
 import { migrations } from '../services/work/src/migrations';
 
-const EVENTS = envInt('BENCH_EVENTS', 2000);
+const EVENTS = envInt('BENCH_EVENTS', 10_000);
 const WRITERS = envInt('BENCH_WRITERS', 8);
+const PER_TX = envInt('BENCH_PER_TX', 10);
 const PACED = envInt('BENCH_PACED', 200);
 const RATE = envInt('BENCH_RATE', 20);
 const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 180) * 1000;
@@ -55,8 +59,13 @@ async function run(name: string, transport: Transport): Promise<Result> {
     const site = await createSite(work, SYSTEM_CALLER, { code: 'BEN', name: 'Bench plant' });
     const asset = await createAsset(work, SYSTEM_CALLER, { siteId: site.id, code: 'P-1', name: 'Pump' });
     const items: string[] = [];
-    for (let i = 0; i < BURST_ITEMS + PACED_ITEMS; i++) {
-      items.push((await work.transaction((m) => createWorkItemIn(systemContext(m), { type: 'MAINTENANCE', title: `Bench ${i}`, siteId: site.id, assetId: asset.id }))).id);
+    while (items.length < BURST_ITEMS + PACED_ITEMS) {
+      const count = Math.min(500, BURST_ITEMS + PACED_ITEMS - items.length);
+      await work.transaction((m) =>
+        inTransaction(m, SYSTEM_CALLER, undefined, async (ctx) => {
+          for (let i = 0; i < count; i++) items.push((await createWorkItemIn(ctx, { type: 'MAINTENANCE', title: `Bench ${items.length}`, siteId: site.id, assetId: asset.id })).id);
+        }),
+      );
     }
 
     // Both sides keyed by event id and matched at the end: a relay can see a commit before the
@@ -64,7 +73,7 @@ async function run(name: string, transport: Transport): Promise<Result> {
     const committedAt = new Map<string, number>();
     const appliedAt = new Map<string, number>();
     // Work's consumer (and its relay) in a process of its own, as in production, reporting what it applied.
-    const workProcess = spawn(process.execPath, ['--import', 'tsx', __filename], {
+    const workProcess = spawn(process.execPath, [...(process.env.BENCH_WORK_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', __filename], {
       env: { ...process.env, BENCH_EVENTS_ROLE: 'work', BENCH_WORK_DATABASE: workDatabase, BENCH_TRANSPORT: name, OPSGRAPH_BUS_DATABASE: transport instanceof PostgresTransport ? transport.database : '' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -78,15 +87,19 @@ async function run(name: string, transport: Transport): Promise<Result> {
       await exited;
     } };
     const workRelay = { stop: async () => undefined };
-    /** Sends one permit's events; returns their ids once committed. */
-    const sendPermit = async (workItemId: string) => {
-      const permitId = randomUUID();
-      const data = { 'prerequisite.required': { workItemId, kind: 'PERMIT_VALID', sourceRecordId: permitId, description: 'Permit issued' }, 'prerequisite.satisfied': { sourceRecordId: permitId } };
+    /** Sends the permit events of some items (a transaction per kind of event); returns their ids once committed. */
+    const sendPermits = async (workItemIds: string[]) => {
+      const permits = workItemIds.map((workItemId) => ({ workItemId, permitId: randomUUID() }));
+      const data = {
+        'prerequisite.required': (p: (typeof permits)[number]) => ({ workItemId: p.workItemId, kind: 'PERMIT_VALID', sourceRecordId: p.permitId, description: 'Permit issued' }),
+        'prerequisite.satisfied': (p: (typeof permits)[number]) => ({ sourceRecordId: p.permitId }),
+      };
       const ids: string[] = [];
       for (const type of PERMIT_EVENTS) {
-        const id = await producer.record(type, permitId, data[type]);
-        committedAt.set(id, Date.now());
-        ids.push(id);
+        const committed = await producer.recordAll(permits.map((p) => ({ type, subject: p.permitId, data: data[type](p) })));
+        const now = Date.now();
+        for (const id of committed) committedAt.set(id, now);
+        ids.push(...committed);
       }
       return ids;
     };
@@ -98,13 +111,17 @@ async function run(name: string, transport: Transport): Promise<Result> {
     };
     try {
       // Warm-up: the group has joined and the topics exist before the clock starts.
-      await allApplied(await sendPermit(items[0]));
+      await allApplied(await sendPermits([items[0]]));
 
       const started = Date.now();
       const burstIds: string[] = [];
       let next = 1;
       const writer = async () => {
-        for (let n = next++; n < BURST_ITEMS; n = next++) burstIds.push(...(await sendPermit(items[n])));
+        while (next < BURST_ITEMS) {
+          const from = next;
+          next = Math.min(BURST_ITEMS, next + PER_TX);
+          burstIds.push(...(await sendPermits(items.slice(from, next))));
+        }
       };
       await Promise.all(Array.from({ length: WRITERS }, writer));
       const writeSeconds = (Date.now() - started) / 1000;
@@ -114,7 +131,7 @@ async function run(name: string, transport: Transport): Promise<Result> {
       const pacedIds: string[] = [];
       for (let i = 0; i < PACED_ITEMS; i++) {
         const due = Date.now() + (1000 * PERMIT_EVENTS.length) / RATE;
-        pacedIds.push(...(await sendPermit(items[BURST_ITEMS + i])));
+        pacedIds.push(...(await sendPermits([items[BURST_ITEMS + i]])));
         await sleep(Math.max(0, due - Date.now()));
       }
       await allApplied(pacedIds);
@@ -139,8 +156,8 @@ async function workSide() {
   let applied: [string, number][] = [];
   const handlers: EventHandlers = {};
   for (const [type, handler] of Object.entries(workConsumer.handlers)) {
-    handlers[type] = async (event, manager) => {
-      await handler(event, manager);
+    handlers[type] = async (event, manager, unit) => {
+      await handler(event, manager, unit);
       applied.push([event.id, Date.now()]);
     };
   }
@@ -178,7 +195,7 @@ async function main() {
   const bus = new PostgresTransport({ database: busDatabase });
   const results: Result[] = [];
   try {
-    console.log(`burst: ${EVENTS} events from ${WRITERS} concurrent writers; paced: ${PACED} events at ${RATE}/s`);
+    console.log(`burst: ${EVENTS} events from ${WRITERS} concurrent writers, ${PER_TX} items per transaction; paced: ${PACED} events at ${RATE}/s, one item per transaction`);
     results.push(await run('kafka', kafka));
     results.push(await run('postgres-bus', bus));
   } finally {

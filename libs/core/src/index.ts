@@ -9,6 +9,7 @@ export * from './pagination';
 export * from './server';
 export * from './service';
 export * from './loaders';
+export * from './rows';
 export * from './scheduler';
 export * from './validity';
 export * from './audit';

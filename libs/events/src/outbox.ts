@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Column, Entity, Index, PrimaryGeneratedColumn, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { logger, traceHeaders } from '@opsgraph/core';
+import { insertRows, logger, traceHeaders } from '@opsgraph/core';
 
 /** The domains that publish events; each has one topic, `opsgraph.<domain>.v1`. */
 export const DOMAINS = ['work', 'permits', 'competence', 'documents', 'hazards', 'change', 'compliance'] as const;
@@ -116,27 +116,37 @@ export function setPayloadValidator(fn: typeof validatePayload) {
  * the domain change, so nothing is published for a rolled-back change and nothing committed is lost.
  */
 export async function recordEvent(manager: EntityManager, event: NewEvent): Promise<string> {
+  return (await recordEvents(manager, [event]))[0];
+}
+
+/** Writes several events of one transaction in one statement, in the order given (the order they are published in). */
+export async function recordEvents(manager: EntityManager, events: readonly NewEvent[]): Promise<string[]> {
   if (!manager.queryRunner?.isTransactionActive) throw new Error('recordEvent must run inside the domain transaction');
-  const type = ceType(event.domain, event.type);
-  const version = event.version ?? 1;
-  validatePayload(type, version, event.data);
-  const eventId = randomUUID();
-  await manager.insert(OutboxEvent, {
-    eventId,
-    topic: topicOf(event.domain),
-    key: event.subject,
-    type,
-    source: `/opsgraph/${event.domain}`,
-    subject: event.subject,
-    time: new Date(),
-    dataschema: dataschemaOf(event.domain, event.type, version),
-    data: event.data as never,
-    // The event outlives the request: it keeps the request id and, when tracing, the trace context of the
-    // change (`traceparent`), so its publication and whoever consumes it join the request's trace.
-    headers: { ...(event.requestId ? { requestid: event.requestId } : {}), ...traceHeaders() },
+  // The event outlives the request: it keeps the request id and, when tracing, the trace context of the
+  // change (`traceparent`), so its publication and whoever consumes it join the request's trace.
+  const trace = traceHeaders();
+  const rows = events.map((event): Partial<OutboxEvent> => {
+    const type = ceType(event.domain, event.type);
+    const version = event.version ?? 1;
+    validatePayload(type, version, event.data);
+    return {
+      eventId: randomUUID(),
+      topic: topicOf(event.domain),
+      key: event.subject,
+      type,
+      source: `/opsgraph/${event.domain}`,
+      subject: event.subject,
+      time: new Date(),
+      dataschema: dataschemaOf(event.domain, event.type, version),
+      data: event.data,
+      headers: { ...(event.requestId ? { requestid: event.requestId } : {}), ...trace },
+      publishedAt: null,
+      attempts: 0,
+    };
   });
-  logger.debug({ type, subject: event.subject, eventId }, 'event recorded');
-  return eventId;
+  await insertRows(manager, OutboxEvent, rows);
+  if (logger.isLevelEnabled('debug')) for (const row of rows) logger.debug({ type: row.type, subject: row.subject, eventId: row.eventId }, 'event recorded');
+  return rows.map((row) => row.eventId!);
 }
 
 export const outboxEntities = [OutboxEvent];

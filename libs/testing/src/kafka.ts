@@ -9,6 +9,7 @@ import {
   outboxEntities,
   outboxMigrations,
   recordEvent,
+  recordEvents,
   startRelay,
   type Domain,
   type ReceivedMessage,
@@ -90,6 +91,8 @@ export interface TestProducer {
   relay: Relay;
   /** Records one event of `domain` in its own transaction; returns the event id. */
   record(type: string, subject: string, data: Record<string, unknown>, options?: { requestId?: string }): Promise<string>;
+  /** Records several events of `domain` in one transaction, in order; returns their ids. */
+  recordAll(events: { type: string; subject: string; data: Record<string, unknown> }[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -101,6 +104,7 @@ export async function startTestProducer(domain: Domain, transport: Transport, re
     db,
     relay,
     record: (type, subject, data, options = {}) => db.transaction((manager) => recordEvent(manager, { domain, type, subject, data, requestId: options.requestId })),
+    recordAll: (events) => db.transaction((manager) => recordEvents(manager, events.map((e) => ({ domain, ...e })))),
     async close() {
       await relay.stop();
       await db.destroy();

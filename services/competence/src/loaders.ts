@@ -1,4 +1,4 @@
-import { inScope, isUuid, loaderBy, loaderGrouped, selectWhere, type Caller, loaded } from '@opsgraph/core';
+import { inScope, isUuid, loaderBy, loaderGrouped, selectRows, type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { matchRequirements } from './domain/work';
@@ -12,7 +12,7 @@ export function createLoaders(db: DataSource, caller: Caller) {
   const qualification = loaderBy(db, Qualification);
   /** Open work the caller may see (another site's items, another contractor's jobs, are unknown here). */
   const openWorkItem = new DataLoader<string, OpenWorkItem | null>(async (ids) => {
-    const rows = await selectWhere(db, OpenWorkItem, 'workItemId', ids.filter(isUuid));
+    const rows = await selectRows(db, OpenWorkItem, 'workItemId', ids.filter(isUuid));
     const byId = new Map(rows.filter((w) => inScope(caller, w)).map((w) => [w.workItemId, w]));
     return ids.map((id) => byId.get(id) ?? null);
   });
@@ -21,7 +21,7 @@ export function createLoaders(db: DataSource, caller: Caller) {
     /** Ids that are not UUIDs (e.g. `system`) are never people: they resolve to nobody without a query error. */
     person: new DataLoader<string, Person | null>(async (ids) => {
       const valid = ids.filter(isUuid);
-      const rows = valid.length ? await selectWhere(db, Person, 'id', valid) : [];
+      const rows = valid.length ? await selectRows(db, Person, 'id', valid) : [];
       const byId = new Map(rows.map((p) => [p.id, p]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
@@ -34,8 +34,8 @@ export function createLoaders(db: DataSource, caller: Caller) {
       const items = await openWorkItem.loadMany(ids);
       const open = loaded(items);
       if (!open.length) return ids.map(() => []);
-      requirements ??= selectWhere(db, QualificationRequirement, 'id', null);
-      const [all, covers] = await Promise.all([requirements, selectWhere(db, WorkPermitCover, 'workItemId', open.map((w) => w.workItemId))]);
+      requirements ??= selectRows(db, QualificationRequirement, 'id', null);
+      const [all, covers] = await Promise.all([requirements, selectRows(db, WorkPermitCover, 'workItemId', open.map((w) => w.workItemId))]);
       const required = new Map(open.map((w) => [w.workItemId, matchRequirements(w, covers.filter((c) => c.workItemId === w.workItemId).map((c) => c.permitType), all)]));
       const quals = await qualification.loadMany([...new Set([...required.values()].flat())]);
       const byId = new Map(loaded(quals).map((q) => [q.id, q]));

@@ -1,4 +1,4 @@
-import { TrackedWorkItem, loaderBy, loaderGrouped, type Caller, loaded, selectWhere } from '@opsgraph/core';
+import { TrackedWorkItem, loaderBy, loaderGrouped, type Caller, loaded, selectRows } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { Document, DocumentAcknowledgement, DocumentReview, DocumentReviewer, DocumentRevision } from './entities';
@@ -13,7 +13,7 @@ export function createLoaders(db: DataSource, caller: Caller) {
   const visible = (document: Document | null) => (document && canSee(caller, document) ? document : null);
   const byDocument = (status: DocumentRevision['status'][]) =>
     new DataLoader<string, DocumentRevision | null>(async (documentIds) => {
-      const rows = (await selectWhere(db, DocumentRevision, 'documentId', documentIds)).filter((r) => status.includes(r.status));
+      const rows = (await selectRows(db, DocumentRevision, 'documentId', documentIds)).filter((r) => status.includes(r.status));
       return documentIds.map((id) => rows.find((r) => r.documentId === id) ?? null);
     });
   const currentRevision = byDocument(['APPROVED']);

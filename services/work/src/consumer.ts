@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode } from '@opsgraph/core';
+import { DomainError, ErrorCode, SYSTEM_CALLER, isUuid } from '@opsgraph/core';
 import {
   RetryLater,
   SUPPORTING_DOMAINS,
@@ -14,18 +14,23 @@ import {
   type WorkRequestedV1,
 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
-import { createWorkItemIn, holdWorkOnAsset, lockWorkItem, raisePrerequisite, setPrerequisitesFromSource, systemContext } from './domain/work-items';
+import { ChangeSet, type PrerequisiteSource } from './domain/change-set';
+import { createWorkItemIn, holdWorkOnAsset, raisePrerequisite, setPrerequisitesFromSource, type ChangeContext } from './domain/work-items';
 import { WorkRequest, type SourceDomain } from './entities';
 
 type SupportingDomain = (typeof SUPPORTING_DOMAINS)[number];
+type WorkHandler<T> = EventHandler<T, ChangeSet>;
 
-/** The changes an event causes carry its request id on, so one trace runs from the source record to the work. */
-const contextOf = (event: CloudEvent<unknown>, manager: EntityManager) => systemContext(manager, event.requestId ?? event.id);
+/**
+ * The events of one transaction share a change set; the changes an event causes carry its request id on, so
+ * one trace runs from the source record to the work.
+ */
+const contextOf = (event: CloudEvent<unknown>, changes: ChangeSet): ChangeContext => ({ manager: changes.manager, caller: SYSTEM_CALLER, requestId: event.requestId ?? event.id, changes });
 
 /** A blocker may arrive before the work item it is for (another topic, another partition): park it, do not refuse it. */
-async function lockExisting(manager: EntityManager, workItemId: string) {
+async function lockExisting(changes: ChangeSet, workItemId: string) {
   try {
-    return await lockWorkItem(manager, workItemId);
+    return await changes.lock(workItemId);
   } catch (err) {
     if (err instanceof DomainError && err.code === ErrorCode.NOT_FOUND) throw new RetryLater(`work item ${workItemId} does not exist yet`);
     throw err;
@@ -36,12 +41,12 @@ async function lockExisting(manager: EntityManager, workItemId: string) {
 function handlersOf(domain: SupportingDomain): EventHandlers {
   const source = domain.toUpperCase() as SourceDomain;
 
-  const requested: EventHandler<WorkRequestedV1> = async (event, manager) => {
+  const requested: WorkHandler<WorkRequestedV1> = async (event, manager, changes) => {
     const d = event.data;
     // Repeats of one request may come on different partitions at once: the second waits, then finds the first.
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`work_request:${source}:${d.requestId}`]);
     if (await manager.existsBy(WorkRequest, { sourceDomain: source, requestId: d.requestId })) return;
-    const item = await createWorkItemIn(contextOf(event, manager), {
+    const item = await createWorkItemIn(contextOf(event, changes), {
       type: d.type,
       title: d.title,
       description: d.description,
@@ -62,21 +67,21 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
     await manager.insert(WorkRequest, { sourceDomain: source, requestId: d.requestId, workItemId: item.id, eventId: event.id });
   };
 
-  const required: EventHandler<PrerequisiteRequiredV1> = async (event, manager) => {
+  const required: WorkHandler<PrerequisiteRequiredV1> = async (event, _manager, changes) => {
     const d = event.data;
-    const item = await lockExisting(manager, d.workItemId);
-    await raisePrerequisite(contextOf(event, manager), item, { kind: d.kind, description: d.description, sourceDomain: source, sourceRecordId: d.sourceRecordId, state: d.state, reason: d.reason });
+    const item = await lockExisting(changes, d.workItemId);
+    raisePrerequisite(contextOf(event, changes), item, { kind: d.kind, description: d.description, sourceDomain: source, sourceRecordId: d.sourceRecordId, state: d.state, reason: d.reason });
   };
 
   const sourceChanged =
-    (state: 'SATISFIED' | 'OPEN'): EventHandler<PrerequisiteSourceChangedV1> =>
-    async (event, manager) => {
+    (state: 'SATISFIED' | 'OPEN'): WorkHandler<PrerequisiteSourceChangedV1> =>
+    async (event, _manager, changes) => {
       const d = event.data;
-      await setPrerequisitesFromSource(contextOf(event, manager), { domain: source, recordId: d.sourceRecordId, kind: d.kind, workItemIds: d.workItemIds }, state, d.reason ?? null);
+      await setPrerequisitesFromSource(contextOf(event, changes), { domain: source, recordId: d.sourceRecordId, kind: d.kind, workItemIds: d.workItemIds }, state, d.reason ?? null);
     };
 
-  const holdRequested: EventHandler<WorkHoldRequestedV1> = async (event, manager) => {
-    await holdWorkOnAsset(contextOf(event, manager), event.data.assetId, event.data.reason);
+  const holdRequested: WorkHandler<WorkHoldRequestedV1> = async (event, _manager, changes) => {
+    await holdWorkOnAsset(contextOf(event, changes), event.data.assetId, event.data.reason);
   };
 
   return {
@@ -88,9 +93,31 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
   };
 }
 
+const sourceDomainOf = (event: CloudEvent) => event.type.split('.')[1].toUpperCase() as SourceDomain;
+
+/**
+ * Opens the change set a transaction of events shares, with every item they name and every item their
+ * source records block already loaded and locked: three statements for a whole group.
+ */
+async function openChanges(manager: EntityManager, events: CloudEvent[]): Promise<ChangeSet> {
+  const changes = new ChangeSet(manager);
+  const ids: string[] = [];
+  const sources: PrerequisiteSource[] = [];
+  for (const event of events) {
+    const data = event.data as Partial<PrerequisiteRequiredV1 & PrerequisiteSourceChangedV1>;
+    if (event.type.endsWith('.prerequisite.required') && data.workItemId) ids.push(data.workItemId);
+    else if (data.sourceRecordId && (event.type.endsWith('.prerequisite.satisfied') || event.type.endsWith('.prerequisite.reopened'))) {
+      sources.push({ domain: sourceDomainOf(event), recordId: data.sourceRecordId });
+    }
+  }
+  await changes.load(ids.filter(isUuid), sources);
+  return changes;
+}
+
 /** Work consumes the topics of every supporting domain; Work's own events are for them. */
 export const workConsumer: ConsumerOptions = {
   groupId: 'work',
   topics: SUPPORTING_DOMAINS.map(topicOf),
   handlers: Object.assign({}, ...SUPPORTING_DOMAINS.map(handlersOf)),
+  unitOfWork: openChanges,
 };

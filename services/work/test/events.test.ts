@@ -19,7 +19,8 @@ import {
   type WorkRequestedV1,
 } from '@opsgraph/events';
 import { eventually, ok, people, readTopic, startTestProducer, testBrokers, type TestProducer, type TestService } from '@opsgraph/testing';
-import { createWorkItemIn, systemContext } from '../src/domain/work-items';
+import { SYSTEM_CALLER } from '@opsgraph/core';
+import { createWorkItemIn, inTransaction } from '../src/domain/work-items';
 import { EVIDENCE_KINDS, PREREQUISITE_KINDS, PRIORITIES, SOURCE_DOMAINS, STATUSES, WORK_ITEM_TYPES } from '../src/entities';
 import { act, createItem, seedPlant, startWork, type Plant } from './fixtures';
 
@@ -142,7 +143,7 @@ describe('Work consumes the generic work contracts over Kafka', () => {
   test('a blocker that arrives before its item is committed is parked, then applied', async () => {
     const permitId = randomUUID();
     const early = await work.db.transaction(async (manager) => {
-      const item = await createWorkItemIn(systemContext(manager), { type: 'MAINTENANCE', title: 'Replace gasket', siteId: plant.siteId, assetId: plant.assetId });
+      const item = await inTransaction(manager, SYSTEM_CALLER, undefined, (ctx) => createWorkItemIn(ctx, { type: 'MAINTENANCE', title: 'Replace gasket', siteId: plant.siteId, assetId: plant.assetId }));
       await permits.record('prerequisite.required', permitId, permitNeeded(item.id, permitId));
       // Work sees the event while the item's transaction is still open: "not yet".
       await eventually(async () => (await work.db.query('SELECT reason FROM parked_event WHERE message_key = $1', [permitId])).length === 1);

@@ -11,7 +11,7 @@ import {
   pageSize,
   requireText,
   requireUuid,
-  selectWhere,
+  selectRows,
   toConnection,
   type Connection,
 } from '@opsgraph/core';
@@ -105,10 +105,10 @@ export async function getWorkItemByNumber(db: DataSource, caller: Caller, number
 
 async function requireSiteAndArea(db: DataSource, caller: Caller, siteId: string, areaId?: string | null) {
   // Plain lookups (no find): the board runs this on every refresh of every screen.
-  const [site] = await selectWhere(db, Site, 'id', [requireUuid(siteId, 'siteId')]);
+  const [site] = await selectRows(db, Site, 'id', [requireUuid(siteId, 'siteId')]);
   if (!site || !inSiteScope(caller, site.id)) throw notFound('site', siteId);
   const areaKey = optionalUuid(areaId, 'areaId');
-  const [area = null] = areaKey ? (await selectWhere(db, Area, 'id', [areaKey])).filter((a) => a.siteId === site.id) : [];
+  const [area = null] = areaKey ? (await selectRows(db, Area, 'id', [areaKey])).filter((a) => a.siteId === site.id) : [];
   if (areaKey && !area) throw notFound('area', areaKey);
   return { site, area };
 }

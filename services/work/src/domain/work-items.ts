@@ -1,7 +1,6 @@
 import {
   DomainError,
   ErrorCode,
-  SYSTEM_CALLER,
   badInput,
   forbidden,
   hasRole,
@@ -14,9 +13,9 @@ import {
   requireRole,
   requireText,
   requireUuid,
+  selectRows,
   type Caller,
 } from '@opsgraph/core';
-import { recordEvent } from '@opsgraph/events';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   Asset,
@@ -41,6 +40,7 @@ import {
   type WorkItemStatus,
   type WorkItemType,
 } from '../entities';
+import { ChangeSet } from './change-set';
 import { resolvePlace } from './locations';
 import { WORK_PERMISSIONS } from './permissions';
 
@@ -149,43 +149,37 @@ function prerequisiteOf(input: PrerequisiteInput, field: string) {
 
 // ---------- the shared mechanics of every change ----------
 
-/** Loads a work item for change, locked so concurrent changes queue instead of overwriting each other. */
-export async function lockWorkItem(manager: EntityManager, id: string): Promise<WorkItem> {
-  const item = await manager.findOne(WorkItem, { where: { id: requireUuid(id) }, lock: { mode: 'pessimistic_write' } });
-  if (!item) throw notFound('work item', id);
-  return item;
-}
-
 /**
- * Writes a locked, loaded item back in one UPDATE (TypeORM's `save` would read the row again first to
- * diff it), bumping its version and update time as `save` does.
+ * One transaction's view of Work: who changes, and the change set that holds the locked items and what
+ * changes in them until it is written (see `ChangeSet`). Made by `inTransaction`, which writes it at the end.
  */
-async function writeLocked(manager: EntityManager, item: WorkItem): Promise<void> {
-  const { id, version: _version, createdAt: _created, updatedAt: _updated, ...fields } = item;
-  const { raw } = await manager.createQueryBuilder().update(WorkItem).set(fields).where({ id }).returning(['version', 'updatedAt']).execute();
-  item.version = raw[0].version;
-  item.updatedAt = raw[0].updated_at;
-}
-
 export interface ChangeContext {
   manager: EntityManager;
   caller: Caller;
   requestId?: string;
+  changes: ChangeSet;
+}
+
+/** Runs `work` with a fresh change set on a transaction's manager and writes what it changed before returning. */
+export async function inTransaction<T>(manager: EntityManager, caller: Caller, requestId: string | undefined, work: (ctx: ChangeContext) => Promise<T>): Promise<T> {
+  const ctx: ChangeContext = { manager, caller, requestId, changes: new ChangeSet(manager) };
+  const result = await work(ctx);
+  await ctx.changes.flush();
+  return result;
+}
+
+/** Records an event of Work about an item, written with the rest of the transaction. */
+function emit(ctx: ChangeContext, item: WorkItem, type: string, data: Record<string, unknown>) {
+  ctx.changes.record({ domain: 'work', type, subject: item.id, data, requestId: ctx.requestId });
 }
 
 /** Moves an item to a new status with an append-only history entry and the matching event. */
-async function transition(ctx: ChangeContext, item: WorkItem, to: WorkItemStatus, note: string | null, event: string, extra: Record<string, unknown> = {}) {
+function transition(ctx: ChangeContext, item: WorkItem, to: WorkItemStatus, note: string | null, event: string, extra: Record<string, unknown> = {}) {
   const from = item.status;
   item.status = to;
-  await writeLocked(ctx.manager, item);
-  await ctx.manager.insert(Transition, { workItemId: item.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: new Date(), note });
-  await recordEvent(ctx.manager, {
-    domain: 'work',
-    type: `work_item.${event}`,
-    subject: item.id,
-    data: eventData(item, { from, to, actorId: ctx.caller.id, note, ...extra }),
-    requestId: ctx.requestId,
-  });
+  ctx.changes.itemChanged(item);
+  ctx.changes.addTransition(item, from, ctx.caller, note);
+  emit(ctx, item, `work_item.${event}`, eventData(item, { from, to, actorId: ctx.caller.id, note, ...extra }));
 }
 
 /** The payload every work event carries: ids and states only, no names or free personal data. */
@@ -211,8 +205,8 @@ async function assetClassOf(manager: EntityManager, item: WorkItem): Promise<str
   return (await manager.findOne(Asset, { where: { id: item.assetId }, select: { assetClass: true } }))?.assetClass ?? null;
 }
 
-async function openBlockers(manager: EntityManager, workItemId: string) {
-  return manager.find(Prerequisite, { where: { workItemId, state: 'OPEN' }, order: { createdAt: 'ASC' } });
+function openBlockers(ctx: ChangeContext, item: WorkItem) {
+  return ctx.changes.prerequisitesOf(item).filter((p) => p.state === 'OPEN');
 }
 
 function blockedError(blockers: Prerequisite[], action: string) {
@@ -226,19 +220,17 @@ function blockedError(blockers: Prerequisite[], action: string) {
  * cleared becomes READY, a READY item that gains one goes back to OPEN, and an item in progress stays in
  * progress but is reported blocked (with an event) so the board shows it at once.
  */
-export async function settleReadiness(ctx: ChangeContext, item: WorkItem, note: string | null = null): Promise<void> {
-  const open = await ctx.manager.count(Prerequisite, { where: { workItemId: item.id, state: 'OPEN' } });
+export function settleReadiness(ctx: ChangeContext, item: WorkItem, note: string | null = null): void {
+  const open = openBlockers(ctx, item).length;
   const wasBlocked = item.openPrerequisites > 0;
   item.openPrerequisites = open;
+  ctx.changes.itemChanged(item);
   if (item.status === 'OPEN' && open === 0) {
-    await transition(ctx, item, 'READY', note ?? 'all prerequisites satisfied', 'ready');
+    transition(ctx, item, 'READY', note ?? 'all prerequisites satisfied', 'ready');
   } else if (item.status === 'READY' && open > 0) {
-    await transition(ctx, item, 'OPEN', note ?? 'a prerequisite is open', 'blocked');
-  } else {
-    await writeLocked(ctx.manager, item);
-    if (!wasBlocked && open > 0 && !TERMINAL.includes(item.status)) {
-      await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.blocked', subject: item.id, data: eventData(item, { openPrerequisites: open, note }), requestId: ctx.requestId });
-    }
+    transition(ctx, item, 'OPEN', note ?? 'a prerequisite is open', 'blocked');
+  } else if (!wasBlocked && open > 0 && !TERMINAL.includes(item.status)) {
+    emit(ctx, item, 'work_item.blocked', eventData(item, { openPrerequisites: open, note }));
   }
 }
 
@@ -257,7 +249,7 @@ async function nextNumber(manager: EntityManager, siteId: string): Promise<strin
 export async function createWorkItem(db: DataSource, caller: Caller, input: CreateWorkItemInput, requestId?: string): Promise<WorkItem> {
   requireRole(caller, ...WORK_PERMISSIONS.raiseWork);
   validateNewWorkItem(caller, input); // refuse bad input before opening a transaction
-  return db.transaction((manager) => createWorkItemIn({ manager, caller, requestId }, input));
+  return db.transaction((manager) => inTransaction(manager, caller, requestId, (ctx) => createWorkItemIn(ctx, input)));
 }
 
 function validateNewWorkItem(caller: Caller, input: CreateWorkItemInput) {
@@ -305,32 +297,25 @@ function validateNewWorkItem(caller: Caller, input: CreateWorkItemInput) {
 
 /** Creates a work item inside an existing transaction (used by the API and by the event consumer). */
 export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItemInput): Promise<WorkItem> {
-  const { manager, caller, requestId } = ctx;
+  const { manager, caller } = ctx;
   const { fields, prerequisites } = validateNewWorkItem(caller, input);
   if (!inSiteScope(caller, input.siteId)) throw notFound('site', input.siteId);
   const place = await resolvePlace(manager, input);
   const number = await nextNumber(manager, place.siteId);
   const item = manager.create(WorkItem, { ...fields, ...place, number, status: 'OPEN', openPrerequisites: 0 });
   await manager.save(item);
-  await manager.insert(Transition, { workItemId: item.id, fromStatus: null, toStatus: 'OPEN', actorId: caller.id, at: new Date(), note: fields.sourceReason });
-  for (const p of prerequisites) {
-    await manager.insert(Prerequisite, { ...p, workItemId: item.id, resolvedAt: p.state === 'OPEN' ? null : new Date() });
-  }
-  await recordEvent(manager, {
-    domain: 'work',
-    type: 'work_item.created',
-    subject: item.id,
-    data: eventData(item, {
-      ownerId: item.ownerId,
-      priority: item.priority,
-      dueAt: item.dueAt?.toISOString() ?? null,
-      contractorCompany: item.contractorCompany,
-      assetClass: await assetClassOf(manager, item),
-      ...(input.workRequestId ? { workRequestId: input.workRequestId } : {}),
-    }),
-    requestId,
-  });
-  await settleReadiness(ctx, item, prerequisites.length ? null : 'no prerequisites');
+  ctx.changes.adopt(item);
+  ctx.changes.addTransition(item, null, caller, fields.sourceReason);
+  for (const p of prerequisites) ctx.changes.addPrerequisite(item, { ...p, resolvedAt: p.state === 'OPEN' ? null : new Date() });
+  emit(ctx, item, 'work_item.created', eventData(item, {
+    ownerId: item.ownerId,
+    priority: item.priority,
+    dueAt: item.dueAt?.toISOString() ?? null,
+    contractorCompany: item.contractorCompany,
+    assetClass: await assetClassOf(manager, item),
+    ...(input.workRequestId ? { workRequestId: input.workRequestId } : {}),
+  }));
+  settleReadiness(ctx, item, prerequisites.length ? null : 'no prerequisites');
   return item;
 }
 
@@ -344,14 +329,16 @@ export interface ChangeOptions {
 /** Runs one change on one locked work item inside a transaction. */
 export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: string, { requestId, expectedVersion }: ChangeOptions, change: (ctx: ChangeContext, item: WorkItem) => Promise<T>): Promise<T> {
   const workItemId = requireUuid(id);
-  return db.transaction(async (manager) => {
-    const item = await lockWorkItem(manager, workItemId);
-    if (!inScope(caller, item)) throw notFound('work item', workItemId);
-    if (expectedVersion !== undefined && expectedVersion !== null && item.version !== expectedVersion) {
-      throw new DomainError(ErrorCode.CONFLICT, `work item ${item.number} was changed by someone else (now version ${item.version}, you had ${expectedVersion}); reload and try again`, { currentVersion: item.version, expectedVersion });
-    }
-    return change({ manager, caller, requestId }, item);
-  });
+  return db.transaction((manager) =>
+    inTransaction(manager, caller, requestId, async (ctx) => {
+      const item = await ctx.changes.lock(workItemId);
+      if (!inScope(caller, item)) throw notFound('work item', workItemId);
+      if (expectedVersion !== undefined && expectedVersion !== null && item.version !== expectedVersion) {
+        throw new DomainError(ErrorCode.CONFLICT, `work item ${item.number} was changed by someone else (now version ${item.version}, you had ${expectedVersion}); reload and try again`, { currentVersion: item.version, expectedVersion });
+      }
+      return change(ctx, item);
+    }),
+  );
 }
 
 export function assignWorkItem(db: DataSource, caller: Caller, id: string, ownerId: string, team: string | null | undefined, options: ChangeOptions = {}) {
@@ -363,8 +350,8 @@ export function assignWorkItem(db: DataSource, caller: Caller, id: string, owner
     const previousOwnerId = item.ownerId;
     item.ownerId = owner;
     if (teamName !== null) item.team = teamName;
-    await writeLocked(ctx.manager, item);
-    await recordEvent(ctx.manager, { domain: 'work', type: 'work_item.assigned', subject: item.id, data: eventData(item, { ownerId: owner, previousOwnerId, actorId: caller.id, assetClass: await assetClassOf(ctx.manager, item) }), requestId: ctx.requestId });
+    ctx.changes.itemChanged(item);
+    emit(ctx, item, 'work_item.assigned', eventData(item, { ownerId: owner, previousOwnerId, actorId: caller.id, assetClass: await assetClassOf(ctx.manager, item) }));
     return item;
   });
 }
@@ -374,10 +361,10 @@ export function startWork(db: DataSource, caller: Caller, id: string, note?: str
   const text = optionalText(note, 'note');
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'READY' && item.status !== 'OPEN') throw illegalTransition('work item', item.status, 'start');
-    const blockers = await openBlockers(ctx.manager, item.id);
+    const blockers = openBlockers(ctx, item);
     if (blockers.length) throw blockedError(blockers, 'start');
     item.performerId = caller.id;
-    await transition(ctx, item, 'IN_PROGRESS', text, 'started', { performerId: caller.id });
+    transition(ctx, item, 'IN_PROGRESS', text, 'started', { performerId: caller.id });
     return item;
   });
 }
@@ -389,18 +376,21 @@ export function holdWork(db: DataSource, caller: Caller, id: string, reason: str
     if (!['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status)) throw illegalTransition('work item', item.status, 'hold');
     item.heldFrom = item.status;
     item.holdReason = why;
-    await transition(ctx, item, 'ON_HOLD', why, 'held');
+    transition(ctx, item, 'ON_HOLD', why, 'held');
     return item;
   });
 }
 
 /** Puts open work on an asset on hold for a reason raised elsewhere (e.g. a serious incident). */
 export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reason: string): Promise<WorkItem[]> {
-  const items = await ctx.manager.find(WorkItem, { where: [{ assetId, status: 'OPEN' }, { assetId, status: 'READY' }, { assetId, status: 'IN_PROGRESS' }], lock: { mode: 'pessimistic_write' } });
+  // The set's copy of an item may be ahead of its row: lock by asset, then judge each item as the set holds it.
+  const rows: { id: string }[] = await ctx.manager.query(`SELECT id FROM work_item WHERE asset_id = $1 AND status NOT IN ('DONE', 'CANCELLED') ORDER BY id`, [assetId]);
+  await ctx.changes.load(rows.map((r) => r.id));
+  const items = ctx.changes.loadedItems().filter((item) => item.assetId === assetId && ['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status));
   for (const item of items) {
     item.heldFrom = item.status;
     item.holdReason = reason;
-    await transition(ctx, item, 'ON_HOLD', reason, 'held');
+    transition(ctx, item, 'ON_HOLD', reason, 'held');
   }
   return items;
 }
@@ -413,8 +403,8 @@ export function resumeWork(db: DataSource, caller: Caller, id: string, note?: st
     const back = item.heldFrom === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'OPEN';
     item.heldFrom = null;
     item.holdReason = null;
-    await transition(ctx, item, back, text, 'resumed');
-    await settleReadiness(ctx, item);
+    transition(ctx, item, back, text, 'resumed');
+    settleReadiness(ctx, item);
     return item;
   });
 }
@@ -486,12 +476,12 @@ export function completeWork(db: DataSource, caller: Caller, id: string, evidenc
   const text = optionalText(note, 'note');
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'IN_PROGRESS') throw illegalTransition('work item', item.status, 'complete');
-    const blockers = await openBlockers(ctx.manager, item.id);
+    const blockers = openBlockers(ctx, item);
     if (blockers.length) throw blockedError(blockers, 'complete');
     const rows = checkEvidence(item.requiredOutcome, evidence, caller);
     if (rows.length) await ctx.manager.insert(Evidence, rows.map((r) => ({ ...r, workItemId: item.id })));
     item.completedAt = new Date();
-    await transition(ctx, item, 'AWAITING_VERIFICATION', text, 'completed', { performerId: item.performerId, evidenceCount: rows.length });
+    transition(ctx, item, 'AWAITING_VERIFICATION', text, 'completed', { performerId: item.performerId, evidenceCount: rows.length });
     return item;
   });
 }
@@ -507,10 +497,10 @@ export function verifyWork(db: DataSource, caller: Caller, id: string, accept: b
     if (accept) {
       item.verifiedById = caller.id;
       item.verifiedAt = new Date();
-      await transition(ctx, item, 'DONE', text, 'verified', { verifierId: caller.id, verifiedAt: item.verifiedAt.toISOString() });
+      transition(ctx, item, 'DONE', text, 'verified', { verifierId: caller.id, verifiedAt: item.verifiedAt.toISOString() });
     } else {
       item.completedAt = null;
-      await transition(ctx, item, 'IN_PROGRESS', text, 'rejected', { verifierId: caller.id, reason: text });
+      transition(ctx, item, 'IN_PROGRESS', text, 'rejected', { verifierId: caller.id, reason: text });
     }
     return item;
   });
@@ -521,7 +511,7 @@ export function cancelWork(db: DataSource, caller: Caller, id: string, reason: s
   const why = requireText(reason, 'reason', { max: 2000 });
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'cancel');
-    await transition(ctx, item, 'CANCELLED', why, 'cancelled', { reason: why });
+    transition(ctx, item, 'CANCELLED', why, 'cancelled', { reason: why });
     return item;
   });
 }
@@ -531,19 +521,17 @@ export function cancelWork(db: DataSource, caller: Caller, id: string, reason: s
 export function addPrerequisite(db: DataSource, caller: Caller, workItemId: string, input: PrerequisiteInput, requestId?: string) {
   requireRole(caller, ...WORK_PERMISSIONS.raiseWork);
   prerequisiteOf(input, 'input'); // refuse bad input before taking any lock
-  return changeWorkItem(db, caller, workItemId, { requestId }, (ctx, item) => raisePrerequisite(ctx, item, input));
+  return changeWorkItem(db, caller, workItemId, { requestId }, async (ctx, item) => raisePrerequisite(ctx, item, input));
 }
 
 /**
  * Raises a blocker on an item, or updates the one with the same kind and source (so events may repeat).
  * Returns the stored prerequisite; the item's readiness settles in the same transaction.
  */
-export async function raisePrerequisite(ctx: ChangeContext, item: WorkItem, input: PrerequisiteInput): Promise<Prerequisite> {
+export function raisePrerequisite(ctx: ChangeContext, item: WorkItem, input: PrerequisiteInput): Prerequisite {
   if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'add a prerequisite to');
   const fields = prerequisiteOf(input, 'input');
-  const existing = await ctx.manager.findOne(Prerequisite, {
-    where: { workItemId: item.id, kind: fields.kind, sourceDomain: fields.sourceDomain, sourceRecordId: fields.sourceRecordId },
-  });
+  const existing = ctx.changes.prerequisitesOf(item).find((p) => p.kind === fields.kind && p.sourceDomain === fields.sourceDomain && p.sourceRecordId === fields.sourceRecordId);
   const state = fields.state ?? 'OPEN';
   let prerequisite: Prerequisite;
   if (existing) {
@@ -553,38 +541,34 @@ export async function raisePrerequisite(ctx: ChangeContext, item: WorkItem, inpu
       existing.reason = fields.reason ?? existing.reason;
       existing.resolvedAt = state === 'OPEN' ? null : (existing.resolvedAt ?? new Date());
     }
-    prerequisite = await ctx.manager.save(existing);
+    ctx.changes.prerequisiteChanged(existing);
+    prerequisite = existing;
   } else {
-    prerequisite = await ctx.manager.save(ctx.manager.create(Prerequisite, { ...fields, state, workItemId: item.id, resolvedAt: state === 'OPEN' ? null : new Date() }));
-    await recordEvent(ctx.manager, {
-      domain: 'work',
-      type: 'prerequisite.raised',
-      subject: item.id,
-      data: { ...eventData(item), prerequisiteId: prerequisite.id, kind: prerequisite.kind, prerequisiteState: state, prerequisiteSourceDomain: prerequisite.sourceDomain, prerequisiteSourceRecordId: prerequisite.sourceRecordId || null },
-      requestId: ctx.requestId,
-    });
+    prerequisite = ctx.changes.addPrerequisite(item, { ...fields, state, resolvedAt: state === 'OPEN' ? null : new Date() });
+    emit(ctx, item, 'prerequisite.raised', { ...eventData(item), prerequisiteId: prerequisite.id, kind: prerequisite.kind, prerequisiteState: state, prerequisiteSourceDomain: prerequisite.sourceDomain, prerequisiteSourceRecordId: prerequisite.sourceRecordId || null });
   }
-  await settleReadiness(ctx, item, state === 'OPEN' ? `blocked: ${fields.description}` : null);
+  settleReadiness(ctx, item, state === 'OPEN' ? `blocked: ${fields.description}` : null);
   return prerequisite;
 }
 
 async function changePrerequisite(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, p: Prerequisite, item: WorkItem) => void) {
   const prerequisiteId = requireUuid(id);
-  return db.transaction(async (manager) => {
-    const found = await manager.findOneBy(Prerequisite, { id: prerequisiteId });
-    if (!found) throw notFound('prerequisite', prerequisiteId);
-    const ctx = { manager, caller, requestId };
-    const item = await lockWorkItem(manager, found.workItemId);
-    if (!inScope(caller, item)) throw notFound('prerequisite', prerequisiteId);
-    const p = (await manager.findOneBy(Prerequisite, { id: prerequisiteId }))!;
-    if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'change a prerequisite of');
-    change(ctx, p, item);
-    p.resolvedAt = p.state === 'OPEN' ? null : new Date();
-    await manager.save(p);
-    await recordEvent(manager, { domain: 'work', type: 'prerequisite.changed', subject: item.id, data: { ...eventData(item), prerequisiteId: p.id, kind: p.kind, prerequisiteState: p.state, actorId: caller.id } , requestId });
-    await settleReadiness(ctx, item, p.state === 'OPEN' ? `blocked: ${p.description}` : null);
-    return p;
-  });
+  return db.transaction((manager) =>
+    inTransaction(manager, caller, requestId, async (ctx) => {
+      const [found] = await selectRows(manager, Prerequisite, 'id', [prerequisiteId]);
+      if (!found) throw notFound('prerequisite', prerequisiteId);
+      const item = await ctx.changes.lock(found.workItemId);
+      if (!inScope(caller, item)) throw notFound('prerequisite', prerequisiteId);
+      const p = ctx.changes.prerequisitesOf(item).find((x) => x.id === prerequisiteId)!;
+      if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'change a prerequisite of');
+      change(ctx, p, item);
+      p.resolvedAt = p.state === 'OPEN' ? null : new Date();
+      ctx.changes.prerequisiteChanged(p);
+      emit(ctx, item, 'prerequisite.changed', { ...eventData(item), prerequisiteId: p.id, kind: p.kind, prerequisiteState: p.state, actorId: caller.id });
+      settleReadiness(ctx, item, p.state === 'OPEN' ? `blocked: ${p.description}` : null);
+      return p;
+    }),
+  );
 }
 
 /** Satisfies a blocker by hand. Blockers owned by a supporting domain clear through that domain's events. */
@@ -622,26 +606,26 @@ export async function setPrerequisitesFromSource(
   state: 'OPEN' | 'SATISFIED',
   reason: string | null,
 ): Promise<WorkItem[]> {
-  const where = { sourceDomain: source.domain, sourceRecordId: source.recordId, ...(source.kind ? { kind: source.kind } : {}) };
-  const prerequisites = (await ctx.manager.find(Prerequisite, { where })).filter((p) => !source.workItemIds || source.workItemIds.includes(p.workItemId));
+  // Every item with a prerequisite of the record is then in the set (a whole consumer group loads them at once).
+  await ctx.changes.load([], [source]);
+  const raisedBySource = (p: Prerequisite) => p.sourceDomain === source.domain && p.sourceRecordId === source.recordId && (!source.kind || p.kind === source.kind);
   const touched: WorkItem[] = [];
-  for (const workItemId of [...new Set(prerequisites.map((p) => p.workItemId))].sort()) {
-    const item = await lockWorkItem(ctx.manager, workItemId);
-    if (TERMINAL.includes(item.status)) continue;
+  for (const item of ctx.changes.loadedItems()) {
+    if (source.workItemIds && !source.workItemIds.includes(item.id)) continue;
+    const prerequisites = ctx.changes.prerequisitesOf(item).filter(raisedBySource);
+    if (!prerequisites.length || TERMINAL.includes(item.status)) continue;
     let changed = false;
-    for (const p of prerequisites.filter((x) => x.workItemId === workItemId && x.state !== 'WAIVED' && x.state !== state)) {
+    for (const p of prerequisites.filter((x) => x.state !== 'WAIVED' && x.state !== state)) {
       p.state = state;
       p.reason = reason;
       p.resolvedAt = state === 'OPEN' ? null : new Date();
-      await ctx.manager.save(p);
+      ctx.changes.prerequisiteChanged(p);
       changed = true;
     }
     if (changed) {
-      await settleReadiness(ctx, item, reason);
+      settleReadiness(ctx, item, reason);
       touched.push(item);
     }
   }
   return touched;
 }
-
-export const systemContext = (manager: EntityManager, requestId?: string): ChangeContext => ({ manager, caller: SYSTEM_CALLER, requestId });

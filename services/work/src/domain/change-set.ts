@@ -1,0 +1,144 @@
+import { insertRows, notFound, requireUuid, selectRows, updateRows, type Caller } from '@opsgraph/core';
+import { recordEvents, type NewEvent } from '@opsgraph/events';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { Prerequisite, Transition, WorkItem, type SourceDomain } from '../entities';
+
+/** A supporting record that raises prerequisites. */
+export interface PrerequisiteSource {
+  domain: SourceDomain;
+  recordId: string;
+}
+
+/** The columns a change may write back; the rest (id, number, version, creation and update times) are the row's own. */
+const ITEM_FIELDS = [
+  'type', 'title', 'description', 'status', 'heldFrom', 'holdReason', 'priority', 'openPrerequisites', 'siteId', 'areaId', 'lineId', 'assetId',
+  'shift', 'batch', 'vehicle', 'contractorCompany', 'windowStart', 'windowEnd', 'customerCommitment', 'dueAt', 'ownerId', 'team', 'performerId',
+  'verifiedById', 'verifiedAt', 'completedAt', 'sourceDomain', 'sourceRecordId', 'sourceReason', 'requiredOutcome', 'links',
+] as const satisfies readonly (keyof WorkItem)[];
+const PREREQUISITE_FIELDS = ['state', 'description', 'reason', 'waivedReason', 'waivedById', 'resolvedAt'] as const satisfies readonly (keyof Prerequisite)[];
+
+/**
+ * What one transaction changes in Work, held in memory and written when it ends, in one statement per kind
+ * of row (items, new and changed prerequisites, history, events) whatever the number of items.
+ *
+ * Items are loaded locked (`FOR UPDATE`), with all their prerequisites, and stay in the set: every rule
+ * (readiness, blockers, transitions) then runs on memory, and the event consumer loads what a whole group
+ * of events touches in two or three statements. An item's readiness is therefore always computed from the
+ * prerequisites the set holds, including ones raised earlier in the same transaction.
+ */
+export class ChangeSet {
+  private readonly items = new Map<string, WorkItem>();
+  private readonly prerequisites = new Map<string, Prerequisite[]>();
+  private readonly loadedSources = new Set<string>();
+  private readonly changedItems = new Set<WorkItem>();
+  private readonly newPrerequisites = new Set<Prerequisite>();
+  private readonly changedPrerequisites = new Set<Prerequisite>();
+  private transitions: Partial<Transition>[] = [];
+  private events: NewEvent[] = [];
+
+  constructor(readonly manager: EntityManager) {}
+
+  /**
+   * Locks and loads the items not loaded yet, with their prerequisites: those with these ids (ids that do not
+   * exist are left out) and every item with a prerequisite raised by one of these source records (looked up
+   * once per record: a prerequisite a record raises later in the transaction is on an item the set holds).
+   */
+  async load(ids: Iterable<string>, sources: readonly PrerequisiteSource[] = []): Promise<void> {
+    const wanted = new Set(ids);
+    const newSources = sources.filter((s) => !this.loadedSources.has(`${s.domain}|${s.recordId}`));
+    if (newSources.length) {
+      for (const s of newSources) this.loadedSources.add(`${s.domain}|${s.recordId}`);
+      const rows: { work_item_id: string }[] = await this.manager.query(
+        `SELECT DISTINCT work_item_id FROM prerequisite WHERE (source_domain, source_record_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+        [newSources.map((s) => s.domain), newSources.map((s) => s.recordId)],
+      );
+      for (const row of rows) wanted.add(row.work_item_id);
+    }
+    const missing = [...wanted].filter((id) => !this.items.has(id)).sort(); // id order: two sets cannot deadlock on one statement
+    if (!missing.length) return;
+    const rows = await selectRows(this.manager, WorkItem, 'id', missing, { order: { id: 'ASC' }, lock: true });
+    if (!rows.length) return;
+    const prerequisites = await selectRows(this.manager, Prerequisite, 'workItemId', rows.map((r) => r.id), { order: { createdAt: 'ASC' } });
+    for (const row of rows) {
+      this.items.set(row.id, row);
+      this.prerequisites.set(row.id, []);
+    }
+    for (const p of prerequisites) this.prerequisites.get(p.workItemId)!.push(p);
+  }
+
+  /** A locked item, loaded if need be; NOT_FOUND when there is none. */
+  async lock(id: string): Promise<WorkItem> {
+    const workItemId = requireUuid(id);
+    await this.load([workItemId]);
+    const item = this.items.get(workItemId);
+    if (!item) throw notFound('work item', id);
+    return item;
+  }
+
+  /** Items already loaded (locked) with this id, or undefined. */
+  loaded(id: string): WorkItem | undefined {
+    return this.items.get(id);
+  }
+
+  /** Every loaded item, in id order. */
+  loadedItems(): WorkItem[] {
+    return [...this.items.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** An item created in this transaction (already inserted): later changes to it go through the set. */
+  adopt(item: WorkItem): void {
+    this.items.set(item.id, item);
+    this.prerequisites.set(item.id, []);
+  }
+
+  /** The prerequisites of a loaded item, oldest first. */
+  prerequisitesOf(item: WorkItem): Prerequisite[] {
+    return this.prerequisites.get(item.id) ?? [];
+  }
+
+  itemChanged(item: WorkItem): void {
+    this.changedItems.add(item);
+  }
+
+  /** A new prerequisite on a loaded item; its id is given here, so events can name it before it is written. */
+  addPrerequisite(item: WorkItem, fields: Omit<Prerequisite, 'id' | 'workItemId' | 'createdAt' | 'waivedReason' | 'waivedById'> & Partial<Prerequisite>): Prerequisite {
+    const prerequisite = { waivedReason: null, waivedById: null, ...fields, id: randomUUID(), workItemId: item.id, createdAt: new Date() } as Prerequisite;
+    this.prerequisitesOf(item).push(prerequisite);
+    this.newPrerequisites.add(prerequisite);
+    return prerequisite;
+  }
+
+  prerequisiteChanged(prerequisite: Prerequisite): void {
+    if (!this.newPrerequisites.has(prerequisite)) this.changedPrerequisites.add(prerequisite);
+  }
+
+  /** An append-only history entry. */
+  addTransition(item: WorkItem, from: WorkItem['status'] | null, caller: Caller, note: string | null): void {
+    this.transitions.push({ workItemId: item.id, fromStatus: from, toStatus: item.status, actorId: caller.id, at: new Date(), note });
+  }
+
+  /** An event for the outbox; events are written in the order they are recorded. */
+  record(event: NewEvent): void {
+    this.events.push(event);
+  }
+
+  /** Writes everything changed so far, in order: items, prerequisites, history, then the events that describe them. */
+  async flush(): Promise<void> {
+    const items = [...this.changedItems];
+    const created = [...this.newPrerequisites];
+    const changed = [...this.changedPrerequisites];
+    const transitions = this.transitions;
+    const events = this.events;
+    this.changedItems.clear();
+    this.newPrerequisites.clear();
+    this.changedPrerequisites.clear();
+    this.transitions = [];
+    this.events = [];
+    await updateRows(this.manager, WorkItem, items, ITEM_FIELDS);
+    await insertRows(this.manager, Prerequisite, created);
+    await updateRows(this.manager, Prerequisite, changed, PREREQUISITE_FIELDS);
+    await insertRows(this.manager, Transition, transitions);
+    if (events.length) await recordEvents(this.manager, events);
+  }
+}
