@@ -66,7 +66,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, ex
   }
   // A validation rule of ours (e.g. query limits) keeps its own code instead of the generic one.
   const ownCode = original instanceof GraphQLError && original !== error ? (original.extensions?.code as string | undefined) : undefined;
-  const code = ownCode ?? (formatted.extensions?.code as string | undefined) ?? ErrorCode.INTERNAL;
+  // Apollo's own refusals of a request (e.g. a persisted query whose hash does not match) carry an HTTP 4xx
+  // and no code: the client's mistake, said as such, not an internal error.
+  const refusedRequest = original instanceof GraphQLError && Number((original.extensions?.http as { status?: number } | undefined)?.status) < 500;
+  const given = formatted.extensions?.code as string | undefined;
+  const code = ownCode ?? (refusedRequest && (!given || given === ErrorCode.INTERNAL) ? 'BAD_REQUEST' : given) ?? ErrorCode.INTERNAL;
   if (isUnavailable(original)) {
     return { message: 'the service database is unavailable; nothing was changed, try again', path: formatted.path, extensions: { code: ErrorCode.UNAVAILABLE } };
   }
