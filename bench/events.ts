@@ -9,7 +9,7 @@
  *     (from the producer's commit to the end of Work's handler; Work commits right after).
  *
  *   KAFKA_BROKERS=127.0.0.1:19092 npx tsx bench/events.ts      (without KAFKA_BROKERS a private broker is started)
- *   BENCH_EVENTS=10000 BENCH_WRITERS=8 BENCH_PER_TX=10 BENCH_PACED=200 BENCH_RATE=20 BENCH_TIMEOUT_S=180
+ *   BENCH_EVENTS=30000 BENCH_WRITERS=8 BENCH_PER_TX=10 BENCH_PACED=200 BENCH_RATE=20 BENCH_TIMEOUT_S=180
  *   BENCH_WORK_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   (Node flags for Work's process, e.g. a profile)
  *
  * Loopback only; everything it creates (databases, topic prefix, bus database) is its own and removed.
@@ -25,7 +25,7 @@ import { createAsset, createSite } from '../services/work/src/domain/locations';
 import { entities } from '../services/work/src/entities';
 import { migrations } from '../services/work/src/migrations';
 
-const EVENTS = envInt('BENCH_EVENTS', 10_000);
+const EVENTS = envInt('BENCH_EVENTS', 30_000);
 const WRITERS = envInt('BENCH_WRITERS', 8);
 const PER_TX = envInt('BENCH_PER_TX', 10);
 const PACED = envInt('BENCH_PACED', 200);
