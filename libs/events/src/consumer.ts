@@ -315,9 +315,11 @@ export async function startConsumer(db: DataSource, transport: Transport, option
 
   /**
    * Applies consecutive events of a batch in ONE transaction: the keys' locks in one statement (in hash
-   * order, so replicas cannot deadlock), one look for parked keys, then per event a savepoint, the inbox
-   * row and the handler. A "not yet" rolls back to the event's savepoint and parks it (and the rest of its
-   * key); any other failure rolls the whole group back and its events go again one by one, through the
+   * order, so replicas cannot deadlock), one look for parked keys, then the events in order. Without a unit
+   * of work each event gets a savepoint, its inbox row and its handler, and a "not yet" rolls back to the
+   * savepoint; with one, the inbox is read once, the handlers share the unit, and the unit's changes and
+   * the inbox rows are written once at the end. Either way a "not yet" parks the event (and the rest of its
+   * key), and any other failure rolls the whole group back and its events go again one by one, through the
    * careful path with retries and dead-lettering. Returns the outcomes in order, after the commit.
    */
   function applyTogether(group: { event: CloudEvent; message: ReceivedMessage }[]): Promise<{ outcomes: Outcome[]; newlyParked: number }> {
@@ -330,87 +332,61 @@ export async function startConsumer(db: DataSource, transport: Transport, option
       const waiting = new Set<string>(
         (await manager.query('SELECT DISTINCT message_key FROM parked_event WHERE consumer = $1 AND message_key = ANY($2)', [groupId, keys])).map((r: { message_key: string }) => r.message_key),
       );
-      if (options.unitOfWork) return applyAsUnit(manager, group, waiting, options.unitOfWork);
-      const outcomes: Outcome[] = [];
       let newlyParked = 0;
-      for (const { event, message } of group) {
-        const key = orderKey(message, event.id);
-        if (waiting.has(key)) {
-          if (await park(manager, event, message, `waiting behind parked event of key ${key}`)) newlyParked++;
-          outcomes.push('parked');
-          continue;
-        }
-        outcomes.push(
-          await consumeTraced(groupId, transport.kind, message, async (): Promise<Outcome> => {
-            await manager.query('SAVEPOINT handler');
-            try {
-              const inserted = await manager.query('INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id', [groupId, event.id, event.type]);
-              if (inserted.length) await handlers[event.type](event, manager, undefined);
-              return inserted.length ? 'applied' : 'duplicate';
-            } catch (err) {
-              if (!(err instanceof RetryLater)) throw err;
-              await manager.query('ROLLBACK TO SAVEPOINT handler');
-              if (await park(manager, event, message, err.message)) newlyParked++;
-              waiting.add(key);
-              return 'parked';
-            }
-          }),
-        );
-      }
-      return { outcomes, newlyParked };
-    });
-  }
+      const parkInLine = async (event: CloudEvent, message: ReceivedMessage, key: string, reason: string): Promise<Outcome> => {
+        if (await park(manager, event, message, reason)) newlyParked++;
+        waiting.add(key);
+        return 'parked';
+      };
 
-  /**
-   * The group's events through the consumer's unit of work, under the keys' locks `applyTogether` took: one
-   * look at the inbox, the unit opened with the events to apply, the handlers in order (a "not yet" parks its
-   * event and its key's later ones), one flush, one inbox insert.
-   */
-  async function applyAsUnit(
-    manager: EntityManager,
-    group: { event: CloudEvent; message: ReceivedMessage }[],
-    waiting: Set<string>,
-    unitOfWork: NonNullable<ConsumerOptions['unitOfWork']>,
-  ): Promise<{ outcomes: Outcome[]; newlyParked: number }> {
-    const seen = new Set<string>(
-      (await manager.query('SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2)', [groupId, group.map(({ event }) => event.id)])).map((r: { event_id: string }) => r.event_id),
-    );
-    const unit = await unitOfWork(manager, group.filter(({ event, message }) => !seen.has(event.id) && !waiting.has(orderKey(message, event.id))).map(({ event }) => event));
-    const outcomes: Outcome[] = [];
-    const applied: CloudEvent[] = [];
-    let newlyParked = 0;
-    for (const { event, message } of group) {
-      const key = orderKey(message, event.id);
-      if (waiting.has(key)) {
-        if (await park(manager, event, message, `waiting behind parked event of key ${key}`)) newlyParked++;
-        outcomes.push('parked');
-        continue;
+      // With a unit of work: one look at the inbox, and the unit opened with the events to apply.
+      const seen = new Set<string>();
+      const applied: CloudEvent[] = [];
+      let unit: EventUnit | undefined;
+      if (options.unitOfWork) {
+        const known = await manager.query('SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2)', [groupId, group.map(({ event }) => event.id)]);
+        for (const row of known as { event_id: string }[]) seen.add(row.event_id);
+        unit = await options.unitOfWork(manager, group.filter(({ event, message }) => !seen.has(event.id) && !waiting.has(orderKey(message, event.id))).map(({ event }) => event));
       }
-      if (seen.has(event.id)) {
-        outcomes.push('duplicate');
-        continue;
-      }
-      seen.add(event.id); // the same event twice in one batch
-      outcomes.push(
-        await consumeTraced(groupId, transport.kind, message, async (): Promise<Outcome> => {
+      const applyOne = async (event: CloudEvent, message: ReceivedMessage, key: string): Promise<Outcome> => {
+        if (unit) {
+          if (seen.has(event.id)) return 'duplicate';
+          seen.add(event.id); // the same event twice in one batch
           try {
             await handlers[event.type](event, manager, unit);
             applied.push(event);
             return 'applied';
           } catch (err) {
             if (!(err instanceof RetryLater)) throw err;
-            if (await park(manager, event, message, err.message)) newlyParked++;
-            waiting.add(key);
-            return 'parked';
+            return parkInLine(event, message, key, err.message);
           }
-        }),
-      );
-    }
-    await unit.flush();
-    if (applied.length) {
-      await manager.query('INSERT INTO inbox (consumer, event_id, type) SELECT $1, * FROM unnest($2::text[], $3::text[])', [groupId, applied.map((e) => e.id), applied.map((e) => e.type)]);
-    }
-    return { outcomes, newlyParked };
+        }
+        await manager.query('SAVEPOINT handler');
+        try {
+          const inserted = await manager.query('INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id', [groupId, event.id, event.type]);
+          if (inserted.length) await handlers[event.type](event, manager, undefined);
+          return inserted.length ? 'applied' : 'duplicate';
+        } catch (err) {
+          if (!(err instanceof RetryLater)) throw err;
+          await manager.query('ROLLBACK TO SAVEPOINT handler');
+          return parkInLine(event, message, key, err.message);
+        }
+      };
+
+      const outcomes: Outcome[] = [];
+      for (const { event, message } of group) {
+        const key = orderKey(message, event.id);
+        if (waiting.has(key)) outcomes.push(await parkInLine(event, message, key, `waiting behind parked event of key ${key}`));
+        else outcomes.push(await consumeTraced(groupId, transport.kind, message, () => applyOne(event, message, key)));
+      }
+      if (unit) {
+        await unit.flush();
+        if (applied.length) {
+          await manager.query('INSERT INTO inbox (consumer, event_id, type) SELECT $1, * FROM unnest($2::text[], $3::text[])', [groupId, applied.map((e) => e.id), applied.map((e) => e.type)]);
+        }
+      }
+      return { outcomes, newlyParked };
+    });
   }
 
   /** Applies a run of checked events: together when there are several, one by one when that fails. */
