@@ -35,6 +35,9 @@ test('blockers follow owners, applicability and the end of the work', async () =
   const inArea = item({ areaId: places.areaId, ownerId: people.technician2.id });
   const finishedLater = item({ assetId: places.assetId, ownerId: people.operator.id });
   for (const w of [atAsset, inArea, finishedLater]) await work.created(w);
+  // Documents knows all three items (each on a partition of its own) before the applicability changes below.
+  const ids = [atAsset, inArea, finishedLater].map((w) => w.workItemId);
+  await eventually(async () => (await documents.db.query(`SELECT count(*)::int AS n FROM tracked_work_item WHERE work_item_id = ANY($1)`, [ids]))[0].n === 3);
   await eventually(async () => (await blockerEvents(rev.id)).length === 2);
   // Items are keys of their own (other partitions): their blockers may come in either order.
   expect(await blockerEvents(rev.id)).toEqual(
