@@ -76,11 +76,6 @@ export class ChangeSet {
     return item;
   }
 
-  /** Items already loaded (locked) with this id, or undefined. */
-  loaded(id: string): WorkItem | undefined {
-    return this.items.get(id);
-  }
-
   /** Every loaded item, in id order. */
   loadedItems(): WorkItem[] {
     return [...this.items.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

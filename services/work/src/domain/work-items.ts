@@ -384,7 +384,7 @@ export function holdWork(db: DataSource, caller: Caller, id: string, reason: str
 /** Puts open work on an asset on hold for a reason raised elsewhere (e.g. a serious incident). */
 export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reason: string): Promise<WorkItem[]> {
   // The set's copy of an item may be ahead of its row: lock by asset, then judge each item as the set holds it.
-  const rows: { id: string }[] = await ctx.manager.query(`SELECT id FROM work_item WHERE asset_id = $1 AND status NOT IN ('DONE', 'CANCELLED') ORDER BY id`, [assetId]);
+  const rows: { id: string }[] = await ctx.manager.query(`SELECT id FROM work_item WHERE asset_id = $1 AND status <> ALL($2) ORDER BY id`, [assetId, TERMINAL]);
   await ctx.changes.load(rows.map((r) => r.id));
   const items = ctx.changes.loadedItems().filter((item) => item.assetId === assetId && ['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status));
   for (const item of items) {
