@@ -474,7 +474,10 @@ export const gatewayConfig = {
   graphiql: false,
   landingPage: false,${transport}
   propagateHeaders: {
-    fromClientToSubgraphs: () => ({ 'x-opsgraph-caller': ${JSON.stringify(prepared.internal)} }),
+    fromClientToSubgraphs: ({ request }) => ({
+      'x-opsgraph-caller': ${JSON.stringify(prepared.internal)},
+      ...(request.headers.get('x-opsgraph-count-statements') && { 'x-opsgraph-count-statements': '1' }),
+    }),
     fromSubgraphsToClient: ({ response }) => ({ 'x-opsgraph-sql-statements': response.headers.get('x-opsgraph-sql-statements') ?? '0' }),
   },
 };

@@ -42,6 +42,7 @@ async function main() {
   class Timed extends RemoteGraphQLDataSource {
     override async willSendRequest({ request }: Parameters<NonNullable<RemoteGraphQLDataSource['willSendRequest']>>[0]) {
       request.http?.headers.set(INTERNAL_HEADER, await signInternalCaller(caller));
+      request.http?.headers.set('x-opsgraph-count-statements', '1');
     }
   }
   const gateway = new ApolloGateway({

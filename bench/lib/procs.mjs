@@ -134,12 +134,12 @@ export function runToEnd(command, args, { env, cwd, timeoutMs = 600_000, echo = 
   });
 }
 
-/** POSTs a GraphQL request; gives status, parsed body, the SQL statement header and the time taken. */
+/** POSTs a GraphQL request; gives status, parsed body, the SQL statement header (asked for) and the time taken. */
 export async function postGraphQL(url, body, headers = {}, timeoutMs = 30_000) {
   const t0 = performance.now();
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', 'x-opsgraph-count-statements': '1', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });

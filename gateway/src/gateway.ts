@@ -10,6 +10,7 @@ import {
   checkConfiguration,
   REQUEST_ID_HEADER,
   STATEMENTS_HEADER,
+  COUNT_STATEMENTS_HEADER,
   envInt,
   executeGraphQL,
   formatError,
@@ -33,8 +34,9 @@ import { SubgraphClient } from './subgraph-client';
 export interface GatewayContext {
   caller: Caller;
   requestId: string;
-  /** SQL statements the subgraphs ran for this request, summed from their response headers. */
-  statements: { count: number };
+  /** SQL statements the subgraphs ran for this request, summed from their response headers; only when the
+   * client asked for the count (`COUNT_STATEMENTS_HEADER`). */
+  statements?: { count: number };
 }
 
 export interface GatewayOptions {
@@ -78,6 +80,10 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       shareKey = callerKey(context.caller);
       headers[INTERNAL_HEADER] = await this.callerHeader(shareKey, context.caller);
       headers[REQUEST_ID_HEADER] = context.requestId;
+      if (context.statements) {
+        headers[COUNT_STATEMENTS_HEADER] = '1';
+        shareKey += ' counted'; // a counted read must get its own count back
+      }
     }
     // Only reads may share a round trip; a mutation always runs once per request.
     if (!this.shareReads || /^\s*mutation\b/.test(request.query ?? '')) shareKey = undefined;
@@ -163,9 +169,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
         const err = e as DomainError;
         return sendJson(res, 401, { errors: [{ message: err.message, extensions: { code: err.code } }] }, { [REQUEST_ID_HEADER]: requestId });
       }
-      const statements = { count: 0 };
+      const statements = req.headers[COUNT_STATEMENTS_HEADER] === undefined ? undefined : { count: 0 };
       await executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, statements }), () => ({
-        [STATEMENTS_HEADER]: String(statements.count),
+        ...(statements && { [STATEMENTS_HEADER]: String(statements.count) }),
         [REQUEST_ID_HEADER]: requestId,
       }));
     },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { devToken } from '@opsgraph/core';
+import { SignJWT } from 'jose';
+import { devToken, internalSecret, signInternalCaller } from '@opsgraph/core';
 import { SUPERGRAPH_PATH, composeSupergraph } from '@opsgraph/gateway';
 import { expectError, ok, people, postGraphQL, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as workService } from '../../services/work/src/service';
@@ -75,6 +76,37 @@ describe('through the gateway', () => {
       expect((await fetch(`${base}/health`)).status).toBe(200);
       expect((await fetch(`${base}/ready`)).status).toBe(200);
     }
+  });
+
+  test('statement counts come back only to a client that asks for them', async () => {
+    const query = JSON.stringify({ query: `{ sites { id } }` });
+    const token = await devToken(people.admin);
+    const send = (extra: Record<string, string>) => fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...extra }, body: query });
+    const plain = await send({});
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('x-opsgraph-sql-statements')).toBeNull();
+    const counted = await send({ 'x-opsgraph-count-statements': '1' });
+    expect(Number(counted.headers.get('x-opsgraph-sql-statements'))).toBeGreaterThan(0);
+    // A subgraph, likewise: the gateway's signed header, with and without the request for a count.
+    const internal = await signInternalCaller(people.admin);
+    const direct = (extra: Record<string, string>) => fetch(work.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-opsgraph-caller': internal, ...extra }, body: query });
+    expect((await direct({})).headers.get('x-opsgraph-sql-statements')).toBeNull();
+    expect(Number((await direct({ 'x-opsgraph-count-statements': '1' })).headers.get('x-opsgraph-sql-statements'))).toBeGreaterThan(0);
+  });
+
+  test('a subgraph trusts a verified gateway header until it expires, never a tampered or expired one', async () => {
+    const secret = new TextEncoder().encode(internalSecret());
+    const sign = (expiresAt: number) =>
+      new SignJWT({ roles: ['administrator'], sites: ['*'] }).setProtectedHeader({ alg: 'HS256' }).setSubject(people.admin.id).setIssuer('opsgraph-gateway').setIssuedAt().setExpirationTime(expiresAt).sign(secret);
+    const query = `{ sites { id } }`;
+    const shortLived = await sign(Math.floor(Date.now() / 1000) + 2);
+    ok(await postGraphQL(work.url, query, {}, { 'x-opsgraph-caller': shortLived }));
+    ok(await postGraphQL(work.url, query, {}, { 'x-opsgraph-caller': shortLived })); // the second time from what it remembers
+    expectError(await postGraphQL(work.url, query, {}, { 'x-opsgraph-caller': `${shortLived.slice(0, -4)}AAAA` }), 'UNAUTHENTICATED');
+    expectError(await postGraphQL(work.url, query, {}, { 'x-opsgraph-caller': await sign(Math.floor(Date.now() / 1000) - 60) }), 'UNAUTHENTICATED');
+    // Remembered or not, a header is refused once its expiry has passed.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(JSON.parse(Buffer.from(shortLived.split('.')[1], 'base64url').toString()).exp) * 1000 - Date.now() + 50)));
+    expectError(await postGraphQL(work.url, query, {}, { 'x-opsgraph-caller': shortLived }), 'UNAUTHENTICATED');
   });
 
   test('oversized request bodies are refused before parsing', async () => {

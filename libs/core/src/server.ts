@@ -15,13 +15,15 @@ import { auditPlugin, auditResolvers, auditTypeDefs } from './audit';
 import { INTERNAL_HEADER, verifyInternalCaller, type Caller } from './auth';
 import { envInt, isDevelopment } from './config';
 import type { RequestContext } from './context';
-import { statementScope } from './db';
+import { countStatements } from './db';
 import { DomainError, formatError } from './errors';
 import { logger } from './logger';
 import { metricsPlugin, metricsRegistry } from './metrics';
 import { REQUEST_ID_ATTRIBUTE, extractTraceContext, inSpan, tracingEnabled } from './tracing';
 
 export const STATEMENTS_HEADER = 'x-opsgraph-sql-statements';
+/** Sent (any value) by a client that wants `STATEMENTS_HEADER` back: counting has a cost, so it is asked for. */
+export const COUNT_STATEMENTS_HEADER = 'x-opsgraph-count-statements';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 export interface HttpApp {
@@ -296,13 +298,12 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
       return sendJson(res, 401, { errors: [{ message: err.message, extensions: { code: err.code } }] });
     }
     trace.getActiveSpan()?.setAttribute('opsgraph.service', options.name);
-    const scope = { count: 0 };
-    await statementScope.run(scope, () =>
+    const run = (scope?: { count: number }) =>
       executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, db: options.db, loaders: options.createLoaders(options.db, caller) }), () => ({
-        [STATEMENTS_HEADER]: String(scope.count),
+        ...(scope && { [STATEMENTS_HEADER]: String(scope.count) }),
         [REQUEST_ID_HEADER]: requestId,
-      })),
-    );
+      }));
+    await (req.headers[COUNT_STATEMENTS_HEADER] === undefined ? run() : countStatements(run));
   };
 
   return {

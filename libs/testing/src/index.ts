@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   INTERNAL_HEADER,
   STATEMENTS_HEADER,
+  COUNT_STATEMENTS_HEADER,
   SYSTEM_CALLER,
   dropDatabase,
   openDatabase,
@@ -44,7 +45,8 @@ export interface GraphQLResult<T = any> {
 export async function postGraphQL<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GraphQLResult<T>> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    // Tests check statement counts, so every test request asks for them.
+    headers: { 'content-type': 'application/json', [COUNT_STATEMENTS_HEADER]: '1', ...headers },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as GraphQLResult<T>;
