@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -59,6 +59,8 @@ const CALLER_HEADER_TTL_MS = 60_000;
  */
 class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly callerHeaders = new Map<string, { value: Promise<string>; until: number }>();
+  /** Hashes of the queries this subgraph has been sent in full (and so knows by hash). */
+  private readonly knownQueries = new Set<string>();
 
   constructor(
     private readonly serviceName: string,
@@ -87,17 +89,34 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     }
     // Only reads may share a round trip; a mutation always runs once per request.
     if (!this.shareReads || /^\s*mutation\b/.test(request.query ?? '')) shareKey = undefined;
-    const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName });
-    let response;
-    try {
-      response = await this.client.post(this.url, headers, body, shareKey);
-    } catch (error) {
-      throw this.unavailable((error as Error).name === 'TimeoutError' ? 'timed out' : 'not answering');
+    // Automatic persisted queries between gateway and subgraph: a query plan's fetches are the same few
+    // texts over and over, so after a subgraph has seen one it gets only its hash (no text to send, parse or
+    // hash again on every call). A subgraph that does not know it (restarted, another replica) says so and
+    // gets the text once more.
+    const query = request.query ?? '';
+    const persistedQuery = { version: 1, sha256Hash: queryHash(query) };
+    const { variables, operationName } = request;
+    const send = async (withText: boolean) => {
+      const body = JSON.stringify({ ...(withText && { query }), variables, operationName, extensions: { persistedQuery } });
+      let response;
+      try {
+        response = await this.client.post(this.url, headers, body, shareKey);
+      } catch (error) {
+        throw this.unavailable((error as Error).name === 'TimeoutError' ? 'timed out' : 'not answering');
+      }
+      const json = response.headers['content-type']?.includes('json') ? safeParse(response.body) : undefined;
+      if (!json || (response.status >= 300 && !Array.isArray(json.errors))) throw this.unavailable(`answered HTTP ${response.status}`);
+      const statements = Number(response.headers[STATEMENTS_HEADER] ?? 0);
+      if (context?.statements && Number.isFinite(statements)) context.statements.count += statements;
+      return json;
+    };
+    const known = this.knownQueries.has(persistedQuery.sha256Hash);
+    let json = await send(!known);
+    if (known && json.errors?.some((e) => e.extensions?.code === 'PERSISTED_QUERY_NOT_FOUND')) json = await send(true);
+    if (!json.errors?.length || !known) {
+      if (this.knownQueries.size >= KNOWN_QUERIES_MAX) this.knownQueries.clear();
+      this.knownQueries.add(persistedQuery.sha256Hash);
     }
-    const json = response.headers['content-type']?.includes('json') ? safeParse(response.body) : undefined;
-    if (!json || (response.status >= 300 && !Array.isArray(json.errors))) throw this.unavailable(`answered HTTP ${response.status}`);
-    const statements = Number(response.headers[STATEMENTS_HEADER] ?? 0);
-    if (context?.statements && Number.isFinite(statements)) context.statements.count += statements;
     return json;
   }
 
@@ -117,6 +136,19 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       extensions: { code: 'UNAVAILABLE', service: this.serviceName },
     });
   }
+}
+
+const KNOWN_QUERIES_MAX = 10_000;
+const queryHashes = new Map<string, string>();
+
+/** SHA-256 of a subgraph query text, as APQ names it; computed once per text (plans reuse a few texts). */
+function queryHash(query: string): string {
+  let hash = queryHashes.get(query);
+  if (!hash) {
+    if (queryHashes.size >= KNOWN_QUERIES_MAX) queryHashes.clear();
+    queryHashes.set(query, (hash = createHash('sha256').update(query).digest('hex')));
+  }
+  return hash;
 }
 
 const configuredUrl = (name: string) => process.env[`OPSGRAPH_${name.toUpperCase()}_URL`] || undefined;
@@ -139,7 +171,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
   // @apollo/gateway sends usage data to Apollo unless told not to: a plant's graph does not phone home.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   const shareReads = process.env.OPSGRAPH_SHARE_SUBGRAPH_READS !== 'false';
-  const client = new SubgraphClient({ timeoutMs: envInt('OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 10_000), maxSockets: envInt('OPSGRAPH_SUBGRAPH_CONNECTIONS', 64) });
+  const client = new SubgraphClient({
+    timeoutMs: envInt('OPSGRAPH_SUBGRAPH_TIMEOUT_MS', 10_000),
+    maxSockets: envInt('OPSGRAPH_SUBGRAPH_CONNECTIONS', 64),
+    batch: process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS !== 'false',
+  });
   const gateway = new ApolloGateway({
     supergraphSdl,
     // The checked-in supergraph names loopback URLs; OPSGRAPH_<SERVICE>_URL (docker-compose, a real deployment) wins.

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SubgraphClient } from '../src/subgraph-client';
+import { SubgraphClient, splitJsonArray } from '../src/subgraph-client';
 import { ok, people, person, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { service as competenceService } from '../../services/competence/src/service';
 import { service as workService } from '../../services/work/src/service';
 
 /** A real HTTP server that answers after a delay and counts what reached it. */
@@ -96,5 +97,119 @@ describe('sharing through the gateway never crosses callers or repeats mutations
     const create = `mutation($s: ID!) { createWorkItem(input: { type: OTHER, title: "twin", siteId: $s }) { id } }`;
     const [a, b] = await Promise.all([1, 2].map(() => gateway.query(create, { s: sites[0] }, people.admin).then(ok)));
     expect(a.createWorkItem.id).not.toBe(b.createWorkItem.id);
+  });
+});
+
+describe('batched calls', () => {
+  /** Answers a batch as Apollo Server does: one JSON array, an answer per operation, in order. */
+  let server: http.Server;
+  let url: string;
+  const seen: { body: string; headers: http.IncomingHttpHeaders }[] = [];
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        seen.push({ body, headers: req.headers });
+        const parsed = JSON.parse(body);
+        const answer = (op: { query: string }) => ({ data: { echo: op.query, tricky: 'a "quoted", [bracketed] {braced} \\ value' } });
+        res.writeHead(200, { 'content-type': 'application/json', 'x-opsgraph-sql-statements': '7' });
+        res.end(JSON.stringify(Array.isArray(parsed) ? parsed.map(answer) : answer(parsed)));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  beforeEach(() => seen.splice(0));
+
+  test('calls of one request to one subgraph started together go as one batch; each gets its own answer', async () => {
+    const client = new SubgraphClient({ timeoutMs: 5_000, batch: true });
+    try {
+      const headers = { 'x-request-id': 'r-1' };
+      const answers = await Promise.all(['{ a }', '{ b }', '{ c }'].map((q) => client.post(url, headers, JSON.stringify({ query: q }))));
+      expect(seen).toHaveLength(1);
+      expect(JSON.parse(seen[0].body)).toEqual([{ query: '{ a }' }, { query: '{ b }' }, { query: '{ c }' }]);
+      expect(answers.map((a) => JSON.parse(a.body).data.echo)).toEqual(['{ a }', '{ b }', '{ c }']);
+      expect(JSON.parse(answers[0].body).data.tricky).toBe('a "quoted", [bracketed] {braced} \\ value');
+      // The batch's statement count is reported once, not once per answer.
+      expect(answers.map((a) => a.headers['x-opsgraph-sql-statements'])).toEqual(['7', undefined, undefined]);
+
+      // Other headers (another request, another caller), or a later turn: separate requests, unbatched when alone.
+      seen.splice(0);
+      await Promise.all([client.post(url, headers, '{"query":"{ a }"}'), client.post(url, { 'x-request-id': 'r-2' }, '{"query":"{ a }"}')]);
+      await client.post(url, headers, '{"query":"{ b }"}');
+      expect(seen.map((s) => JSON.parse(s.body))).toEqual([{ query: '{ a }' }, { query: '{ a }' }, { query: '{ b }' }]);
+    } finally {
+      client.close();
+    }
+  });
+
+  test('splitting a batch answer respects strings, escapes and nesting, and refuses what is not an array', () => {
+    const parts = [{ data: { a: [1, { b: '],[' }], c: 'say "hi", then \\' } }, { errors: [{ message: '{' }] }, null, 'x'].map((p) => JSON.stringify(p));
+    expect(splitJsonArray(`[${parts.join(',')}]`)).toEqual(parts);
+    expect(splitJsonArray(` [ ${parts.join(' , ')} ] \n`)).toEqual(parts);
+    expect(splitJsonArray('[]')).toEqual([]);
+    for (const bad of ['{"errors":[]}', '[{"a":1}', '[1] trailing', 'x[1]']) expect(splitJsonArray(bad)).toBeNull();
+  });
+});
+
+describe('batching through the gateway with real subgraphs', () => {
+  let work: TestService;
+  let competence: TestService;
+  let proxy: http.Server;
+  const batches: number[] = [];
+  let itemId: string;
+  beforeAll(async () => {
+    work = await startTestService(workService);
+    competence = await startTestService(competenceService);
+    // Counts the operations in each request that reaches competence.
+    const target = new URL(competence.url);
+    proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const parsed = JSON.parse(body.toString('utf8'));
+        batches.push(Array.isArray(parsed) ? parsed.length : 1);
+        const forward = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: req.headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+        forward.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const site = ok(await work.query(`mutation { createSite(input: { code: "BAT", name: "Batch" }) { id } }`, {}, people.admin)).createSite;
+    itemId = ok(await work.query(`mutation($s: ID!, $o: ID!) { createWorkItem(input: { type: INSPECTION, title: "Batch me", siteId: $s, ownerId: $o }) { id } }`, { s: site.id, o: people.technician.id }, people.supervisor)).createWorkItem.id;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => proxy.close(resolve));
+    await competence.stop();
+    await work.stop();
+  });
+
+  test("a plan's two fetches from competence (the owner, the item's qualifications) travel as one request, with the same answer", async () => {
+    const query = `query($id: ID!) { workItem(id: $id) { title owner { id } requiredQualifications { code } ownerQualified { qualified } } }`;
+    const answerWith = async (batch: boolean) => {
+      const before = process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS;
+      process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS = String(batch);
+      const gateway = await startTestGateway({ work: work.url, competence: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql` });
+      if (before === undefined) delete process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS;
+      else process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS = before;
+      try {
+        batches.splice(0);
+        const answer = await gateway.query(query.replace('owner { id }', 'owner { id name }'), { id: itemId }, people.supervisor);
+        return { data: ok(answer), batches: [...batches] };
+      } finally {
+        await gateway.stop();
+      }
+    };
+    const batched = await answerWith(true);
+    const single = await answerWith(false);
+    expect(single.batches).toEqual([1, 1]);
+    expect(batched.batches).toEqual([2]);
+    expect(batched.data).toEqual(single.data);
+    expect(batched.data.workItem).toMatchObject({ title: 'Batch me', owner: { id: people.technician.id } });
   });
 });

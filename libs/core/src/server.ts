@@ -263,6 +263,9 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
     schema: buildSubgraphSchema([{ typeDefs, resolvers: mergeResolvers(options.resolvers, auditResolvers(options.name)) as never }]),
     formatError: (formatted, error) => formatError(formatted, error, isDevelopment()),
     includeStacktraceInErrorResponses: false,
+    // The gateway sends the fetches of one request that start together as one batch; they share the
+    // request's context, so its loaders too.
+    allowBatchedHttpRequests: true,
     plugins: [
       // Federated tracing costs time on every request; we trace with OpenTelemetry instead.
       ApolloServerPluginInlineTraceDisabled(),
