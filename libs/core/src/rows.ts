@@ -9,13 +9,30 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
  * one JSON parameter (`jsonb_to_recordset`): what lets a transaction that changes a hundred records cost a
  * handful of statements, and a lookup or a write cost about half the CPU of `find`/`save`. Flat entities
  * only (no relations or embedded columns), with a single primary key column for updates.
+ *
+ * Statements run through `source.query`, TypeORM's QueryRunner (its logger counts them for
+ * `countStatements`). The same reads straight on the driver's pg Pool saved no clear CPU
+ * (bench/experiments/select-rows-pool.ts: 5–20 µs of a 0.06 ms one-row lookup, nothing outside the ±15 %
+ * noise on the 0.5–1.2 ms 50-key batches a board runs), so they stay on the one path.
  */
 type Source = DataSource | EntityManager;
 
+type Order<T> = Partial<Record<keyof T & string, 'ASC' | 'DESC'>>;
+
 export interface SelectOptions<T> {
-  order?: Partial<Record<keyof T & string, 'ASC' | 'DESC'>>;
+  order?: Order<T>;
   /** `FOR UPDATE`: the rows stay locked until the transaction ends (needs a transaction's manager). */
   lock?: boolean;
+}
+
+export interface WhereOptions<T> {
+  /**
+   * By properties, or an ORDER BY fragment written with column names for what properties cannot say (an
+   * expression, NULLS LAST); a fragment must be constant like `where`.
+   */
+  order?: Order<T> | string;
+  /** LIMIT, sent as one more parameter so that the statement's text stays the same. */
+  limit?: number;
 }
 
 interface Column {
@@ -84,16 +101,43 @@ function cachedSql(table: Table, key: string, build: () => string): string {
   return sql;
 }
 
+const orderEntries = (order: Order<unknown> | undefined) => Object.entries(order ?? {}) as [string, 'ASC' | 'DESC'][];
+
+/** ` ORDER BY …` of property entries (empty without any). */
+function orderBy(table: Table, order: [string, 'ASC' | 'DESC'][]): string {
+  const by = order.map(([property, direction]) => `${columnOf(table, property).name} ${direction === 'DESC' ? 'DESC' : 'ASC'}`);
+  return by.length ? ` ORDER BY ${by.join(', ')}` : '';
+}
+
 /** The rows of an entity whose `column` is one of `keys` (every row when `keys` is null). */
 export function selectRows<T extends ObjectLiteral>(source: Source, entity: EntityTarget<T>, column: keyof T & string, keys: readonly string[] | null, options: SelectOptions<T> = {}): Promise<T[]> {
   const table = tableOf(source, entity);
-  const order = Object.entries(options.order ?? {}) as [string, 'ASC' | 'DESC'][];
+  const order = orderEntries(options.order);
   const sql = cachedSql(table, `select|${keys ? column : '*'}|${order.join(',')}|${options.lock ? 'lock' : ''}`, () => {
-    const by = order.map(([property, direction]) => `${columnOf(table, property).name} ${direction === 'DESC' ? 'DESC' : 'ASC'}`);
     const where = keys ? ` WHERE ${columnOf(table, column).name} = ANY($1)` : '';
-    return `SELECT ${table.selectList} FROM ${table.from}${where}${by.length ? ` ORDER BY ${by.join(', ')}` : ''}${options.lock ? ' FOR UPDATE' : ''}`;
+    return `SELECT ${table.selectList} FROM ${table.from}${where}${orderBy(table, order)}${options.lock ? ' FOR UPDATE' : ''}`;
   });
   return source.query(sql, keys ? [keys] : []);
+}
+
+/**
+ * The rows of an entity that match `where`: a SQL condition written with column names, which are the
+ * snake_case of the properties (`workItemIds` → `work_item_ids && $1::uuid[]`), with `$n` placeholders for
+ * `params`. For what `selectRows` cannot say (array overlap, IS NULL, several columns) at the same cost.
+ *
+ * The statement is cached by the text of `where` (and of a string `order`), so that text must be constant
+ * per call site, or one of a few variants chosen by code: values always travel as parameters, never in it.
+ */
+export function selectRowsWhere<T extends ObjectLiteral>(source: Source, entity: EntityTarget<T>, where: string, params: readonly unknown[], options: WhereOptions<T> = {}): Promise<T[]> {
+  const table = tableOf(source, entity);
+  const { order, limit } = options;
+  const entries = typeof order === 'string' ? null : orderEntries(order);
+  const limited = limit !== undefined;
+  const sql = cachedSql(table, `where|${where}|${entries ? entries.join(',') : `sql|${order}`}|${limited ? 'limit' : ''}`, () => {
+    const by = entries ? orderBy(table, entries) : order ? ` ORDER BY ${order}` : '';
+    return `SELECT ${table.selectList} FROM ${table.from} WHERE ${where}${by}${limited ? ` LIMIT $${params.length + 1}` : ''}`;
+  });
+  return source.query(sql, limited ? [...params, limit] : (params as unknown[]));
 }
 
 /** `jsonb_to_recordset` column definitions and the JSON rows (keyed by column name) for `columns`. */

@@ -1,6 +1,6 @@
-import { TrackedWorkItem, loaderBy, loaderGrouped, type Caller, loaded, selectRows } from '@opsgraph/core';
+import { TrackedWorkItem, loaderBy, loaderGrouped, type Caller, loaded, selectRows, selectRowsWhere } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import { In, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Document, DocumentAcknowledgement, DocumentReview, DocumentReviewer, DocumentRevision } from './entities';
 import { appliesTo, atPlace, documentsAt, type Place, type WorkPlace } from './domain/applicability';
 import { canSee } from './domain/common';
@@ -39,7 +39,7 @@ export function createLoaders(db: DataSource, caller: Caller) {
     reviewersByReview: loaderGrouped(db, DocumentReviewer, 'reviewId', { personId: 'ASC' }),
     acknowledgementsByRevision: loaderGrouped(db, DocumentAcknowledgement, 'revisionId', { personId: 'ASC' }),
     pendingAcknowledgementsByPerson: new DataLoader<string, DocumentAcknowledgement[]>(async (personIds) => {
-      const rows = await db.getRepository(DocumentAcknowledgement).find({ where: { personId: In(personIds as string[]), state: 'PENDING' }, order: { requiredAt: 'ASC', id: 'ASC' } });
+      const rows = await selectRowsWhere(db, DocumentAcknowledgement, `person_id = ANY($1) AND state = 'PENDING'`, [personIds], { order: { requiredAt: 'ASC', id: 'ASC' } });
       return personIds.map((id) => rows.filter((r) => r.personId === id));
     }),
     /** Work items as Work's events told us (where they are). */

@@ -1,6 +1,6 @@
-import { TrackedWorkItem, inSiteScope, loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
+import { TrackedWorkItem, inSiteScope, loaderBy, loaderGrouped, selectRowsWhere, type Caller } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import { In, Not, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { canSeeIncident } from './domain/permissions';
 import { Hazard, HazardControl, Incident, IncidentAction, JobHazard, JobHazardControl, JobRiskAssessment } from './entities';
 
@@ -28,7 +28,7 @@ export function createLoaders(db: DataSource, caller: Caller) {
       (await incidents.loadMany(keys)).map((row) => (row instanceof Error || !row || canSeeIncident(caller, row) ? row : null)),
     ),
     openIncidentsByArea: new DataLoader<string, Incident[]>(async (areaIds) => {
-      const rows = await db.getRepository(Incident).find({ where: { areaId: In(areaIds as string[]), status: Not('CLOSED') }, order: { serial: 'DESC' } });
+      const rows = await selectRowsWhere(db, Incident, `area_id = ANY($1) AND status <> 'CLOSED'`, [areaIds], { order: { serial: 'DESC' } });
       return areaIds.map((id) => rows.filter((i) => i.areaId === id && canSeeIncident(caller, i)));
     }),
   };

@@ -1,6 +1,6 @@
-import { loaderBy, loaderGrouped, type Caller, loaded } from '@opsgraph/core';
+import { loaderBy, loaderGrouped, selectRowsWhere, type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import { In, IsNull, Not, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { permitVisible } from './domain/permits';
 import { GasTest, Isolation, Permit, PermitTransition } from './entities';
 
@@ -20,17 +20,13 @@ export function createLoaders(db: DataSource, caller: Caller) {
     historyByPermit: loaderGrouped(db, PermitTransition, 'permitId', { id: 'ASC' }),
     /** Permits covering each work item, newest first: one statement (GIN overlap) for a whole list. */
     permitsByWorkItem: new DataLoader<string, Permit[]>(async (workItemIds) => {
-      const rows = visible(
-        await db.getRepository(Permit).createQueryBuilder('p').where('p.workItemIds && CAST(:ids AS uuid[])', { ids: workItemIds }).orderBy('p.createdAt', 'DESC').getMany(),
-      );
+      const rows = visible(await selectRowsWhere(db, Permit, 'work_item_ids && $1::uuid[]', [workItemIds], { order: { createdAt: 'DESC' } }));
       return workItemIds.map((id) => rows.filter((p) => p.workItemIds.includes(id)));
     }),
     /** Isolations applied and not yet removed, by asset (of permits the caller may see). */
     activeIsolationsByAsset: new DataLoader<string, Isolation[]>(async (assetIds) => {
-      const rows = await db.getRepository(Isolation).find({
-        where: { assetId: In(assetIds as string[]), appliedAt: Not(IsNull()), removedAt: IsNull() },
-        order: { appliedAt: 'ASC' },
-      });
+      // The condition of the partial index isolation_active_by_asset, word for word.
+      const rows = await selectRowsWhere(db, Isolation, 'asset_id = ANY($1) AND applied_at IS NOT NULL AND removed_at IS NULL', [assetIds], { order: { appliedAt: 'ASC' } });
       const permits = await permit.loadMany([...new Set(rows.map((i) => i.permitId))]);
       const seen = new Set(loaded(permits).map((p) => p.id));
       return assetIds.map((id) => rows.filter((i) => i.assetId === id && seen.has(i.permitId)));

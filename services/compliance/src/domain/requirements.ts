@@ -15,6 +15,7 @@ import {
   optionalUuid,
   requireText,
   requireUuid,
+  selectRowsWhere,
   textList,
   uuidList,
   type Caller,
@@ -197,9 +198,10 @@ export const factsOf = (t: TrackedWorkItem): WorkFacts => ({
 
 /** Requirements that may apply at these sites (one statement), to be matched with `appliesTo`. */
 export function requirementsAtSites(manager: EntityManager | DataSource, siteIds: string[], alsoIds: string[] = []) {
-  const q = manager.getRepository(Requirement).createQueryBuilder('r').where('r.siteIds && :sites::uuid[]', { sites: siteIds });
-  if (alsoIds.length) q.orWhere('r.id IN (:...ids)', { ids: alsoIds });
-  return q.orderBy('r.reference', 'ASC').addOrderBy('r.createdAt', 'ASC').getMany();
+  const order = { reference: 'ASC', createdAt: 'ASC' } as const;
+  return alsoIds.length
+    ? selectRowsWhere(manager, Requirement, 'site_ids && $1::uuid[] OR id = ANY($2::uuid[])', [siteIds, alsoIds], { order })
+    : selectRowsWhere(manager, Requirement, 'site_ids && $1::uuid[]', [siteIds], { order });
 }
 
 /**

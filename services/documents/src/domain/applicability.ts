@@ -1,4 +1,4 @@
-import { OPEN_WORK_STATUSES, TrackedWorkItem, type TrackedWorkStatus } from '@opsgraph/core';
+import { OPEN_WORK_STATUSES, TrackedWorkItem, selectRowsWhere, type TrackedWorkStatus } from '@opsgraph/core';
 import { Brackets, type EntityManager } from 'typeorm';
 import { Document } from '../entities';
 
@@ -41,14 +41,7 @@ export async function documentsAt(manager: EntityManager, places: Place[]): Prom
   const areas = uniq(places.map((p) => p.areaId));
   const assets = uniq(places.map((p) => p.assetId));
   if (!sites.length && !areas.length && !assets.length) return [];
-  return manager
-    .getRepository(Document)
-    .createQueryBuilder('d')
-    .where('d.siteIds && CAST(:sites AS uuid[])', { sites })
-    .orWhere('d.areaIds && CAST(:areas AS uuid[])', { areas })
-    .orWhere('d.assetIds && CAST(:assets AS uuid[])', { assets })
-    .orderBy('d.number', 'ASC')
-    .getMany();
+  return selectRowsWhere(manager, Document, 'site_ids && $1::uuid[] OR area_ids && $2::uuid[] OR asset_ids && $3::uuid[]', [sites, areas, assets], { order: { number: 'ASC' } });
 }
 
 /** Open work (from the tracked view of Work's events) at any of a document's places. */

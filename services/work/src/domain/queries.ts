@@ -12,6 +12,7 @@ import {
   requireText,
   requireUuid,
   selectRows,
+  selectRowsWhere,
   toConnection,
   type Connection,
 } from '@opsgraph/core';
@@ -38,9 +39,12 @@ export interface WorkItemFilter {
 }
 
 
+/** The sites a caller may see, for SQL (`*`: all); with none, a site that matches nothing. */
+const scopeSites = (caller: Caller) => (caller.sites.length ? caller.sites : ['00000000-0000-0000-0000-000000000000']);
+
 /** Limits any work item query to what the caller may see: their sites, and a contractor's own jobs. */
 function applyScope(q: SelectQueryBuilder<WorkItem>, caller: Caller) {
-  if (!caller.sites.includes('*')) q.andWhere('w.siteId IN (:...scopeSites)', { scopeSites: caller.sites.length ? caller.sites : ['00000000-0000-0000-0000-000000000000'] });
+  if (!caller.sites.includes('*')) q.andWhere('w.siteId IN (:...scopeSites)', { scopeSites: scopeSites(caller) });
   if (isContractorOnly(caller)) q.andWhere('w.contractorCompany = :scopeCompany', { scopeCompany: caller.company ?? '' });
   return q;
 }
@@ -91,7 +95,8 @@ export async function listWorkItems(db: DataSource, caller: Caller, filter: Work
 }
 
 export async function getWorkItem(db: DataSource, caller: Caller, id: string): Promise<WorkItem> {
-  const item = await db.getRepository(WorkItem).findOneBy({ id: requireUuid(id) });
+  // A plain lookup (no find): the work item page starts here.
+  const [item] = await selectRows(db, WorkItem, 'id', [requireUuid(id)]);
   if (!item || !inScope(caller, item)) throw notFound('work item', id);
   return item;
 }
@@ -113,28 +118,34 @@ async function requireSiteAndArea(db: DataSource, caller: Caller, siteId: string
   return { site, area };
 }
 
-const PRIORITY_ORDER = `CASE w.priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 ELSE 3 END`;
+/**
+ * The board's work items in plain SQL (no QueryBuilder: the board runs on every refresh of every screen):
+ * `applyScope` and the place filter of `applyFilter`, as one of eight constant texts (area or not, all
+ * sites or not, contractor or not) with the values as parameters.
+ */
+function boardScope(caller: Caller, siteId: string, areaId: string | null) {
+  const params: unknown[] = [siteId];
+  const where = ['site_id = $1'];
+  if (areaId) where.push(`area_id = $${params.push(areaId)}`);
+  if (!caller.sites.includes('*')) where.push(`site_id = ANY($${params.push(scopeSites(caller))}::uuid[])`);
+  if (isContractorOnly(caller)) where.push(`contractor_company = $${params.push(caller.company ?? '')}`);
+  return { where: where.join(' AND '), params };
+}
+
+/** Most urgent first: priority, then due time, then age. */
+const BOARD_ORDER = `CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 ELSE 3 END, due_at NULLS LAST, created_at`;
 
 /** Counts by state and the open items, most urgent first (priority, then due time). */
 export async function board(db: DataSource, caller: Caller, siteId: string, areaId?: string | null, first?: number | null) {
   const { site, area } = await requireSiteAndArea(db, caller, siteId, areaId);
   const limit = first === undefined || first === null ? 100 : pageSize(first);
-  const scope = () => applyFilter(workItems(db, caller), { siteId: site.id, areaId: area?.id });
+  const { where, params } = boardScope(caller, site.id, area?.id ?? null);
   const [counts, items] = await Promise.all([
-    scope()
-      .select('w.status', 'status')
-      .addSelect('COUNT(*)::int', 'count')
-      .addSelect('COUNT(*) FILTER (WHERE w.openPrerequisites > 0)::int', 'blocked')
-      .groupBy('w.status')
-      .getRawMany<{ status: WorkItemStatus; count: number; blocked: number }>(),
-    scope()
-      .andWhere('w.status IN (:...open)', { open: OPEN_STATUSES })
-      .addSelect(PRIORITY_ORDER, 'priority_rank')
-      .orderBy('priority_rank', 'ASC')
-      .addOrderBy('w.dueAt', 'ASC', 'NULLS LAST')
-      .addOrderBy('w.createdAt', 'ASC')
-      .limit(limit)
-      .getMany(),
+    db.query(
+      `SELECT status, COUNT(*)::int AS count, COUNT(*) FILTER (WHERE open_prerequisites > 0)::int AS blocked FROM work_item WHERE ${where} GROUP BY status`,
+      params,
+    ) as Promise<{ status: WorkItemStatus; count: number; blocked: number }[]>,
+    selectRowsWhere(db, WorkItem, `${where} AND status = ANY($${params.length + 1})`, [...params, OPEN_STATUSES], { order: BOARD_ORDER, limit }),
   ]);
   const byStatus = new Map(counts.map((c) => [c.status, c]));
   return {
