@@ -1,4 +1,4 @@
-import { inScope, isUuid, loaderBy, loaderGrouped, selectRows, type Caller, loaded } from '@opsgraph/core';
+import { inScope, isUuid, loaderBy, loaderGrouped, selectRows, selectRowsWhere, type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { matchRequirements } from './domain/work';
@@ -27,6 +27,20 @@ export function createLoaders(db: DataSource, caller: Caller) {
     }),
     qualification,
     recordsByPerson: loaderGrouped(db, CompetenceRecord, 'personId', { achievedAt: 'ASC' }),
+    /**
+     * A person's record of one qualification (`personId/qualificationId`; one at most, by the unique index):
+     * whether a board's owners hold what their items require reads those pairs only, not every record of
+     * every owner.
+     */
+    recordOf: new DataLoader<string, CompetenceRecord | null>(async (keys) => {
+      const pairs = keys.map((k) => k.split('/'));
+      const valid = pairs.filter(([person, qualification]) => isUuid(person) && isUuid(qualification));
+      const rows = valid.length
+        ? await selectRowsWhere(db, CompetenceRecord, '(person_id, qualification_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))', [valid.map(([p]) => p), valid.map(([, q]) => q)])
+        : [];
+      const byPair = new Map(rows.map((r) => [`${r.personId}/${r.qualificationId}`, r]));
+      return keys.map((k) => byPair.get(k) ?? null);
+    }),
     requirementsByQualification: loaderGrouped(db, QualificationRequirement, 'qualificationId', { createdAt: 'ASC' }),
     openWorkItem,
     /** The qualifications each work item requires: its row, every requirement, its permit covers, the qualifications. */

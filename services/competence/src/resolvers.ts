@@ -1,5 +1,5 @@
 import { found, type Caller } from '@opsgraph/core';
-import { ALL_SITES, Person, holdsNow, isContractor, recordStatus } from './entities';
+import { ALL_SITES, Person, holdsNow, isContractor, recordStatus, type CompetenceRecord } from './entities';
 import * as people from './domain/people';
 import * as qualifications from './domain/qualifications';
 import * as queries from './domain/queries';
@@ -77,9 +77,15 @@ export const resolvers: Resolvers = {
     ownerQualified: async (w, _, { loaders }) => {
       const item = await loaders.openWorkItem.load(w.id);
       if (!item?.ownerId) return null;
-      const [required, held] = await Promise.all([loaders.requiredByWorkItem.load(w.id), loaders.recordsByPerson.load(item.ownerId)]);
+      const required = await loaders.requiredByWorkItem.load(w.id);
+      const held = await loaders.recordOf.loadMany(required.map((q) => `${item.ownerId}/${q.id}`));
+      const failed = held.find((r) => r instanceof Error);
+      if (failed) throw failed;
       const now = new Date();
-      const missing = required.filter((q) => !held.some((r) => r.qualificationId === q.id && holdsNow(r, now)));
+      const missing = required.filter((_, i) => {
+        const record = held[i] as CompetenceRecord | null;
+        return !record || !holdsNow(record, now);
+      });
       return { qualified: missing.length === 0, missing };
     },
   },
