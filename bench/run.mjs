@@ -478,7 +478,11 @@ export const gatewayConfig = {
       'x-opsgraph-caller': ${JSON.stringify(prepared.internal)},
       ...(request.headers.get('x-opsgraph-count-statements') && { 'x-opsgraph-count-statements': '1' }),
     }),
-    fromSubgraphsToClient: ({ response }) => ({ 'x-opsgraph-sql-statements': response.headers.get('x-opsgraph-sql-statements') ?? '0' }),
+    // Subgraphs count statements only when asked (the checks ask; the load does not).
+    fromSubgraphsToClient: ({ response }) => {
+      const statements = response.headers.get('x-opsgraph-sql-statements');
+      return statements === null ? {} : { 'x-opsgraph-sql-statements': statements };
+    },
   },
 };
 `,
