@@ -1,6 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ok, people, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { ok, people, startSubgraphProxy, startTestGateway, startTestService, type SubgraphProxy, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as workService } from '../../services/work/src/service';
 
 /**
@@ -16,42 +14,29 @@ interface Seen {
 
 let work: TestService;
 let gateway: TestGateway;
-let proxy: http.Server;
+let proxy: SubgraphProxy;
 const seen: Seen[] = [];
 let forgetNext = false;
 
 beforeAll(async () => {
   work = await startTestService(workService);
-  const target = new URL(work.url);
-  proxy = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const json = JSON.parse(body.toString('utf8'));
-      const entry: Seen = { query: json.query, hash: json.extensions?.persistedQuery?.sha256Hash };
-      seen.push(entry);
-      if (forgetNext && !json.query) {
-        // As a freshly restarted subgraph answers a hash it never saw.
-        forgetNext = false;
-        entry.answeredNotFound = true;
-        res.writeHead(200, { 'content-type': 'application/json' });
-        return res.end(JSON.stringify({ errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }));
-      }
-      const forward = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      forward.end(body);
-    });
+  proxy = await startSubgraphProxy(work.url, (json, res) => {
+    const entry: Seen = { query: json.query, hash: json.extensions?.persistedQuery?.sha256Hash };
+    seen.push(entry);
+    if (!forgetNext || json.query) return false;
+    // As a freshly restarted subgraph answers a hash it never saw.
+    forgetNext = false;
+    entry.answeredNotFound = true;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] }));
+    return true;
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  gateway = await startTestGateway({ work: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql` });
+  gateway = await startTestGateway({ work: proxy.url });
 });
 
 afterAll(async () => {
   await gateway.stop();
-  await new Promise((resolve) => proxy.close(resolve));
+  await proxy.close();
   await work.stop();
 });
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SubgraphClient, splitJsonArray } from '../src/subgraph-client';
-import { ok, people, person, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { ok, people, person, startSubgraphProxy, startTestGateway, startTestService, type SubgraphProxy, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as competenceService } from '../../services/competence/src/service';
 import { service as workService } from '../../services/work/src/service';
 
@@ -157,34 +157,19 @@ describe('batched calls', () => {
 describe('batching through the gateway with real subgraphs', () => {
   let work: TestService;
   let competence: TestService;
-  let proxy: http.Server;
+  let proxy: SubgraphProxy;
   const batches: number[] = [];
   let itemId: string;
   beforeAll(async () => {
     work = await startTestService(workService);
     competence = await startTestService(competenceService);
     // Counts the operations in each request that reaches competence.
-    const target = new URL(competence.url);
-    proxy = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const parsed = JSON.parse(body.toString('utf8'));
-        batches.push(Array.isArray(parsed) ? parsed.length : 1);
-        const forward = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: req.headers }, (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
-        forward.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxy = await startSubgraphProxy(competence.url, (body) => void batches.push(Array.isArray(body) ? body.length : 1));
     const site = ok(await work.query(`mutation { createSite(input: { code: "BAT", name: "Batch" }) { id } }`, {}, people.admin)).createSite;
     itemId = ok(await work.query(`mutation($s: ID!, $o: ID!) { createWorkItem(input: { type: INSPECTION, title: "Batch me", siteId: $s, ownerId: $o }) { id } }`, { s: site.id, o: people.technician.id }, people.supervisor)).createWorkItem.id;
   });
   afterAll(async () => {
-    await new Promise((resolve) => proxy.close(resolve));
+    await proxy.close();
     await competence.stop();
     await work.stop();
   });
@@ -194,7 +179,7 @@ describe('batching through the gateway with real subgraphs', () => {
     const answerWith = async (batch: boolean) => {
       const before = process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS;
       process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS = String(batch);
-      const gateway = await startTestGateway({ work: work.url, competence: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql` });
+      const gateway = await startTestGateway({ work: work.url, competence: proxy.url });
       if (before === undefined) delete process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS;
       else process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS = before;
       try {

@@ -101,3 +101,4 @@ export * from './events';
 export * from './work-events';
 export * from './metrics';
 export * from './role-matrix';
+export * from './proxy';
