@@ -11,12 +11,13 @@
  *   KAFKA_BROKERS=127.0.0.1:19092 npx tsx bench/events.ts      (without KAFKA_BROKERS a private broker is started)
  *   BENCH_EVENTS=30000 BENCH_WRITERS=8 BENCH_PER_TX=10 BENCH_PACED=200 BENCH_RATE=20 BENCH_TIMEOUT_S=180
  *   BENCH_WORK_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   (Node flags for Work's process, e.g. a profile)
+ *   BENCH_WORK_RELAY=separate   (Work's relay in a process of its own, OPSGRAPH_EVENT_TASKS=relay; default same)
  *
  * Loopback only; everything it creates (databases, topic prefix, bus database) is its own and removed.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SYSTEM_CALLER, dropDatabase, envInt, openDatabase } from '@opsgraph/core';
+import { SYSTEM_CALLER, dropDatabase, envInt, eventTasks, openDatabase } from '@opsgraph/core';
 import { PostgresTransport, createTransport, startConsumer, startRelay, type EventHandlers, type Transport } from '@opsgraph/events';
 import { sleep, startPrivateKafka, startTestProducer, type PrivateKafka } from '@opsgraph/testing';
 import { workConsumer } from '../services/work/src/consumer';
@@ -31,6 +32,8 @@ const PER_TX = envInt('BENCH_PER_TX', 10);
 const PACED = envInt('BENCH_PACED', 200);
 const RATE = envInt('BENCH_RATE', 20);
 const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 180) * 1000;
+/** `same`: Work's relay and consumer in one process (the default deployment); `separate`: two processes. */
+const RELAY = process.env.BENCH_WORK_RELAY === 'separate' ? 'separate' : 'same';
 // Each item's permit sends: required → the item is blocked; satisfied → READY again.
 const PERMIT_EVENTS = ['prerequisite.required', 'prerequisite.satisfied'] as const;
 const BURST_ITEMS = Math.ceil(EVENTS / PERMIT_EVENTS.length);
@@ -72,21 +75,26 @@ async function run(name: string, transport: Transport): Promise<Result> {
     // committing client has heard back from it, so an event may be applied before its commit is noted.
     const committedAt = new Map<string, number>();
     const appliedAt = new Map<string, number>();
-    // Work's consumer (and its relay) in a process of its own, as in production, reporting what it applied.
-    const workProcess = spawn(process.execPath, [...(process.env.BENCH_WORK_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', __filename], {
-      env: { ...process.env, BENCH_EVENTS_ROLE: 'work', BENCH_WORK_DATABASE: workDatabase, BENCH_TRANSPORT: name, OPSGRAPH_BUS_DATABASE: transport instanceof PostgresTransport ? transport.database : '' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      workProcess.on('message', (m: 'ready' | [string, number][]) => (m === 'ready' ? resolve() : m.forEach(([id, at]) => appliedAt.set(id, at))));
-      workProcess.once('exit', (code) => reject(new Error(`the Work consumer process exited (${code})`)));
-    });
-    const consumer = { stop: async () => {
-      const exited = new Promise((resolve) => workProcess.once('exit', resolve));
-      workProcess.kill('SIGTERM');
-      await exited;
-    } };
-    const workRelay = { stop: async () => undefined };
+    // Work's consumer and its relay in a process of their own, as in production, reporting what it applied;
+    // with BENCH_WORK_RELAY=separate the relay runs in a second process (OPSGRAPH_EVENT_TASKS=relay).
+    const startWork = async (tasks: string) => {
+      const child = spawn(process.execPath, [...(process.env.BENCH_WORK_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', __filename], {
+        env: { ...process.env, BENCH_EVENTS_ROLE: 'work', OPSGRAPH_EVENT_TASKS: tasks, BENCH_WORK_DATABASE: workDatabase, BENCH_TRANSPORT: name, OPSGRAPH_BUS_DATABASE: transport instanceof PostgresTransport ? transport.database : '' },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.on('message', (m: 'ready' | [string, number][]) => (m === 'ready' ? resolve() : m.forEach(([id, at]) => appliedAt.set(id, at))));
+        child.once('exit', (code) => reject(new Error(`the Work process (${tasks}) exited (${code})`)));
+      });
+      return { stop: async () => {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      } };
+    };
+    const separateRelay = RELAY === 'separate';
+    const consumer = await startWork(separateRelay ? 'consume' : 'relay,consume');
+    const workRelay = separateRelay ? await startWork('relay') : { stop: async () => undefined };
     /** Sends the permit events of some items (a transaction per kind of event); returns their ids once committed. */
     const sendPermits = async (workItemIds: string[]) => {
       const permits = workItemIds.map((workItemId) => ({ workItemId, permitId: randomUUID() }));
@@ -149,8 +157,9 @@ async function run(name: string, transport: Transport): Promise<Result> {
   }
 }
 
-/** The Work side of a run, in its own process: relay and consumer on the run's database and transport. */
+/** The Work side of a run, in its own process: relay and consumer (or one of them) on the run's database and transport. */
 async function workSide() {
+  const tasks = eventTasks();
   const work = await openDatabase({ database: process.env.BENCH_WORK_DATABASE!, entities, migrations, poolSize: 10 });
   const transport = process.env.BENCH_TRANSPORT === 'kafka' ? createTransport({ brokers: process.env.KAFKA_BROKERS }) : new PostgresTransport({ database: process.env.OPSGRAPH_BUS_DATABASE });
   let applied: [string, number][] = [];
@@ -161,8 +170,9 @@ async function workSide() {
       applied.push([event.id, Date.now()]);
     };
   }
-  const relay = startRelay(work, transport); // Work publishes what the events cause, as in production
-  const consumer = await startConsumer(work, transport, { ...workConsumer, handlers });
+  // Work publishes what the events cause, as in production.
+  const relay = tasks.includes('relay') ? startRelay(work, transport) : null;
+  const consumer = tasks.includes('consume') ? await startConsumer(work, transport, { ...workConsumer, handlers }) : null;
   const report = setInterval(() => {
     if (!applied.length) return;
     process.send!(applied);
@@ -171,8 +181,8 @@ async function workSide() {
   process.send!('ready');
   process.once('SIGTERM', async () => {
     clearInterval(report);
-    await consumer.stop();
-    await relay.stop();
+    await consumer?.stop();
+    await relay?.stop();
     await transport.close();
     await work.destroy();
     process.exit(0);
@@ -195,7 +205,7 @@ async function main() {
   const bus = new PostgresTransport({ database: busDatabase });
   const results: Result[] = [];
   try {
-    console.log(`burst: ${EVENTS} events from ${WRITERS} concurrent writers, ${PER_TX} items per transaction; paced: ${PACED} events at ${RATE}/s, one item per transaction`);
+    console.log(`burst: ${EVENTS} events from ${WRITERS} concurrent writers, ${PER_TX} items per transaction; paced: ${PACED} events at ${RATE}/s, one item per transaction; Work's relay and consumer in ${RELAY === 'same' ? 'one process' : 'two processes'}`);
     results.push(await run('kafka', kafka));
     results.push(await run('postgres-bus', bus));
   } finally {

@@ -52,10 +52,12 @@ test('a subgraph refuses to start on a wrong setting before it touches its datab
   const { code, output } = await start('services/work/src/main.ts', {
     OPSGRAPH_WORK_PORT: '0',
     OPSGRAPH_PG_POOL: 'ten',
+    OPSGRAPH_EVENT_TASKS: 'relay,publish',
     // Nothing listens here: the check must fail first, or this start would fail on the connection instead.
     OPSGRAPH_PG_URL: 'postgres://postgres@127.0.0.1:1',
   });
   expect(code).toBe(1);
-  expect(output).toContain('work could not start: configuration: 1 problem(s):\n- OPSGRAPH_PG_POOL must be a whole number, got "ten"');
+  expect(output).toContain('work could not start: configuration: 2 problem(s):\n- OPSGRAPH_PG_POOL must be a whole number, got "ten"');
+  expect(output).toContain('- OPSGRAPH_EVENT_TASKS must be a comma list of relay, consume, got "relay,publish"');
   expect(output).not.toMatch(/ECONNREFUSED/);
 });

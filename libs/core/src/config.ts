@@ -99,6 +99,20 @@ export function tracingConfig(): TracingConfig {
   return { mode, otlpTracesUrl };
 }
 
+export const EVENT_TASKS = ['relay', 'consume'] as const;
+export type EventTaskName = (typeof EVENT_TASKS)[number];
+
+/** OPSGRAPH_EVENT_TASKS: what of its event machinery a service process runs (default both). */
+export function eventTasks(): EventTaskName[] {
+  const raw = process.env.OPSGRAPH_EVENT_TASKS?.trim();
+  if (!raw) return [...EVENT_TASKS];
+  const names = raw.split(',').map((n) => n.trim().toLowerCase());
+  if (names.some((n) => !(EVENT_TASKS as readonly string[]).includes(n))) {
+    throw new Error(`environment variable OPSGRAPH_EVENT_TASKS must be a comma list of ${EVENT_TASKS.join(', ')}, got "${process.env.OPSGRAPH_EVENT_TASKS}"`);
+  }
+  return names as EventTaskName[];
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** OPSGRAPH_LOG_LEVEL (LOG_LEVEL is still read); default info, and silent under NODE_ENV=test. */
@@ -158,6 +172,7 @@ export function checkConfiguration(role: 'gateway' | 'service'): void {
   if (brokers && !brokers.split(',').every((b) => /^[^\s:,]+:\d+$/.test(b.trim()))) problems.push(`KAFKA_BROKERS must be a comma list of host:port, got "${brokers}"`);
   attempt(tracingConfig);
   attempt(logLevel);
+  attempt(eventTasks);
   if (isProduction()) {
     attempt(internalSecret);
     if (role === 'gateway' && !process.env.OPSGRAPH_JWKS_URL) attempt(() => env('OPSGRAPH_JWT_SECRET'));
