@@ -110,14 +110,14 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       if (context?.statements && Number.isFinite(statements)) context.statements.count += statements;
       return json;
     };
-    const known = this.knownQueries.has(persistedQuery.sha256Hash);
-    let json = await send(!known);
-    if (known && json.errors?.some((e) => e.extensions?.code === 'PERSISTED_QUERY_NOT_FOUND')) json = await send(true);
-    if (!json.errors?.length || !known) {
+    if (!this.knownQueries.has(persistedQuery.sha256Hash)) {
+      const json = await send(true);
       if (this.knownQueries.size >= KNOWN_QUERIES_MAX) this.knownQueries.clear();
       this.knownQueries.add(persistedQuery.sha256Hash);
+      return json;
     }
-    return json;
+    const json = await send(false);
+    return json.errors?.some((e) => e.extensions?.code === 'PERSISTED_QUERY_NOT_FOUND') ? send(true) : json;
   }
 
   private callerHeader(key: string, caller: Caller): Promise<string> {
