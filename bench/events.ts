@@ -12,6 +12,9 @@
  *   BENCH_EVENTS=30000 BENCH_WRITERS=8 BENCH_PER_TX=10 BENCH_PACED=200 BENCH_RATE=20 BENCH_TIMEOUT_S=180
  *   BENCH_WORK_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'   (Node flags for Work's process, e.g. a profile)
  *   BENCH_WORK_RELAY=separate   (Work's relay in a process of its own, OPSGRAPH_EVENT_TASKS=relay; default same)
+ *   BENCH_GROUP_SIZE=500        (events per consumer transaction; default the consumer's, 250)
+ *   BENCH_SUSTAINED_RATE=2000 BENCH_SUSTAINED_S=20   (a third phase: that rate offered steadily, commit-to-effect p50/p99 under it)
+ *   BENCH_RELAY_BATCH=1000      (outbox rows per relay send, both relays; default the relay's, 200)
  *
  * Loopback only; everything it creates (databases, topic prefix, bus database) is its own and removed.
  */
@@ -34,10 +37,16 @@ const RATE = envInt('BENCH_RATE', 20);
 const TIMEOUT_MS = envInt('BENCH_TIMEOUT_S', 180) * 1000;
 /** `same`: Work's relay and consumer in one process (the default deployment); `separate`: two processes. */
 const RELAY = process.env.BENCH_WORK_RELAY === 'separate' ? 'separate' : 'same';
+/** Outbox rows per relay send, for the producer's relay and Work's (default the relay's, 200). */
+const RELAY_OPTIONS = process.env.BENCH_RELAY_BATCH ? { batchSize: envInt('BENCH_RELAY_BATCH', 200) } : undefined;
 // Each item's permit sends: required → the item is blocked; satisfied → READY again.
 const PERMIT_EVENTS = ['prerequisite.required', 'prerequisite.satisfied'] as const;
 const BURST_ITEMS = Math.ceil(EVENTS / PERMIT_EVENTS.length);
 const PACED_ITEMS = Math.ceil(PACED / PERMIT_EVENTS.length);
+/** Sustained phase (off unless set): this many events per second offered for BENCH_SUSTAINED_S seconds. */
+const SUSTAINED_RATE = envInt('BENCH_SUSTAINED_RATE', 0);
+const SUSTAINED_S = envInt('BENCH_SUSTAINED_S', 20);
+const SUSTAINED_ITEMS = Math.ceil((SUSTAINED_RATE * SUSTAINED_S) / PERMIT_EVENTS.length);
 
 interface Result {
   transport: string;
@@ -49,6 +58,8 @@ interface Result {
   p50: number;
   p99: number;
   max: number;
+  /** The sustained phase, when asked for: the rate the writers reached and commit-to-effect under it. */
+  sustained?: { perSecond: number; p50: number; p99: number; max: number };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -56,14 +67,15 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 async function run(name: string, transport: Transport): Promise<Result> {
   const workDatabase = `bench_work_${randomBytes(4).toString('hex')}`;
   const work = await openDatabase({ database: workDatabase, entities, migrations, poolSize: 10 });
-  const producer = await startTestProducer('permits', transport);
+  const producer = await startTestProducer('permits', transport, RELAY_OPTIONS);
   try {
     // A site, an asset and the items the permits will block and release.
     const site = await createSite(work, SYSTEM_CALLER, { code: 'BEN', name: 'Bench plant' });
     const asset = await createAsset(work, SYSTEM_CALLER, { siteId: site.id, code: 'P-1', name: 'Pump' });
     const items: string[] = [];
-    while (items.length < BURST_ITEMS + PACED_ITEMS) {
-      const count = Math.min(500, BURST_ITEMS + PACED_ITEMS - items.length);
+    const ITEMS = BURST_ITEMS + PACED_ITEMS + SUSTAINED_ITEMS;
+    while (items.length < ITEMS) {
+      const count = Math.min(500, ITEMS - items.length);
       await work.transaction((m) =>
         inTransaction(m, SYSTEM_CALLER, undefined, async (ctx) => {
           for (let i = 0; i < count; i++) items.push((await createWorkItemIn(ctx, { type: 'MAINTENANCE', title: `Bench ${items.length}`, siteId: site.id, assetId: asset.id })).id);
@@ -144,8 +156,35 @@ async function run(name: string, transport: Transport): Promise<Result> {
       }
       await allApplied(pacedIds);
       // An event applied before its commit was noted counts as 0 ms.
-      const sorted = pacedIds.map((id) => Math.max(0, appliedAt.get(id)! - committedAt.get(id)!)).sort((a, b) => a - b);
-      return { transport: name, events: burstIds.length, seconds, perSecond: burstIds.length / seconds, writtenPerSecond: burstIds.length / writeSeconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] };
+      const latencies = (ids: string[]) => ids.map((id) => Math.max(0, appliedAt.get(id)! - committedAt.get(id)!)).sort((a, b) => a - b);
+      const sorted = latencies(pacedIds);
+
+      // Sustained: the writers offer SUSTAINED_RATE events per second (each call, at its due time, the permits
+      // of PER_TX items) for SUSTAINED_S seconds; commit-to-effect of every event under that load.
+      let sustained: Result['sustained'];
+      if (SUSTAINED_ITEMS) {
+        const sustainedIds: string[] = [];
+        const end = BURST_ITEMS + PACED_ITEMS + SUSTAINED_ITEMS;
+        let nextItem = BURST_ITEMS + PACED_ITEMS;
+        let calls = 0;
+        const callsPerSecond = SUSTAINED_RATE / (PERMIT_EVENTS.length * PER_TX);
+        const startedAt = Date.now();
+        const writer = async () => {
+          while (nextItem < end) {
+            const due = startedAt + (calls++ * 1000) / callsPerSecond;
+            await sleep(Math.max(0, due - Date.now()));
+            const from = nextItem;
+            nextItem = Math.min(end, nextItem + PER_TX);
+            if (from < nextItem) sustainedIds.push(...(await sendPermits(items.slice(from, nextItem))));
+          }
+        };
+        await Promise.all(Array.from({ length: WRITERS }, writer));
+        const offeredSeconds = (Date.now() - startedAt) / 1000;
+        await allApplied(sustainedIds);
+        const under = latencies(sustainedIds);
+        sustained = { perSecond: sustainedIds.length / offeredSeconds, p50: percentile(under, 50), p99: percentile(under, 99), max: under[under.length - 1] };
+      }
+      return { transport: name, events: burstIds.length, seconds, perSecond: burstIds.length / seconds, writtenPerSecond: burstIds.length / writeSeconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1], sustained };
     } finally {
       await consumer.stop();
       await workRelay.stop();
@@ -171,8 +210,9 @@ async function workSide() {
     };
   }
   // Work publishes what the events cause, as in production.
-  const relay = tasks.includes('relay') ? startRelay(work, transport) : null;
-  const consumer = tasks.includes('consume') ? await startConsumer(work, transport, { ...workConsumer, handlers }) : null;
+  const relay = tasks.includes('relay') ? startRelay(work, transport, RELAY_OPTIONS) : null;
+  const groupSize = process.env.BENCH_GROUP_SIZE ? envInt('BENCH_GROUP_SIZE', 250) : undefined; // else the consumer's default
+  const consumer = tasks.includes('consume') ? await startConsumer(work, transport, { ...workConsumer, handlers, ...(groupSize && { groupSize }) }) : null;
   const report = setInterval(() => {
     if (!applied.length) return;
     process.send!(applied);
@@ -215,6 +255,10 @@ async function main() {
     await privateKafka?.destroy();
   }
   console.table(results.map((r) => ({ transport: r.transport, 'burst events': r.events, seconds: r.seconds.toFixed(1), 'events/s': r.perSecond.toFixed(0), 'written/s': r.writtenPerSecond.toFixed(0), 'paced p50 ms': r.p50, 'p99 ms': r.p99, 'max ms': r.max })));
+  if (SUSTAINED_ITEMS) {
+    console.log(`sustained: ${SUSTAINED_RATE} events/s offered for ${SUSTAINED_S} s by ${WRITERS} writers (${PER_TX} items per transaction), commit-to-effect of every event:`);
+    console.table(results.map((r) => ({ transport: r.transport, 'events/s reached': r.sustained!.perSecond.toFixed(0), 'p50 ms': r.sustained!.p50, 'p99 ms': r.sustained!.p99, 'max ms': r.sustained!.max })));
+  }
   const [k, p] = results;
   console.log(`kafka / postgres-bus: throughput ×${(k.perSecond / p.perSecond).toFixed(2)}, p50 latency ×${(k.p50 / p.p50).toFixed(2)}, p99 latency ×${(k.p99 / p.p99).toFixed(2)}`);
 }
