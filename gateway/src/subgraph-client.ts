@@ -34,7 +34,8 @@ interface Waiting {
 export class SubgraphClient {
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly inFlight = new Map<string, Promise<SubgraphResponse>>();
-  private readonly batches = new Map<string, { url: string; headers: Record<string, string>; waiting: Waiting[] }>();
+  /** Calls waiting for this turn's batch, by URL and headers. */
+  private readonly batches = new Map<string, Waiting[]>();
 
   constructor(private readonly options: SubgraphClientOptions) {
     const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: options.maxSockets ?? 64 };
@@ -61,17 +62,18 @@ export class SubgraphClient {
   private batched(url: string, headers: Record<string, string>, body: string): Promise<SubgraphResponse> {
     if (!this.options.batch) return this.send(url, headers, body);
     const key = `${url}\n${JSON.stringify(headers)}`;
-    let batch = this.batches.get(key);
-    if (!batch) {
-      this.batches.set(key, (batch = { url, headers, waiting: [] }));
+    let waiting = this.batches.get(key);
+    if (!waiting) {
+      const batch: Waiting[] = [];
+      this.batches.set(key, (waiting = batch));
       // nextTick runs once the promise jobs of this turn are done: every fetch a plan step starts is queued by then.
       process.nextTick(() => {
         this.batches.delete(key);
-        void this.flush(batch!.url, batch!.headers, batch!.waiting);
+        void this.flush(url, headers, batch);
       });
     }
-    const waiting = batch.waiting;
-    return new Promise((resolve, reject) => waiting.push({ body, resolve, reject }));
+    const queue = waiting;
+    return new Promise((resolve, reject) => queue.push({ body, resolve, reject }));
   }
 
   private async flush(url: string, headers: Record<string, string>, waiting: Waiting[]): Promise<void> {
