@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Column, Entity, Index, PrimaryGeneratedColumn, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { insertRows, logger, traceHeaders } from '@opsgraph/core';
 
 /** The domains that publish events; each has one topic, `opsgraph.<domain>.v1`. */
@@ -11,11 +11,9 @@ export const OUTBOX_CHANNEL = 'opsgraph_outbox';
 
 /**
  * One row per event, written in the same transaction as the domain change it describes. `id` gives the
- * publication order; rows are marked published only after the broker acknowledged them.
+ * publication order. Rows are never updated: what still waits for the broker is in `outbox_pending`.
  */
 @Entity('outbox')
-@Index('outbox_unpublished', ['id'], { where: 'published_at IS NULL' })
-@Index('outbox_key_unpublished', ['key', 'id'], { where: 'published_at IS NULL' })
 export class OutboxEvent {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id: string;
@@ -52,10 +50,25 @@ export class OutboxEvent {
   /** Trace context and request id travelling with the event. */
   @Column('jsonb', { default: () => "'{}'" })
   headers: Record<string, string>;
+}
 
-  @Column('timestamptz', { name: 'published_at', nullable: true })
-  publishedAt: Date | null;
+/**
+ * The outbox rows the broker has not acknowledged yet: a trigger adds one for every outbox row, the relay
+ * deletes it once the broker acknowledged. A narrow table of its own because the relay scans it from its
+ * oldest row on every batch: marking the wide outbox rows instead left an index entry per published event
+ * that every scan walked past until the next vacuum (a millisecond and more per batch at a few thousand
+ * events per second), and rewrote each row with its payload.
+ */
+@Entity('outbox_pending')
+@Index('outbox_pending_key', ['key', 'id'])
+export class OutboxPending {
+  @PrimaryColumn('bigint')
+  id: string;
 
+  @Column('text', { name: 'message_key' })
+  key: string;
+
+  /** Failed sends so far: a growing count shows a row the broker keeps refusing. */
   @Column('int', { default: 0 })
   attempts: number;
 }
@@ -87,6 +100,41 @@ export class CreateOutbox1700000000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE outbox`);
     await q.query(`DROP FUNCTION outbox_notify`);
+  }
+}
+
+/** Moves "not yet published" from a column of the outbox to `outbox_pending` (see `OutboxPending`). */
+export class OutboxPending1795690000000 implements MigrationInterface {
+  name = 'OutboxPending1795690000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE outbox_pending (id bigint PRIMARY KEY, message_key text NOT NULL, attempts int NOT NULL DEFAULT 0)`);
+    await q.query(`CREATE INDEX outbox_pending_key ON outbox_pending (message_key, id)`);
+    await q.query(`INSERT INTO outbox_pending (id, message_key, attempts) SELECT id, message_key, attempts FROM outbox WHERE published_at IS NULL`);
+    await q.query(`DROP TRIGGER outbox_notify ON outbox`);
+    await q.query(`DROP FUNCTION outbox_notify`);
+    await q.query(`ALTER TABLE outbox DROP COLUMN published_at, DROP COLUMN attempts`);
+    // Every outbox row is pending until published, however it was written; one statement per insert
+    // statement, and the relay is woken (NOTIFY is delivered on commit).
+    await q.query(`CREATE FUNCTION outbox_pend() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO outbox_pending (id, message_key) SELECT id, message_key FROM inserted;
+        PERFORM pg_notify('${OUTBOX_CHANNEL}', '');
+        RETURN NULL;
+      END $$`);
+    await q.query(`CREATE TRIGGER outbox_pend AFTER INSERT ON outbox REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION outbox_pend()`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TRIGGER outbox_pend ON outbox`);
+    await q.query(`DROP FUNCTION outbox_pend`);
+    await q.query(`ALTER TABLE outbox ADD COLUMN published_at timestamptz, ADD COLUMN attempts int NOT NULL DEFAULT 0`);
+    await q.query(`UPDATE outbox o SET published_at = o.time WHERE NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.id = o.id)`);
+    await q.query(`UPDATE outbox o SET attempts = p.attempts FROM outbox_pending p WHERE p.id = o.id`);
+    await q.query(`CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL`);
+    await q.query(`CREATE INDEX outbox_key_unpublished ON outbox (message_key, id) WHERE published_at IS NULL`);
+    await q.query(`CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify('${OUTBOX_CHANNEL}', ''); RETURN NULL; END $$`);
+    await q.query(`CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`);
+    await q.query(`DROP TABLE outbox_pending`);
   }
 }
 
@@ -140,8 +188,6 @@ export async function recordEvents(manager: EntityManager, events: readonly NewE
       dataschema: dataschemaOf(event.domain, event.type, version),
       data: event.data,
       headers: { ...(event.requestId ? { requestid: event.requestId } : {}), ...trace },
-      publishedAt: null,
-      attempts: 0,
     };
   });
   await insertRows(manager, OutboxEvent, rows);
@@ -149,5 +195,5 @@ export async function recordEvents(manager: EntityManager, events: readonly NewE
   return rows.map((row) => row.eventId!);
 }
 
-export const outboxEntities = [OutboxEvent];
-export const outboxMigrations = [CreateOutbox1700000000000];
+export const outboxEntities = [OutboxEvent, OutboxPending];
+export const outboxMigrations = [CreateOutbox1700000000000, OutboxPending1795690000000];

@@ -40,9 +40,25 @@ describe('outbox relay on Kafka', () => {
     expect(new Date(first.headers.ce_time).getTime()).toBeGreaterThan(Date.now() - 60_000);
     expect(JSON.parse(first.value.toString())).toMatchObject({ sourceRecordId: 'order-0', reason: 'inspection' });
     expect(new Set(messages.filter((m) => m.key === 'permit-order').map((m) => m.partition)).size).toBe(1);
-    const [row] = await producer.db.query(`SELECT count(*)::int AS unpublished FROM outbox WHERE published_at IS NULL`);
+    const [row] = await producer.db.query(`SELECT count(*)::int AS unpublished FROM outbox_pending`);
     expect(row.unpublished).toBe(0);
+    // Published events stay in the outbox (nothing rewrites them); only their pending rows are gone.
+    const [kept] = await producer.db.query(`SELECT count(*)::int AS n FROM outbox WHERE event_id = ANY($1)`, [ids]);
+    expect(kept.n).toBe(20);
     expect(await producer.relay.backlog()).toEqual({ count: 0, oldestAgeMs: null });
+  });
+
+  test('commits that wake the relay within its linger go to the broker in one request', async () => {
+    const lingering = await startTestProducer('permits', transport, { lingerMs: 300 });
+    try {
+      const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => lingering.record('work.hold_requested', `permit-linger-${i}`, holdData(`linger-${i}`))));
+      await eventually(async () => (await lingering.relay.backlog()).count === 0, 10_000);
+      expect(lingering.relay.stats).toMatchObject({ published: 5, batches: 1 });
+      const messages = await readTopic(transport, TOPIC, (ms) => ids.every((id) => idsOf(ms).includes(id)));
+      expect(ids.every((id) => idsOf(messages).includes(id))).toBe(true);
+    } finally {
+      await lingering.close();
+    }
   });
 
   test('a rolled-back transaction publishes nothing', async () => {
@@ -107,7 +123,7 @@ describe('outbox relay on Kafka', () => {
     try {
       await isolated.record('work.hold_requested', 'permit-away', holdData('away-1'));
       await isolated.record('work.hold_requested', 'permit-away', holdData('away-2'));
-      await eventually(async () => (await isolated.db.query(`SELECT min(attempts) AS a FROM outbox`))[0].a >= 2, 20_000);
+      await eventually(async () => (await isolated.db.query(`SELECT min(attempts) AS a FROM outbox_pending`))[0].a >= 2, 20_000);
       const backlog = await isolated.relay.backlog();
       expect(backlog.count).toBe(2);
       expect(backlog.oldestAgeMs).toBeGreaterThan(0);
@@ -144,7 +160,7 @@ describe('outbox relay on Kafka', () => {
         KAFKA_BROKERS: testBrokers(),
       });
       expect(await exitSignal(child)).toBe('SIGKILL');
-      const [{ published }] = await crashProducer.db.query(`SELECT count(*) FILTER (WHERE published_at IS NOT NULL)::int AS published FROM outbox`);
+      const [{ published }] = await crashProducer.db.query(`SELECT count(*)::int AS published FROM outbox WHERE id NOT IN (SELECT id FROM outbox_pending)`);
       expect(published).toBe(2 * batchSize); // the third batch reached Kafka but was never marked
 
       const restarted = startRelay(crashProducer.db, transport, { batchSize });

@@ -41,7 +41,7 @@ afterAll(async () => {
   delete process.env.OPSGRAPH_EVENT_TASKS;
 });
 
-const unpublished = async () => (await consumerOnly.db.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND type = 'opsgraph.work.work_item.created'`))[0].n as number;
+const unpublished = async () => (await consumerOnly.db.query(`SELECT count(*)::int AS n FROM outbox_pending JOIN outbox USING (id) WHERE type = 'opsgraph.work.work_item.created'`))[0].n as number;
 
 test("a consumer-only instance applies events and records Work's own; a relay-only instance publishes them", async () => {
   expect(tasksOf.consumer[0].relay).toBeNull();

@@ -102,7 +102,7 @@ test('two Work instances in one consumer group: each request applied once, both 
   // surviving instance's relay published what the stopped one left.
   const [{ n: created }] = await a.db.query(`SELECT count(*)::int AS n FROM outbox WHERE type = 'opsgraph.work.work_item.created' AND subject IN (SELECT id::text FROM work_item WHERE source_domain = 'HAZARDS')`);
   expect(created).toBe(total);
-  await eventually(async () => (await a.db.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`))[0].n === 0, 30_000, 200);
+  await eventually(async () => (await a.db.query(`SELECT count(*)::int AS n FROM outbox_pending`))[0].n === 0, 30_000, 200);
 
   // The survivor still serves the graph, and its /metrics shows the group caught up on every partition.
   const listed = ok(await a.query(`query($f: WorkItemFilter) { workItems(filter: $f) { totalCount } }`, { f: { sourceDomain: 'HAZARDS' } })).workItems;
