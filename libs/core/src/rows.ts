@@ -180,9 +180,11 @@ export async function updateRows<T extends ObjectLiteral>(manager: EntityManager
     if (version) sets.push(`${version.name} = t.${version.name} + 1`);
     if (updatedAt) sets.push(`${updatedAt.name} = now()`);
     const returning = [primary, version, updatedAt].filter((c): c is Column => c !== null).map((c) => `t.${c.name} AS ${quote(c.property)}`);
-    return `UPDATE ${table.from} AS t SET ${sets.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS r(${recordset([primary, ...written], []).definitions}) WHERE t.${primary.name} = r.${primary.name} RETURNING ${returning.join(', ')}`;
+    // The keys again as an array: the planner then reads the table by its primary key. With the join alone
+    // it guesses 100 rows from the function and, while the table looks small to it, scans all of it.
+    return `UPDATE ${table.from} AS t SET ${sets.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS r(${recordset([primary, ...written], []).definitions}) WHERE t.${primary.name} = ANY($2::${primary.type}[]) AND t.${primary.name} = r.${primary.name} RETURNING ${returning.join(', ')}`;
   });
-  const returned: ObjectLiteral[] = (await manager.query(sql, [recordset([primary, ...written], rows).json]))[0];
+  const returned: ObjectLiteral[] = (await manager.query(sql, [recordset([primary, ...written], rows).json, rows.map((row) => row[primary.property])]))[0];
   const byId = new Map(rows.map((row) => [String(row[primary.property]), row as ObjectLiteral]));
   for (const back of returned) Object.assign(byId.get(String(back[primary.property]))!, back);
 }
