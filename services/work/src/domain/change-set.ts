@@ -31,6 +31,8 @@ export class ChangeSet {
   private readonly items = new Map<string, WorkItem>();
   private readonly prerequisites = new Map<string, Prerequisite[]>();
   private readonly loadedSources = new Set<string>();
+  /** Loaded items by the source records of their prerequisites (`domain|recordId`), so a record's items are found without a pass over the set. */
+  private readonly itemsBySource = new Map<string, Set<WorkItem>>();
   private readonly changedItems = new Set<WorkItem>();
   private readonly newPrerequisites = new Set<Prerequisite>();
   private readonly changedPrerequisites = new Set<Prerequisite>();
@@ -64,7 +66,17 @@ export class ChangeSet {
       this.items.set(row.id, row);
       this.prerequisites.set(row.id, []);
     }
-    for (const p of prerequisites) this.prerequisites.get(p.workItemId)!.push(p);
+    for (const p of prerequisites) {
+      this.prerequisites.get(p.workItemId)!.push(p);
+      this.indexSource(this.items.get(p.workItemId)!, p);
+    }
+  }
+
+  private indexSource(item: WorkItem, p: Prerequisite): void {
+    const key = `${p.sourceDomain}|${p.sourceRecordId}`;
+    const items = this.itemsBySource.get(key);
+    if (items) items.add(item);
+    else this.itemsBySource.set(key, new Set([item]));
   }
 
   /** A locked item, loaded if need be; NOT_FOUND when there is none. */
@@ -78,7 +90,12 @@ export class ChangeSet {
 
   /** Every loaded item, in id order. */
   loadedItems(): WorkItem[] {
-    return [...this.items.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return byId([...this.items.values()]);
+  }
+
+  /** The loaded items with a prerequisite raised by this record, in id order. */
+  itemsRaisedBy(source: PrerequisiteSource): WorkItem[] {
+    return byId([...(this.itemsBySource.get(`${source.domain}|${source.recordId}`) ?? [])]);
   }
 
   /** An item created in this transaction (already inserted): later changes to it go through the set. */
@@ -100,6 +117,7 @@ export class ChangeSet {
   addPrerequisite(item: WorkItem, fields: Omit<Prerequisite, 'id' | 'workItemId' | 'createdAt' | 'waivedReason' | 'waivedById'> & Partial<Prerequisite>): Prerequisite {
     const prerequisite = { waivedReason: null, waivedById: null, ...fields, id: randomUUID(), workItemId: item.id, createdAt: new Date() } as Prerequisite;
     this.prerequisitesOf(item).push(prerequisite);
+    this.indexSource(item, prerequisite);
     this.newPrerequisites.add(prerequisite);
     return prerequisite;
   }
@@ -137,3 +155,5 @@ export class ChangeSet {
     if (events.length) await recordEvents(this.manager, events);
   }
 }
+
+const byId = (items: WorkItem[]) => items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -610,7 +610,7 @@ export async function setPrerequisitesFromSource(
   await ctx.changes.load([], [source]);
   const raisedBySource = (p: Prerequisite) => p.sourceDomain === source.domain && p.sourceRecordId === source.recordId && (!source.kind || p.kind === source.kind);
   const touched: WorkItem[] = [];
-  for (const item of ctx.changes.loadedItems()) {
+  for (const item of ctx.changes.itemsRaisedBy(source)) {
     if (source.workItemIds && !source.workItemIds.includes(item.id)) continue;
     const prerequisites = ctx.changes.prerequisitesOf(item).filter(raisedBySource);
     if (!prerequisites.length || TERMINAL.includes(item.status)) continue;
