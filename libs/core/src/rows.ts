@@ -33,6 +33,8 @@ export interface WhereOptions<T> {
   order?: Order<T> | string;
   /** LIMIT, sent as one more parameter so that the statement's text stays the same. */
   limit?: number;
+  /** `FOR UPDATE`: the rows stay locked until the transaction ends (needs a transaction's manager). */
+  lock?: boolean;
 }
 
 interface Column {
@@ -41,6 +43,8 @@ interface Column {
   name: string;
   /** SQL type for `jsonb_to_recordset`. */
   type: string;
+  /** `"column_name":`, the column's key in the JSON rows. */
+  jsonKey: string;
   meta: ColumnMetadata;
 }
 
@@ -71,6 +75,7 @@ function tableOf(source: Source, entity: EntityTarget<ObjectLiteral>): Table {
     property: c.propertyName,
     name: quote(c.databaseName),
     type: db.driver.normalizeType(c) + (c.isArray ? '[]' : ''),
+    jsonKey: `${JSON.stringify(c.databaseName)}:`,
     meta: c,
   }));
   const byProperty = new Map(columns.map((c) => [c.property, c]));
@@ -130,12 +135,12 @@ export function selectRows<T extends ObjectLiteral>(source: Source, entity: Enti
  */
 export function selectRowsWhere<T extends ObjectLiteral>(source: Source, entity: EntityTarget<T>, where: string, params: readonly unknown[], options: WhereOptions<T> = {}): Promise<T[]> {
   const table = tableOf(source, entity);
-  const { order, limit } = options;
+  const { order, limit, lock } = options;
   const entries = typeof order === 'string' ? null : orderEntries(order);
   const limited = limit !== undefined;
-  const sql = cachedSql(table, `where|${where}|${entries ? entries.join(',') : `sql|${order}`}|${limited ? 'limit' : ''}`, () => {
+  const sql = cachedSql(table, `where|${where}|${entries ? entries.join(',') : `sql|${order}`}|${limited ? 'limit' : ''}|${lock ? 'lock' : ''}`, () => {
     const by = entries ? orderBy(table, entries) : order ? ` ORDER BY ${order}` : '';
-    return `SELECT ${table.selectList} FROM ${table.from} WHERE ${where}${by}${limited ? ` LIMIT $${params.length + 1}` : ''}`;
+    return `SELECT ${table.selectList} FROM ${table.from} WHERE ${where}${by}${limited ? ` LIMIT $${params.length + 1}` : ''}${lock ? ' FOR UPDATE' : ''}`;
   });
   return source.query(sql, limited ? [...params, limit] : (params as unknown[]));
 }
@@ -143,8 +148,17 @@ export function selectRowsWhere<T extends ObjectLiteral>(source: Source, entity:
 /** `jsonb_to_recordset` column definitions and the JSON rows (keyed by column name) for `columns`. */
 function recordset(columns: Column[], rows: readonly ObjectLiteral[]) {
   const definitions = columns.map((c) => `${c.name} ${c.type}`).join(', ');
-  const json = JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c) => [c.meta.databaseName, row[c.property] ?? null]))));
-  return { definitions, json };
+  // Written out directly: half the CPU of building an object per row for JSON.stringify, on the hottest write path.
+  let json = '[';
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    for (let i = 0; i < columns.length; i++) {
+      const value = row[columns[i].property];
+      json += (i ? ',' : r ? ',{' : '{') + columns[i].jsonKey + (value == null ? 'null' : JSON.stringify(value));
+    }
+    json += '}';
+  }
+  return { definitions, json: json + ']' };
 }
 
 /**
