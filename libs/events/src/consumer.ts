@@ -329,9 +329,14 @@ export async function startConsumer(db: DataSource, transport: Transport, option
         'SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS ordered',
         [KEY_LOCK, keys.map((key) => `${groupId}:${key}`)],
       );
-      const waiting = new Set<string>(
-        (await manager.query('SELECT DISTINCT message_key FROM parked_event WHERE consumer = $1 AND message_key = ANY($2)', [groupId, keys])).map((r: { message_key: string }) => r.message_key),
+      // After the locks (a statement of its own, so this one's snapshot sees what other replicas committed
+      // before they let go): the keys with parked events, and with a unit of work the events already applied.
+      const [checks]: { waiting: string[]; applied: string[] }[] = await manager.query(
+        `SELECT ARRAY(SELECT DISTINCT message_key FROM parked_event WHERE consumer = $1 AND message_key = ANY($2)) AS waiting,
+                ARRAY(SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($3)) AS applied`,
+        [groupId, keys, options.unitOfWork ? group.map(({ event }) => event.id) : []],
       );
+      const waiting = new Set<string>(checks.waiting);
       let newlyParked = 0;
       const parkInLine = async (event: CloudEvent, message: ReceivedMessage, key: string, reason: string): Promise<Outcome> => {
         if (await park(manager, event, message, reason)) newlyParked++;
@@ -339,13 +344,12 @@ export async function startConsumer(db: DataSource, transport: Transport, option
         return 'parked';
       };
 
-      // With a unit of work: one look at the inbox, and the unit opened with the events to apply.
+      // With a unit of work: the unit opened with the events to apply.
       const seen = new Set<string>();
       const applied: CloudEvent[] = [];
       let unit: EventUnit | undefined;
       if (options.unitOfWork) {
-        const known = await manager.query('SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2)', [groupId, group.map(({ event }) => event.id)]);
-        for (const row of known as { event_id: string }[]) seen.add(row.event_id);
+        for (const id of checks.applied) seen.add(id);
         unit = await options.unitOfWork(manager, group.filter(({ event, message }) => !seen.has(event.id) && !waiting.has(orderKey(message, event.id))).map(({ event }) => event));
       }
       const applyOne = async (event: CloudEvent, message: ReceivedMessage, key: string): Promise<Outcome> => {

@@ -1,4 +1,4 @@
-import { insertRows, notFound, requireUuid, selectRows, updateRows, type Caller } from '@opsgraph/core';
+import { insertRows, notFound, requireUuid, selectRows, selectRowsWhere, updateRows, type Caller } from '@opsgraph/core';
 import { recordEvents, type NewEvent } from '@opsgraph/events';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
@@ -47,19 +47,21 @@ export class ChangeSet {
    * once per record: a prerequisite a record raises later in the transaction is on an item the set holds).
    */
   async load(ids: Iterable<string>, sources: readonly PrerequisiteSource[] = []): Promise<void> {
-    const wanted = new Set(ids);
+    const missing = [...new Set(ids)].filter((id) => !this.items.has(id));
     const newSources = sources.filter((s) => !this.loadedSources.has(`${s.domain}|${s.recordId}`));
-    if (newSources.length) {
-      for (const s of newSources) this.loadedSources.add(`${s.domain}|${s.recordId}`);
-      const rows: { work_item_id: string }[] = await this.manager.query(
-        `SELECT DISTINCT work_item_id FROM prerequisite WHERE (source_domain, source_record_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-        [newSources.map((s) => s.domain), newSources.map((s) => s.recordId)],
-      );
-      for (const row of rows) wanted.add(row.work_item_id);
-    }
-    const missing = [...wanted].filter((id) => !this.items.has(id)).sort(); // id order: two sets cannot deadlock on one statement
-    if (!missing.length) return;
-    const rows = await selectRows(this.manager, WorkItem, 'id', missing, { order: { id: 'ASC' }, lock: true });
+    if (!missing.length && !newSources.length) return;
+    for (const s of newSources) this.loadedSources.add(`${s.domain}|${s.recordId}`);
+    // One statement: the items named and the items the records raised prerequisites on, locked in id order
+    // (two sets cannot deadlock); the ids are gathered first so the items are read by primary key.
+    const rows = (
+      await selectRowsWhere(
+        this.manager,
+        WorkItem,
+        `id = ANY(ARRAY(SELECT unnest($1::uuid[]) UNION SELECT work_item_id FROM prerequisite WHERE (source_domain, source_record_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))))`,
+        [missing, newSources.map((s) => s.domain), newSources.map((s) => s.recordId)],
+        { order: { id: 'ASC' }, lock: true },
+      )
+    ).filter((row) => !this.items.has(row.id)); // an item the set holds keeps its changes
     if (!rows.length) return;
     const prerequisites = await selectRows(this.manager, Prerequisite, 'workItemId', rows.map((r) => r.id), { order: { createdAt: 'ASC' } });
     for (const row of rows) {
