@@ -1,8 +1,9 @@
-import { DomainError, isUnavailable, logger } from '@opsgraph/core';
+import { DomainError, envInt, isUnavailable, logger } from '@opsgraph/core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { contractOf, payloadProblem } from './contracts';
 import { eventRetries, eventsConsumed } from './metrics';
 import { parseEnvelope, type CloudEvent } from './envelope';
+import { deleteInSlices, everyInterval, RETENTION_SLICE } from './retention';
 import { backoff, sleep } from './timing';
 import { consumeTraced } from './tracing';
 import type { BatchControl, ReceivedMessage, Transport } from './transport';
@@ -70,6 +71,13 @@ export interface ConsumerOptions {
    * change anything.
    */
   unitOfWork?: (manager: EntityManager, events: CloudEvent[]) => Promise<EventUnit>;
+  /**
+   * How long the inbox remembers an applied event. A redelivery after that would be applied again, so keep it
+   * well above the broker's retention (7 days by default, like the Postgres bus). Default
+   * OPSGRAPH_INBOX_RETENTION_HOURS, else 336 (14 days); deleted hourly (`pruneIntervalMs`).
+   */
+  inboxRetentionMs?: number;
+  pruneIntervalMs?: number;
 }
 
 export interface ConsumerStats {
@@ -87,6 +95,8 @@ export interface Consumer {
   readonly stats: ConsumerStats;
   /** Retries parked events now (all of them, not only those due). */
   retryParked(): Promise<void>;
+  /** Deletes this group's inbox rows older than the retention now (also done on a timer); returns how many. */
+  pruneInbox(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -152,6 +162,16 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   const parkedTtlMs = options.parkedTtlMs ?? 24 * 3600_000;
   const maxUnexpectedAttempts = options.maxUnexpectedAttempts ?? 3;
   const groupSize = Math.max(1, options.groupSize ?? 250);
+  const inboxRetentionMs = options.inboxRetentionMs ?? envInt('OPSGRAPH_INBOX_RETENTION_HOURS', 336) * 3_600_000;
+  const pruneInbox = () =>
+    deleteInSlices(async () => {
+      const [, deleted]: [unknown, number] = await db.query(
+        `DELETE FROM inbox WHERE consumer = $1 AND event_id IN (
+           SELECT event_id FROM inbox WHERE consumer = $1 AND processed_at < now() - $2 * interval '1 millisecond' ORDER BY processed_at LIMIT $3)`,
+        [groupId, inboxRetentionMs, RETENTION_SLICE],
+      );
+      return deleted;
+    });
   const stats: ConsumerStats = { applied: 0, duplicates: 0, ignored: 0, parked: 0, unparked: 0, deadLettered: 0, retries: 0 };
   const STAT = { applied: 'applied', duplicate: 'duplicates', ignored: 'ignored', parked: 'parked', dead_lettered: 'deadLettered' } as const;
   const count = (outcome: keyof typeof STAT) => {
@@ -493,14 +513,17 @@ export async function startConsumer(db: DataSource, transport: Transport, option
     void exclusive(() => retryParked(true)).catch((err) => logger.warn({ consumer: groupId, err: describeError(err) }, 'parked retry failed'));
   }, parkedRetryMs);
   timer.unref();
+  const stopPruning = everyInterval(options.pruneIntervalMs ?? 3_600_000, 'expired inbox entries', { consumer: groupId }, pruneInbox);
 
   return {
     stats,
     retryParked: () => exclusive(() => retryParked(false)),
+    pruneInbox,
     async stop() {
       if (!running) return;
       running = false;
       clearInterval(timer);
+      stopPruning();
       await subscription.stop();
       await chain;
     },

@@ -6,6 +6,7 @@ import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, type Migr
  * Keyed by consumer group too, so two consumers in one service each apply an event once.
  */
 @Entity('inbox')
+@Index('inbox_processed', ['consumer', 'processedAt'])
 export class InboxEntry {
   @PrimaryColumn('text')
   consumer: string;
@@ -103,5 +104,16 @@ export class CreateInbox1700000000002 implements MigrationInterface {
   }
 }
 
+/** Lets a consumer find its oldest inbox rows, which its retention deletes. */
+export class InboxProcessedIndex1795690000001 implements MigrationInterface {
+  name = 'InboxProcessedIndex1795690000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX inbox_processed ON inbox (consumer, processed_at)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX inbox_processed`);
+  }
+}
+
 export const inboxEntities = [InboxEntry, ParkedEvent];
-export const inboxMigrations = [CreateInbox1700000000002];
+export const inboxMigrations = [CreateInbox1700000000002, InboxProcessedIndex1795690000001];

@@ -1,4 +1,5 @@
 import { databaseName, ensureDatabase, envInt, logger, postgresConfig, type PostgresConfig } from '@opsgraph/core';
+import { deleteInSlices, everyInterval, RETENTION_SLICE } from './retention';
 import { Pool, type PoolClient } from 'pg';
 import { DEAD_LETTERS_TOPIC, watchConsumerLag, type LagReading } from './metrics';
 import { TopicNames, topicPrefixFromEnv } from './names';
@@ -66,7 +67,7 @@ export class PostgresTransport implements Transport {
   private unwatchLag: (() => void) | null = null;
   private readonly retentionMs: number;
   private readonly pruneIntervalMs: number;
-  private pruneTimer: NodeJS.Timeout | null = null;
+  private stopPruning: (() => void) | null = null;
 
   constructor(options: PostgresTransportOptions = {}) {
     this.database = options.database ?? (process.env.OPSGRAPH_BUS_DATABASE || databaseName('bus'));
@@ -81,15 +82,15 @@ export class PostgresTransport implements Transport {
   /** Deletes events older than the retention, a bounded slice per statement so no lock is held for long; returns how many. */
   async pruneExpired(): Promise<number> {
     const pool = await this.connected();
-    let deleted = 0;
-    for (;;) {
-      const { rowCount } = await pool.query(
-        `DELETE FROM bus_event WHERE id IN (SELECT id FROM bus_event WHERE created_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT 5000)`,
-        [this.retentionMs],
-      );
-      deleted += rowCount ?? 0;
-      if (!rowCount || rowCount < 5000) return deleted;
-    }
+    return deleteInSlices(
+      async () =>
+        (
+          await pool.query(`DELETE FROM bus_event WHERE id IN (SELECT id FROM bus_event WHERE created_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2)`, [
+            this.retentionMs,
+            RETENTION_SLICE,
+          ])
+        ).rowCount ?? 0,
+    );
   }
 
   private get connection() {
@@ -110,12 +111,7 @@ export class PostgresTransport implements Transport {
         await client.query('SELECT pg_advisory_unlock($1, 0)', [BUS_LOCK]).catch(() => undefined);
         client.release();
       }
-      this.pruneTimer = setInterval(() => {
-        this.pruneExpired()
-          .then((n) => n && logger.info({ deleted: n, database: this.database }, 'expired bus events deleted'))
-          .catch((err) => logger.warn({ err: (err as Error).message }, 'bus retention could not delete expired events'));
-      }, this.pruneIntervalMs);
-      this.pruneTimer.unref();
+      this.stopPruning = everyInterval(this.pruneIntervalMs, 'expired bus events', { database: this.database }, () => this.pruneExpired());
       return pool;
     })();
     return this.pool.catch((err) => {
@@ -269,8 +265,8 @@ export class PostgresTransport implements Transport {
     this.unwatchLag?.();
     this.unwatchLag = null;
     this.consumedGroups.clear();
-    if (this.pruneTimer) clearInterval(this.pruneTimer);
-    this.pruneTimer = null;
+    this.stopPruning?.();
+    this.stopPruning = null;
     const pool = this.pool;
     this.pool = null;
     if (pool) await (await pool.catch(() => null))?.end();

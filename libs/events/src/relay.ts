@@ -4,6 +4,7 @@ import { toMessage } from './envelope';
 import { outboxPublishFailures, outboxPublished, watchBacklog } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox';
 import { listen, pgConfigOf } from './pg-listen';
+import { deleteInSlices, everyInterval, RETENTION_SLICE } from './retention';
 import { backoff, sleep, Waker } from './timing';
 import { publishTraced } from './tracing';
 import type { Transport } from './transport';
@@ -21,6 +22,13 @@ export interface RelayOptions {
   pollIntervalMs?: number;
   /** Longest wait between attempts while the broker is unreachable. */
   maxBackoffMs?: number;
+  /**
+   * How long published events stay in the outbox (for looking back at what a service said; the broker has
+   * them too). Default OPSGRAPH_OUTBOX_RETENTION_HOURS, else 168 (7 days); unpublished ones are never deleted.
+   */
+  retentionMs?: number;
+  /** How often the relay deletes what outlived the retention (default hourly). */
+  pruneIntervalMs?: number;
 }
 
 /** Unpublished outbox rows: what a metrics endpoint or alert reads (a growing age means the relay is stuck). */
@@ -34,6 +42,8 @@ export interface Relay {
   /** Publishes until every row committed before the call is published (or the timeout passes). */
   flush(timeoutMs?: number): Promise<void>;
   backlog(): Promise<OutboxBacklog>;
+  /** Deletes published events older than the retention now (the relay also does it on its timer); returns how many. */
+  pruneExpired(): Promise<number>;
   readonly stats: { published: number; batches: number; failures: number };
   stop(): Promise<void>;
 }
@@ -120,6 +130,19 @@ async function publishBatch(db: DataSource, transport: Transport, batchSize: num
   }
 }
 
+/** Deletes the outbox's published events older than `retentionMs`, oldest first, a slice at a time. */
+export function pruneOutbox(db: DataSource, retentionMs: number): Promise<number> {
+  return deleteInSlices(async () => {
+    const [, deleted]: [unknown, number] = await db.query(
+      `DELETE FROM outbox WHERE id IN (
+         SELECT id FROM (SELECT id, time FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.id = o.id) ORDER BY id LIMIT $2) AS oldest
+         WHERE time < now() - $1 * interval '1 millisecond')`,
+      [retentionMs, RETENTION_SLICE],
+    );
+    return deleted;
+  });
+}
+
 /**
  * Moves committed outbox rows to the transport in the background: wakes on the outbox NOTIFY (sent on
  * commit by a trigger) and polls slowly as a fallback. Requests never wait for it; while the broker is
@@ -130,12 +153,14 @@ export function startRelay(db: DataSource, transport: Transport, options: RelayO
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   const lingerMs = options.lingerMs ?? envInt('OPSGRAPH_RELAY_LINGER_MS', 10);
+  const retentionMs = options.retentionMs ?? envInt('OPSGRAPH_OUTBOX_RETENTION_HOURS', 168) * 3_600_000;
   const waker = new Waker();
   const stats = { published: 0, batches: 0, failures: 0 };
   let running = true;
   const listener = listen(pgConfigOf(db), OUTBOX_CHANNEL, () => waker.wake());
   const database = String(db.options.database);
   const unwatch = watchBacklog(database, () => outboxBacklog(db));
+  const stopPruning = everyInterval(options.pruneIntervalMs ?? 3_600_000, 'expired outbox events', { database }, () => pruneOutbox(db, retentionMs));
 
   const loop = async () => {
     let failures = 0;
@@ -169,6 +194,7 @@ export function startRelay(db: DataSource, transport: Transport, options: RelayO
   return {
     stats,
     backlog: () => outboxBacklog(db),
+    pruneExpired: () => pruneOutbox(db, retentionMs),
     async flush(timeoutMs = 30_000) {
       const [{ max }] = await db.query(`SELECT max(id) AS max FROM outbox_pending`);
       if (max === null) return;
@@ -184,6 +210,7 @@ export function startRelay(db: DataSource, transport: Transport, options: RelayO
     async stop() {
       running = false;
       waker.wake();
+      stopPruning();
       await done;
       unwatch();
       await listener.close();

@@ -53,6 +53,19 @@ afterAll(async () => {
 });
 
 describe('consumer', () => {
+  test('the inbox forgets applied events after its retention, its own group only; remembered ones are still skipped', async () => {
+    const message = holdMessage('permit-retention', holdData('retention-1'));
+    await transport.publish([message]);
+    await eventually(async () => (await effectCounts(effects.db)).get('retention-1') === 1);
+    const eventId = message.headers.ce_id;
+    await effects.db.query(`INSERT INTO inbox (consumer, event_id, type, processed_at) VALUES ('other-group', $1, $2, now() - interval '30 days')`, [eventId, HOLD]);
+    expect(await consumer.pruneInbox()).toBe(0); // the default retention is 14 days
+    await effects.db.query(`UPDATE inbox SET processed_at = now() - interval '15 days' WHERE event_id = $1`, [eventId]);
+    expect(await consumer.pruneInbox()).toBe(1);
+    const groups = (await effects.db.query('SELECT consumer FROM inbox WHERE event_id = $1', [eventId])).map((r: { consumer: string }) => r.consumer);
+    expect(groups).toEqual(['other-group']);
+  });
+
   test('the same event delivered twice is applied once', async () => {
     const message = holdMessage('permit-dup', holdData('dup-1'));
     const before = consumer.stats.duplicates;

@@ -61,6 +61,28 @@ describe('outbox relay on Kafka', () => {
     }
   });
 
+  test('published events older than the retention leave the outbox, a slice at a time; unpublished ones stay', async () => {
+    const unreachable = new KafkaTransport({ brokers: ['127.0.0.1:1'] });
+    const keeper = await startTestProducer('permits', unreachable, { retentionMs: 3_600_000, maxBackoffMs: 60_000 });
+    try {
+      // Stand-in for history: 6,000 published events from two hours ago, and one that never reached the broker.
+      await keeper.db.query(
+        `INSERT INTO outbox (event_id, topic, message_key, type, source, subject, time, dataschema, data)
+         SELECT gen_random_uuid(), 'opsgraph.permits.v1', 'old', 'opsgraph.permits.work.hold_requested', '/opsgraph/permits', 'old', now() - interval '2 hours', 'urn:opsgraph:schema:permits.work.hold_requested:v1', '{}'
+         FROM generate_series(1, 6001)`,
+      );
+      const [{ unsent }] = await keeper.db.query(`SELECT max(id) AS unsent FROM outbox`);
+      await keeper.db.query(`DELETE FROM outbox_pending WHERE id <> $1`, [unsent]);
+      const fresh = await keeper.record('work.hold_requested', 'permit-fresh', holdData('fresh'));
+      expect(await keeper.relay.pruneExpired()).toBe(6000);
+      const left = await keeper.db.query(`SELECT id, event_id FROM outbox ORDER BY id`);
+      expect(left.map((r: { id: string; event_id: string }) => (r.event_id === fresh ? 'fresh' : r.id))).toEqual([unsent, 'fresh']);
+    } finally {
+      await keeper.close();
+      await unreachable.close();
+    }
+  });
+
   test('a rolled-back transaction publishes nothing', async () => {
     await expect(
       producer.db.transaction(async (manager) => {
