@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { contractOf, payloadProblem } from './contracts';
 import { eventRetries, eventsConsumed } from './metrics';
 import { parseEnvelope, type CloudEvent } from './envelope';
-import { deleteInSlices, everyInterval, RETENTION_SLICE } from './retention';
+import { deleteInSlices, deleteRows, pruneEvery } from './retention';
 import { backoff, sleep } from './timing';
 import { consumeTraced } from './tracing';
 import type { BatchControl, ReceivedMessage, Transport } from './transport';
@@ -164,14 +164,14 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   const groupSize = Math.max(1, options.groupSize ?? 250);
   const inboxRetentionMs = options.inboxRetentionMs ?? envInt('OPSGRAPH_INBOX_RETENTION_HOURS', 336) * 3_600_000;
   const pruneInbox = () =>
-    deleteInSlices(async () => {
-      const [, deleted]: [unknown, number] = await db.query(
+    deleteInSlices((limit) =>
+      deleteRows(
+        db,
         `DELETE FROM inbox WHERE consumer = $1 AND event_id IN (
            SELECT event_id FROM inbox WHERE consumer = $1 AND processed_at < now() - $2 * interval '1 millisecond' ORDER BY processed_at LIMIT $3)`,
-        [groupId, inboxRetentionMs, RETENTION_SLICE],
-      );
-      return deleted;
-    });
+        [groupId, inboxRetentionMs, limit],
+      ),
+    );
   const stats: ConsumerStats = { applied: 0, duplicates: 0, ignored: 0, parked: 0, unparked: 0, deadLettered: 0, retries: 0 };
   const STAT = { applied: 'applied', duplicate: 'duplicates', ignored: 'ignored', parked: 'parked', dead_lettered: 'deadLettered' } as const;
   const count = (outcome: keyof typeof STAT) => {
@@ -513,7 +513,7 @@ export async function startConsumer(db: DataSource, transport: Transport, option
     void exclusive(() => retryParked(true)).catch((err) => logger.warn({ consumer: groupId, err: describeError(err) }, 'parked retry failed'));
   }, parkedRetryMs);
   timer.unref();
-  const stopPruning = everyInterval(options.pruneIntervalMs ?? 3_600_000, 'expired inbox entries', { consumer: groupId }, pruneInbox);
+  const stopPruning = pruneEvery(options.pruneIntervalMs ?? 3_600_000, 'expired inbox entries', { consumer: groupId }, pruneInbox);
 
   return {
     stats,

@@ -1,9 +1,9 @@
 import { databaseName, ensureDatabase, envInt, logger, postgresConfig, type PostgresConfig } from '@opsgraph/core';
-import { deleteInSlices, everyInterval, RETENTION_SLICE } from './retention';
 import { Pool, type PoolClient } from 'pg';
 import { DEAD_LETTERS_TOPIC, watchConsumerLag, type LagReading } from './metrics';
 import { TopicNames, topicPrefixFromEnv } from './names';
 import { listen } from './pg-listen';
+import { deleteInSlices, pruneEvery } from './retention';
 import { backoff, Waker } from './timing';
 import type { ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
 
@@ -83,13 +83,8 @@ export class PostgresTransport implements Transport {
   async pruneExpired(): Promise<number> {
     const pool = await this.connected();
     return deleteInSlices(
-      async () =>
-        (
-          await pool.query(`DELETE FROM bus_event WHERE id IN (SELECT id FROM bus_event WHERE created_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2)`, [
-            this.retentionMs,
-            RETENTION_SLICE,
-          ])
-        ).rowCount ?? 0,
+      async (limit) =>
+        (await pool.query(`DELETE FROM bus_event WHERE id IN (SELECT id FROM bus_event WHERE created_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2)`, [this.retentionMs, limit])).rowCount ?? 0,
     );
   }
 
@@ -111,7 +106,7 @@ export class PostgresTransport implements Transport {
         await client.query('SELECT pg_advisory_unlock($1, 0)', [BUS_LOCK]).catch(() => undefined);
         client.release();
       }
-      this.stopPruning = everyInterval(this.pruneIntervalMs, 'expired bus events', { database: this.database }, () => this.pruneExpired());
+      this.stopPruning = pruneEvery(this.pruneIntervalMs, 'expired bus events', { database: this.database }, () => this.pruneExpired());
       return pool;
     })();
     return this.pool.catch((err) => {

@@ -4,7 +4,7 @@ import { toMessage } from './envelope';
 import { outboxPublishFailures, outboxPublished, watchBacklog } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox';
 import { listen, pgConfigOf } from './pg-listen';
-import { deleteInSlices, everyInterval, RETENTION_SLICE } from './retention';
+import { deleteInSlices, deleteRows, pruneEvery } from './retention';
 import { backoff, sleep, Waker } from './timing';
 import { publishTraced } from './tracing';
 import type { Transport } from './transport';
@@ -131,16 +131,16 @@ async function publishBatch(db: DataSource, transport: Transport, batchSize: num
 }
 
 /** Deletes the outbox's published events older than `retentionMs`, oldest first, a slice at a time. */
-export function pruneOutbox(db: DataSource, retentionMs: number): Promise<number> {
-  return deleteInSlices(async () => {
-    const [, deleted]: [unknown, number] = await db.query(
+function pruneOutbox(db: DataSource, retentionMs: number): Promise<number> {
+  return deleteInSlices((limit) =>
+    deleteRows(
+      db,
       `DELETE FROM outbox WHERE id IN (
          SELECT id FROM (SELECT id, time FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM outbox_pending p WHERE p.id = o.id) ORDER BY id LIMIT $2) AS oldest
          WHERE time < now() - $1 * interval '1 millisecond')`,
-      [retentionMs, RETENTION_SLICE],
-    );
-    return deleted;
-  });
+      [retentionMs, limit],
+    ),
+  );
 }
 
 /**
@@ -160,7 +160,7 @@ export function startRelay(db: DataSource, transport: Transport, options: RelayO
   const listener = listen(pgConfigOf(db), OUTBOX_CHANNEL, () => waker.wake());
   const database = String(db.options.database);
   const unwatch = watchBacklog(database, () => outboxBacklog(db));
-  const stopPruning = everyInterval(options.pruneIntervalMs ?? 3_600_000, 'expired outbox events', { database }, () => pruneOutbox(db, retentionMs));
+  const stopPruning = pruneEvery(options.pruneIntervalMs ?? 3_600_000, 'expired outbox events', { database }, () => pruneOutbox(db, retentionMs));
 
   const loop = async () => {
     let failures = 0;
