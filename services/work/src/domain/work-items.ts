@@ -545,7 +545,7 @@ export function raisePrerequisite(ctx: ChangeContext, item: WorkItem, input: Pre
     prerequisite = existing;
   } else {
     prerequisite = ctx.changes.addPrerequisite(item, { ...fields, state, resolvedAt: state === 'OPEN' ? null : new Date() });
-    emit(ctx, item, 'prerequisite.raised', { ...eventData(item), prerequisiteId: prerequisite.id, kind: prerequisite.kind, prerequisiteState: state, prerequisiteSourceDomain: prerequisite.sourceDomain, prerequisiteSourceRecordId: prerequisite.sourceRecordId || null });
+    emit(ctx, item, 'prerequisite.raised', eventData(item, { prerequisiteId: prerequisite.id, kind: prerequisite.kind, prerequisiteState: state, prerequisiteSourceDomain: prerequisite.sourceDomain, prerequisiteSourceRecordId: prerequisite.sourceRecordId || null }));
   }
   settleReadiness(ctx, item, state === 'OPEN' ? `blocked: ${fields.description}` : null);
   return prerequisite;
@@ -564,7 +564,7 @@ async function changePrerequisite(db: DataSource, caller: Caller, id: string, re
       change(ctx, p, item);
       p.resolvedAt = p.state === 'OPEN' ? null : new Date();
       ctx.changes.prerequisiteChanged(p);
-      emit(ctx, item, 'prerequisite.changed', { ...eventData(item), prerequisiteId: p.id, kind: p.kind, prerequisiteState: p.state, actorId: caller.id });
+      emit(ctx, item, 'prerequisite.changed', eventData(item, { prerequisiteId: p.id, kind: p.kind, prerequisiteState: p.state, actorId: caller.id }));
       settleReadiness(ctx, item, p.state === 'OPEN' ? `blocked: ${p.description}` : null);
       return p;
     }),
