@@ -1,9 +1,9 @@
 import { envInt, logger, atMost } from '@opsgraph/core';
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Producer } from 'kafkajs';
 import { DEAD_LETTERS_TOPIC, watchConsumerLag, type LagReading } from './metrics';
 import { backoff, Waker } from './timing';
 import { TopicNames, groupBy, topicPrefixFromEnv } from './names';
-import type { ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
+import type { BatchControl, ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
 
 export interface KafkaConsumerTimings {
   sessionTimeout: number;
@@ -58,6 +58,8 @@ export class KafkaTransport implements Transport {
   readonly names: TopicNames;
   private readonly kafka: Kafka;
   private readonly partitions: number;
+  /** Partitions whose fetched batches a consumer takes at once (and hands over together). */
+  private readonly partitionsConsumedConcurrently: number;
   private readonly timings: KafkaConsumerTimings;
   private producer: Promise<Producer> | null = null;
   private readonly knownTopics = new Set<string>();
@@ -72,6 +74,7 @@ export class KafkaTransport implements Transport {
   constructor(options: KafkaTransportOptions) {
     this.names = new TopicNames(options.topicPrefix ?? topicPrefixFromEnv());
     this.partitions = options.partitions ?? envInt('KAFKA_TOPIC_PARTITIONS', 3);
+    this.partitionsConsumedConcurrently = envInt('KAFKA_PARTITIONS_CONSUMED_CONCURRENTLY', 8);
     this.timings = {
       sessionTimeout: envInt('KAFKA_SESSION_TIMEOUT_MS', 30_000),
       heartbeatInterval: envInt('KAFKA_HEARTBEAT_INTERVAL_MS', 3_000),
@@ -251,11 +254,40 @@ export class KafkaTransport implements Transport {
           if (!e.payload.restart) resolve();
         }),
       );
+      // The batches of one fetch (one per partition, up to `partitionsConsumedConcurrently` at a time) are
+      // handed over together: the consumer applies them in one transaction instead of one per partition,
+      // and no partition's batch waits in line behind the others' commits. Order within a partition holds.
+      let gathered: { payload: EachBatchPayload; messages: ReceivedMessage[]; settle: (err?: unknown) => void }[] = [];
+      const handOver = async () => {
+        const batches = gathered;
+        gathered = [];
+        try {
+          const control: BatchControl = {
+            isRunning: () => !stopped && batches.every(({ payload }) => payload.isRunning() && !payload.isStale()),
+            heartbeat: () => batches[0].payload.heartbeat(),
+          };
+          await options.onBatch(batches.length === 1 ? batches[0].messages : batches.flatMap((b) => b.messages), control);
+          const offsets = new Map<string, { partition: number; offset: string }[]>();
+          for (const { payload, messages } of batches) {
+            const last = messages[messages.length - 1].offset;
+            payload.resolveOffset(last);
+            const partitions = offsets.get(payload.batch.topic) ?? [];
+            partitions.push({ partition: payload.batch.partition, offset: (BigInt(last) + 1n).toString() });
+            offsets.set(payload.batch.topic, partitions);
+          }
+          await batches[0].payload.commitOffsetsIfNecessary({ topics: [...offsets].map(([topic, partitions]) => ({ topic, partitions })) });
+          for (const b of batches) b.settle();
+        } catch (err) {
+          for (const b of batches) b.settle(err);
+        }
+      };
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
-          if (!batch.messages.length) return;
+        partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
+        eachBatch: (payload) => {
+          const { batch } = payload;
+          if (!batch.messages.length) return Promise.resolve();
           const topic = this.names.logical(batch.topic);
           const messages: ReceivedMessage[] = batch.messages.map((m) => ({
             topic,
@@ -265,10 +297,11 @@ export class KafkaTransport implements Transport {
             value: m.value ?? Buffer.alloc(0),
             headers: headersOf(m.headers),
           }));
-          await options.onBatch(messages, { isRunning: () => !stopped && isRunning() && !isStale(), heartbeat });
-          const last = messages[messages.length - 1].offset;
-          resolveOffset(last);
-          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }] });
+          return new Promise<void>((resolve, reject) => {
+            // kafkajs starts the fetch's batches in the same turn of the event loop: the first schedules the hand-over.
+            if (!gathered.length) setImmediate(() => void handOver());
+            gathered.push({ payload, messages, settle: (err) => (err === undefined ? resolve() : reject(err)) });
+          });
         },
       });
       return { givenUp };

@@ -148,7 +148,8 @@ describe('consumer', () => {
     const records = Array.from({ length: 150 }, (_, i) => `dbdown-${i}`);
     const retriesBefore = consumer.stats.retries;
     await transport.publish(records.map((r, i) => holdMessage(`permit-dbdown-${i % 5}`, holdData(r, 'slow'))));
-    await eventually(async () => (await effectOrder(records)).length >= 10, 20_000, 5);
+    // Until the consumer is inside a transaction on the effects database (the events of one fetch may all be in it).
+    await eventually(async () => (await effects.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND xact_start IS NOT NULL AND pid <> pg_backend_pid()`, [effects.database]))[0].n > 0, 20_000, 5);
     const admin = new Client({ ...postgresConfig(), database: 'postgres' });
     await admin.connect();
     try {
