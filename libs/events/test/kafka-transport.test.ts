@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTransport, type ReceivedMessage, type Transport } from '@opsgraph/events';
-import { eventually, testBrokers } from '@opsgraph/testing';
+import { eventually, sleep, testBrokers } from '@opsgraph/testing';
 
 /**
  * The Kafka transport hands the batches of one fetch (one per partition) to the consumer together, so that
@@ -44,7 +44,7 @@ test('the batches of several partitions come in one hand-over, each partition in
   await transport.publish(keys.map((key, k) => message(key, 100 + k)));
   const again = await receive(groupId);
   await eventually(async () => again.received().length >= 12, 30_000);
-  await new Promise((resolve) => setTimeout(resolve, 500)); // nothing more arrives
+  await sleep(500); // nothing more arrives
   await again.stop();
   expect(again.received().map((m) => Number(m.headers.n)).sort((a, b) => a - b)).toEqual(keys.map((_, k) => 100 + k));
 });
