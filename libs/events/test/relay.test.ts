@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { metricsRegistry, postgresConfig } from '@opsgraph/core';
 import { CE_HEADERS, KafkaTransport, createTransport, recordEvent, startConsumer, startRelay, topicOf, type ReceivedMessage } from '@opsgraph/events';
-import { eventually, exitSignal, readTopic, spawnTs, startTestProducer, testBrokers, type TestProducer } from '@opsgraph/testing';
+import { eventually, exitSignal, readTopic, sleep, spawnTs, startTestProducer, testBrokers, type TestProducer } from '@opsgraph/testing';
 import { consumerDatabase, effectConsumer, effectCounts, holdData } from './fixtures/effects';
 
 const TOPIC = topicOf('permits');
@@ -49,11 +49,39 @@ describe('outbox relay on Kafka', () => {
   });
 
   test('commits that wake the relay within its linger go to the broker in one request', async () => {
-    const lingering = await startTestProducer('permits', transport, { lingerMs: 300 });
+    // No poll while waiting: only the commits' notifications wake this relay.
+    const lingering = await startTestProducer('permits', transport, { lingerMs: 1_000, pollIntervalMs: 60_000 });
     try {
-      const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => lingering.record('work.hold_requested', `permit-linger-${i}`, holdData(`linger-${i}`))));
+      // Let the relay's listener connect and the wake it gives itself on connecting pass, so the commits below
+      // are what wakes it.
+      const database = String(lingering.db.options.database);
+      await eventually(async () => (await producer.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'`, [database])).length > 0, 10_000);
+      await sleep(500);
+      // Four transactions (the test pool's size) each hold their commit until all four have written; then they
+      // commit 30 ms apart, well inside the linger however slow the machine, but far enough apart that a relay
+      // without a linger would publish them in several requests.
+      let arrived = 0;
+      const gates = Array.from({ length: 4 }, () => {
+        let open!: () => void;
+        const opened = new Promise<void>((resolve) => (open = resolve));
+        return { open, opened };
+      });
+      const commits = gates.map(({ opened }, i) =>
+        lingering.db.transaction(async (manager) => {
+          const id = await recordEvent(manager, { domain: 'permits', type: 'work.hold_requested', subject: `permit-linger-${i}`, data: holdData(`linger-${i}`) });
+          arrived++;
+          await opened;
+          return id;
+        }),
+      );
+      await eventually(async () => arrived === 4, 10_000);
+      for (const gate of gates) {
+        gate.open();
+        await sleep(30);
+      }
+      const ids = await Promise.all(commits);
       await eventually(async () => (await lingering.relay.backlog()).count === 0, 10_000);
-      expect(lingering.relay.stats).toMatchObject({ published: 5, batches: 1 });
+      expect(lingering.relay.stats).toMatchObject({ published: 4, batches: 1 });
       const messages = await readTopic(transport, TOPIC, (ms) => ids.every((id) => idsOf(ms).includes(id)));
       expect(ids.every((id) => idsOf(messages).includes(id))).toBe(true);
     } finally {
