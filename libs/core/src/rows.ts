@@ -114,12 +114,23 @@ function orderBy(table: Table, order: [string, 'ASC' | 'DESC'][]): string {
   return by.length ? ` ORDER BY ${by.join(', ')}` : '';
 }
 
+/**
+ * `column = ANY(keys)`, planned as index probes whatever the table's statistics say. Given the array itself,
+ * the planner prices each key at the default selectivity while a table that grew since it was last
+ * analysed has none (0.5 % of the rows each: 60 keys, a third of the table) and scans the whole table (Work's
+ * prerequisites of 60 items: 3.4 ms at 20,000 rows, 0.3 ms by index). An array computed at run time is
+ * priced as ten keys.
+ */
+function anyOf(column: Column): string {
+  return column.meta.isArray ? `${column.name} = ANY($1)` : `${column.name} = ANY(ARRAY(SELECT unnest($1::${column.type}[])))`;
+}
+
 /** The rows of an entity whose `column` is one of `keys` (every row when `keys` is null). */
 export function selectRows<T extends ObjectLiteral>(source: Source, entity: EntityTarget<T>, column: keyof T & string, keys: readonly string[] | null, options: SelectOptions<T> = {}): Promise<T[]> {
   const table = tableOf(source, entity);
   const order = orderEntries(options.order);
   const sql = cachedSql(table, `select|${keys ? column : '*'}|${order.join(',')}|${options.lock ? 'lock' : ''}`, () => {
-    const where = keys ? ` WHERE ${columnOf(table, column).name} = ANY($1)` : '';
+    const where = keys ? ` WHERE ${anyOf(columnOf(table, column))}` : '';
     return `SELECT ${table.selectList} FROM ${table.from}${where}${orderBy(table, order)}${options.lock ? ' FOR UPDATE' : ''}`;
   });
   return source.query(sql, keys ? [keys] : []);
