@@ -4,6 +4,7 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV COREPACK_INTEGRITY_KEYS=0 NODE_ENV=production
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY patches/ patches/
 COPY libs/core/package.json libs/core/
 COPY libs/events/package.json libs/events/
 COPY libs/testing/package.json libs/testing/
