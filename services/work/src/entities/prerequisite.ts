@@ -15,7 +15,8 @@ export type PrerequisiteState = 'OPEN' | 'SATISFIED' | 'WAIVED';
 @Index(['sourceDomain', 'sourceRecordId'])
 export class Prerequisite {
   @PrimaryGeneratedColumn('uuid') id: string;
-  @Index() @Column('uuid') workItemId: string;
+  // Read by item through the unique index above, which starts with it.
+  @Column('uuid') workItemId: string;
   @Column('text') kind: PrerequisiteKind;
   @Column('text') state: PrerequisiteState;
   @Column('text') description: string;
