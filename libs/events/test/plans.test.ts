@@ -7,7 +7,7 @@ import { consumerDatabase, effectConsumer, effectCounts, holdData } from './fixt
 /**
  * A consumer's hot statements must not depend on fresh planner statistics: a database analysed while small
  * (a new deployment, a benchmark's plant) then grown, with autovacuum not yet round, must still read by key.
- * Each statement the consumer runs is caught from TypeORM's logger and explained with its own parameters.
+ * The consumer's statement is caught from TypeORM's logger and explained with its own parameters.
  */
 const busDatabase = `test_bus_plans_${randomBytes(4).toString('hex')}`;
 let bus: PostgresTransport;
@@ -37,7 +37,7 @@ test('with a unit of work, the look for applied events and parked keys probes th
   const statements: [string, unknown[]][] = [];
   const logQuery = db.logger.logQuery.bind(db.logger);
   db.logger.logQuery = (query, parameters, runner) => {
-    if (/FROM inbox WHERE consumer/.test(query)) statements.push([query, (parameters ?? []) as unknown[]]);
+    if (/ AS applied/.test(query)) statements.push([query, (parameters ?? []) as unknown[]]);
     return logQuery(query, parameters, runner);
   };
   const producer = await startTestProducer('permits', bus);
