@@ -52,11 +52,11 @@ describe('outbox relay on Kafka', () => {
     // No poll while waiting: only the commits' notifications wake this relay.
     const lingering = await startTestProducer('permits', transport, { lingerMs: 1_000, pollIntervalMs: 60_000 });
     try {
-      // Let the relay's listener connect and the wake it gives itself on connecting pass, so the commits below
-      // are what wakes it.
+      // Let the relay's listener connect and the wake it gives itself on connecting pass (its linger included),
+      // so the commits below are what wakes it.
       const database = String(lingering.db.options.database);
       await eventually(async () => (await producer.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'`, [database])).length > 0, 10_000);
-      await sleep(500);
+      await sleep(1_500);
       // Four transactions (the test pool's size) each hold their commit until all four have written; then they
       // commit 30 ms apart, well inside the linger however slow the machine, but far enough apart that a relay
       // without a linger would publish them in several requests.
