@@ -122,7 +122,7 @@ function orderBy(table: Table, order: [string, 'ASC' | 'DESC'][]): string {
  * priced as ten keys.
  */
 function anyOf(column: Column): string {
-  return column.meta.isArray ? `${column.name} = ANY($1)` : `${column.name} = ANY(ARRAY(SELECT unnest($1::${column.type}[])))`;
+  return `${column.name} = ANY(ARRAY(SELECT unnest($1::${column.type}[])))`;
 }
 
 /** The rows of an entity whose `column` is one of `keys` (every row when `keys` is null). */

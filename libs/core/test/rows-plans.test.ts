@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Column, Entity, PrimaryColumn, type DataSource, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { dropDatabase, openDatabase, selectRows } from '@opsgraph/core';
+import { queryPlan, uniqueDatabase } from '@opsgraph/testing';
 
 /** A meter's readings: many per meter, looked up by meter as a DataLoader or a change set does. */
 @Entity('reading')
@@ -21,7 +21,7 @@ class CreateReadings1700000000900 implements MigrationInterface {
   }
 }
 
-const database = `test_rows_${randomBytes(4).toString('hex')}`;
+const database = uniqueDatabase('rows');
 let db: DataSource;
 beforeAll(async () => {
   db = await openDatabase({ database, entities: [Reading], migrations: [CreateReadings1700000000900], poolSize: 2 });
@@ -42,7 +42,7 @@ test('selectRows reads its keys through the index, however much the table grew s
   const explaining = {
     connection: db,
     query: async (sql: string, parameters: unknown[]) => {
-      plans.push((await db.query(`EXPLAIN ${sql}`, parameters)).map((row: { 'QUERY PLAN': string }) => row['QUERY PLAN']).join('\n'));
+      plans.push(await queryPlan(db, sql, parameters));
       return [];
     },
   } as unknown as EntityManager;

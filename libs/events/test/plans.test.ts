@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dropDatabase } from '@opsgraph/core';
 import { PostgresTransport, startConsumer } from '@opsgraph/events';
-import { eventually, startTestProducer } from '@opsgraph/testing';
+import { eventually, queryPlan, startTestProducer } from '@opsgraph/testing';
 import { consumerDatabase, effectConsumer, effectCounts, holdData } from './fixtures/effects';
 
 /**
@@ -53,7 +53,7 @@ test('with a unit of work, the look for applied events and parked keys probes th
   expect(statements.length).toBeGreaterThan(0);
   const [query, parameters] = statements[0];
   expect((parameters[2] as string[]).length).toBeGreaterThan(0); // the events' ids were looked up
-  const plan = (await db.query(`EXPLAIN ${query}`, parameters)).map((row: { 'QUERY PLAN': string }) => row['QUERY PLAN']).join('\n');
+  const plan = await queryPlan(db, query, parameters);
   expect(plan).toMatch(/(Index Only Scan|Index Scan|Bitmap Index Scan) (using|on) inbox_pkey/);
   expect(plan).not.toMatch(/inbox_processed|Seq Scan on inbox/);
   expect(plan).not.toMatch(/Seq Scan on parked_event/);

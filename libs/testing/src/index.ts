@@ -33,6 +33,12 @@ export async function testDatabase(definition: Pick<ServiceDefinition<unknown>, 
   };
 }
 
+/** Postgres' plan for a statement with these parameters (`EXPLAIN`, not run), as its lines joined. */
+export async function queryPlan(db: DataSource, sql: string, parameters: readonly unknown[]): Promise<string> {
+  const rows: { 'QUERY PLAN': string }[] = await db.query(`EXPLAIN ${sql}`, parameters as unknown[]);
+  return rows.map((row) => row['QUERY PLAN']).join('\n');
+}
+
 export interface GraphQLResult<T = any> {
   data?: T;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
