@@ -50,3 +50,14 @@ test('records read back through kafkajs own decoder as they were given', async (
     expect([...(record.headers.raw as Buffer)]).toEqual([i, 255 - i]);
   });
 });
+
+test('headers named like Object.prototype members, and repeated ones, read back as headers', async () => {
+  const headers = { constructor: 'c', toString: ['t1', 't2'], ['__proto__']: 'p' };
+  const batch = await RecordBatch({ records: [encodeRecord({ key: 'k', value: Buffer.from('v'), headers, offsetDelta: 0, timestampDelta: 0 })], firstTimestamp: t0, maxTimestamp: t0 });
+  const [record] = (await decodeRecordBatch(new Decoder(batch.buffer))).records;
+  expect(Object.keys(record.headers)).toEqual(['constructor', 'toString', '__proto__']);
+  expect(String(record.headers.constructor)).toBe('c');
+  expect(record.headers.toString.map(String)).toEqual(['t1', 't2']);
+  expect(String(Object.getOwnPropertyDescriptor(record.headers, '__proto__')!.value)).toBe('p');
+  expect(Object.getPrototypeOf(record.headers)).toBe(Object.prototype);
+});
