@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
  * kafkajs is patched (patches/kafkajs@2.2.4.patch) to encode records faster: varints written in place, small
  * varlongs without Long arithmetic, a record's headers written into the record's own encoder. The bytes on the
  * wire must not change: this request's digest was taken from kafkajs 2.2.4's own encoder, and the records
- * must read back through kafkajs's own decoder as they were given.
+ * must read back through kafkajs's own decoder as they were given. Keys pick the partitions Java clients pick.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
 const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request');
@@ -12,6 +12,8 @@ const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0');
 const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0');
 const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
 const Decoder = require('kafkajs/src/protocol/decoder');
+const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2');
+const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const t0 = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -60,4 +62,28 @@ test('headers named like Object.prototype members, and repeated ones, read back 
   expect(record.headers.toString.map(String)).toEqual(['t1', 't2']);
   expect(String(Object.getOwnPropertyDescriptor(record.headers, '__proto__')!.value)).toBe('p');
   expect(Object.getPrototypeOf(record.headers)).toBe(Object.prototype);
+});
+
+test("the partitioner's murmur2 gives the Java client's hashes (Kafka's own test vectors), so keys keep their partitions", () => {
+  const vectors: [string, number][] = [
+    ['21', -973932308],
+    ['foobar', -790332482],
+    ['a-little-bit-long-string', -985981536],
+    ['a-little-bit-longer-string', -1486304829],
+    ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+    ['abc', 479470107],
+  ];
+  for (const [key, hash] of vectors) {
+    expect(murmur2(key)).toBe(hash);
+    expect(murmur2(Buffer.from(key))).toBe(hash);
+  }
+});
+
+test('messages are grouped by partition, each group in the order given', () => {
+  const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 7}`, value: String(i) }));
+  const groups = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{ partitionId: 0 }, { partitionId: 1 }, { partitionId: 2 }], messages, partitioner: ({ message }: { message: { key: string } }) => Number(message.key.slice(1)) % 3 });
+  expect(Object.keys(groups)).toEqual(['0', '1', '2']);
+  for (const [partition, group] of Object.entries(groups) as [string, { key: string; value: string }[]][]) {
+    expect(group).toEqual(messages.filter((m) => Number(m.key.slice(1)) % 3 === Number(partition)));
+  }
 });
