@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 
 /**
- * kafkajs is patched (patches/kafkajs@2.2.4.patch) to encode records faster: varints written in place, small
- * varlongs without Long arithmetic, a record's headers written into the record's own encoder. The bytes on the
- * wire must not change: this request's digest was taken from kafkajs 2.2.4's own encoder, and the records
+ * kafkajs is patched (patches/kafkajs@2.2.4.patch) to encode, partition and decode records faster. The bytes on
+ * the wire must not change: this request's digest was taken from kafkajs 2.2.4's own encoder, and the records
  * must read back through kafkajs's own decoder as they were given. Keys pick the partitions Java clients pick.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
