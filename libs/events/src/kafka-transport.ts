@@ -28,8 +28,12 @@ const logCreator = () => (entry: { level: logLevel; log: { message: string; [key
   // We bound the idempotent producer's retries on purpose and replace it after a failed send (see publish).
   if (message.startsWith('Limiting retries for the idempotent producer')) return;
   const fields = { kafka: rest.groupId ?? rest.clientId, error: rest.error, broker: rest.broker };
+  // A CreateTopics refusal is logged before kafkajs looks at it: "already exists" (a relay and a consumer of
+  // the same topic creating it at once, at every first start) is success to createTopics, and any other
+  // refusal is thrown to ensureTopics' caller, which reports it. So the response itself is only debug.
+  const expected = message.startsWith('Response CreateTopics');
   // Connection errors during an outage are expected and reported by our own retry logs: warn, not error.
-  if (entry.level === logLevel.ERROR || entry.level === logLevel.WARN) logger.warn(fields, `kafka: ${message}`);
+  if (!expected && (entry.level === logLevel.ERROR || entry.level === logLevel.WARN)) logger.warn(fields, `kafka: ${message}`);
   else logger.debug(fields, `kafka: ${message}`);
 };
 

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createTransport, type ReceivedMessage, type Transport } from '@opsgraph/events';
-import { eventually, sleep, testBrokers } from '@opsgraph/testing';
+import { KafkaTransport, createTransport, type ReceivedMessage, type Transport } from '@opsgraph/events';
+import { captureLogs, eventually, sleep, testBrokers } from '@opsgraph/testing';
 
 /**
  * The Kafka transport hands the batches of one fetch (one per partition) to the consumer together, so that
  * they are applied in one transaction; each partition's order holds and every partition's offset is
- * committed once the hand-over is done.
+ * committed once the hand-over is done. Creating a topic that another client creates at the same moment
+ * (a relay and a consumer at a first start) is no warning.
  */
 const TOPIC = `opsgraph.handover-${randomUUID().slice(0, 8)}.v1`;
 let transport: Transport;
@@ -47,4 +48,22 @@ test('the batches of several partitions come in one hand-over, each partition in
   await sleep(500); // nothing more arrives
   await again.stop();
   expect(again.received().map((m) => Number(m.headers.n)).sort((a, b) => a - b)).toEqual(keys.map((_, k) => 100 + k));
+});
+
+test('two clients creating the same new topic at once: one wins, the other is told it exists, and no warning is logged', async () => {
+  const clients = [0, 1, 2].map(() => new KafkaTransport({ brokers: testBrokers().split(',') }));
+  const logs = captureLogs('debug');
+  try {
+    // Each client lists the topics, finds none, and asks to create them: all but one are refused as "already exists".
+    const topics = [0, 1, 2].map(() => `opsgraph.race-${randomUUID().slice(0, 8)}.v1`);
+    for (const topic of topics) await Promise.all(clients.map((client) => client.ensureTopics([topic])));
+  } finally {
+    logs.stop();
+    await Promise.all(clients.map((client) => client.close()));
+  }
+  // The race happened (kafkajs logged a refused CreateTopics), and it was not a warning.
+  const refusals = logs.lines.filter((line) => line.msg === 'kafka: Response CreateTopics(key: 19, version: 3)');
+  expect(refusals.length).toBeGreaterThan(0);
+  expect(refusals.every((line) => line.level === 20)).toBe(true);
+  expect(logs.lines.filter((line) => line.level >= 40)).toEqual([]);
 });

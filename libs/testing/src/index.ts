@@ -108,3 +108,4 @@ export * from './work-events';
 export * from './metrics';
 export * from './role-matrix';
 export * from './proxy';
+export * from './logs';

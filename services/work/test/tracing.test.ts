@@ -3,10 +3,9 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ROOT_CONTEXT, SpanKind, context, createContextKey, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import pino from 'pino';
 import { REQUEST_ID_ATTRIBUTE, devToken, logger, startTracing, tracingEnabled, type Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { eventually, exitSignal, ok, people, spawnTs, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { captureLogs, eventually, exitSignal, ok, people, spawnTs, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as permitsService } from '../../permits/src/service';
 import { service as workService } from '../src/service';
 import { seedPlant, type Plant } from './fixtures';
@@ -66,23 +65,6 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** Log lines written while capturing (at info), parsed; nothing reaches stdout meanwhile. */
-function captureLogs() {
-  const lines: Record<string, any>[] = [];
-  const holder = logger as unknown as Record<symbol, unknown>;
-  const stream = holder[pino.symbols.streamSym];
-  const level = logger.level;
-  holder[pino.symbols.streamSym] = { write: (line: string) => void lines.push(JSON.parse(line)) };
-  logger.level = 'info';
-  return {
-    lines,
-    stop() {
-      holder[pino.symbols.streamSym] = stream;
-      logger.level = level;
-    },
-  };
 }
 
 let work: TestService;
