@@ -54,3 +54,11 @@ test('selectRows reads its keys through the index, however much the table grew s
   const rows = await selectRows(db, Reading, 'meterId', meters);
   expect(rows.map((r) => r.value).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
 });
+
+test('under tests, a read by a column that no index starts with fails, naming the column', async () => {
+  // `value` has no index: a loader over it would scan the table at a plant's scale.
+  await expect(selectRows(db, Reading, 'value', ['1'])).rejects.toThrow(/Reading is read by value, but no index of "reading" starts with "value"/);
+  // Indexed columns and the primary key pass.
+  await expect(selectRows(db, Reading, 'meterId', [])).resolves.toEqual([]);
+  await expect(selectRows(db, Reading, 'id', ['00000000-0000-4000-8000-000000000001'])).resolves.toEqual([]);
+});

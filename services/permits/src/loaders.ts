@@ -18,9 +18,13 @@ export function createLoaders(db: DataSource, caller: Caller) {
     isolationsByPermit: loaderGrouped(db, Isolation, 'permitId', { createdAt: 'ASC' }),
     gasTestsByPermit: loaderGrouped(db, GasTest, 'permitId', { testedAt: 'DESC', createdAt: 'DESC' }),
     historyByPermit: loaderGrouped(db, PermitTransition, 'permitId', { id: 'ASC' }),
-    /** Permits covering each work item, newest first: one statement (GIN overlap) for a whole list. */
+    /**
+     * Permits covering each work item, newest first: one statement (GIN overlap) for a whole list. The ids
+     * go in as a computed array: Postgres prices an overlap with fifty given ids as a quarter of the table
+     * and scans it (test/plans.test.ts).
+     */
     permitsByWorkItem: new DataLoader<string, Permit[]>(async (workItemIds) => {
-      const rows = visible(await selectRowsWhere(db, Permit, 'work_item_ids && $1::uuid[]', [workItemIds], { order: { createdAt: 'DESC' } }));
+      const rows = visible(await selectRowsWhere(db, Permit, 'work_item_ids && ARRAY(SELECT unnest($1::uuid[]))', [workItemIds], { order: { createdAt: 'DESC' } }));
       return workItemIds.map((id) => rows.filter((p) => p.workItemIds.includes(id)));
     }),
     /** Isolations applied and not yet removed, by asset (of permits the caller may see). */

@@ -33,6 +33,8 @@ export type ControlState = (typeof CONTROL_STATES)[number];
 @Entity()
 @Index(['jobHazardId', 'position'])
 @Index(['workItemId'])
+// The page's and the board's controls of an assessment, in order.
+@Index(['assessmentId', 'position'])
 export class JobHazardControl {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('uuid') assessmentId: string;
