@@ -94,7 +94,7 @@ function createLoaders(ctx: Omit<Ctx, 'loaders'>) {
     blockers: many('work', `SELECT id, work_item_id, kind, description, source_domain, source_record_id, reason FROM prerequisite WHERE work_item_id = ANY($1::uuid[]) AND state = 'OPEN' ORDER BY created_at`, 'work_item_id'),
     permits: new DataLoader<string, Row[]>(async (ids) => {
       const rows = await q('permits', `SELECT id, number, status, site_id, requester_id, performing_authority_id, valid_from, valid_to, status_reason, issued_at, ended_at, work_item_ids::text[] AS work_item_ids
-        FROM permit WHERE work_item_ids && $1::uuid[] ORDER BY created_at DESC`, [ids]);
+        FROM permit WHERE work_item_ids && ARRAY(SELECT unnest($1::uuid[])) ORDER BY created_at DESC`, [ids]);
       const visible = rows.filter((p) => inSiteScope(caller, p.site_id) && (!isContractorOnly(caller) || p.requester_id === caller.id || p.performing_authority_id === caller.id));
       return ids.map((id) => visible.filter((p) => p.work_item_ids.includes(id)));
     }),
