@@ -3,7 +3,7 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ROOT_CONTEXT, SpanKind, context, createContextKey, propagation, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import { REQUEST_ID_ATTRIBUTE, devToken, logger, startTracing, tracingEnabled, type Caller } from '@opsgraph/core';
+import { REQUEST_ID_ATTRIBUTE, devToken, startTracing, tracingEnabled, type Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
 import { captureLogs, eventually, exitSignal, ok, people, spawnTs, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as permitsService } from '../../permits/src/service';
