@@ -55,7 +55,7 @@ test('two clients creating the same new topic at once: one wins, the other is to
   const logs = captureLogs('debug');
   try {
     // Each client lists the topics, finds none, and asks to create them: all but one are refused as "already exists".
-    const topics = [0, 1, 2].map(() => `opsgraph.race-${randomUUID().slice(0, 8)}.v1`);
+    const topics = [0, 1, 2, 3, 4].map(() => `opsgraph.race-${randomUUID().slice(0, 8)}.v1`);
     for (const topic of topics) await Promise.all(clients.map((client) => client.ensureTopics([topic])));
   } finally {
     logs.stop();
