@@ -63,8 +63,11 @@ interface Table {
 const tables = new WeakMap<DataSource, Map<unknown, Table>>();
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
+/** The DataSource behind a manager (or the DataSource itself). */
+const dataSourceOf = (source: Source): DataSource => (source as EntityManager).connection ?? (source as DataSource);
+
 function tableOf(source: Source, entity: EntityTarget<ObjectLiteral>): Table {
-  const db = (source as EntityManager).connection ?? (source as DataSource);
+  const db = dataSourceOf(source);
   let perSource = tables.get(db);
   if (!perSource) tables.set(db, (perSource = new Map()));
   const cached = perSource.get(entity);
@@ -150,7 +153,7 @@ function indexed(source: Source, table: Table, column: Column): Promise<void> {
   if (!checks) indexChecks.set(table, (checks = new Map()));
   let check = checks.get(column.property);
   if (!check) {
-    const db = (source as EntityManager).connection ?? (source as DataSource);
+    const db = dataSourceOf(source);
     // On the driver's pool, not through TypeORM: the statement counts that tests assert stay the reads' own.
     const pool = (db.driver as unknown as { master: { query(sql: string, params: unknown[]): Promise<{ rows: unknown[] }> } }).master;
     check = pool

@@ -1,6 +1,6 @@
-import { Column, Entity, PrimaryColumn, type DataSource, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { Column, Entity, PrimaryColumn, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { dropDatabase, openDatabase, selectRows } from '@opsgraph/core';
-import { queryPlan, uniqueDatabase } from '@opsgraph/testing';
+import { explainingSource, uniqueDatabase } from '@opsgraph/testing';
 
 /** A meter's readings: many per meter, looked up by meter as a DataLoader or a change set does. */
 @Entity('reading')
@@ -38,15 +38,8 @@ test('selectRows reads its keys through the index, however much the table grew s
   const meters: string[] = (await db.query(`SELECT meter_id FROM reading ORDER BY value LIMIT 60`)).map((r: { meter_id: string }) => r.meter_id);
 
   // The very statement selectRows runs, explained with its parameters.
-  const plans: string[] = [];
-  const explaining = {
-    connection: db,
-    query: async (sql: string, parameters: unknown[]) => {
-      plans.push(await queryPlan(db, sql, parameters));
-      return [];
-    },
-  } as unknown as EntityManager;
-  await selectRows(explaining, Reading, 'meterId', meters);
+  const { source, plans } = explainingSource(db);
+  await selectRows(source, Reading, 'meterId', meters);
   expect(plans).toHaveLength(1);
   expect(plans[0]).toMatch(/Index Scan (using|on) reading_meter/);
   expect(plans[0]).not.toMatch(/Seq Scan/);

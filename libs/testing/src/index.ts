@@ -39,6 +39,19 @@ export async function queryPlan(db: DataSource, sql: string, parameters: readonl
   return rows.map((row) => row['QUERY PLAN']).join('\n');
 }
 
+/**
+ * A stand-in for `db` whose statements are explained with their parameters instead of run (each answers no
+ * rows): hand it to a loader or a row helper to see the plan of the very statement it sends.
+ */
+export function explainingSource(db: DataSource): { source: DataSource; plans: string[] } {
+  const plans: string[] = [];
+  const query = async (sql: string, parameters: readonly unknown[] = []) => {
+    plans.push(await queryPlan(db, sql, parameters));
+    return [];
+  };
+  return { source: new Proxy(db, { get: (target, property) => (property === 'query' ? query : Reflect.get(target, property)) }), plans };
+}
+
 export interface GraphQLResult<T = any> {
   data?: T;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];

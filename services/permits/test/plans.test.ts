@@ -1,5 +1,4 @@
-import type { DataSource } from 'typeorm';
-import { people, queryPlan, testDatabase } from '@opsgraph/testing';
+import { explainingSource, people, testDatabase } from '@opsgraph/testing';
 import { createLoaders } from '../src/loaders';
 import { service } from '../src/service';
 
@@ -26,17 +25,8 @@ test('the permits of fifty work items are looked up by index on a table of 15,00
   const workItemIds: string[] = (await db.query(`SELECT work_item_ids[1] AS id FROM permit ORDER BY number LIMIT 50`)).map((r: { id: string }) => r.id);
 
   // The loader's very statement, explained with its parameters instead of run.
-  const plans: string[] = [];
-  const explaining = new Proxy(db, {
-    get: (target, property) =>
-      property === 'query'
-        ? async (sql: string, parameters: unknown[]) => {
-            plans.push(await queryPlan(db, sql, parameters));
-            return [];
-          }
-        : Reflect.get(target, property),
-  }) as DataSource;
-  await createLoaders(explaining, people.admin).permitsByWorkItem.loadMany(workItemIds);
+  const { source, plans } = explainingSource(db);
+  await createLoaders(source, people.admin).permitsByWorkItem.loadMany(workItemIds);
   expect(plans).toHaveLength(1);
   expect(plans[0]).toMatch(/Bitmap Index Scan on permit_work_item_ids/);
   expect(plans[0]).not.toMatch(/Seq Scan on permit/);
