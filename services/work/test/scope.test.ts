@@ -63,3 +63,21 @@ describe('contractor boundary', () => {
     expect(board.counts.reduce((n: number, c: any) => n + c.count, 0)).toBe(1);
   });
 });
+
+describe('shift handover', () => {
+  // Found from outside: the held-work condition was added without brackets, so its OR escaped the site, area
+  // and company filters and every site's held work showed in every handover.
+  test('held work of another site or another company never shows in a handover', async () => {
+    const heldBlue = await createItem(work, blue, { title: 'Held at blue' });
+    const heldOther = await createItem(work, green, { type: 'CONTRACTOR_JOB', contractorCompany: 'Other Co', title: 'Held other company' });
+    const heldAcme = await createItem(work, green, { type: 'CONTRACTOR_JOB', contractorCompany: 'Acme', title: 'Held Acme' });
+    for (const item of [heldBlue, heldOther, heldAcme]) ok(await act(work, 'holdWork', { id: item.id, reason: 'waiting for a crane' }, people.supervisor));
+    const HANDOVER = `query($s: ID!, $from: DateTime!, $to: DateTime!) { handover(siteId: $s, shift: "A", from: $from, to: $to) { blocked { id } } }`;
+    const window = { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 3600_000).toISOString() };
+    const asGreen = ok(await work.query(HANDOVER, { s: green.siteId, ...window }, greenTech())).handover.blocked.map((i: any) => i.id);
+    expect(asGreen).toEqual(expect.arrayContaining([heldOther.id, heldAcme.id]));
+    expect(asGreen).not.toContain(heldBlue.id);
+    const asAcme = ok(await work.query(HANDOVER, { s: green.siteId, ...window }, acme())).handover.blocked.map((i: any) => i.id);
+    expect(asAcme).toEqual([heldAcme.id]);
+  });
+});

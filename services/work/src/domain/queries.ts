@@ -184,7 +184,8 @@ export async function handover(db: DataSource, caller: Caller, input: { siteId: 
       .getMany(),
     scope().andWhere("w.status = 'IN_PROGRESS' AND w.openPrerequisites = 0").orderBy('w.updatedAt', 'DESC').limit(HANDOVER_LIMIT).getMany(),
     scope()
-      .andWhere("(w.openPrerequisites > 0 AND w.status IN (:...open)) OR w.status = 'ON_HOLD'", { open: OPEN_STATUSES })
+      // Bracketed: an OR at the top level of this condition would escape the scope and place filters.
+      .andWhere("((w.openPrerequisites > 0 AND w.status IN (:...open)) OR w.status = 'ON_HOLD')", { open: OPEN_STATUSES })
       .orderBy('w.updatedAt', 'DESC')
       .limit(HANDOVER_LIMIT)
       .getMany(),
