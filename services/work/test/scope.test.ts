@@ -81,3 +81,19 @@ describe('shift handover', () => {
     expect(asAcme).toEqual([heldAcme.id]);
   });
 });
+
+describe('places of another site', () => {
+  // Found from outside: another site's asset was refused as "not in the given site" where a random id is
+  // NOT_FOUND, which told that it exists.
+  test.each(['assetId', 'lineId', 'areaId'] as const)('another site\'s %s is refused exactly as a random id is, and nothing is created', async (field) => {
+    const input = (id: string) => ({ i: { type: 'OTHER', title: 'probe', siteId: green.siteId, [field]: id } });
+    const CREATE = `mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`;
+    const COUNT = `query($s: ID) { workItems(filter: { siteId: $s }) { totalCount } }`;
+    const before = ok(await work.query(COUNT, { s: green.siteId })).workItems.totalCount;
+    const random = expectError(await work.query(CREATE, input('5a5a5a5a-0000-4000-8000-000000000000'), greenTech()), 'NOT_FOUND');
+    const foreign = expectError(await work.query(CREATE, input(blue[field]), greenTech()), 'NOT_FOUND');
+    const shape = (m: string) => m.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>');
+    expect(shape(foreign.message)).toBe(shape(random.message));
+    expect(ok(await work.query(COUNT, { s: green.siteId })).workItems.totalCount).toBe(before);
+  });
+});

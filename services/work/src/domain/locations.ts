@@ -96,17 +96,18 @@ export async function resolvePlace(
   const assetId = optionalUuid(input.assetId, assetField) ?? null;
   // One after the other: inside a transaction these share one connection, which runs one query at a time
   // (pg warns about, and pg 9 will refuse, queries queued on a busy client).
+  // A place of another site is "not found", as a random id is: the answer must not tell that it exists.
+  const ofSite = <T extends { siteId: string }>(row: T | null) => (row?.siteId === siteId ? row : null);
   const site = await db.getRepository(Site).findOneBy({ id: siteId });
-  const asset = assetId ? await db.getRepository(Asset).findOneBy({ id: assetId }) : null;
-  const line = lineId ? await db.getRepository(Line).findOneBy({ id: lineId }) : null;
-  const area = areaId ? await db.getRepository(Area).findOneBy({ id: areaId }) : null;
+  const asset = assetId ? ofSite(await db.getRepository(Asset).findOneBy({ id: assetId })) : null;
+  const line = lineId ? ofSite(await db.getRepository(Line).findOneBy({ id: lineId })) : null;
+  const area = areaId ? ofSite(await db.getRepository(Area).findOneBy({ id: areaId })) : null;
   if (!site) throw notFound('site', siteId);
   if (assetId && !asset) throw notFound('asset', assetId);
   if (lineId && !line) throw notFound('line', lineId);
   if (areaId && !area) throw notFound('area', areaId);
   const mismatch = (what: string) => badInput(`the ${what} is not in the given site/area/line`, { field: what });
   if (asset) {
-    if (asset.siteId !== siteId) throw mismatch(assetField);
     if (lineId && asset.lineId && asset.lineId !== lineId) throw mismatch(assetField);
     if (areaId && asset.areaId && asset.areaId !== areaId) throw mismatch(assetField);
     lineId ??= asset.lineId;
