@@ -82,7 +82,7 @@ describe('creating work refuses bad input and writes nothing', () => {
     ['oversized description', { description: 'x'.repeat(10_001) }, 'BAD_USER_INPUT'],
     ['unknown site', { siteId: '8b0e7b6e-0000-4000-8000-000000000000', assetId: null }, 'NOT_FOUND'],
     ['malformed asset id', { assetId: '123' }, 'BAD_USER_INPUT'],
-    ['asset of another site', { assetId: 'OTHER' }, 'BAD_USER_INPUT'],
+    ['asset of another site (as unknown as a random id)', { assetId: 'OTHER' }, 'NOT_FOUND'],
     ['window ends before it starts', { windowStart: '2030-01-02T00:00:00Z', windowEnd: '2030-01-01T00:00:00Z' }, 'BAD_USER_INPUT'],
     ['bad date', { dueAt: 'tomorrow' }, 'BAD_USER_INPUT'],
     ['measurement limits reversed', { requiredOutcome: { acceptanceCriteria: 'x', evidence: [{ kind: 'MEASUREMENT', label: 'p', min: 5, max: 1 }] } }, 'BAD_USER_INPUT'],
