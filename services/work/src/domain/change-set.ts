@@ -10,6 +10,12 @@ export interface PrerequisiteSource {
   recordId: string;
 }
 
+/** Who moved an item into IN_PROGRESS or AWAITING_VERIFICATION (and from where), and who submitted its evidence. */
+export interface PerformanceHistory {
+  transitions: Pick<Transition, 'fromStatus' | 'toStatus' | 'actorId'>[];
+  evidenceSubmitters: string[];
+}
+
 /** The columns a change may write back; the rest (id, number, version, creation and update times) are the row's own. */
 const ITEM_FIELDS = [
   'type', 'title', 'description', 'status', 'heldFrom', 'holdReason', 'priority', 'openPrerequisites', 'siteId', 'areaId', 'lineId', 'assetId',
@@ -160,6 +166,29 @@ export class ChangeSet {
   /** An append-only history entry. */
   addTransition(item: WorkItem, from: WorkItem['status'] | null, caller: Caller, note: string | null): void {
     this.transitions.push({ workItemId: item.id, fromStatus: from, toStatus: item.status, actorId: caller.id, at: new Date(), note });
+  }
+
+  /**
+   * An item's history as far as who performed it goes: its transitions into IN_PROGRESS or
+   * AWAITING_VERIFICATION and who submitted its evidence, read in one statement (the item is locked, so
+   * nothing is added meanwhile) together with the transitions this transaction has not written yet.
+   */
+  async performanceOf(item: WorkItem): Promise<PerformanceHistory> {
+    const rows: { actorId: string; fromStatus: Transition['fromStatus']; toStatus: Transition['toStatus'] | null }[] = await this.manager.query(
+      `SELECT actor_id AS "actorId", from_status AS "fromStatus", to_status AS "toStatus" FROM transition
+        WHERE work_item_id = $1 AND to_status IN ('IN_PROGRESS', 'AWAITING_VERIFICATION')
+       UNION ALL
+       SELECT DISTINCT submitted_by_id, NULL, NULL FROM evidence WHERE work_item_id = $1`,
+      [item.id],
+    );
+    const pending = this.transitions.filter((t) => t.workItemId === item.id);
+    return {
+      transitions: [
+        ...rows.filter((r) => r.toStatus !== null).map((r) => ({ actorId: r.actorId, fromStatus: r.fromStatus, toStatus: r.toStatus! })),
+        ...pending.map((t) => ({ actorId: t.actorId!, fromStatus: t.fromStatus ?? null, toStatus: t.toStatus! })),
+      ],
+      evidenceSubmitters: rows.filter((r) => r.toStatus === null).map((r) => r.actorId),
+    };
   }
 
   /** An event for the outbox; events are written in the order they are recorded. */

@@ -8,6 +8,9 @@ import {
   inScope,
   inSiteScope,
   notFound,
+  oneOf,
+  optionalDate,
+  optionalLinkUrl,
   optionalText,
   optionalUuid,
   requireRole,
@@ -40,7 +43,7 @@ import {
   type WorkItemStatus,
   type WorkItemType,
 } from '../entities';
-import { ChangeSet } from './change-set';
+import { ChangeSet, type PerformanceHistory } from './change-set';
 import { resolvePlace } from './locations';
 import { WORK_PERMISSIONS } from './permissions';
 
@@ -95,20 +98,6 @@ export interface EvidenceInput {
 }
 
 // ---------- validation helpers ----------
-
-function oneOf<T extends string>(values: readonly T[], value: unknown, field: string): T {
-  if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
-    throw badInput(`${field} must be one of ${values.join(', ')}`, { field });
-  }
-  return value as T;
-}
-
-function optionalDate(value: unknown, field: string): Date | null {
-  if (value === undefined || value === null || value === '') return null;
-  const date = value instanceof Date ? value : new Date(String(value));
-  if (Number.isNaN(date.getTime())) throw badInput(`${field} must be an ISO date-time`, { field });
-  return date;
-}
 
 const MAX_LIST = 50;
 
@@ -426,7 +415,7 @@ export function checkEvidence(outcome: RequiredOutcome, evidence: EvidenceInput[
       text: optionalText(e.text, `${field}.text`, 4000),
       value: e.value ?? null,
       unit: optionalText(e.unit, `${field}.unit`, 30),
-      url: optionalText(e.url, `${field}.url`, 2000),
+      url: optionalLinkUrl(e.url, `${field}.url`, 2000),
       checksum: optionalText(e.checksum, `${field}.checksum`, 200),
       answers,
       withinLimits: null as boolean | null,
@@ -437,12 +426,16 @@ export function checkEvidence(outcome: RequiredOutcome, evidence: EvidenceInput[
   const missing: string[] = [];
   const outOfLimits: string[] = [];
   for (const req of outcome.evidence) {
-    const match = rows.find((r) => r.kind === req.kind && r.label.toLowerCase() === req.label.toLowerCase());
-    const problem = !match ? 'not submitted' : evidenceProblem(req, match);
-    if (problem === 'out of limits') {
-      outOfLimits.push(`${req.label} (${match!.value} ${req.unit ?? ''}, limits ${req.min ?? '-∞'}..${req.max ?? '∞'})`.replace(' ,', ','));
-    } else if (problem) missing.push(`${req.kind.toLowerCase()} "${req.label}": ${problem}`);
-    if (match && req.kind === 'MEASUREMENT') match.withinLimits = problem !== 'out of limits';
+    // Every entry answering a requirement is checked, not only the first: a second, bad reading is not hidden.
+    const matches = rows.flatMap((row, i) => (row.kind === req.kind && row.label.toLowerCase() === req.label.toLowerCase() ? [{ row, i }] : []));
+    if (!matches.length) missing.push(`${req.kind.toLowerCase()} "${req.label}": not submitted`);
+    for (const { row, i } of matches) {
+      const problem = evidenceProblem(req, row);
+      if (problem === 'out of limits') {
+        outOfLimits.push(`${req.label} (evidence[${i}]: ${row.value} ${req.unit ?? ''}, limits ${req.min ?? '-∞'}..${req.max ?? '∞'})`.replace(' ,', ','));
+      } else if (problem) missing.push(`${req.kind.toLowerCase()} "${req.label}" (evidence[${i}]): ${problem}`);
+      if (req.kind === 'MEASUREMENT' && (problem === null || problem === 'out of limits')) row.withinLimits = problem === null;
+    }
   }
   if (missing.length || outOfLimits.length) {
     const parts = [missing.length ? `missing or incomplete: ${missing.join('; ')}` : '', outOfLimits.length ? `outside limits: ${outOfLimits.join('; ')}` : ''].filter(Boolean);
@@ -486,13 +479,35 @@ export function completeWork(db: DataSource, caller: Caller, id: string, evidenc
   });
 }
 
+type PerformingPart = 'started' | 'resumed' | 'completed' | 'submitted evidence for';
+
+/**
+ * What a person did to perform an item, in any round of complete and reject: started it, resumed it,
+ * completed it, submitted evidence for it. Rejecting (AWAITING_VERIFICATION → IN_PROGRESS) is verifying,
+ * not performing, so a verifier who rejected may verify the next round.
+ */
+function partsPlayedBy(personId: string, history: PerformanceHistory): Set<PerformingPart> {
+  const parts = new Set<PerformingPart>();
+  for (const t of history.transitions) {
+    if (t.actorId !== personId) continue;
+    if (t.toStatus === 'AWAITING_VERIFICATION') parts.add('completed');
+    else if (t.toStatus === 'IN_PROGRESS' && (t.fromStatus === 'OPEN' || t.fromStatus === 'READY')) parts.add('started');
+    // Resuming work held IN_PROGRESS counts as performing: it takes the work back in hand, like starting it.
+    else if (t.toStatus === 'IN_PROGRESS' && t.fromStatus === 'ON_HOLD') parts.add('resumed');
+  }
+  if (history.evidenceSubmitters.includes(personId)) parts.add('submitted evidence for');
+  return parts;
+}
+
 export function verifyWork(db: DataSource, caller: Caller, id: string, accept: boolean, note?: string | null, options: ChangeOptions = {}) {
   requireRole(caller, ...WORK_PERMISSIONS.verifyWork);
   const text = accept ? optionalText(note, 'note') : requireText(note, 'note', { max: 2000 });
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'AWAITING_VERIFICATION') throw illegalTransition('work item', item.status, 'verify');
-    if (item.performerId === caller.id) {
-      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the person who performed the work cannot verify it');
+    const parts = partsPlayedBy(caller.id, await ctx.changes.performanceOf(item));
+    if (item.performerId === caller.id) parts.add('started');
+    if (parts.size) {
+      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, `whoever started, resumed, completed or gave evidence for work cannot verify it (you ${[...parts].join(' and ')} it)`, { parts: [...parts] });
     }
     if (accept) {
       item.verifiedById = caller.id;
