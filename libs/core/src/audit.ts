@@ -2,9 +2,11 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { Column, Entity, Index, PrimaryGeneratedColumn, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { requireRole, type Caller } from './auth';
 import type { RequestContext } from './context';
-import { DomainError, badInput } from './errors';
+import { DomainError } from './errors';
+import { optionalText, toStorableText } from './ids';
 import { logger } from './logger';
 import { pageSize } from './pagination';
+import { optionalDate } from './validity';
 
 /**
  * The audit trail: every mutation a service receives — who, when, what, from which request, and how it
@@ -47,7 +49,8 @@ export const coreEntities = [AuditEntry];
 export const coreMigrations = [CreateAuditLog1700000000001];
 
 function trimmed(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.length > 500 ? `${value.slice(0, 500)}…` : value;
+  // Refused input is recorded too, so text Postgres cannot store is recorded with U+FFFD in its place.
+  if (typeof value === 'string') return toStorableText(value.length > 500 ? `${value.slice(0, 500)}…` : value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => trimmed(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, trimmed(v, depth + 1)]));
@@ -115,12 +118,10 @@ export function auditResolvers(service: string) {
       [`${service}AuditTrail`]: async (_: unknown, args: { actorId?: string | null; since?: string | null; first?: number | null }, ctx: RequestContext<unknown>) => {
         requireRole(ctx.caller, 'auditor');
         const q = ctx.db.getRepository(AuditEntry).createQueryBuilder('a').orderBy('a.id', 'DESC').limit(pageSize(args.first));
-        if (args.actorId) q.andWhere('a.actorId = :actor', { actor: args.actorId });
-        if (args.since) {
-          const since = new Date(args.since);
-          if (Number.isNaN(since.getTime())) throw badInput('since must be an ISO date-time', { field: 'since' });
-          q.andWhere('a.at >= :since', { since });
-        }
+        const actorId = optionalText(args.actorId, 'actorId', 100);
+        if (actorId) q.andWhere('a.actorId = :actor', { actor: actorId });
+        const since = optionalDate(args.since, 'since');
+        if (since) q.andWhere('a.at >= :since', { since });
         return q.getMany();
       },
     },

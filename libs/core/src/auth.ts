@@ -1,6 +1,7 @@
 import { SignJWT, jwtVerify, createRemoteJWKSet, type JWTPayload } from 'jose';
 import { env, envInt, internalSecret, isProduction } from './config';
 import { DomainError, ErrorCode } from './errors';
+import { isUuid } from './ids';
 
 export const ROLES = [
   'operator',
@@ -86,6 +87,35 @@ export async function verifyInternalCaller(token: string | undefined): Promise<{
 }
 
 /**
+ * The caller a user token names, in the one spelling every service compares: person and site ids in lower
+ * case (a token whose `sub` is the same UUID in upper case is the same person, so it must not pass a
+ * separation-of-duties check as someone else). A subject that is not a person id, or a contractor without
+ * the company that bounds what they see, is a bad token.
+ */
+function userCaller(payload: JWTPayload): Caller {
+  if (payload.sub && !isUuid(payload.sub)) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'the token subject must be a person id (a UUID)');
+  const caller = toCaller(payload);
+  caller.id = caller.id.toLowerCase();
+  caller.sites = caller.sites.map((s) => (s === '*' ? s : s.toLowerCase()));
+  if (caller.roles.includes('contractor') && !caller.company?.trim()) {
+    throw new DomainError(ErrorCode.UNAUTHENTICATED, 'a contractor token must name the contractor company (claim `company`)');
+  }
+  return caller;
+}
+
+/** The longest a user token may be valid (`exp` after `iat`), OPSGRAPH_JWT_MAX_LIFETIME_S: a working day by default. */
+export const maxTokenLifetimeSeconds = () => envInt('OPSGRAPH_JWT_MAX_LIFETIME_S', 12 * 3600);
+
+/** Refuses a token without an end, or one meant to live longer than `maxTokenLifetimeSeconds`. */
+function checkLifetime(payload: JWTPayload, maxSeconds: number) {
+  if (typeof payload.exp !== 'number') throw new DomainError(ErrorCode.UNAUTHENTICATED, 'the token has no expiry (claim `exp`)');
+  const from = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+  if (payload.exp - from > maxSeconds) {
+    throw new DomainError(ErrorCode.UNAUTHENTICATED, `the token is valid for longer than the ${maxSeconds} s this graph accepts`);
+  }
+}
+
+/**
  * User tokens: HS256 with OPSGRAPH_JWT_SECRET for local use, or RS256 from OPSGRAPH_JWKS_URL for a real
  * identity provider. Issuer and audience are always checked.
  */
@@ -100,6 +130,8 @@ export interface UserTokenConfig {
    * how long a token signed with a freshly rotated key may be refused.
    */
   jwksCooldownMs?: number;
+  /** The longest lifetime accepted (see `maxTokenLifetimeSeconds`). */
+  maxLifetimeSeconds?: number;
 }
 
 export function userTokenConfig(): UserTokenConfig {
@@ -109,6 +141,7 @@ export function userTokenConfig(): UserTokenConfig {
     audience: env('OPSGRAPH_JWT_AUDIENCE', 'opsgraph'),
     jwksUrl,
     jwksCooldownMs: envInt('OPSGRAPH_JWKS_COOLDOWN_MS', 30_000),
+    maxLifetimeSeconds: maxTokenLifetimeSeconds(),
     secret: jwksUrl ? undefined : env('OPSGRAPH_JWT_SECRET', isProduction() ? undefined : 'dev-jwt-secret-change-me'),
   };
 }
@@ -124,7 +157,8 @@ export function userTokenVerifier(config: UserTokenConfig = userTokenConfig()) {
       const { payload } = jwks
         ? await jwtVerify(match[1], jwks, { ...options, algorithms: ['RS256', 'ES256'] })
         : await jwtVerify(match[1], key!, { ...options, algorithms: ['HS256'] });
-      return toCaller(payload);
+      checkLifetime(payload, config.maxLifetimeSeconds ?? maxTokenLifetimeSeconds());
+      return userCaller(payload);
     } catch (e) {
       if (e instanceof DomainError) throw e;
       throw new DomainError(ErrorCode.UNAUTHENTICATED, 'invalid or expired token');

@@ -18,3 +18,4 @@ export * from './tracked-work';
 export * from './fields';
 export * from './metrics';
 export * from './tracing';
+export * from './inputs';

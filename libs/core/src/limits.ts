@@ -4,9 +4,12 @@ import { envInt } from './config';
 /**
  * Refuses queries that are too deep or too costly before they run. Cost counts every field once,
  * multiplied by the sizes of the lists around it: a list's `first` argument, or `listSize` for lists
- * without one, so nested lists cost what they may really load. Introspection fields are not counted.
+ * without one, so nested lists cost what they may really load. Every root field (each alias of one too)
+ * costs `rootFieldCost`: it is a query plan of its own, with its own reads in each subgraph it reaches, so
+ * a thousand aliases of one cheap-looking field are refused before they run. Introspection fields are not
+ * counted.
  */
-export function queryLimitsRule(maxDepth = envInt('OPSGRAPH_MAX_DEPTH', 12), maxCost = envInt('OPSGRAPH_MAX_COST', 100_000), listSize = 10) {
+export function queryLimitsRule(maxDepth = envInt('OPSGRAPH_MAX_DEPTH', 12), maxCost = envInt('OPSGRAPH_MAX_COST', 100_000), listSize = 10, rootFieldCost = envInt('OPSGRAPH_ROOT_FIELD_COST', 1_000)) {
   return (context: ValidationContext): ASTVisitor => {
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
@@ -25,7 +28,7 @@ export function queryLimitsRule(maxDepth = envInt('OPSGRAPH_MAX_DEPTH', 12), max
           const isList = def ? isListType(getNullableType(def.type)) : false;
           const given = first?.value.kind === Kind.INT ? Number(first.value.value) : first ? 50 : undefined;
           const size = isList ? (given ?? (pending > 1 ? pending : listSize)) : 1;
-          cost += multiplier;
+          cost += depth === 1 ? rootFieldCost : multiplier;
           if (sel.selectionSet) {
             const named = def ? getNamedType(def.type) : undefined;
             const below = isList ? 1 : (given ?? pending);

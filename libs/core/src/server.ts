@@ -12,6 +12,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { auditPlugin, auditResolvers, auditTypeDefs } from './audit';
+import { DateTimeScalar, storableTextPlugin } from './inputs';
 import { INTERNAL_HEADER, verifyInternalCaller, type Caller } from './auth';
 import { envInt, isDevelopment } from './config';
 import type { RequestContext } from './context';
@@ -258,9 +259,12 @@ export interface SubgraphOptions<Loaders> {
 
 /** Builds a federated subgraph: schema, error mapping, gateway-signed caller check, per-request loaders. */
 export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
-  const typeDefs = parse(subgraphSdl(options.name, readFileSync(options.schemaPath, 'utf8')));
+  const sdl = subgraphSdl(options.name, readFileSync(options.schemaPath, 'utf8'));
+  const typeDefs = parse(sdl);
+  // Shared scalars: every subgraph that declares DateTime reads and checks it the same way.
+  const scalars = /^\s*scalar\s+DateTime\b/m.test(sdl) ? { DateTime: DateTimeScalar } : {};
   const apollo = new ApolloServer<RequestContext<Loaders>>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: mergeResolvers(options.resolvers, auditResolvers(options.name)) as never }]),
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: { ...scalars, ...mergeResolvers(options.resolvers, auditResolvers(options.name)) } as never }]),
     formatError: (formatted, error) => formatError(formatted, error, isDevelopment()),
     includeStacktraceInErrorResponses: false,
     // The gateway sends the fetches of one request that start together as one batch; they share the
@@ -271,6 +275,7 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
       ApolloServerPluginInlineTraceDisabled(),
       // Nothing uses cache hints; the plugin wraps every resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
+      storableTextPlugin() as never,
       auditPlugin(options.db) as never,
       metricsPlugin(options.name) as never,
       {

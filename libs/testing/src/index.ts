@@ -122,3 +122,4 @@ export * from './metrics';
 export * from './role-matrix';
 export * from './proxy';
 export * from './logs';
+export * from './probes';

@@ -1,0 +1,125 @@
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import {
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  isScalarType,
+  type DocumentNode,
+  type GraphQLArgument,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLObjectType,
+} from 'graphql';
+
+/**
+ * Probes of what outside testing found getting through, derived from a subgraph's schema so that a new
+ * field or argument is probed by default, with no case written for it:
+ * - text Postgres cannot store (NUL, an unpaired surrogate) in every String argument and input field;
+ * - impossible and empty dates in every DateTime argument and input field;
+ * - a thousand aliases of every root field (each is a query plan of its own).
+ * The other arguments get well-formed placeholders, so the probed value is the only thing wrong.
+ */
+
+export interface InputProbe {
+  /** `Mutation.createWorkItem input.title: NUL`, for failure messages. */
+  name: string;
+  document: string;
+  variables: Record<string, unknown>;
+  /** The code the graph must answer with, before anything runs. */
+  code: 'BAD_USER_INPUT' | 'QUERY_TOO_COMPLEX';
+}
+
+export const TEXT_PROBES = { NUL: 'before\u0000after', 'lone surrogate': 'before\ud800after' };
+export const DATE_PROBES = { 'impossible date': '2024-02-30T00:00:00Z', 'empty date': '', 'not a date': 'tomorrow' };
+export const ALIASES = 1000;
+
+const PLACEHOLDER_ID = '0b0e0b0e-0000-4000-8000-000000000000';
+
+function placeholderLeaf(type: GraphQLInputType): unknown {
+  const named = getNamedType(type);
+  if (isEnumType(named)) return named.getValues()[0].value;
+  switch (named.name) {
+    case 'ID':
+      return PLACEHOLDER_ID;
+    case 'String':
+      return 'probe';
+    case 'Int':
+      return 1;
+    case 'Float':
+      return 1.5;
+    case 'Boolean':
+      return false;
+    case 'DateTime':
+      return '2026-01-01T00:00:00Z';
+    default:
+      return {};
+  }
+}
+
+/** A well-formed value of `type` with only its required parts, or `target` put at `path`. */
+function valueOf(type: GraphQLInputType, path: string[] = [], target?: unknown): unknown {
+  const inner = getNullableType(type) as GraphQLInputType;
+  if (isListType(inner)) return [valueOf(inner.ofType, path, target)];
+  if (!path.length && target !== undefined) return target;
+  if (isInputObjectType(inner)) {
+    const value: Record<string, unknown> = {};
+    for (const field of Object.values(inner.getFields())) {
+      if (field.name === path[0]) value[field.name] = valueOf(field.type, path.slice(1), target);
+      else if (isNonNullType(field.type) && field.defaultValue === undefined) value[field.name] = valueOf(field.type);
+    }
+    return value;
+  }
+  return placeholderLeaf(inner);
+}
+
+/** The paths (field names from the argument down) of every leaf of scalar `scalar` in `type`. */
+function leavesOf(type: GraphQLInputType, scalar: string, seen: Set<string> = new Set()): string[][] {
+  const named = getNamedType(type);
+  if (isScalarType(named)) return named.name === scalar ? [[]] : [];
+  if (!isInputObjectType(named) || seen.has(named.name)) return [];
+  const below = new Set([...seen, named.name]);
+  return Object.values(named.getFields()).flatMap((f) => leavesOf(f.type, scalar, below).map((p) => [f.name, ...p]));
+}
+
+function operationOf(kind: 'query' | 'mutation', field: GraphQLField<unknown, unknown>, aliases = 1) {
+  const args = field.args;
+  const declared = args.map((a, i) => `$a${i}: ${String(a.type)}`).join(', ');
+  const call = args.length ? `(${args.map((a, i) => `${a.name}: $a${i}`).join(', ')})` : '';
+  const selection = isScalarType(getNamedType(field.type)) || isEnumType(getNamedType(field.type)) ? '' : ' { __typename }';
+  const fields = Array.from({ length: aliases }, (_, i) => `${aliases > 1 ? `f${i}: ` : ''}${field.name}${call}${selection}`).join(' ');
+  return `${kind}${declared ? ` (${declared})` : ''} { ${fields} }`;
+}
+
+const variablesOf = (args: readonly GraphQLArgument[], probed?: { arg: number; path: string[]; value: unknown }) =>
+  Object.fromEntries(args.flatMap((a, i) => {
+    if (probed?.arg === i) return [[`a${i}`, valueOf(a.type, probed.path, probed.value)]];
+    return isNonNullType(a.type) ? [[`a${i}`, valueOf(a.type)]] : [];
+  }));
+
+/** Every probe of one subgraph's root fields, from its SDL as the subgraph serves it. */
+export function inputProbes(typeDefs: DocumentNode): InputProbe[] {
+  const schema = buildSubgraphSchema([{ typeDefs }]);
+  const roots: ['query' | 'mutation', GraphQLObjectType | null | undefined][] = [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]];
+  const probes: InputProbe[] = [];
+  for (const [kind, root] of roots) {
+    for (const field of Object.values(root?.getFields() ?? {})) {
+      if (field.name.startsWith('_')) continue; // federation's own entry points
+      const where = `${kind === 'query' ? 'Query' : 'Mutation'}.${field.name}`;
+      const document = operationOf(kind, field);
+      field.args.forEach((arg, i) => {
+        for (const [scalar, values] of [['String', TEXT_PROBES], ['DateTime', DATE_PROBES]] as const) {
+          for (const path of leavesOf(arg.type, scalar)) {
+            for (const [probe, value] of Object.entries(values)) {
+              probes.push({ name: `${where} ${[arg.name, ...path].join('.')}: ${probe}`, document, variables: variablesOf(field.args, { arg: i, path, value }), code: 'BAD_USER_INPUT' });
+            }
+          }
+        }
+      });
+      probes.push({ name: `${where}: ${ALIASES} aliases`, document: operationOf(kind, field, ALIASES), variables: variablesOf(field.args), code: 'QUERY_TOO_COMPLEX' });
+    }
+  }
+  return probes;
+}
