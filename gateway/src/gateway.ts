@@ -11,6 +11,9 @@ import {
   REQUEST_ID_HEADER,
   STATEMENTS_HEADER,
   COUNT_STATEMENTS_HEADER,
+  CLIENT_IDEMPOTENCY_HEADER,
+  IDEMPOTENCY_KEY_HEADER,
+  clientIdempotencyKey,
   envInt,
   executeGraphQL,
   formatError,
@@ -37,6 +40,8 @@ export interface GatewayContext {
   /** SQL statements the subgraphs ran for this request, summed from their response headers; only when the
    * client asked for the count (`COUNT_STATEMENTS_HEADER`). */
   statements?: { count: number };
+  /** The client's `Idempotency-Key`, and per subgraph how many mutation fetches of this request carried it. */
+  idempotency?: { key: string; fetches: Map<string, number> };
 }
 
 export interface GatewayOptions {
@@ -87,8 +92,17 @@ class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         shareKey += ' counted'; // a counted read must get its own count back
       }
     }
+    const mutation = /^\s*mutation\b/.test(request.query ?? '');
+    // Each mutation fetch gets a key of its own (`<key>#<n>`, n counting this request's mutation fetches to
+    // this subgraph, which run one after another): a retry of the request sends the same keys in the same
+    // order, and the subgraph answers it from what it stored. Reads never carry one.
+    if (mutation && context?.idempotency) {
+      const n = (context.idempotency.fetches.get(this.serviceName) ?? 0) + 1;
+      context.idempotency.fetches.set(this.serviceName, n);
+      headers[IDEMPOTENCY_KEY_HEADER] = `${context.idempotency.key}#${n}`;
+    }
     // Only reads may share a round trip; a mutation always runs once per request.
-    if (!this.shareReads || /^\s*mutation\b/.test(request.query ?? '')) shareKey = undefined;
+    if (!this.shareReads || mutation) shareKey = undefined;
     // Automatic persisted queries between gateway and subgraph: a query plan's fetches are the same few
     // texts over and over, so after a subgraph has seen one it gets only its hash (no text to send, parse or
     // hash again on every call). A subgraph that does not know it (restarted, another replica) says so and
@@ -205,8 +219,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
         const err = e as DomainError;
         return sendJson(res, 401, { errors: [{ message: err.message, extensions: { code: err.code } }] }, { [REQUEST_ID_HEADER]: requestId });
       }
+      let idempotencyKey: string | undefined;
+      try {
+        idempotencyKey = clientIdempotencyKey(req.headers[CLIENT_IDEMPOTENCY_HEADER]);
+      } catch (e) {
+        const err = e as DomainError;
+        return sendJson(res, 400, { errors: [{ message: err.message, extensions: { ...err.details, code: err.code } }] }, { [REQUEST_ID_HEADER]: requestId });
+      }
+      const idempotency = idempotencyKey === undefined ? undefined : { key: idempotencyKey, fetches: new Map<string, number>() };
       const statements = req.headers[COUNT_STATEMENTS_HEADER] === undefined ? undefined : { count: 0 };
-      await executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, statements }), () => ({
+      await executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, statements, idempotency }), () => ({
         ...(statements && { [STATEMENTS_HEADER]: String(statements.count) }),
         [REQUEST_ID_HEADER]: requestId,
       }));

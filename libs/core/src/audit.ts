@@ -5,6 +5,7 @@ import type { RequestContext } from './context';
 import { DomainError } from './errors';
 import { optionalText, toStorableText } from './ids';
 import { logger } from './logger';
+import { CreateIdempotencyKey1795800000000, IdempotencyKey } from './idempotency';
 import { pageSize } from './pagination';
 import { optionalDate } from './validity';
 
@@ -45,8 +46,8 @@ export class CreateAuditLog1700000000001 implements MigrationInterface {
 }
 
 /** Added to every service's database by the DataSource factory, so no service has to remember it. */
-export const coreEntities = [AuditEntry];
-export const coreMigrations = [CreateAuditLog1700000000001];
+export const coreEntities = [AuditEntry, IdempotencyKey];
+export const coreMigrations = [CreateAuditLog1700000000001, CreateIdempotencyKey1795800000000];
 
 function trimmed(value: unknown, depth = 0): unknown {
   // Refused input is recorded too, so text Postgres cannot store is recorded with U+FFFD in its place.
@@ -56,7 +57,7 @@ function trimmed(value: unknown, depth = 0): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, trimmed(v, depth + 1)]));
 }
 
-const DOMAIN_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'ILLEGAL_TRANSITION', 'PREREQUISITES_OPEN', 'EVIDENCE_INCOMPLETE', 'SEPARATION_OF_DUTIES', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED']);
+const DOMAIN_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'ILLEGAL_TRANSITION', 'PREREQUISITES_OPEN', 'EVIDENCE_INCOMPLETE', 'SEPARATION_OF_DUTIES', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_PROGRESS', 'IDEMPOTENCY_RESULT_LOST']);
 
 /** Records each mutation request after it ran. A failure to write the trail is logged, never hidden. */
 export function auditPlugin(db: DataSource): ApolloServerPlugin<RequestContext<unknown>> {

@@ -5,6 +5,7 @@ import { DataSource, DefaultNamingStrategy, type EntitySchema, type Logger as Or
 import { postgresConfig, type PostgresConfig } from './config';
 import { coreEntities, coreMigrations } from './audit';
 import { logger } from './logger';
+import { IdempotencySubscriber } from './idempotency';
 
 /**
  * Counts SQL statements per unit of work (a GraphQL request, a consumed event). Tests and benchmarks read
@@ -156,6 +157,8 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     entities: [...coreEntities, ...(options.entities as unknown[])] as DataSourceOptions['entities'],
     migrations: [...coreMigrations, ...(options.migrations as unknown[])] as DataSourceOptions['migrations'],
     migrationsTransactionMode: 'all',
+    // Records a request's Idempotency-Key in the transaction that commits its write (see idempotency.ts).
+    subscribers: [IdempotencySubscriber],
     synchronize: false,
     uuidExtension: 'pgcrypto',
     namingStrategy: new SnakeNamingStrategy(),

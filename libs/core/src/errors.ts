@@ -12,6 +12,12 @@ export const ErrorCode = {
   SEPARATION_OF_DUTIES: 'SEPARATION_OF_DUTIES',
   CONFLICT: 'CONFLICT',
   UNAVAILABLE: 'UNAVAILABLE',
+  /** The Idempotency-Key was used before for another request (another mutation or other input). */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** A request with this Idempotency-Key is still being processed: retry to get its result. */
+  IDEMPOTENCY_KEY_IN_PROGRESS: 'IDEMPOTENCY_KEY_IN_PROGRESS',
+  /** The request with this Idempotency-Key was carried out but its answer was lost: read the record. */
+  IDEMPOTENCY_RESULT_LOST: 'IDEMPOTENCY_RESULT_LOST',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

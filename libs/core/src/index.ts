@@ -19,3 +19,4 @@ export * from './fields';
 export * from './metrics';
 export * from './tracing';
 export * from './inputs';
+export * from './idempotency';

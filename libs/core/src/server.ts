@@ -18,6 +18,7 @@ import { envInt, isDevelopment } from './config';
 import type { RequestContext } from './context';
 import { countStatements } from './db';
 import { DomainError, formatError } from './errors';
+import { idempotencyPlugin, withIdempotencyKey } from './idempotency';
 import { logger } from './logger';
 import { metricsPlugin, metricsRegistry } from './metrics';
 import { REQUEST_ID_ATTRIBUTE, extractTraceContext, inSpan, tracingEnabled } from './tracing';
@@ -277,6 +278,7 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
       ApolloServerPluginCacheControlDisabled(),
       storableTextPlugin() as never,
       auditPlugin(options.db) as never,
+      idempotencyPlugin(options.db) as never,
       metricsPlugin(options.name) as never,
       {
         async requestDidStart() {
@@ -311,7 +313,8 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
         ...(scope && { [STATEMENTS_HEADER]: String(scope.count) }),
         [REQUEST_ID_HEADER]: requestId,
       }));
-    await (req.headers[COUNT_STATEMENTS_HEADER] === undefined ? run() : countStatements(run));
+    // A mutation fetch carrying the client's Idempotency-Key runs with it (see idempotency.ts).
+    await withIdempotencyKey(req, res, caller.id, () => (req.headers[COUNT_STATEMENTS_HEADER] === undefined ? run() : countStatements(run)));
   };
 
   return {
