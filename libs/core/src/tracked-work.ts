@@ -1,4 +1,6 @@
-import { Column, Entity, Index, PrimaryColumn, UpdateDateColumn, type EntityManager } from 'typeorm';
+import { Column, Entity, In, Index, PrimaryColumn, UpdateDateColumn, type EntityManager } from 'typeorm';
+import type { Caller } from './auth';
+import { DomainError, ErrorCode } from './errors';
 
 /**
  * A supporting domain's local view of Work's work items, kept from Work's events (`opsgraph.work.v1`),
@@ -101,3 +103,42 @@ export async function applyWorkEvent(manager: EntityManager, type: string, data:
 export type RequestedWorkStatus = TrackedWorkStatus | 'REQUESTED';
 export const requestedWorkStatus = (tracked: TrackedWorkItem | null | undefined): RequestedWorkStatus => tracked?.status ?? 'REQUESTED';
 export const isVerifiedDone = (tracked: TrackedWorkItem | null | undefined) => tracked?.status === 'DONE';
+
+/**
+ * Who did a work item: whoever started or completed it, from Work's events (the tracked view keeps only its
+ * owner). Kept by the domains whose confirm steps must exclude whoever did the work they confirm (a
+ * finding's or an incident's actions, a compliance check on work); each creates the table in a migration.
+ */
+@Entity('work_performer')
+export class WorkPerformer {
+  @PrimaryColumn('uuid') workItemId: string;
+  @PrimaryColumn('text') personId: string;
+}
+
+/** Records the people a Work event names as doing the item: its performer and whoever started or completed it. */
+export async function recordWorkPerformers(manager: EntityManager, type: string, data: WorkEventData) {
+  if (!type.endsWith('work_item.started') && !type.endsWith('work_item.completed')) return;
+  const { performerId, actorId } = data as WorkEventData & { performerId?: string | null; actorId?: string | null };
+  for (const personId of new Set([performerId, actorId].filter((id): id is string => !!id))) {
+    await manager.query(`INSERT INTO work_performer (work_item_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [data.workItemId, personId]);
+  }
+}
+
+export type WorkPart = 'OWNER' | 'PERFORMER';
+
+/** Who owns (as Work last reported) or did each of these work items. */
+export async function workParticipants(manager: EntityManager, workItemIds: string[]): Promise<{ workItemId: string; personId: string; part: WorkPart }[]> {
+  if (!workItemIds.length) return [];
+  const tracked = await manager.find(TrackedWorkItem, { where: { workItemId: In(workItemIds) } });
+  const performers = await manager.find(WorkPerformer, { where: { workItemId: In(workItemIds) } });
+  return [
+    ...tracked.filter((t) => t.ownerId).map((t) => ({ workItemId: t.workItemId, personId: t.ownerId!, part: 'OWNER' as const })),
+    ...performers.map((p) => ({ workItemId: p.workItemId, personId: p.personId, part: 'PERFORMER' as const })),
+  ];
+}
+
+/** Refuses with SEPARATION_OF_DUTIES when the caller took one of the parts, naming it. */
+export function requireNoPart<P extends string>(caller: Caller, parts: { personId: string; part: P }[], refusal: (part: P) => string, details: Record<string, unknown>) {
+  const taken = parts.find((p) => p.personId === caller.id);
+  if (taken) throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, refusal(taken.part), { ...details, part: taken.part });
+}

@@ -124,7 +124,8 @@ describe('audits and findings', () => {
     ]);
     expect(requests[0].links).toEqual([{ domain: 'COMPLIANCE', recordId: requirement.id, relation: 'corrects non-compliance with' }]);
 
-    const close = (id: string) => compliance.query(`mutation($id: ID!) { closeAuditFinding(id: $id, note: "done") { ${FINDING_FIELDS} } }`, { id }, crew.auditor);
+    // Closed by HSE: whoever recorded a finding does not close it (test/duties.test.ts).
+    const close = (id: string) => compliance.query(`mutation($id: ID!) { closeAuditFinding(id: $id, note: "done") { ${FINDING_FIELDS} } }`, { id }, crew.hse);
     const refused = expectError(await close(finding.id), 'PREREQUISITES_OPEN');
     expect(refused.extensions?.actions).toHaveLength(2);
     expectError(await compliance.query(`mutation($id: ID!) { closeAuditFinding(id: $id) { id } }`, { id: finding.id }, crew.technician), 'FORBIDDEN');

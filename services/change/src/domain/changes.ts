@@ -280,6 +280,33 @@ export function startChangeReview(db: DataSource, caller: Caller, id: string, re
   });
 }
 
+/**
+ * Everyone who took part in a change: its requester and owner, whoever submitted it (from its history) and
+ * whoever added its implementation tasks or pre-startup checks.
+ */
+async function participantsOf(ctx: ChangeContext, change: ChangeRequest): Promise<Set<string>> {
+  const { manager } = ctx;
+  const submitted = await manager.find(ChangeTransition, { where: { changeId: change.id, toStatus: 'SUBMITTED' } });
+  const tasks = await manager.find(ChangeTask, { where: { changeId: change.id } });
+  const checks = await manager.find(PreStartupCheck, { where: { changeId: change.id } });
+  return new Set([change.requesterId, change.ownerId, ...submitted.map((t) => t.actorId), ...tasks.map((t) => t.createdById), ...checks.map((c) => c.createdById)]);
+}
+
+/**
+ * Approval is a check by someone else: a participant may approve for one role, but at least one of the
+ * approvals that complete a change must come from someone who had no part in it.
+ */
+async function requireIndependentApprover(ctx: ChangeContext, change: ChangeRequest, approverIds: string[]) {
+  const approvers = new Set(approverIds);
+  const participants = await participantsOf(ctx, change);
+  if (![...approvers].every((id) => participants.has(id))) return;
+  const message =
+    approvers.size === 1 && approvers.has(change.requesterId)
+      ? "a change's requester cannot be its only approver"
+      : `the people who took part in ${changeNumber(change)} (its requester, owner, submitter, authors of its tasks and checks) cannot be its only approvers: someone else must approve one of its roles`;
+  throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, message, { changeId: change.id });
+}
+
 /** Records one role's decision; all required roles approved → APPROVED, any rejection → REJECTED. */
 export function decideChangeApproval(db: DataSource, caller: Caller, id: string, role: ApproverRole, approve: boolean, comment?: string | null, requestId?: string) {
   const approverRole = oneOf(APPROVER_ROLES, role, 'role');
@@ -297,10 +324,7 @@ export function decideChangeApproval(db: DataSource, caller: Caller, id: string,
     }
     const decision = approve ? 'APPROVED' : 'REJECTED';
     const complete = approve && change.requiredApproverRoles.every((r) => r === approverRole || approvals.some((a) => a.role === r));
-    const approvers = new Set([...approvals.map((a) => a.approverId), caller.id]);
-    if (complete && approvers.size === 1 && approvers.has(change.requesterId)) {
-      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, "a change's requester cannot be its only approver");
-    }
+    if (complete) await requireIndependentApprover(ctx, change, [...approvals.map((a) => a.approverId), caller.id]);
     await ctx.manager.insert(ChangeApproval, { changeId: change.id, role: approverRole, approverId: caller.id, decision, comment: text, at: new Date() });
     await recordEvent(ctx.manager, { domain: 'change', type: 'change_request.approval_recorded', subject: change.id, data: { ...factOf(change), role: approverRole, decision, actorId: caller.id }, requestId });
     if (!approve) {

@@ -18,6 +18,8 @@ import {
   requireUuid,
   uuidList,
   type Caller,
+  requireNoPart,
+  workParticipants,
 } from '@opsgraph/core';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { AuditFinding, ComplianceAudit, ComplianceFindingAction, FINDING_SEVERITIES, Requirement, type FindingSeverity } from '../entities';
@@ -201,6 +203,29 @@ export function closability(finding: AuditFinding, actions: { action: Compliance
   return { closable: !open.length && !missing, open, missing };
 }
 
+type FindingPart = 'RECORDER' | 'ACTION_OWNER' | 'ACTION_PERFORMER';
+
+const FINDING_PART_WORDS: Record<FindingPart, string> = {
+  RECORDER: 'whoever recorded',
+  ACTION_OWNER: 'the owner of a corrective action of',
+  ACTION_PERFORMER: 'whoever started or completed a corrective action of',
+};
+
+/**
+ * Closing confirms the finding is dealt with: never by whoever recorded it, nor by anyone who owns a
+ * corrective action (as asked, or as Work last reported) or started or completed one in Work.
+ */
+async function requireNoPartInFinding(ctx: ComplianceContext, audit: ComplianceAudit, finding: AuditFinding, actions: Awaited<ReturnType<typeof actionsWithWork>>) {
+  const workItemIds = actions.map((a) => a.work?.workItemId).filter((id): id is string => !!id);
+  const parts: { personId: string; part: FindingPart }[] = [
+    { personId: finding.createdById, part: 'RECORDER' },
+    ...actions.filter((a) => a.action.ownerId).map((a) => ({ personId: a.action.ownerId!, part: 'ACTION_OWNER' as const })),
+    ...(await workParticipants(ctx.manager, workItemIds)).map((p) => ({ personId: p.personId, part: p.part === 'OWNER' ? ('ACTION_OWNER' as const) : ('ACTION_PERFORMER' as const) })),
+  ];
+  const number = findingNumber(audit, finding.seq);
+  requireNoPart(ctx.caller, parts, (part) => `${FINDING_PART_WORDS[part]} ${number} cannot close it`, { findingId: finding.id });
+}
+
 export async function closeAuditFinding(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string): Promise<AuditFinding> {
   requirePermission(caller, 'recordAudits');
   const findingId = requireUuid(id);
@@ -209,7 +234,9 @@ export async function closeAuditFinding(db: DataSource, caller: Caller, id: stri
     const ctx = { manager, caller, requestId };
     const { finding, audit } = await lockFinding(ctx, findingId);
     if (finding.status !== 'OPEN') throw illegalTransition('audit finding', finding.status, 'close');
-    const { closable, open, missing } = closability(finding, await actionsWithWork(manager, [finding.id]));
+    const actions = await actionsWithWork(manager, [finding.id]);
+    await requireNoPartInFinding(ctx, audit, finding, actions);
+    const { closable, open, missing } = closability(finding, actions);
     if (!closable) {
       const message = missing
         ? `a ${finding.severity.toLowerCase()} finding needs at least one corrective action before it closes`

@@ -7,11 +7,14 @@ import { requireRole, type Caller, type Role } from '@opsgraph/core';
 export const COMPLIANCE_PERMISSIONS = {
   /** Record requirements (and so their recurring obligations and work checks). */
   manageRequirements: ['hse'],
-  /** Record audits and their findings, and close findings once their actions are verified. */
+  /**
+   * Record audits and their findings, and close findings once their actions are verified (never one the
+   * caller recorded, or whose corrective action they own or did).
+   */
   recordAudits: ['auditor', 'hse'],
   /** Add a corrective action to an open finding. */
   addFindingActions: ['auditor', 'hse', 'supervisor'],
-  /** Confirm a statutory check on a work item (its COMPLIANCE_CHECK prerequisite). */
+  /** Confirm a statutory check on a work item (its COMPLIANCE_CHECK prerequisite; never on work the caller owns or did). */
   confirmChecks: ['hse', 'verifier'],
 } satisfies Record<string, Role[]>;
 

@@ -19,6 +19,8 @@ import {
   textList,
   uuidList,
   type Caller,
+  requireNoPart,
+  workParticipants,
 } from '@opsgraph/core';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { ComplianceCheck, ComplianceObligation, REQUIREMENT_SOURCES, Requirement, type ComplianceEvidenceRequirement, type ObligationTarget, type RequirementSource } from '../entities';
@@ -239,6 +241,8 @@ export async function confirmComplianceCheck(db: DataSource, caller: Caller, req
     const check = await manager.findOne(ComplianceCheck, { where: { requirementId: reqId, workItemId: itemId }, lock: { mode: 'pessimistic_write' } });
     if (!check || !inSiteScope(caller, check.siteId)) throw notFound('compliance check of work item', itemId);
     if (check.status !== 'OPEN') throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `this compliance check is already ${check.status.toLowerCase()}`, { from: check.status, action: 'confirm' });
+    // The statutory check is someone else's look at the work: never its owner's, nor theirs who did it.
+    requireNoPart(caller, await workParticipants(manager, [itemId]), (part) => `${part === 'OWNER' ? 'the owner of' : 'whoever started or completed'} a work item cannot confirm its compliance check`, { requirementId: reqId, workItemId: itemId });
     const requirement = (await manager.findOneBy(Requirement, { id: reqId }))!;
     check.status = 'CONFIRMED';
     check.confirmedById = caller.id;

@@ -1,4 +1,4 @@
-import { OPEN_WORK_STATUSES, applyWorkEvent, type WorkEventData } from '@opsgraph/core';
+import { OPEN_WORK_STATUSES, applyWorkEvent, type WorkEventData, recordWorkPerformers } from '@opsgraph/core';
 import { ComplianceCheck } from '../entities';
 import type { ComplianceContext } from './context';
 import { onInspectionWork } from './obligations';
@@ -11,6 +11,7 @@ import { factsOf, raiseChecks, requirementsAtSites } from './requirements';
  */
 export async function onWorkEvent(ctx: ComplianceContext, type: string, data: WorkEventData, time: Date) {
   const { before, after, applied } = await applyWorkEvent(ctx.manager, type, data, time);
+  await recordWorkPerformers(ctx.manager, type, data); // who did it stays true, even from an event that arrives late
   if (!applied) return;
   if (!before && OPEN_WORK_STATUSES.includes(after.status)) {
     const candidates = (await requirementsAtSites(ctx.manager, [after.siteId])).filter((r) => r.workCheck);

@@ -1,5 +1,6 @@
 import { inboxMigrations, outboxMigrations } from '@opsgraph/events';
 import { Initial1795651532104 } from './1795651532104-Initial';
+import { WorkPerformers1796672121775 } from './1796672121775-WorkPerformers';
 
 /** Every migration of the compliance database, in order. Generate new ones with scripts/generate-migration.ts. */
-export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795651532104];
+export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795651532104, WorkPerformers1796672121775];

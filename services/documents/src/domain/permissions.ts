@@ -3,12 +3,12 @@ import type { Role } from '@opsgraph/core';
 /**
  * Who may do what in Documents, in one table: the domain functions check it, the README documents it and
  * the role-matrix test walks it. Administrators may do everything; scope (the sites holding a document or
- * where it applies) and "never approve one's own revision" apply on top of roles.
+ * where it applies) and "never approve a revision one wrote, edited or submitted" apply on top of roles.
  */
 export const DOCUMENT_PERMISSIONS = {
   /**
    * Document control: register and change documents, draft, edit, submit, return and approve revisions
-   * (never one's own), ask for reviews.
+   * (never one the caller wrote, edited or submitted), ask for reviews.
    */
   controlDocuments: ['supervisor', 'hse'],
   /** Acknowledge ("read and understood") an approved revision, for oneself: everyone who does work. */

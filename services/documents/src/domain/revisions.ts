@@ -53,6 +53,19 @@ function revisionFact(document: Document, revision: DocumentRevision, from: Docu
   };
 }
 
+/** Records that the caller shaped the revision's content (edited or submitted it). */
+function addEditor(revision: DocumentRevision, caller: Caller) {
+  if (!revision.editorIds.includes(caller.id)) revision.editorIds = [...revision.editorIds, caller.id];
+}
+
+/** Approval is a review by someone else: never by the author, nor by anyone who edited or submitted it. */
+function requireNoEditor(revision: DocumentRevision, caller: Caller) {
+  if (revision.authorId === caller.id) throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the author of a revision cannot approve it', { revisionId: revision.id, part: 'AUTHOR' });
+  if (revision.editorIds.includes(caller.id)) {
+    throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'whoever edited or submitted a revision cannot approve it', { revisionId: revision.id, part: 'EDITOR' });
+  }
+}
+
 /** Locks a revision and its document (document first, the order every change takes). */
 async function lockRevision(manager: EntityManager, caller: Caller, id: string) {
   const found = await manager.findOneBy(DocumentRevision, { id });
@@ -98,7 +111,7 @@ export async function draftRevision(db: DataSource, caller: Caller, input: Draft
     }
     const revision = await unique(
       () => badInput(`${document.number} already has a revision labelled ${fields.label}`, { field: 'label' }),
-      () => manager.save(manager.create(DocumentRevision, { ...fields, documentId, status: 'DRAFT', authorId: caller.id })),
+      () => manager.save(manager.create(DocumentRevision, { ...fields, documentId, status: 'DRAFT', authorId: caller.id, editorIds: [caller.id] })),
     );
     await emit(ctx, 'revision.drafted', revision.id, revisionFact(document, revision, null, caller.id));
     return revision;
@@ -116,6 +129,7 @@ export function updateRevision(db: DataSource, caller: Caller, id: string, input
   return changeRevision(db, caller, id, requestId, async (ctx, document, revision) => {
     if (revision.status !== 'DRAFT') throw illegalTransition('document revision', revision.status, 'edit');
     Object.assign(revision, changes);
+    addEditor(revision, caller);
     await ctx.manager.save(revision);
     await emit(ctx, 'revision.updated', revision.id, revisionFact(document, revision, 'DRAFT', caller.id));
   });
@@ -128,6 +142,7 @@ export function submitRevision(db: DataSource, caller: Caller, id: string, reque
     revision.status = 'IN_REVIEW';
     revision.submittedAt = new Date();
     revision.returnedReason = null;
+    addEditor(revision, caller); // submitting vouches for the content as it stands
     await ctx.manager.save(revision);
     await emit(ctx, 'revision.submitted', revision.id, revisionFact(document, revision, 'DRAFT', caller.id));
   });
@@ -146,16 +161,16 @@ export function returnRevision(db: DataSource, caller: Caller, id: string, reaso
 }
 
 /**
- * IN_REVIEW → APPROVED by someone other than the author. The current revision is superseded first (the
- * partial unique index allows one APPROVED row), then the owners of open work the document applies to
- * get an acknowledgement blocker, all in this one transaction with the events.
+ * IN_REVIEW → APPROVED by someone who neither wrote, edited nor submitted it. The current revision is
+ * superseded first (the partial unique index allows one APPROVED row), then the owners of open work the
+ * document applies to get an acknowledgement blocker, all in this one transaction with the events.
  */
 export function approveRevision(db: DataSource, caller: Caller, id: string, requestId?: string) {
   requireDocumentControl(caller);
   return changeRevision(db, caller, id, requestId, async (ctx, document, revision) => {
     const { manager } = ctx;
     if (revision.status !== 'IN_REVIEW') throw illegalTransition('document revision', revision.status, 'approve');
-    if (revision.authorId === caller.id) throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the author of a revision cannot approve it');
+    requireNoEditor(revision, caller);
     const now = new Date();
     const previous = await manager.findOne(DocumentRevision, { where: { documentId: document.id, status: 'APPROVED' }, lock: { mode: 'pessimistic_write' } });
     if (previous) {

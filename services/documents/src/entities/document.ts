@@ -53,6 +53,8 @@ export class DocumentRevision {
   @Column('text') checksum: string;
   @Column('text', { nullable: true }) changeSummary: string | null;
   @Column('text') authorId: string;
+  /** Everyone who drafted, edited or submitted it (the author first): none of them approves it. */
+  @Column('text', { array: true, default: () => "'{}'" }) editorIds: string[];
   @Column('timestamptz', { nullable: true }) submittedAt: Date | null;
   @Column('text', { nullable: true }) returnedReason: string | null;
   @Column('text', { nullable: true }) approvedById: string | null;

@@ -1,5 +1,6 @@
 import { inboxMigrations, outboxMigrations } from '@opsgraph/events';
 import { Initial1795651557606 } from './1795651557606-Initial';
+import { RevisionEditors1796671943972 } from './1796671943972-RevisionEditors';
 
 /** Every migration of the documents database, in order. Generate new ones with scripts/generate-migration.ts. */
-export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795651557606];
+export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795651557606, RevisionEditors1796671943972];

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, TrackedWorkItem, badInput, illegalTransition, inSiteScope, notFound, optionalText, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
+import { DomainError, ErrorCode, TrackedWorkItem, badInput, illegalTransition, inSiteScope, notFound, optionalLinkUrl, optionalText, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
 import { In, type DataSource } from 'typeorm';
 import { Hazard, HazardControl, JobHazard, JobHazardControl, JobRiskAssessment } from '../entities';
 import { emit, type ChangeContext } from './common';
@@ -121,11 +121,14 @@ const controlFact = (control: JobHazardControl, actorId: string) => ({
   at: new Date().toISOString(),
 });
 
-/** Someone at the job confirms, with evidence, that a required control is in place. */
+/**
+ * Someone at the job confirms, with evidence, that a required control is in place: the crew's own check
+ * before work starts, so no separation rule; supervisors, HSE and permit issuers re-open it when it no longer holds.
+ */
 export function confirmControl(db: DataSource, caller: Caller, id: string, evidence: { note: string; url?: string | null }, requestId?: string) {
   requirePermission(caller, 'confirmControl');
   const note = requireText(evidence?.note, 'evidence.note', { max: 2000 });
-  const url = optionalText(evidence?.url, 'evidence.url', 2000);
+  const url = optionalLinkUrl(evidence?.url, 'evidence.url'); // whoever reviews the evidence opens it: https only
   return changeControl(db, caller, id, requestId, async (ctx, control) => {
     if (control.state !== 'REQUIRED') throw illegalTransition('hazard control', control.state, 'confirm');
     Object.assign(control, { state: 'CONFIRMED', evidence: note, evidenceUrl: url, confirmedById: caller.id, confirmedAt: new Date(), reopenedReason: null });

@@ -24,6 +24,8 @@ import {
   uuidList,
   type Caller,
   type Connection,
+  requireNoPart,
+  workParticipants,
 } from '@opsgraph/core';
 import {
   ACTION_KINDS,
@@ -157,11 +159,43 @@ async function changeIncident(db: DataSource, caller: Caller, id: string, reques
   });
 }
 
+/** Nobody involved in an incident investigates it or signs off its investigation. */
+function requireNotInvolved(incident: Incident, personId: string, action: string) {
+  if (incident.peopleInvolvedIds.includes(personId)) {
+    throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, `someone involved in ${incidentNumber(incident)} cannot ${action}`, { incidentId: incident.id, part: 'INVOLVED' });
+  }
+}
+
+type ClosingPart = 'INVESTIGATOR' | 'INVOLVED' | 'ACTION_OWNER' | 'ACTION_PERFORMER';
+
+const CLOSING_PART_WORDS: Record<ClosingPart, string> = {
+  INVESTIGATOR: 'whoever investigated',
+  INVOLVED: 'someone involved in',
+  ACTION_OWNER: 'the owner of an action of',
+  ACTION_PERFORMER: 'whoever started or completed an action of',
+};
+
+/**
+ * Closing signs off the investigation and its actions: never by the investigator or whoever completed the
+ * investigation, anyone involved, nor anyone who owns an action (as asked, or as Work last reported) or
+ * started or completed one in Work. The reporter may close: reporting is not a part in what is checked.
+ */
+async function requireNoPartInIncident(ctx: ChangeContext, incident: Incident, actions: IncidentAction[], work: TrackedWorkItem[]) {
+  const parts: { personId: string; part: ClosingPart }[] = [
+    ...[incident.investigatorId, incident.investigationCompletedById].filter((id): id is string => !!id).map((personId) => ({ personId, part: 'INVESTIGATOR' as const })),
+    ...incident.peopleInvolvedIds.map((personId) => ({ personId, part: 'INVOLVED' as const })),
+    ...actions.map((a) => ({ personId: a.ownerId, part: 'ACTION_OWNER' as const })),
+    ...(await workParticipants(ctx.manager, work.map((w) => w.workItemId))).map((p) => ({ personId: p.personId, part: p.part === 'OWNER' ? ('ACTION_OWNER' as const) : ('ACTION_PERFORMER' as const) })),
+  ];
+  requireNoPart(ctx.caller, parts, (part) => `${CLOSING_PART_WORDS[part]} ${incidentNumber(incident)} cannot close it`, { incidentId: incident.id });
+}
+
 export function startInvestigation(db: DataSource, caller: Caller, id: string, investigatorId: string, requestId?: string) {
   requirePermission(caller, 'manageIncidents');
   const investigator = requireUuid(investigatorId, 'investigatorId');
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
     if (incident.status !== 'REPORTED') throw illegalTransition('incident', incident.status, 'start the investigation of');
+    requireNotInvolved(incident, investigator, 'investigate it');
     Object.assign(incident, { status: 'INVESTIGATING', investigatorId: investigator, investigationStartedAt: new Date() });
     await ctx.manager.save(incident);
     await emit(ctx, 'incident.investigation_started', incident.id, incidentFact(incident, caller.id, { investigatorId: investigator }));
@@ -175,7 +209,8 @@ export function completeInvestigation(db: DataSource, caller: Caller, id: string
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
     if (caller.id !== incident.investigatorId) requirePermission(caller, 'completeInvestigation');
     if (incident.status !== 'INVESTIGATING') throw illegalTransition('incident', incident.status, 'complete the investigation of');
-    Object.assign(incident, { status: 'INVESTIGATED', rootCauses, findings, investigationCompletedAt: new Date() });
+    requireNotInvolved(incident, caller.id, 'complete its investigation');
+    Object.assign(incident, { status: 'INVESTIGATED', rootCauses, findings, investigationCompletedAt: new Date(), investigationCompletedById: caller.id });
     await ctx.manager.save(incident);
     await emit(ctx, 'incident.investigation_completed', incident.id, incidentFact(incident, caller.id, { rootCauseCount: rootCauses.length }));
   });
@@ -224,7 +259,7 @@ export async function addAction(db: DataSource, caller: Caller, incidentId: stri
   return action;
 }
 
-/** INVESTIGATED → CLOSED, refused with PREREQUISITES_OPEN while any action is not verified done. */
+/** INVESTIGATED → CLOSED by someone with no part in it, refused with PREREQUISITES_OPEN while any action is not verified done. */
 export function closeIncident(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
   requirePermission(caller, 'manageIncidents');
   const closingNote = optionalText(note, 'note', 4000);
@@ -232,6 +267,7 @@ export function closeIncident(db: DataSource, caller: Caller, id: string, note?:
     if (incident.status !== 'INVESTIGATED') throw illegalTransition('incident', incident.status, 'close');
     const actions = await ctx.manager.find(IncidentAction, { where: { incidentId: incident.id }, order: { number: 'ASC' } });
     const work = actions.length ? await ctx.manager.findBy(TrackedWorkItem, { requestId: In(actions.map((a) => a.requestId)) }) : [];
+    await requireNoPartInIncident(ctx, incident, actions, work);
     const open = actions
       .map((a) => ({ action: a, status: requestedWorkStatus(work.find((w) => w.requestId === a.requestId)) }))
       .filter((a) => a.status !== 'DONE' && a.status !== 'CANCELLED');

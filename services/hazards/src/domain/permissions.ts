@@ -16,9 +16,12 @@ export const HAZARDS_PERMISSIONS = {
   reopenControl: ['supervisor', 'hse', 'permit_issuer'],
   /** Report an incident (the caller is its reporter). */
   reportIncident: ['operator', 'technician', 'supervisor', 'hse', 'permit_issuer', 'verifier', 'contractor'],
-  /** Start an incident's investigation (naming the investigator) and close the incident. */
+  /**
+   * Start an incident's investigation (naming an investigator not involved in it) and close the incident
+   * (never one the caller investigated, was involved in, or whose action they own or did).
+   */
   manageIncidents: ['hse', 'supervisor'],
-  /** Complete an investigation: these roles, and the appointed investigator. */
+  /** Complete an investigation: these roles, and the appointed investigator (never someone involved). */
   completeInvestigation: ['hse'],
   /** Add corrective and preventive actions: these roles, and the appointed investigator. */
   addIncidentAction: ['hse', 'supervisor'],

@@ -1,4 +1,4 @@
-import { SYSTEM_CALLER, TrackedWorkItem, applyWorkEvent, requestedWorkStatus, type WorkEventData } from '@opsgraph/core';
+import { SYSTEM_CALLER, TrackedWorkItem, applyWorkEvent, requestedWorkStatus, type WorkEventData, recordWorkPerformers } from '@opsgraph/core';
 import { ceType, contractsByDomain, type CloudEvent } from '@opsgraph/events';
 import { In, type EntityManager } from 'typeorm';
 import { Incident, IncidentAction } from '../entities';
@@ -15,6 +15,7 @@ export const WORK_EVENTS = contractsByDomain.work.filter((c) => c.type.startsWit
 
 export async function onWorkItemEvent(event: CloudEvent<WorkEventData>, manager: EntityManager): Promise<void> {
   const { before, after, applied } = await applyWorkEvent(manager, event.type, event.data, event.time);
+  await recordWorkPerformers(manager, event.type, event.data); // who did it stays true, even from an event that arrives late
   if (!applied || after.status !== 'DONE' || before?.status === 'DONE' || !after.requestId) return;
   const action = await manager.findOneBy(IncidentAction, { requestId: after.requestId });
   if (!action) return;

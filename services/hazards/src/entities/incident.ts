@@ -28,6 +28,8 @@ export class Incident {
   @Column('uuid', { nullable: true }) investigatorId: string | null;
   @Column('timestamptz', { nullable: true }) investigationStartedAt: Date | null;
   @Column('timestamptz', { nullable: true }) investigationCompletedAt: Date | null;
+  /** The investigator, or HSE completing it for them; null for investigations completed before this was kept. */
+  @Column('text', { nullable: true }) investigationCompletedById: string | null;
   @Column('text', { array: true, default: () => "'{}'" }) rootCauses: string[];
   @Column('text', { nullable: true }) findings: string | null;
   /** Set when the open work on its asset was asked to go on hold (the HIGH/CRITICAL rule). */

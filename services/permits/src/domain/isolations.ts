@@ -29,7 +29,7 @@ export function addIsolation(db: DataSource, caller: Caller, permitId: string, i
   const fields = isolationOf(input, 'input');
   return changePermit(db, caller, permitId, requestId, async (ctx, permit) => {
     if (!PLANNING.includes(permit.status)) throw illegalTransition('permit', permit.status, 'add an isolation to');
-    return ctx.manager.save(ctx.manager.create(Isolation, { ...fields, permitId: permit.id }));
+    return ctx.manager.save(ctx.manager.create(Isolation, { ...fields, permitId: permit.id, plannedById: caller.id }));
   });
 }
 
@@ -92,8 +92,13 @@ export function verifyIsolation(db: DataSource, caller: Caller, id: string, requ
   return changeIsolation(db, caller, id, requestId, async (ctx, isolation, permit) => {
     if (FINAL_STATUSES.includes(permit.status)) throw illegalTransition('permit', permit.status, 'verify an isolation of');
     expectState(isolation, ['APPLIED'], 'verify');
+    // Verifying checks both the plan (right point, right method) and the work: neither its planner nor its
+    // applier checks their own. A removed isolation is never verified, so its remover cannot be either.
     if (isolation.appliedById === caller.id) {
-      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the person who applied an isolation cannot verify it', { isolationId: isolation.id });
+      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the person who applied an isolation cannot verify it', { isolationId: isolation.id, part: 'APPLIER' });
+    }
+    if (isolation.plannedById === caller.id) {
+      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the person who planned an isolation cannot verify it', { isolationId: isolation.id, part: 'PLANNER' });
     }
     isolation.verifiedById = caller.id;
     isolation.verifiedAt = ctx.now;

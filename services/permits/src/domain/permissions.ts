@@ -14,9 +14,9 @@ export const PERMIT_PERMISSIONS = {
   amendPermits: ['supervisor', 'permit_issuer'],
   /** Cancel someone else's permit before it is issued; the requester may always cancel their own. */
   cancelPermits: ['supervisor', 'permit_issuer', 'hse'],
-  /** Approve a requested permit (area authority). */
+  /** Approve a requested permit (area authority; never one the caller requested, put forward, added work to or will work under). */
   approvePermits: ['supervisor', 'hse'],
-  /** Issue and reinstate a permit (never one the caller requested). */
+  /** Issue and reinstate a permit (never one the caller requested, put forward, added work to, approved or will work under). */
   issuePermits: ['permit_issuer'],
   /** Stop work under an issued permit. */
   suspendPermits: ['permit_issuer', 'hse', 'supervisor'],
@@ -26,7 +26,7 @@ export const PERMIT_PERMISSIONS = {
   planIsolations: ['permit_issuer', 'supervisor', 'technician', 'hse'],
   /** Apply and remove isolations (lock out, restore energy). */
   applyIsolations: ['technician', 'operator', 'permit_issuer', 'supervisor'],
-  /** Verify an applied isolation (never one the caller applied). */
+  /** Verify an applied isolation (never one the caller planned or applied). */
   verifyIsolations: ['permit_issuer', 'verifier', 'supervisor', 'hse'],
   /** Record a gas test. */
   recordGasTests: ['hse', 'permit_issuer', 'technician', 'supervisor'],

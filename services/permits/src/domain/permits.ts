@@ -241,7 +241,7 @@ export async function createPermit(db: DataSource, caller: Caller, input: Create
     const number = await nextNumber(manager, fields.siteId, siteCode);
     const permit = manager.create(Permit, { ...fields, number, status: 'DRAFT', requesterId: caller.id, endedAt: null, statusReason: null });
     await manager.save(permit);
-    if (isolations.length) await manager.insert(Isolation, isolations.map((iso) => ({ ...iso, permitId: permit.id })));
+    if (isolations.length) await manager.insert(Isolation, isolations.map((iso) => ({ ...iso, permitId: permit.id, plannedById: caller.id })));
     await manager.insert(PermitTransition, { permitId: permit.id, fromStatus: null, toStatus: 'DRAFT', actorId: caller.id, at: now, note: null });
     await recordEvent(manager, {
       domain: 'permits',
@@ -271,6 +271,7 @@ export function addPermitWorkItems(db: DataSource, caller: Caller, id: string, w
     if (permit.workItemIds.length + added.length > MAX_LIST) throw badInput(`a permit covers at most ${MAX_LIST} work items`, { field: 'workItemIds' });
     await checkCoverable(ctx.manager, caller, permit.siteId, added);
     permit.workItemIds = [...permit.workItemIds, ...added];
+    if (!permit.workItemsAddedByIds.includes(caller.id)) permit.workItemsAddedByIds = [...permit.workItemsAddedByIds, caller.id];
     await ctx.manager.save(permit);
     await recordEvent(ctx.manager, { domain: 'permits', type: 'permit.work_items_added', subject: permit.id, data: permitFact(permit, ctx, { addedWorkItemIds: added }), requestId });
     await requireOnWork(ctx, permit, added);
@@ -294,6 +295,7 @@ export function approvePermit(db: DataSource, caller: Caller, id: string, note?:
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['REQUESTED'], 'approve');
+    await requireNoPart(ctx, permit, 'approve');
     permit.approvedById = caller.id;
     permit.approvedAt = ctx.now;
     await transition(ctx, permit, 'APPROVED', 'approved', text);
@@ -302,9 +304,42 @@ export function approvePermit(db: DataSource, caller: Caller, id: string, note?:
   });
 }
 
-function requireNotRequester(caller: Caller, permit: Permit, action: string) {
-  if (permit.requesterId === caller.id) {
-    throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, `the requester of permit ${permit.number} cannot ${action} it`, { permitId: permit.id });
+/** A part someone took in a permit before it is approved or issued, as `details.part` of a refusal names it. */
+type PermitPart = 'REQUESTER' | 'SUBMITTER' | 'WORK_ADDED' | 'APPROVER' | 'PERFORMING_AUTHORITY';
+
+const PART_WORDS: Record<PermitPart, string> = {
+  REQUESTER: 'the requester of',
+  SUBMITTER: 'whoever requested',
+  WORK_ADDED: 'whoever added work items to',
+  APPROVER: 'the approver of',
+  PERFORMING_AUTHORITY: 'the performing authority of',
+};
+
+/**
+ * Everyone who took part in a permit so far, with their part: its requester, whoever requested it (a
+ * supervisor may for someone else, from its history), whoever added work items to it, its approver and who
+ * accepts it at the job.
+ */
+async function partsIn(ctx: ChangeContext, permit: Permit): Promise<{ personId: string; part: PermitPart }[]> {
+  const requested = await ctx.manager.find(PermitTransition, { where: { permitId: permit.id, toStatus: 'REQUESTED' }, order: { id: 'ASC' } });
+  return [
+    { personId: permit.requesterId, part: 'REQUESTER' as const },
+    ...requested.map((t) => ({ personId: t.actorId, part: 'SUBMITTER' as const })),
+    ...permit.workItemsAddedByIds.map((personId) => ({ personId, part: 'WORK_ADDED' as const })),
+    ...(permit.approvedById ? [{ personId: permit.approvedById, part: 'APPROVER' as const }] : []),
+    ...(permit.performingAuthorityId ? [{ personId: permit.performingAuthorityId, part: 'PERFORMING_AUTHORITY' as const }] : []),
+  ];
+}
+
+/**
+ * Approving and issuing (or reinstating) are checks by someone who had no part in the permit: not its
+ * requester, whoever requested it or added work to it, its approver (for issuing), nor the person who will
+ * do the work under it (the performing authority).
+ */
+async function requireNoPart(ctx: ChangeContext, permit: Permit, action: string) {
+  const taken = (await partsIn(ctx, permit)).find((p) => p.personId === ctx.caller.id);
+  if (taken) {
+    throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, `${PART_WORDS[taken.part]} permit ${permit.number} cannot ${action} it`, { permitId: permit.id, part: taken.part });
   }
 }
 
@@ -347,8 +382,8 @@ export function issuePermit(db: DataSource, caller: Caller, id: string, performi
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['APPROVED'], 'issue');
-    requireNotRequester(caller, permit, 'issue');
-    if (authority) permit.performingAuthorityId = authority;
+    if (authority) permit.performingAuthorityId = authority; // naming oneself to do the work is a part too
+    await requireNoPart(ctx, permit, 'issue');
     if (!permit.performingAuthorityId) throw badInput('someone must accept the permit at the job: give performingAuthorityId', { field: 'performingAuthorityId' });
     await checkAuthorisation(ctx, permit, 'issue');
     permit.issuerId = caller.id;
@@ -380,7 +415,7 @@ export function reinstatePermit(db: DataSource, caller: Caller, id: string, note
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['SUSPENDED'], 'reinstate');
-    requireNotRequester(caller, permit, 'reinstate');
+    await requireNoPart(ctx, permit, 'reinstate');
     await checkAuthorisation(ctx, permit, 'reinstate');
     permit.statusReason = null;
     await transition(ctx, permit, 'ISSUED', 'reinstated', text);

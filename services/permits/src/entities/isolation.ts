@@ -7,7 +7,8 @@ export type IsolationState = 'PLANNED' | 'APPLIED' | 'VERIFIED' | 'REMOVED';
 
 /**
  * A lock-out/tag-out point a permit lists. Its state follows from who did what: applied, then verified
- * by someone else, then removed. An isolation is active (the asset is locked) from applied to removed.
+ * by someone who neither planned nor applied it, then removed (for good: a removed isolation is neither
+ * verified nor applied again). An isolation is active (the asset is locked) from applied to removed.
  */
 @Entity()
 @Index(['permitId', 'createdAt'])
@@ -21,6 +22,8 @@ export class Isolation {
   @Column('text') method: IsolationMethod;
   /** Lock or tag number fitted at the point. */
   @Column('text', { nullable: true }) tag: string | null;
+  /** Who planned it (listed it on the permit or added it); null when planned before this was recorded. */
+  @Column('text', { nullable: true }) plannedById: string | null;
   @Column('text', { nullable: true }) appliedById: string | null;
   @Column('timestamptz', { nullable: true }) appliedAt: Date | null;
   @Column('text', { nullable: true }) verifiedById: string | null;

@@ -30,6 +30,8 @@ export class Permit {
   @Column('uuid', { array: true, default: () => "'{}'" }) workItemIds: string[];
 
   @Column('text') requesterId: string;
+  /** Who added work items after it was drafted: they shaped what it authorises, so they neither approve nor issue it. */
+  @Column('text', { array: true, default: () => "'{}'" }) workItemsAddedByIds: string[];
   @Column('text', { nullable: true }) approvedById: string | null;
   @Column('timestamptz', { nullable: true }) approvedAt: Date | null;
   @Column('text', { nullable: true }) issuerId: string | null;
