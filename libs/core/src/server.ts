@@ -12,7 +12,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { auditPlugin, auditResolvers, auditTypeDefs } from './audit';
-import { DateTimeScalar, storableTextPlugin } from './inputs';
+import { DateTimeScalar, inputChecksPlugin } from './inputs';
 import { INTERNAL_HEADER, verifyInternalCaller, type Caller } from './auth';
 import { envInt, isDevelopment } from './config';
 import type { RequestContext } from './context';
@@ -276,7 +276,7 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
       ApolloServerPluginInlineTraceDisabled(),
       // Nothing uses cache hints; the plugin wraps every resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
-      storableTextPlugin() as never,
+      inputChecksPlugin() as never,
       auditPlugin(options.db) as never,
       idempotencyPlugin(options.db) as never,
       metricsPlugin(options.name) as never,

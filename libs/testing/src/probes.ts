@@ -19,6 +19,7 @@ import {
  * field or argument is probed by default, with no case written for it:
  * - text Postgres cannot store (NUL, an unpaired surrogate) in every String argument and input field;
  * - impossible and empty dates in every DateTime argument and input field;
+ * - links someone would open (`javascript:`, `data:`, `file:`) in every input named `url` or `…Url`;
  * - a thousand aliases of every root field (each is a query plan of its own).
  * The other arguments get well-formed placeholders, so the probed value is the only thing wrong.
  */
@@ -34,6 +35,8 @@ export interface InputProbe {
 
 export const TEXT_PROBES = { NUL: 'before\u0000after', 'lone surrogate': 'before\ud800after' };
 export const DATE_PROBES = { 'impossible date': '2024-02-30T00:00:00Z', 'empty date': '', 'not a date': 'tomorrow' };
+export const LINK_PROBES = { 'javascript: link': 'javascript:alert(1)', 'data: link': 'data:text/html,<script>alert(1)</script>', 'file: link': 'file:///etc/passwd' };
+const isLinkField = (name: string) => name === 'url' || name.endsWith('Url');
 export const ALIASES = 1000;
 
 const PLACEHOLDER_ID = '0b0e0b0e-0000-4000-8000-000000000000';
@@ -110,8 +113,9 @@ export function inputProbes(typeDefs: DocumentNode): InputProbe[] {
       const where = `${kind === 'query' ? 'Query' : 'Mutation'}.${field.name}`;
       const document = operationOf(kind, field);
       field.args.forEach((arg, i) => {
-        for (const [scalar, values] of [['String', TEXT_PROBES], ['DateTime', DATE_PROBES]] as const) {
+        for (const [scalar, values] of [['String', TEXT_PROBES], ['DateTime', DATE_PROBES], ['String', LINK_PROBES]] as const) {
           for (const path of leavesOf(arg.type, scalar)) {
+            if (values === LINK_PROBES && !isLinkField([arg.name, ...path].at(-1)!)) continue;
             for (const [probe, value] of Object.entries(values)) {
               probes.push({ name: `${where} ${[arg.name, ...path].join('.')}: ${probe}`, document, variables: variablesOf(field.args, { arg: i, path, value }), code: 'BAD_USER_INPUT' });
             }
