@@ -71,6 +71,7 @@ describe('tokens', () => {
     ['no expiry', () => sign(admin, people.admin.id, { iat: now() }), 'no expiry'],
     ['a hundred years', () => sign(admin, people.admin.id, { iat: now(), exp: now() + 100 * 365 * 86_400 }), 'valid for longer'],
     ['a day and a half without iat', () => sign(admin, people.admin.id, { exp: now() + 36 * 3600 }), 'valid for longer'],
+    ['an hour from an iat a century ahead', () => sign(admin, people.admin.id, { iat: now() + 100 * 365 * 86_400, exp: now() + 100 * 365 * 86_400 + 3600 }), 'valid for longer'],
     ['a contractor without a company', () => sign({ roles: ['contractor'], sites: ['*'] }, people.admin.id, { iat: now(), exp: now() + 600 }), 'company'],
     ['a subject that is not a person id', () => sign(admin, 'admin', { iat: now(), exp: now() + 600 }), 'person id'],
   ])('%s is refused at the gateway, for every subgraph', async (_why, token, message) => {

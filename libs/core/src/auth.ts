@@ -109,7 +109,9 @@ export const maxTokenLifetimeSeconds = () => envInt('OPSGRAPH_JWT_MAX_LIFETIME_S
 /** Refuses a token without an end, or one meant to live longer than `maxTokenLifetimeSeconds`. */
 function checkLifetime(payload: JWTPayload, maxSeconds: number) {
   if (typeof payload.exp !== 'number') throw new DomainError(ErrorCode.UNAUTHENTICATED, 'the token has no expiry (claim `exp`)');
-  const from = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+  // From the earlier of `iat` and now: an `iat` set in the future must not stretch what the token is good for.
+  const now = Math.floor(Date.now() / 1000);
+  const from = typeof payload.iat === 'number' ? Math.min(payload.iat, now) : now;
   if (payload.exp - from > maxSeconds) {
     throw new DomainError(ErrorCode.UNAUTHENTICATED, `the token is valid for longer than the ${maxSeconds} s this graph accepts`);
   }
@@ -186,6 +188,15 @@ export function requireRole(caller: Caller, ...roles: Role[]): void {
   if (!hasRole(caller, 'administrator', ...roles)) {
     throw new DomainError(ErrorCode.FORBIDDEN, `this needs one of the roles: ${['administrator', ...roles].join(', ')}`);
   }
+}
+
+/**
+ * Separation of duties: refuses with SEPARATION_OF_DUTIES when the caller took one of the parts in what they
+ * are about to confirm (requested, planned, did, owns…), naming the part in the message and `details.part`.
+ */
+export function requireNoPart<P extends string>(caller: Caller, parts: readonly { personId: string; part: P }[], refusal: (part: P) => string, details: Record<string, unknown>): void {
+  const taken = parts.find((p) => p.personId === caller.id);
+  if (taken) throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, refusal(taken.part), { ...details, part: taken.part });
 }
 
 /** True when the caller may see records of this site. */

@@ -1,6 +1,4 @@
 import { Column, Entity, In, Index, PrimaryColumn, UpdateDateColumn, type EntityManager } from 'typeorm';
-import type { Caller } from './auth';
-import { DomainError, ErrorCode } from './errors';
 
 /**
  * A supporting domain's local view of Work's work items, kept from Work's events (`opsgraph.work.v1`),
@@ -119,9 +117,9 @@ export class WorkPerformer {
 export async function recordWorkPerformers(manager: EntityManager, type: string, data: WorkEventData) {
   if (!type.endsWith('work_item.started') && !type.endsWith('work_item.completed')) return;
   const { performerId, actorId } = data as WorkEventData & { performerId?: string | null; actorId?: string | null };
-  for (const personId of new Set([performerId, actorId].filter((id): id is string => !!id))) {
-    await manager.query(`INSERT INTO work_performer (work_item_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [data.workItemId, personId]);
-  }
+  const people = [...new Set([performerId, actorId].filter((id): id is string => !!id))];
+  if (!people.length) return;
+  await manager.query(`INSERT INTO work_performer (work_item_id, person_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, [data.workItemId, people]);
 }
 
 export type WorkPart = 'OWNER' | 'PERFORMER';
@@ -135,10 +133,4 @@ export async function workParticipants(manager: EntityManager, workItemIds: stri
     ...tracked.filter((t) => t.ownerId).map((t) => ({ workItemId: t.workItemId, personId: t.ownerId!, part: 'OWNER' as const })),
     ...performers.map((p) => ({ workItemId: p.workItemId, personId: p.personId, part: 'PERFORMER' as const })),
   ];
-}
-
-/** Refuses with SEPARATION_OF_DUTIES when the caller took one of the parts, naming it. */
-export function requireNoPart<P extends string>(caller: Caller, parts: { personId: string; part: P }[], refusal: (part: P) => string, details: Record<string, unknown>) {
-  const taken = parts.find((p) => p.personId === caller.id);
-  if (taken) throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, refusal(taken.part), { ...details, part: taken.part });
 }

@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Who started or completed each work item (entities/work-performer.ts), learnt from Work's events from now on. */
+/** Who started or completed each work item (WorkPerformer in libs/core tracked-work.ts), learnt from Work's events from now on. */
 export class WorkPerformers1796672121775 implements MigrationInterface {
   name = 'WorkPerformers1796672121775';
 

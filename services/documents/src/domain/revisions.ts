@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, badInput, illegalTransition, inSiteScope, notFound, optionalDate, optionalText, requireText, requireUuid, type Caller } from '@opsgraph/core';
+import { DomainError, ErrorCode, badInput, illegalTransition, inSiteScope, notFound, optionalDate, optionalText, requireNoPart, requireText, requireUuid, type Caller } from '@opsgraph/core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Document, DocumentRevision } from '../entities';
 import { openWorkAt } from './applicability';
@@ -60,10 +60,8 @@ function addEditor(revision: DocumentRevision, caller: Caller) {
 
 /** Approval is a review by someone else: never by the author, nor by anyone who edited or submitted it. */
 function requireNoEditor(revision: DocumentRevision, caller: Caller) {
-  if (revision.authorId === caller.id) throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'the author of a revision cannot approve it', { revisionId: revision.id, part: 'AUTHOR' });
-  if (revision.editorIds.includes(caller.id)) {
-    throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'whoever edited or submitted a revision cannot approve it', { revisionId: revision.id, part: 'EDITOR' });
-  }
+  const parts = [{ personId: revision.authorId, part: 'AUTHOR' as const }, ...revision.editorIds.map((personId) => ({ personId, part: 'EDITOR' as const }))];
+  requireNoPart(caller, parts, (part) => (part === 'AUTHOR' ? 'the author of a revision cannot approve it' : 'whoever edited or submitted a revision cannot approve it'), { revisionId: revision.id });
 }
 
 /** Locks a revision and its document (document first, the order every change takes). */

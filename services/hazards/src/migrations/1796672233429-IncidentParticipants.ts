@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Who completed each investigation, and who started or completed each work item (entities/work-performer.ts,
+ * Who completed each investigation, and who started or completed each work item (WorkPerformer in libs/core tracked-work.ts,
  * learnt from Work's events from now on): they do not close the incident.
  */
 export class IncidentParticipants1796672233429 implements MigrationInterface {

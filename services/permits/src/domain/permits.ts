@@ -15,6 +15,7 @@ import {
   optionalText,
   optionalUuid,
   requireDate,
+  requireNoPart,
   requireRole,
   requireText,
   requireUuid,
@@ -295,7 +296,7 @@ export function approvePermit(db: DataSource, caller: Caller, id: string, note?:
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['REQUESTED'], 'approve');
-    await requireNoPart(ctx, permit, 'approve');
+    await requireNoPartIn(ctx, permit, 'approve');
     permit.approvedById = caller.id;
     permit.approvedAt = ctx.now;
     await transition(ctx, permit, 'APPROVED', 'approved', text);
@@ -336,11 +337,8 @@ async function partsIn(ctx: ChangeContext, permit: Permit): Promise<{ personId: 
  * requester, whoever requested it or added work to it, its approver (for issuing), nor the person who will
  * do the work under it (the performing authority).
  */
-async function requireNoPart(ctx: ChangeContext, permit: Permit, action: string) {
-  const taken = (await partsIn(ctx, permit)).find((p) => p.personId === ctx.caller.id);
-  if (taken) {
-    throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, `${PART_WORDS[taken.part]} permit ${permit.number} cannot ${action} it`, { permitId: permit.id, part: taken.part });
-  }
+async function requireNoPartIn(ctx: ChangeContext, permit: Permit, action: string) {
+  requireNoPart(ctx.caller, await partsIn(ctx, permit), (part) => `${PART_WORDS[part]} permit ${permit.number} cannot ${action} it`, { permitId: permit.id });
 }
 
 /**
@@ -383,7 +381,7 @@ export function issuePermit(db: DataSource, caller: Caller, id: string, performi
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['APPROVED'], 'issue');
     if (authority) permit.performingAuthorityId = authority; // naming oneself to do the work is a part too
-    await requireNoPart(ctx, permit, 'issue');
+    await requireNoPartIn(ctx, permit, 'issue');
     if (!permit.performingAuthorityId) throw badInput('someone must accept the permit at the job: give performingAuthorityId', { field: 'performingAuthorityId' });
     await checkAuthorisation(ctx, permit, 'issue');
     permit.issuerId = caller.id;
@@ -415,7 +413,7 @@ export function reinstatePermit(db: DataSource, caller: Caller, id: string, note
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['SUSPENDED'], 'reinstate');
-    await requireNoPart(ctx, permit, 'reinstate');
+    await requireNoPartIn(ctx, permit, 'reinstate');
     await checkAuthorisation(ctx, permit, 'reinstate');
     permit.statusReason = null;
     await transition(ctx, permit, 'ISSUED', 'reinstated', text);
