@@ -73,8 +73,8 @@ async function run(name: string, transport: Transport): Promise<Result> {
   const producer = await startTestProducer('permits', transport, RELAY_OPTIONS);
   try {
     // A site, an asset and the items the permits will block and release.
-    const site = await createSite(work, SYSTEM_CALLER, { code: 'BEN', name: 'Bench plant' });
-    const asset = await createAsset(work, SYSTEM_CALLER, { siteId: site.id, code: 'P-1', name: 'Pump' });
+    const site = await createSite(work.manager, SYSTEM_CALLER, { code: 'BEN', name: 'Bench plant' });
+    const asset = await createAsset(work.manager, SYSTEM_CALLER, { siteId: site.id, code: 'P-1', name: 'Pump' });
     const items: string[] = [];
     const ITEMS = BURST_ITEMS + PACED_ITEMS + SUSTAINED_ITEMS;
     while (items.length < ITEMS) {

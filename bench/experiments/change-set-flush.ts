@@ -33,8 +33,8 @@ async function main() {
   const database = `exp_changeset_${randomBytes(4).toString('hex')}`;
   const db = await openDatabase({ database, entities, migrations, poolSize: 2 });
   try {
-    const site = await createSite(db, SYSTEM_CALLER, { code: 'EXP', name: 'Experiment' });
-    const asset = await createAsset(db, SYSTEM_CALLER, { siteId: site.id, code: 'P-1', name: 'Pump' });
+    const site = await createSite(db.manager, SYSTEM_CALLER, { code: 'EXP', name: 'Experiment' });
+    const asset = await createAsset(db.manager, SYSTEM_CALLER, { siteId: site.id, code: 'P-1', name: 'Pump' });
     // Fresh items for every group (warm-up included), each with one prerequisite as in the event benchmark.
     const all: string[] = [];
     while (all.length < (ROUNDS + 5) * ITEMS) {

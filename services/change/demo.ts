@@ -12,8 +12,18 @@ const DAY = 86_400_000;
  */
 export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
   const p = people;
+  // Work's registry reaches change by events: a place not known here yet ("retry shortly") is retried.
+  const whenKnown = <T>(run: () => Promise<T>) =>
+    eventually(async () => {
+      try {
+        return await run();
+      } catch (e) {
+        if (/retry shortly/.test(String(e))) return null;
+        throw e;
+      }
+    });
   const create = async (input: Record<string, unknown>) =>
-    (await query(`mutation($i: CreateChangeRequestInput!) { createChangeRequest(input: $i) { id number } }`, { i: { siteIds: [plant.siteId], ...input } }, p.technician)).createChangeRequest as { id: string; number: string };
+    (await whenKnown(() => query(`mutation($i: CreateChangeRequestInput!) { createChangeRequest(input: $i) { id number } }`, { i: { siteIds: [plant.siteId], ...input } }, p.technician))).createChangeRequest as { id: string; number: string };
   const step = (mutation: string, id: string, caller: typeof p.admin) => query(`mutation($id: ID!) { ${mutation}(id: $id) { status } }`, { id }, caller);
   const decide = (id: string, role: string, caller: typeof p.admin, comment: string) =>
     query(`mutation($id: ID!, $r: ChangeApproverRole!, $c: String) { approveChangeRequest(id: $id, role: $r, comment: $c) { status } }`, { id, r: role, c: comment }, caller);

@@ -10,10 +10,12 @@ const daysFromNow = (n: number) => new Date(Date.now() + n * DAY).toISOString();
  * lapsed, so the board shows his job blocked by a competence prerequisite.
  */
 export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
+  // The plant's site is checked against competence's copy of Work's registry: retried until Work's event is applied.
+  const whenKnown = <T>(call: () => Promise<T>) => eventually(() => call().catch((e: Error) => (/retry shortly/.test(e.message) ? null : Promise.reject(e))));
   for (const p of Object.values(people)) {
-    await query(`mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id } }`, {
+    await whenKnown(() => query(`mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id } }`, {
       i: { id: p.id, name: p.name, company: p.company ?? 'Greenfield Foods', roles: p.roles, siteIds: p.sites.includes('*') ? ['*'] : p.sites },
-    }, people.hse);
+    }, people.hse));
   }
 
   const qualifications = [

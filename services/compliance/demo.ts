@@ -12,8 +12,10 @@ const DAY = 86_400_000;
  */
 export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
   const p = people;
+  // The plant's places are checked against compliance's copy of Work's registry: retried until Work's events are applied.
+  const whenKnown = <T>(call: () => Promise<T>) => eventually(() => call().catch((e: Error) => (/retry shortly/.test(e.message) ? null : Promise.reject(e))));
   const requirement = async (input: Record<string, unknown>) =>
-    (await query(`mutation($i: CreateRequirementInput!) { createRequirement(input: $i) { id reference } }`, { i: { siteIds: [plant.siteId], source: 'REGULATION', ...input } }, p.hse)).createRequirement as { id: string };
+    (await whenKnown(() => query(`mutation($i: CreateRequirementInput!) { createRequirement(input: $i) { id reference } }`, { i: { siteIds: [plant.siteId], source: 'REGULATION', ...input } }, p.hse))).createRequirement as { id: string };
   const inspectionOf = (id: string) =>
     eventually(async () => (await query(`query($id: ID!) { requirement(id: $id) { obligations { workItem { id status } } } }`, { id })).requirement.obligations[0]?.workItem as { id: string; status: string } | undefined);
 
@@ -82,9 +84,9 @@ export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log
   await query(`mutation($id: ID!) { verifyWork(id: $id, accept: true) { id } }`, { id: check.id }, p.supervisor);
   await inspectionOf(vessel.id);
 
-  const { recordAudit: audit } = await query(`mutation($i: RecordAuditInput!) { recordAudit(input: $i) { id number } }`, {
+  const { recordAudit: audit } = await whenKnown(() => query(`mutation($i: RecordAuditInput!) { recordAudit(input: $i) { id number } }`, {
     i: { title: 'Utilities pressure systems audit', siteId: plant.siteId, areaIds: [plant.areas.utilities], scope: 'Pressure vessels, boilers and their inspection records', auditDate: new Date(Date.now() - 2 * DAY).toISOString() },
-  }, p.auditor);
+  }, p.auditor));
   const { recordAuditFinding: finding } = await query(`mutation($i: RecordAuditFindingInput!) { recordAuditFinding(input: $i) { id number } }`, {
     i: {
       auditId: audit.id,

@@ -11,8 +11,18 @@ const HOUR = 3600_000;
  *    and a preventive action: two CORRECTIVE_ACTION work items with the incident as their source.
  */
 export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
+  // Work's registry and work reach hazards by events: a place or job not known here yet ("retry shortly") is retried.
+  const whenKnown = <T>(run: () => Promise<T>) =>
+    eventually(async () => {
+      try {
+        return await run();
+      } catch (e) {
+        if (/retry shortly/.test(String(e))) return null;
+        throw e;
+      }
+    });
   const hazard = async (input: Record<string, unknown>) =>
-    (await query(`mutation($i: RegisterHazardInput!) { registerHazard(input: $i) { id } }`, { i: { siteId: plant.siteId, ...input } }, people.hse)).registerHazard.id as string;
+    (await whenKnown(() => query(`mutation($i: RegisterHazardInput!) { registerHazard(input: $i) { id } }`, { i: { siteId: plant.siteId, ...input } }, people.hse))).registerHazard.id as string;
   await hazard({
     title: 'Oxygen-deficient or toxic atmosphere inside V-101',
     assetId: plant.assets.vessel,
@@ -41,15 +51,15 @@ export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log
     controls: [{ kind: 'PPE', description: 'Face shield, chemical gloves and apron' }],
   });
 
-  const assessment = (await query(`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { hazards { controls { id kind } } } }`, {
+  const assessment = (await whenKnown(() => query(`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { hazards { controls { id kind } } } }`, {
     i: { workItemId: plant.workItems.conveyorGuard, hazards: [{ hazardId: entanglement }], notes: 'Guard panel off since the belt change.' },
-  }, people.supervisor)).assessJobRisk;
+  }, people.supervisor))).assessJobRisk;
   const lockout = assessment.hazards[0].controls.find((c: { kind: string }) => c.kind === 'ISOLATION');
   await query(`mutation($id: ID!, $e: HazardControlEvidenceInput!) { confirmHazardControl(id: $id, evidence: $e) { id } }`, {
     id: lockout.id, e: { note: 'MCC-2 breaker 4 locked (lock L-112), start button tried: no movement' },
   }, people.technician2);
 
-  const incident = (await query(`mutation($i: ReportIncidentInput!) { reportIncident(input: $i) { id number } }`, {
+  const incident = (await whenKnown(() => query(`mutation($i: ReportIncidentInput!) { reportIncident(input: $i) { id number } }`, {
     i: {
       type: 'SPILL',
       severity: 'MEDIUM',
@@ -61,7 +71,7 @@ export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log
       description: 'Return hose coupling parted during the CIP of batch 2291; about 20 l of 2% caustic on the floor, contained by the bund.',
       peopleInvolvedIds: [people.operator.id],
     },
-  }, people.operator)).reportIncident;
+  }, people.operator))).reportIncident;
   await query(`mutation($id: ID!, $p: ID!) { startIncidentInvestigation(id: $id, investigatorId: $p) { id } }`, { id: incident.id, p: people.engineer.id }, people.hse);
   const action = (input: Record<string, unknown>) => query(`mutation($id: ID!, $i: IncidentActionInput!) { addIncidentAction(incidentId: $id, input: $i) { id } }`, { id: incident.id, i: input }, people.engineer);
   await action({ kind: 'CORRECTIVE', title: 'Replace the FL-303 CIP return hose coupling with a locking type', ownerId: people.technician.id, dueAt: new Date(Date.now() + 72 * HOUR).toISOString() });

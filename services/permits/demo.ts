@@ -9,8 +9,17 @@ const HOUR = 3600_000;
  */
 export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
   const { site } = await query(`query($id: ID!) { site(id: $id) { code } }`, { id: plant.siteId });
-  const create = async (input: Record<string, unknown>) =>
-    (await query(`mutation($i: CreatePermitInput!) { createPermit(input: $i) { id number isolations { id } } }`, { i: { siteId: plant.siteId, siteCode: site.code, ...input } }, people.supervisor)).createPermit;
+  // Permits checks the places and work a permit names against what Work's events told it: while they are on
+  // their way, creating is refused with "retry shortly" (and writes nothing), so it is retried.
+  const create = (input: Record<string, unknown>) =>
+    eventually(async () => {
+      try {
+        return (await query(`mutation($i: CreatePermitInput!) { createPermit(input: $i) { id number isolations { id } } }`, { i: { siteId: plant.siteId, siteCode: site.code, ...input } }, people.supervisor)).createPermit;
+      } catch (err) {
+        if ((err as Error).message.includes('retry shortly')) return null;
+        throw err;
+      }
+    });
   const step = (mutation: string, id: string, caller: typeof people.admin, args = '') => query(`mutation($id: ID!) { ${mutation}(id: $id${args}) { id } }`, { id }, caller);
 
   const hotWork = await create({

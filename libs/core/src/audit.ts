@@ -3,10 +3,11 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, type DataSource, type Mi
 import { requireRole, type Caller } from './auth';
 import type { RequestContext } from './context';
 import { DomainError } from './errors';
-import { optionalText, toStorableText } from './ids';
+import { isUuid, optionalText, toStorableText } from './ids';
 import { logger } from './logger';
 import { CreateIdempotencyKey1795800000000, IdempotencyKey } from './idempotency';
 import { pageSize } from './pagination';
+import { CreateRequestRole1796900000000, REQUEST_ROLE } from './scope';
 import { optionalDate } from './validity';
 
 /**
@@ -29,6 +30,11 @@ export class AuditEntry {
   @Column('jsonb', { nullable: true }) variables: unknown;
   @Column('text') outcome: 'ok' | 'refused' | 'failed';
   @Column('text', { nullable: true }) errorCode: string | null;
+  /**
+   * The sites the mutation concerned: the site ids it named, else the actor's own sites (`*` for an actor of
+   * every site). An auditor reads an entry only when all of them are theirs (row-level security).
+   */
+  @Column('text', { array: true, nullable: true }) siteIds: string[] | null;
 }
 
 export class CreateAuditLog1700000000001 implements MigrationInterface {
@@ -45,9 +51,43 @@ export class CreateAuditLog1700000000001 implements MigrationInterface {
   }
 }
 
+/** Entries of sites outside the reader's scope stay hidden; requests never write the trail themselves. */
+export class ScopeAuditTrail1796900000001 implements MigrationInterface {
+  name = 'ScopeAuditTrail1796900000001';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE audit_entry ADD COLUMN site_ids text[]`);
+    await q.query(`ALTER TABLE audit_entry ENABLE ROW LEVEL SECURITY`);
+    await q.query(`CREATE POLICY audit_entry_scope ON audit_entry FOR SELECT TO ${REQUEST_ROLE}
+      USING ((SELECT opsgraph_all_sites()) OR (cardinality(site_ids) > 0 AND site_ids <@ (SELECT opsgraph_site_ids()::text[])))`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP POLICY audit_entry_scope ON audit_entry`);
+    await q.query(`ALTER TABLE audit_entry DISABLE ROW LEVEL SECURITY`);
+    await q.query(`ALTER TABLE audit_entry DROP COLUMN site_ids`);
+  }
+}
+
 /** Added to every service's database by the DataSource factory, so no service has to remember it. */
 export const coreEntities = [AuditEntry, IdempotencyKey];
-export const coreMigrations = [CreateAuditLog1700000000001, CreateIdempotencyKey1795800000000];
+export const coreMigrations = [CreateAuditLog1700000000001, CreateIdempotencyKey1795800000000, CreateRequestRole1796900000000, ScopeAuditTrail1796900000001];
+
+/** The site ids a request's variables name (`siteId`, `siteIds` at any depth). */
+function namedSites(value: unknown, found: Set<string>, depth = 0): Set<string> {
+  if (depth > 6 || value === null || typeof value !== 'object') return found;
+  for (const [key, v] of Object.entries(value)) {
+    if ((key === 'siteId' || key === 'siteIds') && (typeof v === 'string' || Array.isArray(v))) {
+      // Only well-formed ids: anything else names no site (and may be text Postgres cannot store).
+      for (const site of [v].flat()) if (typeof site === 'string' && isUuid(site)) found.add(site.toLowerCase());
+    } else namedSites(v, found, depth + 1);
+  }
+  return found;
+}
+
+/** The sites an entry concerns: those named, else the actor's (see `AuditEntry.siteIds`). */
+export function auditSites(variables: unknown, caller: Caller): string[] {
+  const named = namedSites(variables, new Set());
+  return named.size ? [...named] : caller.sites.includes('*') ? ['*'] : caller.sites;
+}
 
 function trimmed(value: unknown, depth = 0): unknown {
   // Refused input is recorded too, so text Postgres cannot store is recorded with U+FFFD in its place.
@@ -80,6 +120,7 @@ export function auditPlugin(db: DataSource): ApolloServerPlugin<RequestContext<u
               variables: trimmed(request.variables ?? null) as never,
               outcome: !code ? 'ok' : DOMAIN_CODES.has(code) ? 'refused' : 'failed',
               errorCode: code,
+              siteIds: auditSites(request.variables ?? null, caller),
             })
             .catch((err) => logger.error({ err, requestId: contextValue.requestId }, 'audit trail write failed'));
         },

@@ -55,6 +55,12 @@ export function isUnavailable(error: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|ECONNREFUSED/i.test(message ?? '');
 }
 
+/** True when Postgres refused a row for the caller's scope (row-level security, SQLSTATE 42501). */
+export function outsideScope(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  return code === '42501' && /row-level security/i.test(message ?? '');
+}
+
 /**
  * Turns whatever a resolver threw into what the caller may see: domain errors keep their code and
  * message; anything else becomes INTERNAL_SERVER_ERROR without stack, SQL or driver text, unless
@@ -77,6 +83,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, ex
   const refusedRequest = original instanceof GraphQLError && Number((original.extensions?.http as { status?: number } | undefined)?.status) < 500;
   const given = formatted.extensions?.code as string | undefined;
   const code = ownCode ?? (refusedRequest && (!given || given === ErrorCode.INTERNAL) ? 'BAD_REQUEST' : given) ?? ErrorCode.INTERNAL;
+  if (outsideScope(original)) {
+    // A write the database refused by row-level security: the code forgot a scope check, the policy did not.
+    // Said as a missing record, so it tells nothing about what is outside the caller's scope.
+    return { message: 'not found', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.NOT_FOUND } };
+  }
   if (isUnavailable(original)) {
     return { message: 'the service database is unavailable; nothing was changed, try again', path: formatted.path, extensions: { code: ErrorCode.UNAVAILABLE } };
   }

@@ -20,3 +20,5 @@ export * from './metrics';
 export * from './tracing';
 export * from './inputs';
 export * from './idempotency';
+export * from './scope';
+export * from './places';

@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import { notFound } from './errors';
 import { selectRows } from './rows';
-import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { EntityTarget, ObjectLiteral } from 'typeorm';
+import type { Source } from './rows';
 
 /**
  * Batched lookups: whatever number of keys a request asks for, each loader runs one SQL statement per
@@ -10,7 +11,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
  * They read with one plain `SELECT … WHERE column = ANY($1)` (`selectRows`, built once per entity from
  * TypeORM's metadata), not with `repository.find`: a lookup costs about half the CPU.
  */
-export function loaderBy<T extends ObjectLiteral>(db: DataSource, entity: EntityTarget<T>, column: keyof T & string = 'id') {
+export function loaderBy<T extends ObjectLiteral>(db: Source, entity: EntityTarget<T>, column: keyof T & string = 'id') {
   return new DataLoader<string, T | null>(async (keys) => {
     const rows = await selectRows(db, entity, column, keys);
     const map = new Map(rows.map((row) => [String(row[column]), row]));
@@ -19,7 +20,7 @@ export function loaderBy<T extends ObjectLiteral>(db: DataSource, entity: Entity
 }
 
 export function loaderGrouped<T extends ObjectLiteral>(
-  db: DataSource,
+  db: Source,
   entity: EntityTarget<T>,
   column: keyof T & string,
   order: Partial<Record<keyof T & string, 'ASC' | 'DESC'>> = {},

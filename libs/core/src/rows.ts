@@ -15,7 +15,8 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
  * (bench/experiments/select-rows-pool.ts: 5–20 µs of a 0.06 ms one-row lookup, nothing outside the ±15 %
  * noise on the 0.5–1.2 ms 50-key batches a board runs), so they stay on the one path.
  */
-type Source = DataSource | EntityManager;
+/** Where rows are read: the owner's DataSource (background work) or a manager (a request's, a transaction's). */
+export type Source = DataSource | EntityManager;
 
 type Order<T> = Partial<Record<keyof T & string, 'ASC' | 'DESC'>>;
 

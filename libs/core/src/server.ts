@@ -10,7 +10,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDi
 import { buildSubgraphSchema } from '@apollo/subgraph';
 
 import { parse } from 'graphql';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { auditPlugin, auditResolvers, auditTypeDefs } from './audit';
 import { DateTimeScalar, inputChecksPlugin } from './inputs';
 import { INTERNAL_HEADER, verifyInternalCaller, type Caller } from './auth';
@@ -19,6 +19,7 @@ import type { RequestContext } from './context';
 import { countStatements } from './db';
 import { DomainError, formatError } from './errors';
 import { idempotencyPlugin, withIdempotencyKey } from './idempotency';
+import { requestManager } from './scope';
 import { logger } from './logger';
 import { metricsPlugin, metricsRegistry } from './metrics';
 import { REQUEST_ID_ATTRIBUTE, extractTraceContext, inSpan, tracingEnabled } from './tracing';
@@ -254,8 +255,8 @@ export interface SubgraphOptions<Loaders> {
   /** The service's resolver map (typed by its generated resolver types). */
   resolvers: object;
   db: DataSource;
-  /** Fresh per request; the caller lets loaders drop records outside the caller's scope. */
-  createLoaders: (db: DataSource, caller: Caller) => Loaders;
+  /** Fresh per request, on the request's scoped manager; the caller lets loaders apply role rules too. */
+  createLoaders: (db: EntityManager, caller: Caller) => Loaders;
 }
 
 /** Builds a federated subgraph: schema, error mapping, gateway-signed caller check, per-request loaders. */
@@ -308,13 +309,20 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
       return sendJson(res, 401, { errors: [{ message: err.message, extensions: { code: err.code } }] });
     }
     trace.getActiveSpan()?.setAttribute('opsgraph.service', options.name);
+    // Every statement of the request runs in the caller's scope, enforced by the database (see scope.ts).
+    const scoped = requestManager(options.db, caller);
     const run = (scope?: { count: number }) =>
-      executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, db: options.db, loaders: options.createLoaders(options.db, caller) }), () => ({
+      executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, db: scoped.manager, loaders: options.createLoaders(scoped.manager, caller) }), () => ({
         ...(scope && { [STATEMENTS_HEADER]: String(scope.count) }),
         [REQUEST_ID_HEADER]: requestId,
       }));
-    // A mutation fetch carrying the client's Idempotency-Key runs with it (see idempotency.ts).
-    await withIdempotencyKey(req, res, caller.id, () => (req.headers[COUNT_STATEMENTS_HEADER] === undefined ? run() : countStatements(run)));
+    try {
+      // A mutation fetch carrying the client's Idempotency-Key runs with it (see idempotency.ts).
+      await withIdempotencyKey(req, res, caller.id, () => (req.headers[COUNT_STATEMENTS_HEADER] === undefined ? run() : countStatements(run)));
+    } finally {
+      // After the answer was sent: giving the connection back is not part of the request's time.
+      void scoped.release().catch((err) => logger.warn({ err, requestId }, 'request connection release failed'));
+    }
   };
 
   return {

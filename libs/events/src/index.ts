@@ -10,3 +10,4 @@ export * from './relay';
 export * from './inbox';
 export * from './consumer';
 export * from './background';
+export * from './known-places';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { insertRows, logger, traceHeaders } from '@opsgraph/core';
+import { REQUEST_ROLE, insertRows, logger, traceHeaders } from '@opsgraph/core';
 
 /** The domains that publish events; each has one topic, `opsgraph.<domain>.v1`. */
 export const DOMAINS = ['work', 'permits', 'competence', 'documents', 'hazards', 'change', 'compliance'] as const;
@@ -195,5 +195,24 @@ export async function recordEvents(manager: EntityManager, events: readonly NewE
   return rows.map((row) => row.eventId!);
 }
 
+/**
+ * Requests (role `opsgraph_request`, see libs/core/src/scope.ts) only append events: the outbox holds every
+ * site's, so they may not read, change or delete it, nor the consumers' inbox and parked events. The relay
+ * and consumers run as the owner.
+ */
+export class EventTablesWriteOnly1796900000002 implements MigrationInterface {
+  name = 'EventTablesWriteOnly1796900000002';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`DO $$ BEGIN
+      REVOKE SELECT, UPDATE, DELETE, TRUNCATE ON outbox, outbox_pending FROM ${REQUEST_ROLE};
+      IF to_regclass('inbox') IS NOT NULL THEN REVOKE ALL ON inbox FROM ${REQUEST_ROLE}; END IF;
+      IF to_regclass('parked_event') IS NOT NULL THEN REVOKE ALL ON parked_event FROM ${REQUEST_ROLE}; END IF;
+    END $$`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`GRANT SELECT, UPDATE, DELETE ON outbox, outbox_pending TO ${REQUEST_ROLE}`);
+  }
+}
+
 export const outboxEntities = [OutboxEvent, OutboxPending];
-export const outboxMigrations = [CreateOutbox1700000000000, OutboxPending1795690000000];
+export const outboxMigrations = [CreateOutbox1700000000000, OutboxPending1795690000000, EventTablesWriteOnly1796900000002];

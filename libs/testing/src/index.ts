@@ -8,11 +8,14 @@ import {
   openDatabase,
   signInternalCaller,
   startService,
+  requestManager,
+  applyLocationRegistered,
+  type LocationRegistered,
   type Caller,
   type RunningService,
   type ServiceDefinition,
 } from '@opsgraph/core';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 export * from './people';
 
@@ -43,13 +46,14 @@ export async function queryPlan(db: DataSource, sql: string, parameters: readonl
  * A stand-in for `db` whose statements are explained with their parameters instead of run (each answers no
  * rows): hand it to a loader or a row helper to see the plan of the very statement it sends.
  */
-export function explainingSource(db: DataSource): { source: DataSource; plans: string[] } {
+export function explainingSource(db: DataSource): { source: DataSource; manager: EntityManager; plans: string[] } {
   const plans: string[] = [];
   const query = async (sql: string, parameters: readonly unknown[] = []) => {
     plans.push(await queryPlan(db, sql, parameters));
     return [];
   };
-  return { source: new Proxy(db, { get: (target, property) => (property === 'query' ? query : Reflect.get(target, property)) }), plans };
+  const explaining = <T extends object>(target: T): T => new Proxy(target, { get: (t, property) => (property === 'query' ? query : Reflect.get(t, property)) });
+  return { source: explaining(db), manager: explaining(db.manager), plans };
 }
 
 export interface GraphQLResult<T = any> {
@@ -123,3 +127,53 @@ export * from './role-matrix';
 export * from './proxy';
 export * from './logs';
 export * from './probes';
+
+/**
+ * Runs `fn` with a manager exactly like a request's (the request role, the caller's scope): what a resolver
+ * of this caller would see through `ctx.db`.
+ */
+export async function asCaller<T>(db: DataSource, caller: Caller, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+  const scoped = requestManager(db, caller);
+  try {
+    return await fn(scoped.manager);
+  } finally {
+    await scoped.release();
+  }
+}
+
+/** A place of Work's registry as a test names it (`Plant` of services/work/test/fixtures.ts has this shape). */
+export interface KnownPlaceFixture {
+  siteId: string;
+  areaId?: string | null;
+  otherAreaId?: string | null;
+  lineId?: string | null;
+  assetId?: string | null;
+}
+
+/**
+ * Writes a plant's locations straight into a supporting service's `known_location` copy, as Work's
+ * `location.registered` events would (for tests that run the service without Work). The line is taken to
+ * be in the area, the asset on the line.
+ */
+export async function knowPlaces(db: DataSource, ...places: KnownPlaceFixture[]): Promise<void> {
+  for (const p of places) {
+    const rows: LocationRegistered[] = [{ locationId: p.siteId, kind: 'SITE', siteId: p.siteId, code: 'SITE', name: 'Site' }];
+    if (p.areaId) rows.push({ locationId: p.areaId, kind: 'AREA', siteId: p.siteId, code: 'AREA', name: 'Area' });
+    if (p.otherAreaId) rows.push({ locationId: p.otherAreaId, kind: 'AREA', siteId: p.siteId, code: 'AREA2', name: 'Other area' });
+    if (p.lineId) rows.push({ locationId: p.lineId, kind: 'LINE', siteId: p.siteId, areaId: p.areaId ?? null, code: 'LINE', name: 'Line' });
+    if (p.assetId) rows.push({ locationId: p.assetId, kind: 'ASSET', siteId: p.siteId, areaId: p.areaId ?? null, lineId: p.lineId ?? null, code: 'ASSET', name: 'Asset' });
+    for (const row of rows) await applyLocationRegistered(db.manager, row);
+  }
+}
+
+/** Waits until a supporting service's copy of the registry knows these locations (sent by Work's events). */
+export async function untilPlacesKnown(db: DataSource, ids: (string | null | undefined)[], timeoutMs = 20_000): Promise<void> {
+  const wanted = [...new Set(ids.filter((id): id is string => !!id))];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM known_location WHERE id = ANY($1::uuid[])`, [wanted]);
+    if (n === wanted.length) return;
+    if (Date.now() > deadline) throw new Error(`locations not known after ${timeoutMs} ms: ${wanted.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

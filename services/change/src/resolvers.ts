@@ -1,10 +1,28 @@
-import { entityRef, isUuid, requestedWorkStatus } from '@opsgraph/core';
+import { entityRef, isContractorOnly, isUuid, requestedWorkStatus, type Caller } from '@opsgraph/core';
 import * as changes from './domain/changes';
 import { canSee, changeNumber } from './domain/context';
 import * as queries from './domain/queries';
 import type { Resolvers } from './generated/graphql';
+import type { Loaders } from './loaders';
 
 const refs = (ids: string[]) => ids.map((id) => ({ id }));
+
+/**
+ * What a contractor reads of a change. The database shows a contractor-only caller only the changes behind
+ * their company's jobs (policy `change_request_contractor`); of those they read what the job needs: what the
+ * change is, where, and where it stands (title, description, type, status, scope, dates, the roles still to
+ * approve), and of its tasks and pre-startup checks only those that are their company's work. Why it is made,
+ * its risk assessment and rating, approvals with their comments, history, the reason it ended, and who asked
+ * for it, owns it or owns a task or check: null or empty for them (schema.graphql says so field by field).
+ */
+const hiddenFromContractor = <T, H>(caller: Caller, value: T, hidden: H): T | H => (isContractorOnly(caller) ? hidden : value);
+
+/** Of a change's tasks or checks, those a contractor may read: their company's work (as Work reported it). */
+async function contractorsOwnWork<T extends { requestId: string | null }>(caller: Caller, loaders: Loaders, rows: T[]): Promise<T[]> {
+  if (!isContractorOnly(caller)) return rows;
+  const theirs = await Promise.all(rows.map((r) => (r.requestId ? loaders.companyWorkByRequest.load(r.requestId) : false)));
+  return rows.filter((_, i) => theirs[i]);
+}
 
 export const resolvers: Resolvers = {
   Query: {
@@ -36,16 +54,20 @@ export const resolvers: Resolvers = {
     number: (c) => changeNumber(c),
     scope: (c) => ({ sites: refs(c.siteIds), areas: refs(c.areaIds), lines: refs(c.lineIds), assets: refs(c.assetIds), documents: refs(c.documentIds) }),
     temporaryExpired: (c) => c.type === 'TEMPORARY' && !!c.endDate && c.endDate <= new Date(),
-    requester: (c) => ({ id: c.requesterId }),
-    owner: (c) => ({ id: c.ownerId }),
-    approvals: (c, _, { loaders }) => loaders.approvalsByChange.load(c.id),
+    reason: (c, _, { caller }) => hiddenFromContractor(caller, c.reason, null),
+    riskAssessment: (c, _, { caller }) => hiddenFromContractor(caller, c.riskAssessment, null),
+    riskRating: (c, _, { caller }) => hiddenFromContractor(caller, c.riskRating, null),
+    endReason: (c, _, { caller }) => hiddenFromContractor(caller, c.endReason, null),
+    requester: (c, _, { caller }) => hiddenFromContractor(caller, { id: c.requesterId }, null),
+    owner: (c, _, { caller }) => hiddenFromContractor(caller, { id: c.ownerId }, null),
+    approvals: (c, _, { loaders, caller }) => (isContractorOnly(caller) ? [] : loaders.approvalsByChange.load(c.id)),
     pendingApproverRoles: async (c, _, { loaders }) => {
       const decided = new Set((await loaders.approvalsByChange.load(c.id)).map((a) => a.role));
       return c.requiredApproverRoles.filter((r) => !decided.has(r));
     },
-    tasks: (c, _, { loaders }) => loaders.tasksByChange.load(c.id),
-    preStartupChecks: (c, _, { loaders }) => loaders.checksByChange.load(c.id),
-    history: (c, _, { loaders }) => loaders.historyByChange.load(c.id),
+    tasks: async (c, _, { loaders, caller }) => contractorsOwnWork(caller, loaders, await loaders.tasksByChange.load(c.id)),
+    preStartupChecks: async (c, _, { loaders, caller }) => contractorsOwnWork(caller, loaders, await loaders.checksByChange.load(c.id)),
+    history: (c, _, { loaders, caller }) => (isContractorOnly(caller) ? [] : loaders.historyByChange.load(c.id)),
   },
   ChangeApproval: {
     approver: (a) => ({ id: a.approverId }),
@@ -60,7 +82,7 @@ export const resolvers: Resolvers = {
     area: (t) => entityRef(t.areaId),
     line: (t) => entityRef(t.lineId),
     asset: (t) => entityRef(t.assetId),
-    owner: (t) => entityRef(t.ownerId),
+    owner: (t, _, { caller }) => hiddenFromContractor(caller, entityRef(t.ownerId), null),
     workType: (t) => t.workType as never,
     workItem: async (t, _, { loaders }) => entityRef((await loaders.workByRequest.load(t.requestId))?.workItemId),
     workStatus: async (t, _, { loaders }) => requestedWorkStatus(await loaders.workByRequest.load(t.requestId)),
@@ -72,14 +94,15 @@ export const resolvers: Resolvers = {
     area: (c) => entityRef(c.areaId),
     line: (c) => entityRef(c.lineId),
     asset: (c) => entityRef(c.assetId),
-    owner: (c) => entityRef(c.ownerId),
+    owner: (c, _, { caller }) => hiddenFromContractor(caller, entityRef(c.ownerId), null),
     workItem: async (c, _, { loaders }) => (c.requestId ? entityRef((await loaders.workByRequest.load(c.requestId))?.workItemId) : null),
     workStatus: async (c, _, { loaders }) => requestedWorkStatus(c.requestId ? await loaders.workByRequest.load(c.requestId) : null),
     done: async (c, _, { loaders }) => !!c.requestId && (await loaders.workByRequest.load(c.requestId))?.status === 'DONE',
     verifiedAt: async (c, _, { loaders }) => (c.requestId ? ((await loaders.workByRequest.load(c.requestId))?.verifiedAt ?? null) : null),
   },
   WorkItem: {
-    // Work sends the source this field requires; only work raised by a change has one here.
+    // Work sends the source this field requires; only work raised by a change has one here. A contractor's
+    // request finds the change only when it is behind their company's work (row-level security).
     change: async (item, _, { loaders, caller }) => {
       const source = (item as { source?: { domain?: string; recordId?: string | null } }).source;
       if (source?.domain !== 'CHANGE' || !isUuid(source.recordId)) return null;

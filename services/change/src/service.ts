@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { envInt, startScheduler, type ServiceDefinition } from '@opsgraph/core';
+import { envInt, startScheduler, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { changeConsumer } from './consumer';
 import { reviewTemporaryChanges } from './domain/changes';
@@ -20,7 +20,7 @@ export const service: ServiceDefinition<Loaders> = {
   createLoaders,
   // The temporary-change rule first (stopped first), then the relay and consumer.
   background: async (db) => [
-    startScheduler('change.temporary-changes', envInt('OPSGRAPH_TEMPORARY_CHANGE_INTERVAL_MS', 3_600_000), (now) => reviewTemporaryChanges(db, now)),
+    startScheduler('change.temporary-changes', envInt('OPSGRAPH_TEMPORARY_CHANGE_INTERVAL_MS', 3_600_000), (now) => reviewTemporaryChanges(systemScope(db), now)),
     ...(await events(db)),
   ],
 };

@@ -1,7 +1,7 @@
 import { OutboxEvent } from '@opsgraph/events';
 import { expectError, ok, people, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
 import type { Caller } from '@opsgraph/core';
-import { changeInput, newPlaces, startChange, type Places } from './fixtures';
+import { changeInput, knownPlaces, startChange, type Places } from './fixtures';
 
 /**
  * Separation of duties on a change's approval, through the real gateway: everyone who took part in the
@@ -25,7 +25,7 @@ const team = {
 beforeAll(async () => {
   change = await startChange();
   gateway = await startTestGateway({ change: change.url });
-  places = newPlaces();
+  places = await knownPlaces(change);
 });
 afterAll(async () => {
   await gateway?.stop();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
+import { knowPlaces, ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const CHANGE_FIELDS = `
@@ -30,6 +30,13 @@ export interface Places {
   assetId: string;
 }
 export const newPlaces = (): Places => ({ siteId: randomUUID(), areaId: randomUUID(), lineId: randomUUID(), assetId: randomUUID() });
+
+/** New places (the line in the area, the asset on the line), written into change's copy of Work's registry as Work's events would. */
+export async function knownPlaces(svc: TestService): Promise<Places> {
+  const places = newPlaces();
+  await knowPlaces(svc.db, places);
+  return places;
+}
 
 export const startChange = () => startTestService(service);
 

@@ -1,14 +1,14 @@
 import { expectError, ok, type TestService } from '@opsgraph/testing';
 import { reviewTemporaryChanges } from '../src/domain/changes';
 import { ChangeRequest } from '../src/entities';
-import { CHANGE_FIELDS, act, approve, changeInput, check, createChange, crew, eventsOf, newPlaces, startChange, type Places } from './fixtures';
+import { CHANGE_FIELDS, act, approve, changeInput, check, createChange, crew, eventsOf, knownPlaces, newPlaces, startChange, type Places } from './fixtures';
 
 let change: TestService;
 let places: Places;
 
 beforeAll(async () => {
   change = await startChange();
-  places = newPlaces();
+  places = await knownPlaces(change);
 });
 afterAll(() => change.stop());
 
@@ -28,7 +28,7 @@ describe('change request: creation', () => {
     expectError(await create({ tasks: [{ title: 'Fit valve', assetId: newPlaces().assetId }] }), 'BAD_USER_INPUT'); // asset outside the scope
     expectError(await create({ preStartupChecks: [check('Inspect', { confirmations: [] })] }), 'BAD_USER_INPUT');
     expectError(await create({}, crew.reader), 'FORBIDDEN');
-    expectError(await create({}, { ...crew.technician, sites: [newPlaces().siteId] }), 'FORBIDDEN'); // not their site
+    expectError(await create({}, { ...crew.technician, sites: [newPlaces().siteId] }), 'NOT_FOUND'); // not their site: as a random site id
     expect(await countChanges()).toBe(before);
   });
 
@@ -166,11 +166,11 @@ describe('temporary changes', () => {
     const created = await createChange(change, places, { type: 'TEMPORARY', endDate: endDate.toISOString(), preStartupChecks: [check('Inspect bypass')] });
     await approve(change, created.id);
     ok(await act(change, 'startChangeImplementation', { id: created.id }));
-    expect(await reviewTemporaryChanges(change.db, new Date(endDate.getTime() - 1000))).toEqual([]);
+    expect(await reviewTemporaryChanges(change.db.manager, new Date(endDate.getTime() - 1000))).toEqual([]);
     const later = new Date(endDate.getTime() + 3600_000);
-    const raised = await reviewTemporaryChanges(change.db, later);
+    const raised = await reviewTemporaryChanges(change.db.manager, later);
     expect(raised.map((c) => c.id)).toContain(created.id);
-    expect(await reviewTemporaryChanges(change.db, new Date(later.getTime() + 86_400_000))).toEqual([]); // once
+    expect(await reviewTemporaryChanges(change.db.manager, new Date(later.getTime() + 86_400_000))).toEqual([]); // once
     const [restore] = (await eventsOf(change, created.id, 'work.requested')).filter((e) => (e.data as { requestId: string }).requestId === `change:${created.id}:restore`);
     expect(restore.data).toMatchObject({ title: 'Restore or make permanent: Replace filler infeed valve on line 3', ownerId: crew.technician.id, sourceRecordId: created.id, assetId: places.assetId, priority: 'HIGH' });
     expect(await eventsOf(change, created.id, 'change_request.temporary_expired')).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { eventually, ok, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { eventually, ok, startTestGateway, startTestService, untilPlacesKnown, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as workService } from '../../work/src/service';
 import { seedPlant, type Plant } from '../../work/test/fixtures';
 import { service as changeService } from '../src/service';
@@ -22,6 +22,7 @@ beforeAll(async () => {
   gateway = await startTestGateway({ work: work.url, change: change.url });
   plant = await seedPlant(work, 'MOC');
   places = { siteId: plant.siteId, areaId: plant.areaId, lineId: plant.lineId, assetId: plant.assetId };
+  await untilPlacesKnown(change.db, Object.values(places)); // Work's registry reaches change by events
 }, 60_000);
 afterAll(async () => {
   await gateway?.stop();

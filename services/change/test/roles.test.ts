@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { TrackedWorkItem, ROLES, type Caller, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { describeRoleMatrix, eventually, expectError, fakeWork, ok, permitted, person, startTestGateway, type MatrixCase, type MatrixFixture, type TestGateway, type TestService } from '@opsgraph/testing';
+import { describeRoleMatrix, eventually, expectError, fakeWork, knowPlaces, ok, permitted, person, startTestGateway, type MatrixCase, type MatrixFixture, type TestGateway, type TestService } from '@opsgraph/testing';
 import { CHANGE_PERMISSIONS } from '../src/domain/permissions';
 import { changeInput, check, crew, newPlaces, startChange } from './fixtures';
 
@@ -22,6 +22,7 @@ beforeAll(async () => {
   change = await startChange();
   gateway = await startTestGateway({ change: change.url });
   work = fakeWork();
+  await knowPlaces(change.db, places);
 });
 afterAll(async () => {
   await work?.close();
@@ -150,14 +151,24 @@ describeRoleMatrix({
       }
     });
 
-    test('reading: changes of the caller\'s site and "may we restart?"; the audit trail only for auditors', async () => {
+    test('reading: changes of the caller\'s site (a contractor\'s: only those behind their company\'s jobs) and "may we restart?" (not for a contractor); the audit trail only for auditors', async () => {
       const id = await draft();
       const read = (query: string, variables: Record<string, unknown> = {}) => gateway.query(query, variables, caller);
       const list = ok(await read(`{ changeRequests(first: 200) { totalCount edges { node { id } } } }`)).changeRequests;
-      expect(list.edges.map((e: any) => e.node.id)).toContain(id);
       expect(list.totalCount).toBe(list.edges.length);
-      expect(ok(await read(`query($id: ID!) { changeRequest(id: $id) { id number reason requester { id } } }`, { id })).changeRequest).toMatchObject({ id, requester: { id: crew.technician.id } });
-      expect(typeof ok(await read(`query($a: ID) { restartReadiness(areaId: $a) { mayRestart } }`, { a: places.areaId })).restartReadiness.mayRestart).toBe('boolean');
+      const one = await read(`query($id: ID!) { changeRequest(id: $id) { id number reason requester { id } } }`, { id });
+      const readiness = await read(`query($a: ID) { restartReadiness(areaId: $a) { mayRestart } }`, { a: places.areaId });
+      if (role === 'contractor') {
+        // A contractor sees only the changes behind their company's jobs (none here: contractor.test.ts has
+        // those), and gets no restart answer.
+        expect(list).toEqual({ totalCount: 0, edges: [] });
+        expectError(one, 'NOT_FOUND');
+        expectError(readiness, 'FORBIDDEN');
+      } else {
+        expect(list.edges.map((e: any) => e.node.id)).toContain(id);
+        expect(ok(one).changeRequest).toMatchObject({ id, requester: { id: crew.technician.id } });
+        expect(typeof ok(readiness).restartReadiness.mayRestart).toBe('boolean');
+      }
       const trail = await read(`{ changeAuditTrail(first: 5) { operation } }`);
       if (role === 'auditor' || role === 'administrator') expect(ok(trail).changeAuditTrail.length).toBeGreaterThan(0);
       else expectError(trail, 'FORBIDDEN');

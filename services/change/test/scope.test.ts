@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TrackedWorkItem, type Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { eventually, expectError, fakeWork, ok, person, recordedEvents, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import { eventually, expectError, fakeWork, knowPlaces, ok, person, recordedEvents, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
 import { changeInput, check, crew, newPlaces, startChange, type Places } from './fixtures';
 
 /**
@@ -44,6 +44,7 @@ beforeAll(async () => {
   change = await startChange();
   gateway = await startTestGateway({ change: change.url });
   work = fakeWork();
+  await knowPlaces(change.db, green, blue);
   const greenChange = await advance(await create(green), 'IMPLEMENTING');
   const blueDraft = await create(blue);
   const blueInReview = await advance(await create(blue), 'IN_REVIEW');
@@ -97,9 +98,18 @@ describe('site scope', () => {
     expect(seen[1]).toMatchObject({ id: rec.greenChange });
     expect(seen[2]).toEqual({ id: r[2].id, change: null });
     expect(seen[3].change).toMatchObject({ id: rec.greenChange });
-    // A contractor at green sees why their job waits: the change at their own site, not blue's.
-    const contractor = ok(await change.query(REFS, { r: r.slice(2) }, person('0000000a-0000-4000-8000-00000000acee', 'contractor', [green.siteId], 'Acme')))._entities;
-    expect(contractor.map((w: any) => w.change?.id ?? null)).toEqual([null, rec.greenChange]);
+    // A contractor at green sees the change behind their company's job (Work gave green's change's work to
+    // Acme), not blue's; a contractor of another company sees neither.
+    const acmeJob = randomUUID();
+    await work.publish('work_item.created', {
+      workItemId: acmeJob, number: 'TST-ACME01', workType: 'CONTRACTOR_JOB', status: 'OPEN', siteId: green.siteId, areaId: null, lineId: null, assetId: null,
+      sourceDomain: 'CHANGE', sourceRecordId: rec.greenChange, ownerId: null, priority: 'MEDIUM', dueAt: null, contractorCompany: 'Acme', assetClass: null,
+    });
+    await eventually(async () => (await change.db.query(`SELECT 1 FROM work_contractor WHERE work_item_id = $1`, [acmeJob])).length === 1);
+    const contractorOf = async (company: string) =>
+      ok(await change.query(REFS, { r: r.slice(2) }, person('0000000a-0000-4000-8000-00000000acee', 'contractor', [green.siteId], company)))._entities.map((w: any) => w.change?.id ?? null);
+    expect(await contractorOf('Acme')).toEqual([null, rec.greenChange]);
+    expect(await contractorOf('Bolt')).toEqual([null, null]);
   });
 
   test('mutations on another site\'s change are NOT_FOUND and change nothing', async () => {
@@ -132,7 +142,7 @@ describe('site scope', () => {
 });
 
 describe('a change naming another site\'s asset', () => {
-  test('gates open and new work on that asset only at the change\'s own sites', async () => {
+  test('is refused as a random asset is, and the change gates open and new work on its own assets only', async () => {
     const item = (places: Places) => ({ workItemId: randomUUID(), workType: 'MAINTENANCE', siteId: places.siteId, assetId: places.assetId, sourceDomain: 'MANUAL', sourceRecordId: null });
     const tracked = (ids: string[]) => eventually(async () => (await change.db.getRepository(TrackedWorkItem).countBy(ids.map((workItemId) => ({ workItemId })))) === ids.length);
     const gatedBy = async (changeId: string) => (await recordedEvents(change, changeId, 'prerequisite.required')).map((e) => e.data.workItemId as string);
@@ -141,18 +151,43 @@ describe('a change naming another site\'s asset', () => {
     await work.created(greenOpen);
     await work.created(blueOpen);
     await tracked([greenOpen.workItemId, blueOpen.workItemId]);
-    // Someone at green names blue's asset (by mistake or on purpose) in a green change.
-    const id = await create(green, { assetIds: [green.assetId, blue.assetId], preStartupChecks: [] }, greenTechnician());
+    // Someone at green names blue's asset (by mistake or on purpose) in a green change: "not found", even for
+    // someone who works at both sites (it is no asset of the change's site), and nothing is stored.
+    const before = await events();
+    const CREATE = `mutation($i: CreateChangeRequestInput!) { createChangeRequest(input: $i) { id } }`;
+    for (const caller of [greenTechnician(), crew.technician]) {
+      const error = expectError(await gateway.query(CREATE, { i: changeInput(green, { assetIds: [green.assetId, blue.assetId], requiredApproverRoles: ['SAFETY'] }) }, caller), 'NOT_FOUND');
+      expect(error.message).toMatch(new RegExp(`^asset ${blue.assetId} not found`));
+    }
+    expect(await events()).toBe(before);
+    const id = await create(green, { assetIds: [green.assetId], preStartupChecks: [] }, greenTechnician());
     ok(await gateway.query(`mutation($id: ID!) { submitChangeRequest(id: $id) { status } }`, { id }, greenTechnician()));
     expect(await gatedBy(id)).toEqual([greenOpen.workItemId]);
+    expect((await recordedEvents(change, id, 'prerequisite.required')).map((e) => e.data.siteId)).toEqual([green.siteId]);
 
-    // Work created afterwards on those assets: green's waits for the approval, blue's does not.
+    // Work created afterwards: on green's asset it waits for the approval; on blue's, named in no change, it does not.
     const [greenNew, blueNew] = [item(green), item(blue)];
     await work.created(blueNew);
     await work.created(greenNew);
     await tracked([greenNew.workItemId, blueNew.workItemId]);
     await eventually(async () => (await gatedBy(id)).includes(greenNew.workItemId));
     expect((await gatedBy(id)).sort()).toEqual([greenOpen.workItemId, greenNew.workItemId].sort());
+  });
+});
+
+describe('a change at two sites, submitted by its owner who works at one of them', () => {
+  test('holds the open work on its assets at both sites, though the owner does not see the other site\'s', async () => {
+    const ownerAtGreen = person('0000000c-0000-4000-8000-00000000c0de', 'technician', [green.siteId]);
+    const item = (places: Places) => ({ workItemId: randomUUID(), workType: 'MAINTENANCE', siteId: places.siteId, assetId: places.assetId, sourceDomain: 'MANUAL', sourceRecordId: null });
+    const [greenOpen, blueOpen] = [item(green), item(blue)];
+    await work.created(greenOpen);
+    await work.created(blueOpen);
+    await eventually(async () => (await change.db.getRepository(TrackedWorkItem).countBy([{ workItemId: greenOpen.workItemId }, { workItemId: blueOpen.workItemId }])) === 2);
+    const id = await create(green, { siteIds: [green.siteId, blue.siteId], assetIds: [green.assetId, blue.assetId], ownerId: ownerAtGreen.id, preStartupChecks: [] });
+    ok(await gateway.query(`mutation($id: ID!) { submitChangeRequest(id: $id) { status } }`, { id }, ownerAtGreen));
+    const gated = (await recordedEvents(change, id, 'prerequisite.required')).map((e) => [e.data.workItemId, e.data.siteId]);
+    // Each blocker names the site of the work it gates (one of the change's): Work applies it only there.
+    expect(gated).toEqual(expect.arrayContaining([[greenOpen.workItemId, green.siteId], [blueOpen.workItemId, blue.siteId]]));
   });
 });
 

@@ -1,14 +1,18 @@
 import { inScope, isUuid, loaderBy, loaderGrouped, selectRows, selectRowsWhere, type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { matchRequirements } from './domain/work';
 import { CompetenceRecord, OpenWorkItem, Person, Qualification, QualificationRequirement, WorkPermitCover } from './entities';
+
+const RECORDS_OF = `SELECT id, person_id AS "personId", qualification_id AS "qualificationId", achieved_at AS "achievedAt", expires_at AS "expiresAt",
+  evidence, granted_by_id AS "grantedById", revoked_at AS "revokedAt", revoked_by_id AS "revokedById", revoked_reason AS "revokedReason",
+  lapsed_at AS "lapsedAt", created_at AS "createdAt", updated_at AS "updatedAt", version FROM competence_records_of($1::uuid[], $2::uuid[])`;
 
 /**
  * Per-request batch loaders: every nested field of a list resolves in one statement per kind, so a board
  * of any size asks "what does each item require, does its owner hold it" in a fixed number of statements.
  */
-export function createLoaders(db: DataSource, caller: Caller) {
+export function createLoaders(db: EntityManager, caller: Caller) {
   const qualification = loaderBy(db, Qualification);
   /** Open work the caller may see (another site's items, another contractor's jobs, are unknown here). */
   const openWorkItem = new DataLoader<string, OpenWorkItem | null>(async (ids) => {
@@ -35,9 +39,10 @@ export function createLoaders(db: DataSource, caller: Caller) {
     recordOf: new DataLoader<string, CompetenceRecord | null>(async (keys) => {
       const pairs = keys.map((k) => k.split('/'));
       const valid = pairs.filter(([person, qualification]) => isUuid(person) && isUuid(qualification));
-      const rows = valid.length
-        ? await selectRowsWhere(db, CompetenceRecord, '(person_id, qualification_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))', [valid.map(([p]) => p), valid.map(([, q]) => q)])
-        : [];
+      // Whether the owner of work the caller sees holds what it requires is part of that work, even when the
+      // owner is someone the caller may not look up (a contractor's job owned by a host employee): read
+      // through the migration's `competence_records_of`, which only the owner of the tables runs.
+      const rows: CompetenceRecord[] = valid.length ? await db.query(RECORDS_OF, [valid.map(([p]) => p), valid.map(([, q]) => q)]) : [];
       const byPair = new Map(rows.map((r) => [`${r.personId}/${r.qualificationId}`, r]));
       return keys.map((k) => byPair.get(k) ?? null);
     }),

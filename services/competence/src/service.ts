@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { envInt, startScheduler, type ServiceDefinition } from '@opsgraph/core';
+import { envInt, startScheduler, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { expireRecords } from './domain/records';
 import { competenceConsumer } from './domain/work';
@@ -19,7 +19,7 @@ export const service: ServiceDefinition<Loaders> = {
   createLoaders,
   // The expiry rule (stopped first), then the consumer of Work's and Permits' facts and the outbox relay.
   background: async (db) => [
-    startScheduler('competence.expire', envInt('OPSGRAPH_COMPETENCE_EXPIRY_INTERVAL_MS', 60_000), (now) => expireRecords(db, now)),
+    startScheduler('competence.expire', envInt('OPSGRAPH_COMPETENCE_EXPIRY_INTERVAL_MS', 60_000), (now) => expireRecords(systemScope(db), now)),
     ...(await events(db)),
   ],
 };

@@ -1,4 +1,4 @@
-import { ok, people, person, startTestService, type TestService } from '@opsgraph/testing';
+import { knowPlaces, ok, people, person, startTestService, type TestService } from '@opsgraph/testing';
 import { service as workService } from '../../work/src/service';
 import { service } from '../src/service';
 
@@ -21,6 +21,9 @@ export async function startWorkService() {
 
 export const PERSON_FIELDS = 'id name registered company contractor roles allSites sites { id } competenceRecords { id status qualification { code } expiresAt }';
 export const RECORD_FIELDS = 'id status achievedAt expiresAt evidence revokedReason person { id } qualification { code } grantedBy { id } revokedBy { id }';
+
+/** Makes sites known to competence's copy of Work's registry, as Work's `location.registered` events would (tests without Work). */
+export const knowSites = (competence: Pick<TestService, 'db'>, ...siteIds: string[]) => knowPlaces(competence.db, ...siteIds.map((siteId) => ({ siteId })));
 
 export async function registerPerson(competence: TestService, input: { id: string; name: string; company?: string | null; roles: string[]; siteIds: string[] }, caller = crew.hse) {
   return ok(await competence.query(`mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { ${PERSON_FIELDS} } }`, { i: input }, caller)).registerPerson;

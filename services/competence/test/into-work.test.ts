@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTransport, type Transport } from '@opsgraph/events';
-import { eventually, expectError, ok, people, startTestProducer, type TestProducer, type TestService } from '@opsgraph/testing';
+import { eventually, expectError, ok, people, startTestProducer, untilPlacesKnown, type TestProducer, type TestService } from '@opsgraph/testing';
 import { expireRecords } from '../src/domain/records';
 import { createQualification, crew, daysFromNow, grant, monthsAgo, registerPerson, requireQualification, seedPlant, startCompetence, startWorkService, type Plant } from './fixtures';
 
@@ -23,6 +23,8 @@ beforeAll(async () => {
   transport = createTransport();
   permits = await startTestProducer('permits', transport);
   plant = await seedPlant(work);
+  // The site people are given is checked against competence's copy of Work's registry, kept from Work's events.
+  await untilPlacesKnown(competence.db, [plant.siteId]);
   await registerPerson(competence, { id: tom.id, name: 'Tom Technician', roles: ['technician'], siteIds: [plant.siteId] });
   await registerPerson(competence, { id: tina.id, name: 'Tina Technician', roles: ['technician'], siteIds: [plant.siteId] });
   await registerPerson(competence, { ...acmeCarl, siteIds: [plant.siteId] });
@@ -72,7 +74,7 @@ test('a qualification that lapses blocks the assigned work in progress; renewing
   ok(await work.query(`mutation($id: ID!) { startWork(id: $id) { id } }`, { id }, tom));
 
   const record = ok(await competence.query(`query($id: ID!) { person(id: $id) { competenceRecords { id expiresAt } } }`, { id: tom.id })).person.competenceRecords[0];
-  await expireRecords(competence.db, new Date(new Date(record.expiresAt).getTime() + 60_000));
+  await expireRecords(competence.db.manager, new Date(new Date(record.expiresAt).getTime() + 60_000));
   const blocked = await eventually(async () => {
     const now = await item(id);
     return now.blocked ? now : null;

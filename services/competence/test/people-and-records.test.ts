@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { expectError, ok, people, person, type TestService, recordedEvents } from '@opsgraph/testing';
 import { expireRecords } from '../src/domain/records';
-import { PERSON_FIELDS, RECORD_FIELDS, createQualification, crew, daysFromNow, grant, monthsAgo, registerPerson, requireQualification, startCompetence } from './fixtures';
+import { PERSON_FIELDS, RECORD_FIELDS, createQualification, crew, daysFromNow, grant, knowSites, monthsAgo, registerPerson, requireQualification, startCompetence } from './fixtures';
 
 let competence: TestService;
 const siteA = randomUUID();
 const siteB = randomUUID();
+const siteC = randomUUID();
 
 beforeAll(async () => {
   competence = await startCompetence();
+  await knowSites(competence, siteA, siteB, siteC);
 });
 afterAll(() => competence.stop());
 
@@ -54,7 +56,7 @@ describe('people', () => {
     await registerPerson(competence, { id: ann, name: 'Ann Listed', roles: ['operator'], siteIds: [siteB] });
     await registerPerson(competence, { id: bob, name: 'Bob Listed', roles: ['technician'], siteIds: [siteB] });
     await registerPerson(competence, { id: cid, name: 'Cid Listed', company: 'Acme', roles: ['contractor'], siteIds: [siteB] });
-    await registerPerson(competence, { id: dan, name: 'Dan Listed', roles: ['technician'], siteIds: [randomUUID()] });
+    await registerPerson(competence, { id: dan, name: 'Dan Listed', roles: ['technician'], siteIds: [siteC] });
     ok(await grant(competence, bob, code, monthsAgo(1)));
     const list = async (filter: Record<string, unknown>, caller = people.admin, first?: number, after?: string) =>
       ok(await competence.query(`query($f: PersonFilter, $n: Int, $a: String) { people(filter: $f, first: $n, after: $a) { totalCount edges { node { name } } pageInfo { hasNextPage endCursor } } }`, { f: filter, n: first, a: after }, caller)).people;
@@ -156,9 +158,9 @@ describe('competence records', () => {
     await registerPerson(competence, { id, name: 'Lap Sed', roles: ['operator'], siteIds: [siteA] });
     const record = ok(await grant(competence, id, 'FORKLIFT', monthsAgo(1), { expiresAt: daysFromNow(5).toISOString() })).grantCompetence;
     const later = daysFromNow(6);
-    const lapsed = await expireRecords(competence.db, later);
+    const lapsed = await expireRecords(competence.db.manager, later);
     expect(lapsed.map((r) => r.id)).toContain(record.id);
-    expect(await expireRecords(competence.db, later)).toEqual([]);
+    expect(await expireRecords(competence.db.manager, later)).toEqual([]);
     const after = ok(await competence.query(`query($id: ID!) { person(id: $id) { competenceRecords { status } } }`, { id })).person;
     expect(after.competenceRecords).toEqual([{ status: 'EXPIRED' }]); // lapsed by the rule, even before the date passes on this clock
     expect((await facts(record.id)).at(-1)).toMatchObject({ type: 'competence_record.expired', data: { recordId: record.id, personId: id, code: 'FORKLIFT', actorId: 'system' } });

@@ -4,7 +4,7 @@ import { ROLES, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
 import { describeRoleMatrix, expectError, ok, people, person, startTestGateway, type MatrixCase, type TestGateway, type TestService } from '@opsgraph/testing';
 import { COMPETENCE_PERMISSIONS } from '../src/domain/permissions';
-import { createQualification, crew, grant, monthsAgo, registerPerson, startCompetence } from './fixtures';
+import { createQualification, crew, grant, knowSites, monthsAgo, registerPerson, startCompetence } from './fixtures';
 
 /**
  * The role matrix, through the real gateway: every role against every Competence mutation. Allowed calls
@@ -23,6 +23,7 @@ const callerOf = (role: Role) => person(idOf(role), role, ['*'], role === 'contr
 beforeAll(async () => {
   competence = await startCompetence();
   gateway = await startTestGateway({ competence: competence.url });
+  await knowSites(competence, site);
   host = (await registerPerson(competence, { id: randomUUID(), name: 'Harriet Host', company: 'Opsgraph Foods', roles: ['technician'], siteIds: [site] })).id;
   acmeFitter = (await registerPerson(competence, { id: randomUUID(), name: 'Alf Acme', company: 'Acme', roles: ['contractor'], siteIds: [site] })).id;
 });

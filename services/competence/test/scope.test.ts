@@ -3,7 +3,7 @@ import { In } from 'typeorm';
 import { createTransport, type Transport } from '@opsgraph/events';
 import { eventually, expectError, fakeWork, ok, people, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
 import { OpenWorkItem } from '../src/entities';
-import { PERSON_FIELDS, RECORD_FIELDS, createQualification, crew, grant, monthsAgo, registerPerson, requireQualification, startCompetence } from './fixtures';
+import { PERSON_FIELDS, RECORD_FIELDS, createQualification, crew, grant, knowSites, monthsAgo, registerPerson, requireQualification, startCompetence } from './fixtures';
 
 /**
  * Scope escapes in Competence: people of another site, another contractor company's people and jobs,
@@ -37,6 +37,7 @@ const job = (workItemId: string, contractorCompany: string, ownerId: string) => 
 beforeAll(async () => {
   competence = await startCompetence();
   gateway = await startTestGateway({ competence: competence.url });
+  await knowSites(competence, green, blue);
   for (const p of [gina, bert, alf, olga]) await registerPerson(competence, p);
   await registerPerson(competence, { id: crew.hse.id, name: 'Hal HSE', roles: ['hse'], siteIds: [blue] }, people.admin);
   await createQualification(competence, 'SCAFF', 'Scaffold erection', 24);

@@ -1,5 +1,5 @@
 import { SYSTEM_CALLER, type WorkEventData } from '@opsgraph/core';
-import { ceType, topicOf, type ConsumerOptions, type EventHandler } from '@opsgraph/events';
+import { ceType, knownLocationHandlers, topicOf, type ConsumerOptions, type EventHandler } from '@opsgraph/events';
 import { onWorkEvent } from './domain/work-events';
 
 /** Work's events this domain follows: its inspections and corrective actions, and new work requirements apply to. */
@@ -10,5 +10,6 @@ const handler: EventHandler<WorkEventData> = (event, manager) => onWorkEvent({ m
 export const complianceConsumer: ConsumerOptions = {
   groupId: 'compliance',
   topics: [topicOf('work')],
-  handlers: Object.fromEntries(WORK_ITEM_EVENTS.map((type) => [type, handler])),
+  // Work's items, and its location registry (the `known_location` copy every named location is checked against).
+  handlers: { ...Object.fromEntries(WORK_ITEM_EVENTS.map((type) => [type, handler])), ...knownLocationHandlers },
 };

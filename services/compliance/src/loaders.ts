@@ -1,12 +1,12 @@
 import { TrackedWorkItem, isUuid, loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AuditFinding, ComplianceAudit, ComplianceCheck, ComplianceFindingAction, ComplianceObligation, Requirement } from './entities';
 import { canSeeRequirement } from './domain/context';
 import { appliesTo, requirementsAtSites, type WorkFacts } from './domain/requirements';
 
 /** Per-request batch loaders: every nested field of a list resolves in one statement per kind. */
-export function createLoaders(db: DataSource, caller: Caller) {
+export function createLoaders(db: EntityManager, caller: Caller) {
   return {
     requirement: loaderBy(db, Requirement),
     obligationsByRequirement: loaderGrouped(db, ComplianceObligation, 'requirementId', { dueAt: 'DESC' }),

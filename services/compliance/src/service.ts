@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { envInt, startScheduler, type ServiceDefinition } from '@opsgraph/core';
+import { envInt, startScheduler, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { complianceConsumer } from './consumer';
 import { raiseDueObligations } from './domain/obligations';
@@ -20,7 +20,7 @@ export const service: ServiceDefinition<Loaders> = {
   createLoaders,
   // The obligations rule first (stopped first), then the relay and consumer.
   background: async (db) => [
-    startScheduler('compliance.due-obligations', envInt('OPSGRAPH_OBLIGATION_INTERVAL_MS', 3_600_000), (now) => raiseDueObligations(db, now)),
+    startScheduler('compliance.due-obligations', envInt('OPSGRAPH_OBLIGATION_INTERVAL_MS', 3_600_000), (now) => raiseDueObligations(systemScope(db), now)),
     ...(await events(db)),
   ],
 };

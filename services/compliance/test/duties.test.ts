@@ -3,7 +3,7 @@ import { TrackedWorkItem, type Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
 import { eventually, expectError, fakeWork, ok, people, person, startTestGateway, type FakeWorkItem, type TestGateway, type TestService } from '@opsgraph/testing';
 import { WorkPerformer } from '@opsgraph/core';
-import { FINDING_FIELDS, newPlaces, startCompliance, vesselInspection, type Places } from './fixtures';
+import { FINDING_FIELDS, knowAll, newPlaces, startCompliance, vesselInspection, type Places } from './fixtures';
 
 /**
  * Separation of duties in compliance, through the real gateway, with Work's events published as Work would:
@@ -37,6 +37,7 @@ beforeAll(async () => {
   gateway = await startTestGateway({ compliance: compliance.url });
   work = fakeWork();
   places = newPlaces();
+  await knowAll(compliance.db, places);
 });
 afterAll(async () => {
   await work?.close();

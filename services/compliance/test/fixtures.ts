@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
+import { knowPlaces, ok, people, person, startTestService, type DataSource, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const REQUIREMENT_FIELDS = `
@@ -31,6 +31,13 @@ export interface Places {
   otherAssetId: string;
 }
 export const newPlaces = (): Places => ({ siteId: randomUUID(), areaId: randomUUID(), assetId: randomUUID(), otherAssetId: randomUUID() });
+
+/**
+ * Makes places known to compliance's copy of Work's registry, as Work's `location.registered` events would
+ * (for tests without Work): the site, its area, and both assets in that area.
+ */
+export const knowAll = (db: DataSource, ...places: Places[]) =>
+  knowPlaces(db, ...places.flatMap((p) => [p, { siteId: p.siteId, areaId: p.areaId, assetId: p.otherAssetId }]));
 
 export const startCompliance = () => startTestService(service);
 

@@ -1,7 +1,7 @@
 import { expectError, ok, type TestService } from '@opsgraph/testing';
 import { raiseDueObligations } from '../src/domain/obligations';
 import { ComplianceObligation, Requirement } from '../src/entities';
-import { DAY, FINDING_FIELDS, createRequirement, crew, eventsOf, newPlaces, recordAudit, startCompliance, vesselInspection, type Places } from './fixtures';
+import { DAY, FINDING_FIELDS, createRequirement, crew, eventsOf, knowAll, newPlaces, recordAudit, startCompliance, vesselInspection, type Places } from './fixtures';
 
 let compliance: TestService;
 let places: Places;
@@ -9,6 +9,7 @@ let places: Places;
 beforeAll(async () => {
   compliance = await startCompliance();
   places = newPlaces();
+  await knowAll(compliance.db, places);
 });
 afterAll(() => compliance.stop());
 
@@ -25,7 +26,7 @@ describe('requirements', () => {
     expectError(await create({ recurrenceMonths: 0 }), 'BAD_USER_INPUT');
     expectError(await create({ evidence: [{ kind: 'CHECKLIST', label: 'Checks' }] }), 'BAD_USER_INPUT');
     expectError(await create({}, crew.technician), 'FORBIDDEN');
-    expectError(await create({}, { ...crew.hse, sites: [newPlaces().siteId] }), 'FORBIDDEN');
+    expectError(await create({}, { ...crew.hse, sites: [newPlaces().siteId] }), 'NOT_FOUND'); // a site not the caller's: as a random id
     expect(await compliance.db.getRepository(Requirement).count()).toBe(before);
   });
 
@@ -37,11 +38,11 @@ describe('requirements', () => {
       [[places.assetId, 'SCHEDULED'], [places.otherAssetId, 'SCHEDULED']].sort(),
     );
 
-    expect((await raiseDueObligations(compliance.db, new Date(now + 20 * DAY))).raised).toEqual([]); // before the lead time
+    expect((await raiseDueObligations(compliance.db.manager, new Date(now + 20 * DAY))).raised).toEqual([]); // before the lead time
     const inLead = new Date(now + 35 * DAY);
-    const { raised } = await raiseDueObligations(compliance.db, inLead);
+    const { raised } = await raiseDueObligations(compliance.db.manager, inLead);
     expect(raised.map((o) => o.assetId).sort()).toEqual([places.assetId, places.otherAssetId].sort());
-    expect((await raiseDueObligations(compliance.db, new Date(now + 40 * DAY))).raised).toEqual([]); // once per occurrence
+    expect((await raiseDueObligations(compliance.db.manager, new Date(now + 40 * DAY))).raised).toEqual([]); // once per occurrence
     const requests = (await eventsOf(compliance, requirement.id, 'work.requested')).map((e) => e.data as Record<string, any>);
     expect(requests).toHaveLength(2);
     expect(requests[0]).toMatchObject({
@@ -63,8 +64,8 @@ describe('requirements', () => {
 
     // Past the due date without proof: overdue, announced once, and visible.
     const late = new Date(now + 61 * DAY);
-    expect((await raiseDueObligations(compliance.db, late)).overdue).toHaveLength(2);
-    expect((await raiseDueObligations(compliance.db, new Date(now + 62 * DAY))).overdue).toHaveLength(0);
+    expect((await raiseDueObligations(compliance.db.manager, late)).overdue).toHaveLength(2);
+    expect((await raiseDueObligations(compliance.db.manager, new Date(now + 62 * DAY))).overdue).toHaveLength(0);
     expect(await eventsOf(compliance, requirement.id, 'obligation.overdue')).toHaveLength(2);
     const overdue = await compliance.db.getRepository(ComplianceObligation).findBy({ requirementId: requirement.id });
     // The graph answers at the real clock: put the due dates in its past instead of waiting.
@@ -79,7 +80,7 @@ describe('requirements', () => {
     expect(requirement.obligations).toEqual([expect.objectContaining({ status: 'DUE', workStatus: 'REQUESTED' })]);
     expect(requirement.obligations[0].raisedAt).toBeTruthy();
     expect(await eventsOf(compliance, requirement.id, 'work.requested')).toHaveLength(1);
-    expect((await raiseDueObligations(compliance.db, new Date(Date.now() + 6 * DAY))).raised.filter((o) => o.requirementId === requirement.id)).toEqual([]);
+    expect((await raiseDueObligations(compliance.db.manager, new Date(Date.now() + 6 * DAY))).raised.filter((o) => o.requirementId === requirement.id)).toEqual([]);
   });
 
   test('a requirement with a work check only is MET while no check is open; out of scope it is not found', async () => {

@@ -1,5 +1,5 @@
 import { TrackedWorkItem } from '@opsgraph/core';
-import { eventually, ok, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { eventually, ok, startTestGateway, startTestService, untilPlacesKnown, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as workService } from '../../work/src/service';
 import { seedPlant, type Plant } from '../../work/test/fixtures';
 import { raiseDueObligations } from '../src/domain/obligations';
@@ -22,6 +22,8 @@ beforeAll(async () => {
   [work, compliance] = await Promise.all([startTestService(workService), startTestService(complianceService)]);
   gateway = await startTestGateway({ work: work.url, compliance: compliance.url });
   plant = await seedPlant(work, 'CMP');
+  // Compliance checks every place it is given against its copy of Work's registry, kept from Work's events.
+  await untilPlacesKnown(compliance.db, Object.values(plant));
 }, 60_000);
 afterAll(async () => {
   await gateway?.stop();
@@ -31,7 +33,9 @@ afterAll(async () => {
 const q = <T = any>(query: string, variables: Record<string, unknown> = {}, caller = crew.admin) => gateway.query<T>(query, variables, caller);
 
 async function addAsset(code: string, assetClass: string) {
-  return ok(await q(`mutation($i: CreateAssetInput!) { createAsset(input: $i) { id } }`, { i: { siteId: plant.siteId, areaId: plant.otherAreaId, code, name: code, assetClass } })).createAsset.id as string;
+  const id = ok(await q(`mutation($i: CreateAssetInput!) { createAsset(input: $i) { id } }`, { i: { siteId: plant.siteId, areaId: plant.otherAreaId, code, name: code, assetClass } })).createAsset.id as string;
+  await untilPlacesKnown(compliance.db, [id]);
+  return id;
 }
 
 async function carryOut(workItemId: string, evidence: Record<string, unknown>[]) {
@@ -52,8 +56,8 @@ test('an obligation comes due → an inspection work item → verified with evid
 
   expect(requirement.obligations).toEqual([expect.objectContaining({ status: 'SCHEDULED', raisedAt: null })]);
   // The rule, run 35 days from now, finds the occurrence inside its 30-day lead time and asks Work for the inspection.
-  expect((await raiseDueObligations(compliance.db, new Date(Date.now() + 20 * DAY))).raised).toEqual([]);
-  const { raised } = await raiseDueObligations(compliance.db, new Date(Date.now() + 35 * DAY));
+  expect((await raiseDueObligations(compliance.db.manager, new Date(Date.now() + 20 * DAY))).raised).toEqual([]);
+  const { raised } = await raiseDueObligations(compliance.db.manager, new Date(Date.now() + 35 * DAY));
   expect(raised.map((o) => o.requirementId)).toEqual([requirement.id]);
   const inspection = await eventually(async () => {
     const edges = ok(await q(`query($f: WorkItemFilter) { workItems(filter: $f, first: 10) { edges { node { ${WORK} dueAt asset { id } } } } }`, { f: { sourceDomain: 'COMPLIANCE', sourceRecordId: requirement.id } })).workItems.edges;

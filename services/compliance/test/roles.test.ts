@@ -5,7 +5,7 @@ import { OutboxEvent } from '@opsgraph/events';
 import { describeRoleMatrix, eventually, expectError, fakeWork, ok, person, startTestGateway, type MatrixCase, type TestGateway, type TestService } from '@opsgraph/testing';
 import { COMPLIANCE_PERMISSIONS } from '../src/domain/permissions';
 import { ComplianceCheck } from '../src/entities';
-import { crew, newPlaces, recordAudit, startCompliance, vesselInspection } from './fixtures';
+import { crew, knowAll, newPlaces, recordAudit, startCompliance, vesselInspection } from './fixtures';
 
 /**
  * The role matrix, through the real gateway: every role against every compliance mutation. Allowed calls
@@ -27,6 +27,7 @@ beforeAll(async () => {
   compliance = await startCompliance();
   gateway = await startTestGateway({ compliance: compliance.url });
   work = fakeWork();
+  await knowAll(compliance.db, places);
   requirementId = (await q(`mutation($i: CreateRequirementInput!) { createRequirement(input: $i) { id } }`, {
     i: vesselInspection(places.siteId, [], { recurrenceMonths: null, assetClasses: [], workTypes: ['MAINTENANCE'], workCheck: 'Pressure test certificate before handover' }),
   })).createRequirement.id;

@@ -3,7 +3,7 @@ import type { Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
 import { eventually, expectError, fakeWork, ok, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
 import { AuditFinding, ComplianceCheck, ComplianceObligation } from '../src/entities';
-import { DAY, crew, newPlaces, startCompliance, vesselInspection, type Places } from './fixtures';
+import { DAY, crew, knowAll, newPlaces, startCompliance, vesselInspection, type Places } from './fixtures';
 
 /**
  * Scope escapes, each asserting nothing leaked and nothing changed: another site's requirement, audit and
@@ -44,6 +44,7 @@ beforeAll(async () => {
   compliance = await startCompliance();
   gateway = await startTestGateway({ compliance: compliance.url });
   work = fakeWork();
+  await knowAll(compliance.db, green, blue);
   const blueRequirement = await requirement(vesselInspection(blue.siteId, [blue.assetId], { title: 'Blue boiler inspection', workCheck: 'Blue boiler certificate' }));
   // Shared by both sites: an occurrence per site; blue's is made overdue below.
   const sharedRecurring = await requirement(vesselInspection(green.siteId, [], { siteIds: [green.siteId, blue.siteId], assetClasses: [], title: 'Site fire risk review' }));
@@ -152,9 +153,15 @@ describe('site scope', () => {
       const error = expectError(await gateway.query(mutation, variables, caller), 'NOT_FOUND');
       expect(error.message).not.toMatch(/Blue|boiler|AUD-/i);
     }
-    // Creating at a site one does not work at is refused outright, whether the site exists or not.
-    expectError(await gateway.query(`mutation($i: CreateRequirementInput!) { createRequirement(input: $i) { id } }`, { i: vesselInspection(blue.siteId, [blue.assetId]) }, greenHse()), 'FORBIDDEN');
-    expectError(await gateway.query(`mutation($i: RecordAuditInput!) { recordAudit(input: $i) { id } }`, { i: { title: 'x', siteId: blue.siteId, scope: 'x', auditDate: new Date().toISOString() } }, greenAuditor()), 'FORBIDDEN');
+    // Creating at a site one does not work at is "not found", exactly as a site that does not exist.
+    const createAt = (places: Places) =>
+      gateway.query(`mutation($i: CreateRequirementInput!) { createRequirement(input: $i) { id } }`, { i: vesselInspection(places.siteId, [places.assetId]) }, greenHse());
+    const auditAt = (siteId: string) => gateway.query(`mutation($i: RecordAuditInput!) { recordAudit(input: $i) { id } }`, { i: { title: 'x', siteId, scope: 'x', auditDate: new Date().toISOString() } }, greenAuditor());
+    const nowhere = newPlaces();
+    for (const [theirs, random] of [[await createAt(blue), await createAt(nowhere)], [await auditAt(blue.siteId), await auditAt(nowhere.siteId)]]) {
+      const [a, b] = [expectError(theirs, 'NOT_FOUND'), expectError(random, 'NOT_FOUND')];
+      expect(a.message.replace(blue.siteId, '<id>')).toBe(b.message.replace(nowhere.siteId, '<id>'));
+    }
     expect(await snapshot()).toEqual(before);
   });
 

@@ -1,6 +1,6 @@
 import { TrackedWorkItem, loaderBy, loaderGrouped, type Caller, loaded, selectRows, selectRowsWhere } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Document, DocumentAcknowledgement, DocumentReview, DocumentReviewer, DocumentRevision } from './entities';
 import { appliesTo, atPlace, documentsAt, type Place, type WorkPlace } from './domain/applicability';
 import { canSee } from './domain/common';
@@ -9,7 +9,7 @@ import { canSee } from './domain/common';
  * Per-request batch loaders: every nested field of a list resolves in one statement per kind, whatever
  * the number of items. Documents the caller may not see are dropped.
  */
-export function createLoaders(db: DataSource, caller: Caller) {
+export function createLoaders(db: EntityManager, caller: Caller) {
   const visible = (document: Document | null) => (document && canSee(caller, document) ? document : null);
   const byDocument = (status: DocumentRevision['status'][]) =>
     new DataLoader<string, DocumentRevision | null>(async (documentIds) => {
@@ -21,7 +21,7 @@ export function createLoaders(db: DataSource, caller: Caller) {
   const documentsFor = <P extends Place>(match: (d: Document, place: P) => boolean) =>
     new DataLoader<P, Document[], string>(
       async (places) => {
-        const rows = (await documentsAt(db.manager, [...places])).filter((d) => canSee(caller, d));
+        const rows = (await documentsAt(db, [...places])).filter((d) => canSee(caller, d));
         return places.map((place) => rows.filter((d) => match(d, place)));
       },
       { cacheKeyFn: (place) => JSON.stringify(place) },

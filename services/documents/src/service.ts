@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { envInt, startScheduler, type ServiceDefinition } from '@opsgraph/core';
-import { eventBackground, topicOf } from '@opsgraph/events';
+import { envInt, startScheduler, systemScope, type ServiceDefinition } from '@opsgraph/core';
+import { eventBackground, knownLocationHandlers, topicOf } from '@opsgraph/events';
 import { raiseDueReviews } from './domain/reviews';
 import { WORK_EVENTS, onWorkItemEvent } from './domain/work-events';
 import { entities } from './entities';
@@ -8,12 +8,13 @@ import { createLoaders, type Loaders } from './loaders';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 
-/** The relay publishing our outbox, and the consumer of Work's events (tracked work, reviews, acknowledgements). */
+/** The relay publishing our outbox, and the consumer of Work's events (tracked work, reviews, acknowledgements, known locations). */
 const events = eventBackground({
   consume: {
     groupId: 'documents',
     topics: [topicOf('work')],
-    handlers: Object.fromEntries(WORK_EVENTS.map((type) => [type, onWorkItemEvent])),
+    // Work's items (tracked work) and its location registry (the `known_location` copy every place is checked against).
+    handlers: { ...knownLocationHandlers, ...Object.fromEntries(WORK_EVENTS.map((type) => [type, onWorkItemEvent])) },
   },
 });
 
@@ -26,7 +27,7 @@ export const service: ServiceDefinition<Loaders> = {
   createLoaders,
   // The review schedule first (stopped first), then the relay and consumer.
   background: async (db) => [
-    startScheduler('documents.periodic-reviews', envInt('OPSGRAPH_DOCUMENT_REVIEW_INTERVAL_MS', 3_600_000), (now) => raiseDueReviews(db, now)),
+    startScheduler('documents.periodic-reviews', envInt('OPSGRAPH_DOCUMENT_REVIEW_INTERVAL_MS', 3_600_000), (now) => raiseDueReviews(systemScope(db), now)),
     ...(await events(db)),
   ],
 };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, expectError, ok, people, type TestService, fakeWork, type FakeWorkItem } from '@opsgraph/testing';
-import { approved, newPlaces, outbox, registerDocument, startDocuments, type Places } from './fixtures';
+import { approved, knownPlaces, outbox, registerDocument, startDocuments, type Places } from './fixtures';
 
 /**
  * Acknowledgement blockers follow the work as Work reports it (events published as Work would): they are
@@ -13,7 +13,7 @@ let work: ReturnType<typeof fakeWork>;
 
 beforeAll(async () => {
   documents = await startDocuments();
-  places = newPlaces();
+  places = await knownPlaces(documents);
   work = fakeWork();
 });
 afterAll(async () => {

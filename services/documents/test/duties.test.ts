@@ -1,7 +1,7 @@
 import { OutboxEvent } from '@opsgraph/events';
 import { expectError, ok, people, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
 import type { Caller } from '@opsgraph/core';
-import { REVISION_FIELDS, checksumOf, draft, newPlaces, registerDocument, startDocuments, type Places } from './fixtures';
+import { REVISION_FIELDS, checksumOf, draft, knownPlaces, registerDocument, startDocuments, type Places } from './fixtures';
 
 /**
  * Separation of duties on a revision, through the real gateway: approving is a review by someone else, so
@@ -22,7 +22,7 @@ const control = {
 beforeAll(async () => {
   documents = await startDocuments();
   gateway = await startTestGateway({ documents: documents.url });
-  places = newPlaces();
+  places = await knownPlaces(documents);
 });
 afterAll(async () => {
   await gateway?.stop();

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
+import { knowPlaces, ok, people, person, startTestService, type DataSource, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const DOCUMENT_FIELDS = `
@@ -30,6 +30,16 @@ export interface Places {
   assetId: string;
 }
 export const newPlaces = (): Places => ({ siteId: randomUUID(), areaId: randomUUID(), assetId: randomUUID() });
+
+/**
+ * New places Documents knows, as Work's `location.registered` events would have told it (for tests that run
+ * without Work): a site, an area of it and an asset in that area.
+ */
+export async function knownPlaces(service: { db: DataSource }): Promise<Places> {
+  const places = newPlaces();
+  await knowPlaces(service.db, places);
+  return places;
+}
 
 export const startDocuments = () => startTestService(service);
 

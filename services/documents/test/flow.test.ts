@@ -1,4 +1,4 @@
-import { eventually, expectError, ok, people, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { eventually, expectError, ok, people, startTestGateway, startTestService, untilPlacesKnown, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as workService } from '../../work/src/service';
 import { checksumOf, crew, startDocuments } from './fixtures';
 
@@ -23,6 +23,8 @@ beforeAll(async () => {
   const otherAreaId = await area('UTIL');
   const assetId = (await q(`mutation($s: ID!, $a: ID!) { createAsset(input: { siteId: $s, areaId: $a, code: "P-301", name: "Feed pump", assetClass: "pump" }) { id } }`, { s: site, a: areaId })).createAsset.id;
   plant = { siteId: site, areaId, otherAreaId, assetId };
+  // Documents checks the places a document names against what Work's registry events told it.
+  await untilPlacesKnown(documents.db, [site, areaId, otherAreaId, assetId]);
 });
 afterAll(async () => {
   await gateway?.stop();

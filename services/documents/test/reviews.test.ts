@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, expectError, ok, people, type TestService, fakeWork, type FakeWorkItem } from '@opsgraph/testing';
 import { raiseDueReviews } from '../src/domain/reviews';
-import { approved, crew, newPlaces, outbox, registerDocument, startDocuments, type Places } from './fixtures';
+import { approved, crew, knownPlaces, outbox, registerDocument, startDocuments, type Places } from './fixtures';
 
 let documents: TestService;
 let places: Places;
@@ -9,7 +9,7 @@ let work: ReturnType<typeof fakeWork>;
 
 beforeAll(async () => {
   documents = await startDocuments();
-  places = newPlaces();
+  places = await knownPlaces(documents);
   work = fakeWork();
 });
 afterAll(async () => {
@@ -30,11 +30,11 @@ describe('reviews', () => {
     const due = new Date(new Date(a.approvedAt).getTime() + 365 * DAY);
     expect((await document(doc.id)).nextReviewDue).toBe(due.toISOString());
 
-    expect((await raiseDueReviews(documents.db, new Date(due.getTime() - 60 * DAY))).filter((r) => r.documentId === doc.id)).toEqual([]);
-    const raised = (await raiseDueReviews(documents.db, new Date(due.getTime() - 10 * DAY))).filter((r) => r.documentId === doc.id);
+    expect((await raiseDueReviews(documents.db.manager, new Date(due.getTime() - 60 * DAY))).filter((r) => r.documentId === doc.id)).toEqual([]);
+    const raised = (await raiseDueReviews(documents.db.manager, new Date(due.getTime() - 10 * DAY))).filter((r) => r.documentId === doc.id);
     expect(raised).toHaveLength(1);
     expect(raised[0]).toMatchObject({ kind: 'PERIODIC', status: 'OPEN', dueAt: due });
-    expect((await raiseDueReviews(documents.db, new Date(due.getTime() + DAY))).filter((r) => r.documentId === doc.id)).toEqual([]);
+    expect((await raiseDueReviews(documents.db.manager, new Date(due.getTime() + DAY))).filter((r) => r.documentId === doc.id)).toEqual([]);
 
     const review = ok(await documents.query(`query($id: ID!) { documentReview(id: $id) { kind status dueAt requestedBy { id } reviewers { person { id } workStatus workItem { id } } } }`, { id: raised[0].id })).documentReview;
     expect(review).toEqual({ kind: 'PERIODIC', status: 'OPEN', dueAt: due.toISOString(), requestedBy: null, reviewers: [{ person: { id: crew.hse.id }, workStatus: 'REQUESTED', workItem: null }] });

@@ -1,12 +1,12 @@
 import { expectError, ok, people, type TestService } from '@opsgraph/testing';
-import { DOCUMENT_FIELDS, REVISION_FIELDS, act, approved, checksumOf, crew, draft, newPlaces, outbox, registerDocument, startDocuments, type Places } from './fixtures';
+import { DOCUMENT_FIELDS, REVISION_FIELDS, act, approved, checksumOf, crew, draft, knownPlaces, outbox, registerDocument, startDocuments, type Places } from './fixtures';
 
 let documents: TestService;
 let places: Places;
 
 beforeAll(async () => {
   documents = await startDocuments();
-  places = newPlaces();
+  places = await knownPlaces(documents);
 });
 afterAll(() => documents.stop());
 

@@ -3,7 +3,7 @@ import { ROLES, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
 import { describeRoleMatrix, expectError, ok, people, permitted, person, startTestGateway, type MatrixCase, type MatrixFixture, type TestGateway, type TestService } from '@opsgraph/testing';
 import { DOCUMENT_PERMISSIONS } from '../src/domain/permissions';
-import { DOCUMENT_FIELDS, REVISION_FIELDS, act, approved, checksumOf, draft, newPlaces, registerDocument, startDocuments, type Places } from './fixtures';
+import { DOCUMENT_FIELDS, REVISION_FIELDS, act, approved, checksumOf, draft, knownPlaces, registerDocument, startDocuments, type Places } from './fixtures';
 
 /**
  * The role matrix, through the real gateway: every role against every Documents mutation. Allowed calls
@@ -22,7 +22,7 @@ const callerOf = (role: Role) => person(idOf(role), role, ['*'], role === 'contr
 beforeAll(async () => {
   documents = await startDocuments();
   gateway = await startTestGateway({ documents: documents.url });
-  places = newPlaces();
+  places = await knownPlaces(documents);
   const document = await registerDocument(documents, places);
   acknowledged = await approved(documents, document.id, 'A');
   ok(await documents.query(`mutation($id: ID!) { acknowledgeDocumentRevision(revisionId: $id) { id } }`, { id: acknowledged.id }, people.operator));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, expectError, fakeWork, ok, people, person, startTestGateway, type FakeWorkItem, type TestGateway, type TestService } from '@opsgraph/testing';
-import { DOCUMENT_FIELDS, REVISION_FIELDS, act, approved, checksumOf, draft, newPlaces, registerDocument, startDocuments, type Places } from './fixtures';
+import { DOCUMENT_FIELDS, REVISION_FIELDS, act, approved, checksumOf, draft, knownPlaces, registerDocument, startDocuments, type Places } from './fixtures';
 
 /**
  * Scope escapes in Documents: another site's documents, revisions and reviews, references made straight
@@ -37,8 +37,8 @@ beforeAll(async () => {
   documents = await startDocuments();
   gateway = await startTestGateway({ documents: documents.url });
   work = fakeWork();
-  green = newPlaces();
-  blue = newPlaces();
+  green = await knownPlaces(documents);
+  blue = await knownPlaces(documents);
   blueDoc = await registerDocument(documents, blue, { title: 'Blue secret: flare knockout drum entry' });
   blueRevision = await approved(documents, blueDoc.id, 'A');
   blueForGreen = await registerDocument(documents, blue, { applicability: { siteIds: [blue.siteId, green.siteId] } });

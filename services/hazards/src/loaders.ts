@@ -1,6 +1,6 @@
 import { TrackedWorkItem, inSiteScope, loaderBy, loaderGrouped, selectRowsWhere, type Caller } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { canSeeIncident } from './domain/permissions';
 import { Hazard, HazardControl, Incident, IncidentAction, JobHazard, JobHazardControl, JobRiskAssessment } from './entities';
 
@@ -9,7 +9,7 @@ import { Hazard, HazardControl, Incident, IncidentAction, JobHazard, JobHazardCo
  * the number of items. Records of sites outside the caller's scope are dropped (and, for a contractor,
  * the incidents they did not report).
  */
-export function createLoaders(db: DataSource, caller: Caller) {
+export function createLoaders(db: EntityManager, caller: Caller) {
   const scoped = <T extends { siteId: string }>(loader: DataLoader<string, T | null>) =>
     new DataLoader<string, T | null>(async (keys) => (await loader.loadMany(keys)).map((row) => (row instanceof Error || !row || inSiteScope(caller, row.siteId) ? row : null)));
   const incidents = loaderBy(db, Incident);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, expectError, ok, people, type TestService, fakeWork, type FakeWorkItem } from '@opsgraph/testing';
-import { INCIDENT_FIELDS, act, crew, newPlaces, outbox, reportIncident, startHazards, type Places } from './fixtures';
+import { INCIDENT_FIELDS, act, crew, knownPlaces, outbox, reportIncident, startHazards, type Places } from './fixtures';
 
 /**
  * The incident's side of its actions, driven by Work's events published as Work would: the work item that
@@ -13,7 +13,7 @@ let work: ReturnType<typeof fakeWork>;
 
 beforeAll(async () => {
   hazards = await startHazards();
-  places = newPlaces();
+  places = await knownPlaces(hazards);
   work = fakeWork();
 });
 afterAll(async () => {

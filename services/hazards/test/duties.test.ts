@@ -4,7 +4,7 @@ import { OutboxEvent } from '@opsgraph/events';
 import { incidentActionRequestId } from '@opsgraph/events/src/schemas/hazards';
 import { eventually, expectError, fakeWork, ok, people, person, startTestGateway, type FakeWorkItem, type TestGateway, type TestService } from '@opsgraph/testing';
 import { WorkPerformer } from '@opsgraph/core';
-import { assess, newPlaces, registerHazard, startHazards, type Places } from './fixtures';
+import { assess, knownPlaces, registerHazard, startHazards, trackWork, type Places } from './fixtures';
 
 /**
  * Separation of duties on incidents, through the real gateway, with Work's events published as Work would:
@@ -33,7 +33,7 @@ beforeAll(async () => {
   hazards = await startHazards();
   gateway = await startTestGateway({ hazards: hazards.url });
   work = fakeWork();
-  places = newPlaces();
+  places = await knownPlaces(hazards);
 });
 afterAll(async () => {
   await work?.close();
@@ -122,7 +122,7 @@ test('an incident is never closed by its investigator, anyone involved, or anyon
 
 test('a hazard control is confirmed with an https evidence link or none; anything else is refused and changes nothing', async () => {
   const hazard = await registerHazard(hazards, places);
-  const workItemId = randomUUID();
+  const workItemId = await trackWork(hazards, places);
   const controls = (await assess(hazards, workItemId, [{ hazardId: hazard.id }])).hazards[0].controls.map((c: { id: string }) => c.id) as string[];
   const read = async () => [ok(await gql(people.admin, `query($w: ID!) { jobRiskAssessment(workItemId: $w) { hazards { controls { id state evidence evidenceUrl confirmedBy { id } } } } }`, { w: workItemId })).jobRiskAssessment, await events()];
   const confirm = (id: string, url: string) => gql(people.technician, `mutation($id: ID!, $e: HazardControlEvidenceInput!) { confirmHazardControl(id: $id, evidence: $e) { state evidenceUrl } }`, { id, e: { note: 'valves locked, tags L-7/L-8', url } });

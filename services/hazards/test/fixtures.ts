@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
+import { TrackedWorkItem } from '@opsgraph/core';
+import { knowPlaces, ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const HAZARD_FIELDS = `
@@ -35,6 +36,31 @@ export interface Places {
   assetId: string;
 }
 export const newPlaces = (): Places => ({ siteId: randomUUID(), areaId: randomUUID(), assetId: randomUUID() });
+
+/** New places, written into hazards' copy of Work's registry as Work's events would (tests without Work). */
+export async function knownPlaces(hazards: TestService): Promise<Places> {
+  const places = newPlaces();
+  await knowPlaces(hazards.db, places);
+  return places;
+}
+
+/**
+ * A work item at `places`, written into hazards' tracked view (as the owner) as Work's `work_item.created`
+ * would: assessJobRisk acts only on work it knows of. Returns its id.
+ */
+export async function trackWork(hazards: TestService, places: Pick<Places, 'siteId'> & Partial<Places>, workItemId: string = randomUUID()): Promise<string> {
+  await hazards.db.getRepository(TrackedWorkItem).insert({
+    workItemId,
+    number: `TST-${workItemId.slice(0, 6)}`,
+    workType: 'MAINTENANCE',
+    status: 'OPEN',
+    siteId: places.siteId,
+    areaId: places.areaId ?? null,
+    assetId: places.assetId ?? null,
+    lastEventAt: new Date(),
+  });
+  return workItemId;
+}
 
 export const startHazards = () => startTestService(service);
 

@@ -1,4 +1,5 @@
-import { eventually, expectError, ok, people, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { TrackedWorkItem } from '@opsgraph/core';
+import { eventually, expectError, ok, people, startTestGateway, startTestService, untilPlacesKnown, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as workService } from '../../work/src/service';
 import { crew, startHazards } from './fixtures';
 
@@ -21,14 +22,18 @@ beforeAll(async () => {
   const areaId = (await q(`mutation($s: ID!) { createArea(input: { siteId: $s, code: "UTIL", name: "Utilities" }) { id } }`, { s: siteId })).createArea.id;
   const asset = async (code: string) => (await q(`mutation($s: ID!, $a: ID!, $c: String!) { createAsset(input: { siteId: $s, areaId: $a, code: $c, name: $c }) { id } }`, { s: siteId, a: areaId, c: code })).createAsset.id;
   plant = { siteId, areaId, assetId: await asset('V-101'), otherAssetId: await asset('B-100') };
+  await untilPlacesKnown(hazards.db, Object.values(plant)); // Work's registry reaches hazards by events
 });
 afterAll(async () => {
   await gateway?.stop();
   await Promise.all([hazards?.stop(), work?.stop()]);
 });
 
+/** A work item created in Work, once hazards knows it from Work's events (it assesses only work it knows). */
 async function createWork(input: Record<string, unknown>) {
-  return (await q(`mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`, { i: { type: 'INSPECTION', title: 'Inspect V-101', siteId: plant.siteId, ownerId: people.technician.id, ...input } }, people.supervisor)).createWorkItem.id as string;
+  const id = (await q(`mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`, { i: { type: 'INSPECTION', title: 'Inspect V-101', siteId: plant.siteId, ownerId: people.technician.id, ...input } }, people.supervisor)).createWorkItem.id as string;
+  await eventually(() => hazards.db.getRepository(TrackedWorkItem).existsBy({ workItemId: id }));
+  return id;
 }
 
 async function registerHazard(input: Record<string, unknown>) {

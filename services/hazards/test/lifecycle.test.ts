@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { expectError, ok, people, type TestService } from '@opsgraph/testing';
-import { ACTION_FIELDS, ASSESSMENT_FIELDS, HAZARD_FIELDS, act, assess, crew, newPlaces, outbox, registerHazard, reportIncident, startHazards, type Places } from './fixtures';
+import { ACTION_FIELDS, ASSESSMENT_FIELDS, HAZARD_FIELDS, act, assess, crew, knownPlaces, outbox, registerHazard, reportIncident, startHazards, trackWork, type Places } from './fixtures';
 
 let hazards: TestService;
 let places: Places;
 
 beforeAll(async () => {
   hazards = await startHazards();
-  places = newPlaces();
+  places = await knownPlaces(hazards);
 });
 afterAll(() => hazards.stop());
 
@@ -57,7 +57,7 @@ describe('job risk assessment', () => {
   test('each selected control is a blocker on the work item until confirmed with evidence; re-opening blocks again', async () => {
     const pressure = await registerHazard(hazards, places);
     const noise = await registerHazard(hazards, places, { title: 'Noise above 85 dB(A)', likelihood: 4, severity: 2, residualLikelihood: 2, residualSeverity: 2, controls: [{ kind: 'PPE', description: 'Ear defenders' }, { kind: 'SUPERVISION', description: 'Limit exposure to 2 h' }] });
-    const workItemId = randomUUID();
+    const workItemId = await trackWork(hazards, places);
     const assessment = await assess(hazards, workItemId, [
       { hazardId: pressure.id },
       { hazardId: noise.id, controlIds: [noise.controls[0].id], additionalControls: [{ kind: 'OTHER', description: 'Radio check every 30 min' }] },
@@ -76,7 +76,7 @@ describe('job risk assessment', () => {
 
     // One assessment per work item; controls must belong to the hazard chosen.
     expectError(await hazards.query(`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { id } }`, { i: { workItemId, hazards: [{ hazardId: pressure.id }] } }, people.supervisor), 'CONFLICT');
-    expectError(await hazards.query(`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { id } }`, { i: { workItemId: randomUUID(), hazards: [{ hazardId: pressure.id, controlIds: [noise.controls[1].id] }] } }, people.supervisor), 'BAD_USER_INPUT');
+    expectError(await hazards.query(`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { id } }`, { i: { workItemId: await trackWork(hazards, places), hazards: [{ hazardId: pressure.id, controlIds: [noise.controls[1].id] }] } }, people.supervisor), 'BAD_USER_INPUT');
     expectError(await hazards.query(`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { id } }`, { i: { workItemId: randomUUID(), hazards: [{ hazardId: pressure.id }] } }, people.operator), 'FORBIDDEN');
 
     const control = controls[0];
@@ -167,7 +167,7 @@ describe('incidents', () => {
     const high = await reportIncident(hazards, places, { type: 'PROCESS_SAFETY_EVENT', severity: 'HIGH', assetId: places.assetId, title: 'Relief valve lifted on V-101' });
     expect(high.holdRequestedAt).not.toBeNull();
     const hold = (await outbox(hazards, high.id)).find((e) => e.type === 'work.hold_requested')!;
-    expect(hold.data).toEqual({ assetId: places.assetId, sourceRecordId: high.id, reason: expect.stringMatching(new RegExp(`^${high.number}: high severity process safety event on this asset`)) });
+    expect(hold.data).toEqual({ assetId: places.assetId, siteId: places.siteId, sourceRecordId: high.id, reason: expect.stringMatching(new RegExp(`^${high.number}: high severity process safety event on this asset`)) });
     const lowOnAsset = await reportIncident(hazards, places, { severity: 'LOW', assetId: places.assetId });
     const criticalNoAsset = await reportIncident(hazards, places, { severity: 'CRITICAL' });
     for (const incident of [lowOnAsset, criticalNoAsset]) {

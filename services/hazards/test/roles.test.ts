@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ROLES, type Caller, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { describeRoleMatrix, expectError, ok, people, permitted, person, startTestGateway, type MatrixCase, type TestGateway, type TestService } from '@opsgraph/testing';
+import { describeRoleMatrix, expectError, knowPlaces, ok, people, permitted, person, startTestGateway, type MatrixCase, type TestGateway, type TestService } from '@opsgraph/testing';
 import { HAZARDS_PERMISSIONS } from '../src/domain/permissions';
-import { crew, newPlaces, startHazards } from './fixtures';
+import { crew, newPlaces, startHazards, trackWork } from './fixtures';
 
 /**
  * The role matrix, through the real gateway: every role against every hazards mutation. Allowed calls
@@ -20,6 +19,7 @@ let hazardId: string;
 beforeAll(async () => {
   hazards = await startHazards();
   gateway = await startTestGateway({ hazards: hazards.url });
+  await knowPlaces(hazards.db, places);
   hazardId = (await q(`mutation($i: RegisterHazardInput!) { registerHazard(input: $i) { id } }`, { i: hazardInput() })).registerHazard.id;
 });
 afterAll(async () => {
@@ -55,7 +55,7 @@ const incidentInput = (extra: Record<string, unknown> = {}) => ({
 
 const newHazard = async () => (await q(`mutation($i: RegisterHazardInput!) { registerHazard(input: $i) { id } }`, { i: hazardInput() })).registerHazard.id as string;
 const assessed = async () => {
-  const workItemId = randomUUID();
+  const workItemId = await trackWork(hazards, places);
   const a = (await q(`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { hazards { controls { id } } } }`, { i: { workItemId, hazards: [{ hazardId }] } })).assessJobRisk;
   return { workItemId, controlId: a.hazards[0].controls[0].id as string };
 };
@@ -106,7 +106,7 @@ const cases: Record<string, Case> = {
     permission: 'assessJobRisk',
     mutation: `mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { id } }`,
     setup: async () => {
-      const workItemId = randomUUID();
+      const workItemId = await trackWork(hazards, places);
       return { variables: { i: { workItemId, hazards: [{ hazardId }] } }, read: () => q(`query($w: ID!) { jobRiskAssessment(workItemId: $w) { id } }`, { w: workItemId }) };
     },
   },

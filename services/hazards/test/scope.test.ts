@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { TrackedWorkItem, type Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { eventually, expectError, fakeWork, ok, people, person, postGraphQL, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
-import { JobRiskAssessment } from '../src/entities';
-import { crew, newPlaces, startHazards, type Places } from './fixtures';
+import { eventually, expectError, fakeWork, knowPlaces, ok, people, person, postGraphQL, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import { Incident, JobRiskAssessment } from '../src/entities';
+import { crew, newPlaces, startHazards, trackWork, type Places } from './fixtures';
 
 /**
  * Scope escapes, each asserting nothing leaked and nothing changed: another site's records by id, number,
@@ -27,7 +27,7 @@ let rec: {
   blueInvestigating: string;
   blueInvestigated: string;
   greenIncident: string;
-  /** Reported at blue but naming green's area id: must not show in green's area. */
+  /** Recorded at blue naming green's area id (before places were checked; now refused): must not show in green's area. */
   blueInGreenArea: string;
 };
 
@@ -56,9 +56,10 @@ beforeAll(async () => {
   hazards = await startHazards();
   gateway = await startTestGateway({ hazards: hazards.url });
   work = fakeWork();
+  await knowPlaces(hazards.db, green, blue);
   const greenHazard = await hazard(green, 'Green pump pressure');
   const blueHazard = await hazard(blue, 'Blue boiler steam');
-  const blueWorkItem = randomUUID();
+  const blueWorkItem = await trackWork(hazards, blue);
   const assessment = (await q(`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { hazards { controls { id } } } }`, { i: { workItemId: blueWorkItem, hazards: [{ hazardId: blueHazard, additionalControls: [{ kind: 'PPE', description: 'visor' }] }] } })).assessJobRisk;
   const [blueControl, blueConfirmedControl] = assessment.hazards[0].controls.map((c: { id: string }) => c.id);
   await q(`mutation($id: ID!) { confirmHazardControl(id: $id, evidence: { note: "ok" }) { id } }`, { id: blueConfirmedControl });
@@ -69,7 +70,11 @@ beforeAll(async () => {
   await start(blueInvestigated);
   await complete(blueInvestigated);
   const greenIncident = (await incident(green, 'Green spill')).id;
-  const blueInGreenArea = (await incident({ ...blue, areaId: green.areaId }, 'Blue report on a green area id')).id;
+  // An incident at blue naming green's area is refused now (places.test.ts): this one was recorded before.
+  const blueInGreenArea = (await hazards.db.getRepository(Incident).save(hazards.db.getRepository(Incident).create({
+    type: 'SPILL', severity: 'LOW', status: 'REPORTED', occurredAt: new Date(Date.now() - 60_000), siteId: blue.siteId, areaId: green.areaId,
+    title: 'Blue report on a green area id', description: 'details', reporterId: people.operator.id,
+  }))).id;
   rec = { greenHazard, blueHazard, blueControl, blueConfirmedControl, blueWorkItem, greenWorkItem: randomUUID(), blueIncident, blueInvestigating, blueInvestigated, greenIncident, blueInGreenArea };
 });
 afterAll(async () => {
@@ -148,13 +153,14 @@ describe('site scope', () => {
       hazardCount: (await q(`query($s: ID) { hazards(filter: { siteId: $s }) { totalCount } }`, { s: blue.siteId })).hazards.totalCount,
       assessments: await hazards.db.getRepository(JobRiskAssessment).count(),
     });
+    const greenWork = await trackWork(hazards, green);
     const before = await snapshot();
     const attempts: [string, Record<string, unknown>, Caller][] = [
       [`mutation($id: ID!) { reassessHazard(id: $id, input: { likelihood: 1, severity: 1, residualLikelihood: 1, residualSeverity: 1 }) { id } }`, { id: rec.blueHazard }, greenHse()],
       [`mutation($id: ID!) { retireHazard(id: $id, reason: "x") { id } }`, { id: rec.blueHazard }, greenHse()],
       [`mutation($id: ID!) { confirmHazardControl(id: $id, evidence: { note: "x" }) { id } }`, { id: rec.blueControl }, greenOperator()],
       [`mutation($id: ID!) { reopenHazardControl(id: $id, reason: "x") { id } }`, { id: rec.blueConfirmedControl }, greenHse()],
-      [`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { id } }`, { i: { workItemId: randomUUID(), hazards: [{ hazardId: rec.blueHazard }] } }, greenSupervisor()],
+      [`mutation($i: JobRiskAssessmentInput!) { assessJobRisk(input: $i) { id } }`, { i: { workItemId: greenWork, hazards: [{ hazardId: rec.blueHazard }] } }, greenSupervisor()],
       [`mutation($id: ID!) { startIncidentInvestigation(id: $id, investigatorId: "${crew.investigator.id}") { id } }`, { id: rec.blueIncident.id }, greenHse()],
       [`mutation($id: ID!) { completeIncidentInvestigation(id: $id, input: { rootCauses: ["x"], findings: "x" }) { id } }`, { id: rec.blueInvestigating }, greenHse()],
       [`mutation($id: ID!) { addIncidentAction(incidentId: $id, input: { kind: CORRECTIVE, title: "x", ownerId: "${people.technician.id}" }) { id } }`, { id: rec.blueInvestigating }, greenSupervisor()],
@@ -193,9 +199,10 @@ describe('work that Work placed at another site', () => {
     expectError(await assess(blueItem.workItemId, rec.greenHazard, people.admin), 'BAD_USER_INPUT');
     // A work item already assessed at another site is "not found", not a conflict that betrays it.
     expectError(await assess(rec.blueWorkItem, rec.greenHazard, greenSupervisor()), 'NOT_FOUND');
-    // A serious incident would hold every open work item on the asset: not another site's asset.
+    // A serious incident would hold every open work item on the asset: not another site's asset, even for
+    // someone who works at both (it is not an asset of the incident's site: "not found" there).
     expectError(await report(blue.assetId, greenOperator()), 'NOT_FOUND');
-    expectError(await report(blue.assetId, people.operator), 'BAD_USER_INPUT');
+    expectError(await report(blue.assetId, people.operator), 'NOT_FOUND');
     expect({ events: await events(), assessments: await hazards.db.getRepository(JobRiskAssessment).count(), incidents: (await q(`{ incidents { totalCount } }`)).incidents.totalCount }).toEqual(before);
 
     // The same at one's own site goes through.

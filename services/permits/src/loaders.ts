@@ -1,6 +1,6 @@
 import { loaderBy, loaderGrouped, selectRowsWhere, type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { permitVisible } from './domain/permits';
 import { GasTest, Isolation, Permit, PermitTransition } from './entities';
 
@@ -8,7 +8,7 @@ import { GasTest, Isolation, Permit, PermitTransition } from './entities';
  * Per-request batch loaders: every nested field of a list resolves in one statement per kind. Permits
  * the caller may not see (another site, another contractor's) are dropped, so no reference leaks them.
  */
-export function createLoaders(db: DataSource, caller: Caller) {
+export function createLoaders(db: EntityManager, caller: Caller) {
   const visible = (permits: Permit[]) => permits.filter((p) => permitVisible(caller, p));
   const permit = new DataLoader<string, Permit | null>(async (ids) =>
     (await loaderBy(db, Permit).loadMany(ids)).map((p) => (p instanceof Error ? p : p && permitVisible(caller, p) ? p : null)),

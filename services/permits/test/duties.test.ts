@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { OutboxEvent } from '@opsgraph/events';
 import { expectError, ok, people, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
 import type { Caller } from '@opsgraph/core';
-import { crew, newScope, startPermits, type Scope } from './fixtures';
+import { crew, knownScope, knownWorkItem, startPermits, type Scope } from './fixtures';
 
 /**
  * Separation of duties against everyone who took part in a permit, through the real gateway: approving,
@@ -29,7 +28,7 @@ const duty = {
 beforeAll(async () => {
   permits = await startPermits();
   gateway = await startTestGateway({ permits: permits.url });
-  scope = newScope('DTY');
+  scope = await knownScope(permits, 'DTY');
 });
 afterAll(async () => {
   await gateway?.stop();
@@ -67,7 +66,7 @@ test('approving: never by the requester, whoever requested it, added work to it,
 
   // A technician's draft, with an HSE officer to accept it at the job; one supervisor adds work, another puts it forward.
   const permit = await draft(duty.technician, { performingAuthorityId: duty.hse.id });
-  ok(await gql(duty.supervisor, `mutation($id: ID!, $w: [ID!]!) { addPermitWorkItems(id: $id, workItemIds: $w) { id } }`, { id: permit.id, w: [randomUUID()] }));
+  ok(await gql(duty.supervisor, `mutation($id: ID!, $w: [ID!]!) { addPermitWorkItems(id: $id, workItemIds: $w) { id } }`, { id: permit.id, w: [await knownWorkItem(permits, scope.siteId)] }));
   ok(await step(duty.supervisor2, 'requestPermit', permit.id));
   expect((await refused(duty.supervisor2, 'approvePermit', permit.id, 'SUBMITTER')).message).toBe(`whoever requested permit ${permit.number} cannot approve it`);
   await refused(duty.supervisor, 'approvePermit', permit.id, 'WORK_ADDED');
@@ -80,7 +79,7 @@ test('approving: never by the requester, whoever requested it, added work to it,
 
 test('issuing and reinstating: never by anyone with a part in the permit, its approver and performing authority included', async () => {
   const permit = await draft(duty.technician);
-  ok(await gql(duty.issuer, `mutation($id: ID!, $w: [ID!]!) { addPermitWorkItems(id: $id, workItemIds: $w) { id } }`, { id: permit.id, w: [randomUUID()] }));
+  ok(await gql(duty.issuer, `mutation($id: ID!, $w: [ID!]!) { addPermitWorkItems(id: $id, workItemIds: $w) { id } }`, { id: permit.id, w: [await knownWorkItem(permits, scope.siteId)] }));
   ok(await step(duty.technician, 'requestPermit', permit.id));
   ok(await step(duty.supervisingIssuer, 'approvePermit', permit.id));
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ok, people, person, startTestService, type TestService, recordedEvents } from '@opsgraph/testing';
+import { eventually, knowPlaces, ok, people, person, startTestService, type DataSource, type TestService, recordedEvents } from '@opsgraph/testing';
 import { service } from '../src/service';
 
 export const PERMIT_FIELDS = `
@@ -30,6 +30,36 @@ export interface Scope {
 }
 
 export const newScope = (siteCode = 'GRN'): Scope => ({ siteId: randomUUID(), siteCode, areaId: randomUUID(), pumpId: randomUUID(), valveId: randomUUID() });
+
+/**
+ * Makes scopes' places known to Permits as Work's `location.registered` events would (for tests that run
+ * without Work): the site, its area, and the pump and the valve in that area.
+ */
+export async function knowScope(service: { db: DataSource }, ...scopes: Scope[]): Promise<void> {
+  for (const s of scopes) {
+    await knowPlaces(service.db, { siteId: s.siteId, areaId: s.areaId, assetId: s.pumpId }, { siteId: s.siteId, areaId: s.areaId, assetId: s.valveId });
+  }
+}
+
+/** A new scope whose places Permits knows. */
+export async function knownScope(service: { db: DataSource }, siteCode = 'GRN'): Promise<Scope> {
+  const scope = newScope(siteCode);
+  await knowScope(service, scope);
+  return scope;
+}
+
+/**
+ * New work items Permits has heard of, as Work's `work_item.created` would tell it (for tests that run without
+ * Work): at the site, the host's own work or a contractor company's job.
+ */
+export async function knownWorkItems(service: { db: DataSource }, siteId: string, count = 1, contractorCompany: string | null = null): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => randomUUID());
+  for (const id of ids) await service.db.query(`INSERT INTO known_work_item (work_item_id, site_id, contractor_company) VALUES ($1, $2, $3)`, [id, siteId, contractorCompany]);
+  return ids;
+}
+
+/** One new work item Permits has heard of, at the site. */
+export const knownWorkItem = async (service: { db: DataSource }, siteId: string, contractorCompany: string | null = null) => (await knownWorkItems(service, siteId, 1, contractorCompany))[0];
 
 export async function startPermits() {
   return startTestService(service);
@@ -78,3 +108,8 @@ export async function issue(permits: TestService, permit: { id: string; isolatio
 
 /** The facts a service wrote to its outbox, oldest first. */
 export const outbox = async (service: TestService, subject?: string) => (await recordedEvents(service, subject)).map(({ type, data }) => ({ type, data }));
+
+/** Waits until Permits has heard of these work items from Work's events (when Work runs and publishes them). */
+export async function untilWorkItemsKnown(service: { db: DataSource }, ids: string[]): Promise<void> {
+  await eventually(async () => (await service.db.query(`SELECT count(*)::int AS n FROM known_work_item WHERE work_item_id = ANY($1::uuid[])`, [ids]))[0].n === new Set(ids).size);
+}

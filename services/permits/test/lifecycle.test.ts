@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { expectError, ok, people, person, sleep, type TestService } from '@opsgraph/testing';
 import { expirePermits, suspendForStaleGasTests } from '../src/domain/permits';
-import { GAS_FIELDS, ISOLATION_FIELDS, PERMIT_FIELDS, act, createPermit, crew, issue, newScope, outbox, startPermits, type Scope } from './fixtures';
+import { GAS_FIELDS, ISOLATION_FIELDS, PERMIT_FIELDS, act, createPermit, crew, issue, knownScope, knownWorkItem, knownWorkItems, outbox, startPermits, type Scope } from './fixtures';
 
 let permits: TestService;
 let scope: Scope;
 
 beforeAll(async () => {
   permits = await startPermits();
-  scope = newScope();
+  scope = await knownScope(permits);
 });
 afterAll(() => permits.stop());
 
@@ -25,9 +25,9 @@ describe('permit lifecycle', () => {
     expect(first.number).toBe('PTW-GRN-0001');
     expect(second.number).toBe('PTW-GRN-0002');
     expect(first).toMatchObject({ status: 'DRAFT', requester: { id: people.supervisor.id }, valid: false, history: [{ from: null, to: 'DRAFT', actor: { id: people.supervisor.id } }] });
-    const other = newScope('NTH');
+    const other = await knownScope(permits, 'NTH');
     expect((await createPermit(permits, other)).number).toBe('PTW-NTH-0001');
-    const unknown = newScope('XYZ');
+    const unknown = await knownScope(permits, 'XYZ'); // known, but without a permit yet
     expectError(await permits.query(`mutation($i: CreatePermitInput!) { createPermit(input: $i) { id } }`, {
       i: { type: 'COLD_WORK', description: 'x', siteId: unknown.siteId, validTo: new Date(Date.now() + 3600_000).toISOString() },
     }, people.supervisor), 'BAD_USER_INPUT');
@@ -39,7 +39,7 @@ describe('permit lifecycle', () => {
   });
 
   test('full path: request → approve → isolations applied and verified → issue → suspend → reinstate → remove → close', async () => {
-    const workItemId = randomUUID();
+    const workItemId = await knownWorkItem(permits, scope.siteId);
     const permit = await createPermit(permits, scope, { workItemIds: [workItemId], isolations: [isolation(scope)] });
     expect(permit.isolations).toEqual([expect.objectContaining({ state: 'PLANNED', point: 'MCC-3 breaker 12', method: 'ELECTRICAL_LOCKOUT', tag: 'L-041', asset: { id: scope.pumpId } })]);
     const requested = ok(await act(permits, 'requestPermit', { id: permit.id })).requestPermit;
@@ -85,7 +85,7 @@ describe('permit lifecycle', () => {
       'permit.issued', 'prerequisite.satisfied', 'permit.suspended', 'prerequisite.reopened', 'permit.reinstated', 'prerequisite.satisfied',
       'isolation.removed', 'permit.closed', 'prerequisite.reopened',
     ]);
-    expect(facts[1].data).toEqual({ workItemId, kind: 'PERMIT_VALID', sourceRecordId: permit.id, description: `Valid hot work permit ${permit.number}`, state: 'OPEN', reason: `${permit.number} not yet issued (draft)` });
+    expect(facts[1].data).toEqual({ workItemId, siteId: scope.siteId, kind: 'PERMIT_VALID', sourceRecordId: permit.id, description: `Valid hot work permit ${permit.number}`, state: 'OPEN', reason: `${permit.number} not yet issued (draft)` });
     expect(facts[3].data).toMatchObject({ workItemId, state: 'OPEN', reason: `${permit.number} not yet issued (requested)` });
     expect(facts[11].data).toEqual({ sourceRecordId: permit.id, kind: 'PERMIT_VALID', reason: `${permit.number} suspended: gas alarm in the area` });
     expect(facts[16].data.reason).toBe(`${permit.number} closed`);
@@ -155,7 +155,7 @@ describe('permit lifecycle', () => {
   });
 
   test('confined space: an issued permit is suspended when its gas test runs out or a reading is outside limits, and reinstated only after a good test', async () => {
-    const workItemId = randomUUID();
+    const workItemId = await knownWorkItem(permits, scope.siteId);
     const permit = await createPermit(permits, scope, { type: 'CONFINED_SPACE', workItemIds: [workItemId], description: 'Enter vessel V-7' });
     ok(await act(permits, 'requestPermit', { id: permit.id }));
     ok(await act(permits, 'approvePermit', { id: permit.id }, crew.hse));
@@ -164,11 +164,11 @@ describe('permit lifecycle', () => {
     const expiresAt = new Date(Date.now() + 4_000);
     ok(await gas({ expiresAt: expiresAt.toISOString() }));
     ok(await act(permits, 'issuePermit', { id: permit.id, performingAuthorityId: people.technician.id }, crew.issuer));
-    expect(await suspendForStaleGasTests(permits.db)).not.toContainEqual(expect.objectContaining({ id: permit.id })); // still in date
+    expect(await suspendForStaleGasTests(permits.db.manager)).not.toContainEqual(expect.objectContaining({ id: permit.id })); // still in date
     await sleep(Math.max(0, expiresAt.getTime() - Date.now()) + 100);
 
-    expect((await suspendForStaleGasTests(permits.db)).map((p) => p.id)).toContain(permit.id);
-    expect(await suspendForStaleGasTests(permits.db)).toEqual([]); // idempotent
+    expect((await suspendForStaleGasTests(permits.db.manager)).map((p) => p.id)).toContain(permit.id);
+    expect(await suspendForStaleGasTests(permits.db.manager)).toEqual([]); // idempotent
     const suspended = await permitState(permit.id);
     expect(suspended).toMatchObject({ status: 'SUSPENDED', statusReason: `the last gas test of ${permit.number} has expired: test again before work goes on` });
     expect((await outbox(permits, permit.id)).slice(-2).map((f) => f.type)).toEqual(['permit.suspended', 'prerequisite.reopened']);
@@ -210,6 +210,7 @@ describe('permit lifecycle', () => {
     ok(await act(permits, 'cancelPermit', { id: cancelled.id, reason: 'raised twice' }));
     const closed = await issue(permits, await createPermit(permits, scope));
     ok(await act(permits, 'closePermit', { id: closed.id }, crew.issuer));
+    const anotherItem = await knownWorkItem(permits, scope.siteId);
 
     const cases: [string, string, Record<string, unknown>, typeof people.supervisor][] = [
       [draft.id, 'approvePermit', {}, crew.hse],
@@ -228,7 +229,7 @@ describe('permit lifecycle', () => {
         [id, 'suspendPermit', { reason: 'x' }, crew.hse],
         [id, 'closePermit', {}, crew.issuer],
         [id, 'cancelPermit', { reason: 'x' }, people.supervisor],
-        [id, 'addPermitWorkItems', { workItemIds: [randomUUID()] }, people.supervisor],
+        [id, 'addPermitWorkItems', { workItemIds: [anotherItem] }, people.supervisor],
       ] as [string, string, Record<string, unknown>, typeof people.supervisor][]),
     ];
     for (const [id, mutation, args, caller] of cases) {
@@ -255,7 +256,7 @@ describe('permit lifecycle', () => {
   });
 
   test('a contractor sees only the permits they asked for or accepted', async () => {
-    const s = newScope('CTR');
+    const s = await knownScope(permits, 'CTR');
     const acme = person('0000000a-0000-4000-8000-00000000acee', 'contractor', [s.siteId], 'Acme');
     const theirs = await createPermit(permits, s, { type: 'WORK_AT_HEIGHT', performingAuthorityId: acme.id });
     const other = await createPermit(permits, s);
@@ -283,15 +284,15 @@ describe('permit lifecycle', () => {
   });
 
   test('expirePermits expires every permit past its window, once, and re-opens the prerequisite on its work', async () => {
-    const workItemId = randomUUID();
+    const workItemId = await knownWorkItem(permits, scope.siteId);
     const short = await issue(permits, await createPermit(permits, scope, { workItemIds: [workItemId], validTo: new Date(Date.now() + 3600_000).toISOString() }));
     const draft = await createPermit(permits, scope, { validTo: new Date(Date.now() + 3600_000).toISOString() });
     const long = await createPermit(permits, scope, { validTo: new Date(Date.now() + 5 * 3600_000).toISOString() });
     const later = new Date(Date.now() + 2 * 3600_000);
-    const expired = (await expirePermits(permits.db, later)).map((p) => p.id);
+    const expired = (await expirePermits(permits.db.manager, later)).map((p) => p.id);
     expect(expired).toEqual(expect.arrayContaining([short.id, draft.id]));
     expect(expired).not.toContain(long.id);
-    expect(await expirePermits(permits.db, later)).toEqual([]); // idempotent
+    expect(await expirePermits(permits.db.manager, later)).toEqual([]); // idempotent
     const after = ok(await permits.query(`query($id: ID!) { permit(id: $id) { status valid statusReason history { from to actor { id } } } }`, { id: short.id })).permit;
     expect(after).toMatchObject({ status: 'EXPIRED', valid: false });
     expect(after.history.at(-1)).toEqual({ from: 'ISSUED', to: 'EXPIRED', actor: { id: 'system' } });
@@ -303,8 +304,8 @@ describe('permit lifecycle', () => {
 
 describe('in the graph', () => {
   test('permits list filters by site, status, work item and asset', async () => {
-    const s = newScope('FLT');
-    const workItemId = randomUUID();
+    const s = await knownScope(permits, 'FLT');
+    const workItemId = await knownWorkItem(permits, s.siteId);
     const a = await createPermit(permits, s, { workItemIds: [workItemId] });
     const b = await createPermit(permits, s, { type: 'WORK_AT_HEIGHT', assetIds: [s.valveId] });
     ok(await act(permits, 'requestPermit', { id: b.id }));
@@ -323,8 +324,8 @@ describe('in the graph', () => {
   });
 
   test('permit readiness of a work item, and a constant number of statements per list', async () => {
-    const s = newScope('RDY');
-    const items = Array.from({ length: 12 }, () => randomUUID());
+    const s = await knownScope(permits, 'RDY');
+    const items = await knownWorkItems(permits, s.siteId, 12);
     const issued = await issue(permits, await createPermit(permits, s, { workItemIds: items.slice(0, 6), isolations: [isolation(s)] }));
     const suspendedPermit = await issue(permits, await createPermit(permits, s, { workItemIds: [items[1]] }));
     ok(await act(permits, 'suspendPermit', { id: suspendedPermit.id, reason: 'wind above 40 km/h' }, crew.hse));
@@ -345,8 +346,8 @@ describe('in the graph', () => {
   });
 
   test('a permit issued after another ended for the same work supersedes it', async () => {
-    const s = newScope('SUP');
-    const workItemId = randomUUID();
+    const s = await knownScope(permits, 'SUP');
+    const workItemId = await knownWorkItem(permits, s.siteId);
     const first = await issue(permits, await createPermit(permits, s, { workItemIds: [workItemId] }));
     ok(await act(permits, 'closePermit', { id: first.id, note: 'end of shift' }, crew.issuer));
     const readiness = async () => ok(await permits.query(`query($r: [_Any!]!) { _entities(representations: $r) { ... on WorkItem { permitReadiness { ready problems } } } }`, { r: [{ __typename: 'WorkItem', id: workItemId }] }))._entities[0].permitReadiness;
@@ -359,15 +360,15 @@ describe('in the graph', () => {
   });
 
   test('adding work items to a permit raises the prerequisite on the new ones only, satisfied when issued', async () => {
-    const s = newScope('ADD');
-    const [w1, w2] = [randomUUID(), randomUUID()];
+    const s = await knownScope(permits, 'ADD');
+    const [w1, w2] = await knownWorkItems(permits, s.siteId, 2);
     const permit = await issue(permits, await createPermit(permits, s, { workItemIds: [w1] }));
     const added = ok(await act(permits, 'addPermitWorkItems', { id: permit.id, workItemIds: [w1, w2] })).addPermitWorkItems;
     expect(added.coveredWorkItems).toEqual([{ id: w1 }, { id: w2 }]);
     const facts = await outbox(permits, permit.id);
     expect(facts.slice(-2)).toEqual([
       { type: 'permit.work_items_added', data: expect.objectContaining({ addedWorkItemIds: [w2], workItemIds: [w1, w2] }) },
-      { type: 'prerequisite.required', data: { workItemId: w2, kind: 'PERMIT_VALID', sourceRecordId: permit.id, description: `Valid hot work permit ${permit.number}`, state: 'SATISFIED', reason: `${permit.number} issued` } },
+      { type: 'prerequisite.required', data: { workItemId: w2, siteId: s.siteId, kind: 'PERMIT_VALID', sourceRecordId: permit.id, description: `Valid hot work permit ${permit.number}`, state: 'SATISFIED', reason: `${permit.number} issued` } },
     ]);
     ok(await act(permits, 'addPermitWorkItems', { id: permit.id, workItemIds: [w2] }));
     expect((await outbox(permits, permit.id)).length).toBe(facts.length); // already covered: nothing new

@@ -25,13 +25,13 @@ test('the permits of fifty work items are looked up by index on a table of 15,00
   const workItemIds: string[] = (await db.query(`SELECT work_item_ids[1] AS id FROM permit ORDER BY number LIMIT 50`)).map((r: { id: string }) => r.id);
 
   // The loader's very statement, explained with its parameters instead of run.
-  const { source, plans } = explainingSource(db);
-  await createLoaders(source, people.admin).permitsByWorkItem.loadMany(workItemIds);
+  const { manager, plans } = explainingSource(db);
+  await createLoaders(manager, people.admin).permitsByWorkItem.loadMany(workItemIds);
   expect(plans).toHaveLength(1);
   expect(plans[0]).toMatch(/Bitmap Index Scan on permit_work_item_ids/);
   expect(plans[0]).not.toMatch(/Seq Scan on permit/);
 
   // And the real read finds each item's permit.
-  const found = await createLoaders(db, people.admin).permitsByWorkItem.loadMany(workItemIds);
+  const found = await createLoaders(db.manager, people.admin).permitsByWorkItem.loadMany(workItemIds);
   expect(found.map((permits) => (permits as { workItemIds: string[] }[]).map((p) => p.workItemIds[0]))).toEqual(workItemIds.map((id) => [id]));
 });

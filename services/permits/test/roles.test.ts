@@ -4,7 +4,7 @@ import { ROLES, type Caller, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
 import { describeRoleMatrix, expectError, ok, people, person, startTestGateway, type MatrixCase, type MatrixFixture, type TestGateway, type TestService } from '@opsgraph/testing';
 import { PERMIT_PERMISSIONS } from '../src/domain/permissions';
-import { createPermit, crew, newScope, startPermits, type Scope } from './fixtures';
+import { createPermit, crew, knownScope, knownWorkItem, startPermits, type Scope } from './fixtures';
 
 /**
  * The role matrix, through the real gateway: every role against every Permits mutation. Allowed calls
@@ -26,7 +26,7 @@ const requester = people.supervisor;
 beforeAll(async () => {
   permits = await startPermits();
   gateway = await startTestGateway({ permits: permits.url });
-  scope = newScope('ROL');
+  scope = await knownScope(permits, 'ROL');
   hostPermit = await createPermit(permits, scope, {}, requester);
 });
 afterAll(async () => {
@@ -114,7 +114,7 @@ const cases: Record<string, Case> = {
     permission: 'amendPermits',
     setup: async () => {
       const p = await draft();
-      return { variables: { id: p.id, w: [randomUUID()] }, read: () => snapshot(p.id) };
+      return { variables: { id: p.id, w: [await knownWorkItem(permits, scope.siteId)] }, read: () => snapshot(p.id) };
     },
     mutation: `mutation($id: ID!, $w: [ID!]!) { m: addPermitWorkItems(id: $id, workItemIds: $w) { r: status } }`,
     result: 'DRAFT',
@@ -191,9 +191,9 @@ describe("the requester's own permit", () => {
     }, operator)).createPermit;
     expect(own.requester).toEqual({ id: operator.id });
     const add = `mutation($id: ID!, $w: [ID!]!) { addPermitWorkItems(id: $id, workItemIds: $w) { coveredWorkItems { id } } }`;
-    const workItemId = randomUUID();
+    const workItemId = await knownWorkItem(permits, scope.siteId);
     for (const [mutation, variables] of [
-      [add, { id: own.id, w: [randomUUID()] }],
+      [add, { id: own.id, w: [await knownWorkItem(permits, scope.siteId)] }],
       [`mutation($id: ID!) { requestPermit(id: $id) { status } }`, { id: own.id }],
       [`mutation($id: ID!) { cancelPermit(id: $id, reason: "x") { status } }`, { id: own.id }],
     ] as const) {

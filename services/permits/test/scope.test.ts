@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
 import { ROLES, type Caller } from '@opsgraph/core';
-import { eventually, expectError, ok, people, person, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { eventually, expectError, ok, people, person, startTestGateway, startTestService, untilPlacesKnown, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as workService } from '../../work/src/service';
 import { seedPlant, type Plant } from '../../work/test/fixtures';
 import { KnownWorkItem } from '../src/entities';
@@ -31,7 +32,10 @@ const greenAll = () => person('0000000b-0000-4000-8000-0000000000f1', ['supervis
 const acme = () => person('0000000b-0000-4000-8000-0000000000f2', 'contractor', [green.siteId], 'Acme');
 const otherCo = () => person('0000000b-0000-4000-8000-0000000000f3', 'contractor', [green.siteId], 'Other Co');
 
-const asScope = (plant: Plant, code: string): Scope => ({ siteId: plant.siteId, siteCode: code, areaId: plant.areaId, pumpId: plant.assetId, valveId: plant.lineId });
+/** A plant as the permit fixtures name it (this file isolates the pump only: its valve is the pump too). */
+const asScope = (plant: Plant, code: string): Scope => ({ siteId: plant.siteId, siteCode: code, areaId: plant.areaId, pumpId: plant.assetId, valveId: plant.assetId });
+/** What covering an item one may not see answers: exactly what a random id gets. */
+const itemNotFound = (id: string) => `work item ${id} not found (one created in Work a moment ago may not be known here yet: retry shortly)`;
 const createItem = async (plant: Plant, input: Record<string, unknown> = {}) =>
   ok(await work.query(`mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`, { i: { type: 'MAINTENANCE', title: 'Weld bracket', siteId: plant.siteId, assetId: plant.assetId, ...input } }, people.supervisor)).createWorkItem.id as string;
 const isolationOn = (s: Scope) => ({ assetId: s.pumpId, point: 'MCC-3 breaker 12', method: 'ELECTRICAL_LOCKOUT' });
@@ -46,6 +50,9 @@ beforeAll(async () => {
   blueItem = await createItem(blue);
   acmeJob = await createItem(green, { type: 'CONTRACTOR_JOB', contractorCompany: 'Acme' });
   otherJob = await createItem(green, { type: 'CONTRACTOR_JOB', contractorCompany: 'Other Co' });
+  // Permits has heard of both plants and every item (from Work's events): it knows their sites and companies.
+  await untilPlacesKnown(permits.db, [green.siteId, green.areaId, green.assetId, blue.siteId, blue.areaId, blue.assetId]);
+  await eventually(async () => (await permits.db.getRepository(KnownWorkItem).countBy({ workItemId: In([greenItem, blueItem, acmeJob, otherJob]) })) === 4);
   greenPermit = await createPermit(permits, greenScope, { workItemIds: [greenItem], isolations: [isolationOn(greenScope)] });
   // The blue permit is issued with its isolation in place, so the pump is locked out.
   bluePermit = await createPermit(permits, blueScope, { description: 'Blue secret: replace the flare knockout drum', workItemIds: [blueItem], isolations: [isolationOn(blueScope)] });
@@ -54,8 +61,6 @@ beforeAll(async () => {
   ok(await act(permits, 'applyIsolation', { id: bluePermit.isolations[0].id }, people.technician, ISOLATION_FIELDS));
   ok(await act(permits, 'verifyIsolation', { id: bluePermit.isolations[0].id }, crew.issuer, ISOLATION_FIELDS));
   ok(await act(permits, 'issuePermit', { id: bluePermit.id, performingAuthorityId: people.technician.id }, crew.issuer));
-  // Permits has heard of every item (from Work's events): it knows their sites and companies.
-  await eventually(async () => (await permits.db.getRepository(KnownWorkItem).countBy({ workItemId: In([greenItem, blueItem, acmeJob, otherJob]) })) === 4);
 }, 60_000);
 afterAll(async () => {
   await gateway?.stop();
@@ -117,13 +122,16 @@ describe('site scope', () => {
     const before = await permitCount();
     expectError(await create(greenAll(), { siteId: blue.siteId }), 'NOT_FOUND');
     const covering = await create(greenAll(), { siteId: green.siteId, workItemIds: [greenItem, blueItem] });
-    expect(expectError(covering, 'NOT_FOUND').message).toBe(`work item ${blueItem} not found`);
+    expect(expectError(covering, 'NOT_FOUND').message).toBe(itemNotFound(blueItem));
     expect(await permitCount()).toBe(before);
     const greenBefore = await stateOf(greenPermit.id);
     expectError(await act(permits, 'addPermitWorkItems', { id: greenPermit.id, workItemIds: [blueItem] }, greenAll(), 'id'), 'NOT_FOUND');
     expect(await stateOf(greenPermit.id)).toEqual(greenBefore);
-    // Someone who sees both sites is told why: a permit covers work at its own site only.
-    expectError(await create(people.admin, { siteId: green.siteId, workItemIds: [blueItem] }), 'BAD_USER_INPUT');
+    // Even for someone who sees both sites, a permit covers work at its own site only: another site's item is
+    // not found there, exactly as a random id is.
+    const random = randomUUID();
+    expect(expectError(await create(people.admin, { siteId: green.siteId, workItemIds: [blueItem] }), 'NOT_FOUND')).toMatchObject({ message: itemNotFound(blueItem), extensions: { code: 'NOT_FOUND', id: blueItem, field: 'workItemIds' } });
+    expect(expectError(await create(people.admin, { siteId: green.siteId, workItemIds: [random] }), 'NOT_FOUND')).toMatchObject({ message: itemNotFound(random), extensions: { code: 'NOT_FOUND', id: random, field: 'workItemIds' } });
     expect(await permitCount()).toBe(before);
     // Blue's item carries only its own permit's prerequisite.
     const prerequisites = ok(await work.query(`query($id: ID!) { workItem(id: $id) { prerequisites { kind sourceRecordId } } }`, { id: blueItem })).workItem.prerequisites;
@@ -205,7 +213,7 @@ describe('contractor boundary', () => {
     const before = await permitCount();
     for (const job of [otherJob, greenItem]) {
       const res = await create(acme(), { siteId: green.siteId, workItemIds: [job] });
-      expect(expectError(res, 'NOT_FOUND').message).toBe(`work item ${job} not found`);
+      expect(expectError(res, 'NOT_FOUND').message).toBe(itemNotFound(job));
     }
     expect(await permitCount()).toBe(before);
     const ownBefore = await stateOf(own.id);

@@ -1,9 +1,10 @@
-import { eventually, ok, people, person, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { eventually, ok, people, person, startTestGateway, startTestService, untilPlacesKnown, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as competenceService } from '../../competence/src/service';
 import { expireRecords } from '../../competence/src/domain/records';
 import { seedPlant, type Plant } from '../../work/test/fixtures';
 import { service as workService } from '../../work/src/service';
 import { service as permitsService } from '../src/service';
+import { untilWorkItemsKnown } from './fixtures';
 
 /**
  * Work, Permits and Competence behind the real gateway, each with its relay and consumers on the real
@@ -29,6 +30,8 @@ beforeAll(async () => {
   process.env.OPSGRAPH_MAX_COST = '1000000';
   gateway = await startTestGateway({ work: work.url, permits: permits.url, competence: competence.url });
   plant = await seedPlant(work);
+  // People are registered at a site competence must know first (it learns it from Work's events).
+  await untilPlacesKnown(competence.db, [plant.siteId]);
   for (const [p, name] of [[tom, 'Tom Technician'], [tina, 'Tina Technician']] as const) {
     await gql(`mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id } }`, { i: { id: p.id, name, roles: ['technician'], siteIds: [plant.siteId] } }, hse);
   }
@@ -47,6 +50,9 @@ async function pumpJob(title: string, ownerId: string | null = tom.id) {
 
 /** A hot-work permit with one isolation on the pump, covering the given items, taken to ISSUED through the gateway. */
 async function issuedPermit(workItemIds: string[]) {
+  // Permits checks the places and items a permit names against what Work's events told it.
+  await untilPlacesKnown(permits.db, [plant.siteId, plant.assetId]);
+  await untilWorkItemsKnown(permits, workItemIds);
   const permit = (await gql(`mutation($i: CreatePermitInput!) { createPermit(input: $i) { id number isolations { id } } }`, {
     i: {
       type: 'HOT_WORK', description: 'Cut and weld P-301 discharge bracket', siteId: plant.siteId, siteCode: 'GRN', assetIds: [plant.assetId], workItemIds,
@@ -95,7 +101,7 @@ test('a qualification that lapses shows the competence blocker on the assigned w
   await gql(`mutation($id: ID!) { startWork(id: $id) { status } }`, { id: job.id }, tom);
 
   const [record] = (await gql(`query($id: ID!) { person(id: $id) { competenceRecords { id expiresAt } } }`, { id: tom.id })).person.competenceRecords;
-  await expireRecords(competence.db, new Date(new Date(record.expiresAt).getTime() + 1000)); // the scheduled rule, run with a later clock
+  await expireRecords(competence.db.manager, new Date(new Date(record.expiresAt).getTime() + 1000)); // the scheduled rule, run with a later clock
   const blocked = await eventually(async () => {
     const state = await itemState(job.id);
     return state.blocked ? state : null;
@@ -152,6 +158,8 @@ test('the statements per query do not grow with the number of items (3 vs 12), a
     const created = await gql(`mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`, { i: { type: 'MAINTENANCE', title: `Batch ${i}`, siteId: site.siteId, assetId: site.assetId, ownerId: i % 2 ? tom.id : tina.id } });
     ids.push(created.createWorkItem.id);
   }
+  await untilPlacesKnown(permits.db, [site.siteId, site.assetId]);
+  await untilWorkItemsKnown(permits, ids);
   await gql(`mutation($i: CreatePermitInput!) { createPermit(input: $i) { id } }`, {
     i: { type: 'COLD_WORK', description: 'Batch work', siteId: site.siteId, siteCode: 'BAT', workItemIds: ids, validTo: new Date(Date.now() + 3600_000).toISOString(), isolations: [{ assetId: site.assetId, point: 'Valve XV-1', method: 'VALVE_LOCKED_CLOSED' }] },
   });

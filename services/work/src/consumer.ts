@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, SYSTEM_CALLER, isUuid } from '@opsgraph/core';
+import { DomainError, ErrorCode, SYSTEM_CALLER, isUuid, logger } from '@opsgraph/core';
 import {
   RetryLater,
   SUPPORTING_DOMAINS,
@@ -70,6 +70,11 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
   const required: WorkHandler<PrerequisiteRequiredV1> = async (event, _manager, changes) => {
     const d = event.data;
     const item = await lockExisting(changes, d.workItemId);
+    // One site's record never blocks another site's work: the source named an item it cannot see.
+    if (d.siteId && d.siteId !== item.siteId) {
+      logger.warn({ eventId: event.id, type: event.type, workItemId: d.workItemId, siteId: d.siteId }, "a blocker for another site's work item was ignored");
+      return;
+    }
     raisePrerequisite(contextOf(event, changes), item, { kind: d.kind, description: d.description, sourceDomain: source, sourceRecordId: d.sourceRecordId, state: d.state, reason: d.reason });
   };
 
@@ -81,7 +86,7 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
     };
 
   const holdRequested: WorkHandler<WorkHoldRequestedV1> = async (event, _manager, changes) => {
-    await holdWorkOnAsset(contextOf(event, changes), event.data.assetId, event.data.reason);
+    await holdWorkOnAsset(contextOf(event, changes), event.data.assetId, event.data.reason, event.data.siteId);
   };
 
   return {

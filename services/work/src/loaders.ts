@@ -1,6 +1,6 @@
 import { inScope, inSiteScope, loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import { In, Not, type DataSource } from 'typeorm';
+import { In, Not, type EntityManager } from 'typeorm';
 import { Area, Asset, Evidence, Line, Prerequisite, Site, Transition, WorkItem, TERMINAL, type SourceDomain, type WorkItemStatus } from './entities';
 
 /**
@@ -8,7 +8,7 @@ import { Area, Asset, Evidence, Line, Prerequisite, Site, Transition, WorkItem, 
  * drops what the caller may not see, so no nested field or federation reference leaks another site's
  * or another contractor's records.
  */
-export function createLoaders(db: DataSource, caller: Caller) {
+export function createLoaders(db: EntityManager, caller: Caller) {
   // Work items carry the contractor boundary; the location registry is visible to everyone at the site.
   const visible = <T extends { siteId: string; contractorCompany?: string | null }>(row: T | null) =>
     row && ('contractorCompany' in row ? inScope(caller, row) : inSiteScope(caller, row.siteId)) ? row : null;
@@ -50,7 +50,7 @@ export type Loaders = ReturnType<typeof createLoaders>;
 
 const COVERED_BY_BLOCKER = new Set<SourceDomain>(['PERMITS']);
 
-function recordLoaders(db: DataSource, scope: (loader: DataLoader<string, WorkItem[]>) => DataLoader<string, WorkItem[], unknown>) {
+function recordLoaders(db: EntityManager, scope: (loader: DataLoader<string, WorkItem[]>) => DataLoader<string, WorkItem[], unknown>) {
   const byDomain = new Map<SourceDomain, DataLoader<string, WorkItem[], unknown>>();
   return (domain: SourceDomain) => {
     let loader = byDomain.get(domain);

@@ -19,10 +19,10 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    createSite: (_, { input }, { db, caller }) => locations.createSite(db, caller, input),
-    createArea: (_, { input }, { db, caller }) => locations.createArea(db, caller, input),
-    createLine: (_, { input }, { db, caller }) => locations.createLine(db, caller, input),
-    createAsset: (_, { input }, { db, caller }) => locations.createAsset(db, caller, input),
+    createSite: (_, { input }, { db, caller, requestId }) => locations.createSite(db, caller, input, requestId),
+    createArea: (_, { input }, { db, caller, requestId }) => locations.createArea(db, caller, input, requestId),
+    createLine: (_, { input }, { db, caller, requestId }) => locations.createLine(db, caller, input, requestId),
+    createAsset: (_, { input }, { db, caller, requestId }) => locations.createAsset(db, caller, input, requestId),
     createWorkItem: (_, { input }, { db, caller, requestId }) => work.createWorkItem(db, caller, input, requestId),
     assignWorkItem: (_, { id, ownerId, team, expectedVersion }, { db, caller, requestId }) => work.assignWorkItem(db, caller, id, ownerId, team, { requestId, expectedVersion }),
     startWork: (_, { id, note, expectedVersion }, { db, caller, requestId }) => work.startWork(db, caller, id, note, { requestId, expectedVersion }),

@@ -42,8 +42,8 @@ async function play(groupSize: number): Promise<Run> {
   const transport = new PostgresTransport({ database: busDatabase });
   const permits = await startTestProducer('permits', transport);
   try {
-    const site = await createSite(work, SYSTEM_CALLER, { code: 'GRP', name: 'Group plant' });
-    const asset = await createAsset(work, SYSTEM_CALLER, { siteId: site.id, code: 'P-1', name: 'Pump' });
+    const site = await createSite(work.manager, SYSTEM_CALLER, { code: 'GRP', name: 'Group plant' });
+    const asset = await createAsset(work.manager, SYSTEM_CALLER, { siteId: site.id, code: 'P-1', name: 'Pump' });
     const items: string[] = [];
     await work.transaction((m) =>
       inTransaction(m, SYSTEM_CALLER, undefined, async (ctx) => {

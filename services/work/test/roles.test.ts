@@ -60,31 +60,27 @@ const onBlocker = async (): Promise<MatrixFixture> => {
 };
 
 type Case = MatrixCase<keyof typeof WORK_PERMISSIONS>;
-/** The registry and the shift log record no events (`silent`); everything done to work items does. */
+/** The shift log records no events (`silent`); the registry publishes each location, and everything done to work items records events. */
 const cases: Record<string, Case> = {
   createSite: {
     permission: 'manageRegistry',
     setup: async () => ({ variables: { i: { code: `S${n++}`, name: 'x' } }, read: () => q(`{ sites { id } }`) }),
     mutation: `mutation($i: CreateSiteInput!) { createSite(input: $i) { id } }`,
-    silent: true,
   },
   createArea: {
     permission: 'manageRegistry',
     setup: async () => ({ variables: { i: { siteId, code: `A${n++}`, name: 'x' } }, read: () => q(`query($s: ID!) { site(id: $s) { areas { id } } }`, { s: siteId }) }),
     mutation: `mutation($i: CreateAreaInput!) { createArea(input: $i) { id } }`,
-    silent: true,
   },
   createLine: {
     permission: 'manageRegistry',
     setup: async () => ({ variables: { i: { areaId, code: `L${n++}`, name: 'x' } }, read: () => q(`query($s: ID!) { site(id: $s) { areas { id lines { id } } } }`, { s: siteId }) }),
     mutation: `mutation($i: CreateLineInput!) { createLine(input: $i) { id } }`,
-    silent: true,
   },
   createAsset: {
     permission: 'manageRegistry',
     setup: async () => ({ variables: { i: { siteId, code: `P${n++}`, name: 'x' } }, read: () => work.db.getRepository(Asset).countBy({ siteId }) }),
     mutation: `mutation($i: CreateAssetInput!) { createAsset(input: $i) { id } }`,
-    silent: true,
   },
   createWorkItem: {
     permission: 'raiseWork',
@@ -111,7 +107,8 @@ const cases: Record<string, Case> = {
   waivePrerequisite: { permission: 'superviseWork', setup: onBlocker, mutation: `mutation($id: ID!) { waivePrerequisite(id: $id, reason: "r") { id } }` },
   addShiftLogEntry: {
     permission: 'raiseWork',
-    setup: async () => ({ variables: { i: { siteId, shift: 'A', text: 'note' } }, read: () => work.db.getRepository(ShiftLogEntry).countBy({ siteId }) }),
+    // About an Acme job: a contractor's notes must concern their company's work (they read no other notes).
+    setup: async () => ({ variables: { i: { siteId, shift: 'A', text: 'note', workItemIds: [await newItem()] } }, read: () => work.db.getRepository(ShiftLogEntry).countBy({ siteId }) }),
     mutation: `mutation($i: ShiftLogInput!) { addShiftLogEntry(input: $i) { id } }`,
     silent: true,
   },

@@ -5,7 +5,7 @@ import { ROOT_CONTEXT, SpanKind, context, createContextKey, propagation, trace }
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { REQUEST_ID_ATTRIBUTE, devToken, startTracing, tracingEnabled, type Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { captureLogs, eventually, exitSignal, ok, people, spawnTs, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { captureLogs, eventually, exitSignal, ok, people, spawnTs, startTestGateway, startTestService, untilPlacesKnown, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as permitsService } from '../../permits/src/service';
 import { service as workService } from '../src/service';
 import { seedPlant, type Plant } from './fixtures';
@@ -143,13 +143,16 @@ test('off by default: nothing is registered, no traceparent travels, and the req
 });
 
 test('on: one mutation through the gateway is one trace, from the gateway through Permits, its SQL and the event to Work’s consumer', async () => {
+  // The job first, known to Permits (from Work's events) before the permit names it.
+  const job = (await createWorkItem('Weld the bracket on P-301')).data.createWorkItem.id as string;
+  await untilPlacesKnown(permits.db, [plant.siteId]);
+  await eventually(async () => (await permits.db.query(`SELECT 1 FROM known_work_item WHERE work_item_id = $1`, [job])).length > 0);
   const exporter = new InMemorySpanExporter();
   const tracing = startTracing('opsgraph-test', { exporter });
   expect(tracing.enabled).toBe(true);
   expect(tracingEnabled()).toBe(true);
   const logs = captureLogs();
   try {
-    const job = (await createWorkItem('Weld the bracket on P-301')).data.createWorkItem.id as string;
     const { data, requestId } = await viaGateway(`mutation($i: CreatePermitInput!) { createPermit(input: $i) { id number } }`, {
       i: { type: 'HOT_WORK', description: 'Cut and weld P-301 discharge bracket', siteId: plant.siteId, siteCode: 'GRN', workItemIds: [job], validTo: new Date(Date.now() + 8 * 3600_000).toISOString() },
     });

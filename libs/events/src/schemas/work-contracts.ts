@@ -93,6 +93,10 @@ export const workContracts: DomainContracts = [
     schema: object(
       {
         workItemId: uuid,
+        siteId: describe(
+          "The site of the source record. Work applies the blocker only to an item of that site: another site's item is left untouched (logged), so one site's records never block another's work.",
+          uuid,
+        ),
         kind: oneOf(PREREQUISITE_KINDS),
         sourceRecordId,
         description: describe('What must be true before the work may start.', text(1000)),
@@ -123,7 +127,15 @@ export const workContracts: DomainContracts = [
     type: 'work.hold_requested',
     version: 1,
     summary: 'Puts all open, ready and in-progress work on an asset on hold (e.g. after a serious incident); people resume it by hand.',
-    schema: object({ assetId: uuid, reason, sourceRecordId }, ['assetId', 'reason', 'sourceRecordId']),
+    schema: object(
+      {
+        assetId: uuid,
+        siteId: describe("The site of the source record: only that site's work on the asset is held.", uuid),
+        reason,
+        sourceRecordId,
+      },
+      ['assetId', 'reason', 'sourceRecordId'],
+    ),
   },
 ];
 
@@ -172,6 +184,7 @@ export type WorkRequestedV1 = {
 
 export type PrerequisiteRequiredV1 = {
   workItemId: string;
+  siteId?: string;
   kind: Of<typeof PREREQUISITE_KINDS>;
   sourceRecordId: string;
   description: string;
@@ -189,6 +202,7 @@ export type PrerequisiteSourceChangedV1 = {
 
 export type WorkHoldRequestedV1 = {
   assetId: string;
+  siteId?: string;
   reason: string;
   sourceRecordId: string;
 };

@@ -148,4 +148,24 @@ export const work: DomainContracts = [
     summary: 'A person satisfied or waived a blocker by hand. (Changes made on supporting-domain events show as `ready`/`blocked`.)',
     schema: object({ ...item, ...prerequisite, prerequisiteState: oneOf(PREREQUISITE_STATES), actorId }, [...itemRequired, 'prerequisiteId', 'kind', 'prerequisiteState', 'actorId']),
   },
+  {
+    type: 'location.registered',
+    version: 1,
+    summary:
+      "A site, area, line or asset was registered in Work's location registry (keyed by its id). Every supporting domain keeps a copy and checks the locations people name against it.",
+    schema: object(
+      {
+        locationId: describe('The site, area, line or asset.', uuid),
+        kind: oneOf(['SITE', 'AREA', 'LINE', 'ASSET']),
+        siteId: describe("The site it belongs to (a site's own id for a site).", uuid),
+        areaId: describe('The area it is in (null for a site, an area, or an asset placed only on the site).', nullable(uuid)),
+        lineId: describe('The line it is on (assets only; null otherwise).', nullable(uuid)),
+        parentAssetId: describe('The asset it is part of (assets only).', nullable(uuid)),
+        code: text(16),
+        name: text(200),
+        assetClass: describe('Class of an asset (pump, pressure vessel, ...).', nullable(text(100))),
+      },
+      ['locationId', 'kind', 'siteId', 'areaId', 'lineId', 'code', 'name'],
+    ),
+  },
 ];

@@ -11,16 +11,19 @@ import {
   optionalText,
   optionalUuid,
   oneOf,
+  requirePlace,
   requireText,
   requireUuid,
   requestedWorkStatus,
+  unknownLocation,
   uuidList,
   textList,
   type Caller,
+  type LocationKind,
   type Role,
 } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import {
   APPROVER_ROLES,
   CHANGE_TYPES,
@@ -143,7 +146,8 @@ function changeFields(caller: Caller, input: CreateChangeRequestInput, now: Date
   const type = oneOf(CHANGE_TYPES, input.type, 'type');
   const siteIds = uuidList(input.siteIds, 'siteIds', 20);
   if (!siteIds.length) throw badInput('siteIds: a change applies to at least one site', { field: 'siteIds' });
-  for (const site of siteIds) if (!inSiteScope(caller, site)) throw forbidden('you cannot raise a change for a site you do not work at');
+  // A site the caller does not work at is refused before any read, with the answer a random or not yet known site gets.
+  for (const site of siteIds) if (!inSiteScope(caller, site)) throw unknownLocation('SITE', site, 'siteIds');
   const endDate = optionalDate(input.endDate, 'endDate');
   if (type === 'TEMPORARY' && !endDate) throw badInput('a temporary change needs its end date', { field: 'endDate' });
   if (type !== 'TEMPORARY' && endDate) throw badInput('only a temporary change has an end date', { field: 'endDate' });
@@ -172,6 +176,33 @@ function changeFields(caller: Caller, input: CreateChangeRequestInput, now: Date
   return { fields, tasks, checks };
 }
 
+// ---------- places, against the copy of Work's registry ----------
+
+/**
+ * Checks locations of one kind against the copy of Work's registry, as the caller (row-level security shows a
+ * request only its sites' locations): each must be known and of one of the change's sites, else "not found",
+ * exactly as a random id (or one registered in Work a moment ago and not replicated yet) is.
+ */
+async function requireOfSites(manager: EntityManager, siteIds: string[], kind: LocationKind, ids: string[], field: string) {
+  if (!ids.length) return;
+  const rows: { id: string }[] = await manager.query(`SELECT id FROM known_location WHERE id = ANY($1::uuid[]) AND kind = $2 AND site_id = ANY($3::uuid[])`, [ids, kind, siteIds]);
+  const known = new Set(rows.map((r) => r.id));
+  const missing = ids.find((id) => !known.has(id));
+  if (missing) throw unknownLocation(kind, missing, field);
+}
+
+/** A change's scope: its sites, and areas, lines and assets each of one of its sites, all known and in the caller's scope. */
+async function requireScopeKnown(manager: EntityManager, scope: Pick<ChangeRequest, 'siteIds' | 'areaIds' | 'lineIds' | 'assetIds'>) {
+  await requireOfSites(manager, scope.siteIds, 'SITE', scope.siteIds, 'siteIds');
+  await requireOfSites(manager, scope.siteIds, 'AREA', scope.areaIds, 'areaIds');
+  await requireOfSites(manager, scope.siteIds, 'LINE', scope.lineIds, 'lineIds');
+  await requireOfSites(manager, scope.siteIds, 'ASSET', scope.assetIds, 'assetIds');
+}
+
+/** The place of a task or check (its site is one of the change's already): known, of that site, hanging together. */
+const requireItemPlace = (manager: EntityManager, place: ReturnType<typeof placeOf>, field: string) =>
+  requirePlace(manager, place, { siteId: `${field}.siteId`, areaId: `${field}.areaId`, lineId: `${field}.lineId`, assetId: `${field}.assetId` });
+
 // ---------- shared mechanics ----------
 
 async function transition(ctx: ChangeContext, change: ChangeRequest, to: ChangeStatus, note: string | null = null) {
@@ -199,7 +230,7 @@ export function factOf(change: ChangeRequest) {
   };
 }
 
-async function inChange<T>(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, record: ChangeRequest) => Promise<T>): Promise<T> {
+async function inChange<T>(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, record: ChangeRequest) => Promise<T>): Promise<T> {
   const changeId = requireUuid(id);
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
@@ -214,12 +245,24 @@ async function inChange<T>(db: DataSource, caller: Caller, id: string, requestId
 const isRequesterOrOwner = (caller: Caller, change: ChangeRequest) =>
   (caller.id === change.requesterId || caller.id === change.ownerId) && hasPermission(caller, 'proposeChange');
 
+const stewardsOnly = (action: string) => forbidden(`only the change's requester, its owner or a supervisor may ${action}`);
+
 /** The requester, the owner, or a supervisor (administrators always) may steer a change through its lifecycle. */
 function requireSteward(caller: Caller, change: ChangeRequest, action: string) {
-  if (!isRequesterOrOwner(caller, change) && !hasPermission(caller, 'steerChange')) {
-    throw forbidden(`only the change's requester, its owner or a supervisor may ${action}`);
-  }
+  if (!isRequesterOrOwner(caller, change) && !hasPermission(caller, 'steerChange')) throw stewardsOnly(action);
 }
+
+/**
+ * Refuses, before the change is looked up, a caller whose roles steer no change at all, not even as its
+ * requester or owner (read-only, auditor, contractor): FORBIDDEN whatever the id, so it tells nothing about
+ * the change. (A contractor, who sees only the changes behind their company's jobs, would otherwise be told
+ * "not found" for the others.)
+ */
+function requireMaySteerSome(caller: Caller, action: string) {
+  if (!hasPermission(caller, 'steerChange') && !hasPermission(caller, 'proposeChange')) throw stewardsOnly(action);
+}
+
+const submittersOnly = () => forbidden("only the change's requester or owner may submit it");
 
 function requireStatus(change: ChangeRequest, allowed: ChangeStatus[], action: string) {
   if (!allowed.includes(change.status)) throw illegalTransition('change request', change.status, action);
@@ -246,11 +289,15 @@ async function addCheckIn(ctx: ChangeContext, change: ChangeRequest, fields: Ret
 
 // ---------- operations ----------
 
-export async function createChangeRequest(db: DataSource, caller: Caller, input: CreateChangeRequestInput, requestId?: string, now = new Date()): Promise<ChangeRequest> {
+export async function createChangeRequest(db: EntityManager, caller: Caller, input: CreateChangeRequestInput, requestId?: string, now = new Date()): Promise<ChangeRequest> {
   requirePermission(caller, 'proposeChange');
   const { fields, tasks, checks } = changeFields(caller, input, now); // refuse bad input before the transaction
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
+    // Every place it names is checked before anything is written (the change's number included).
+    await requireScopeKnown(manager, fields);
+    for (const [i, task] of tasks.entries()) await requireItemPlace(manager, task, `tasks[${i}]`);
+    for (const [i, check] of checks.entries()) await requireItemPlace(manager, check, `preStartupChecks[${i}]`);
     const change = await manager.save(manager.create(ChangeRequest, { ...fields, status: 'DRAFT', requesterId: caller.id }));
     await manager.insert(ChangeTransition, { changeId: change.id, fromStatus: null, toStatus: 'DRAFT', actorId: caller.id, at: new Date(), note: null });
     await recordEvent(manager, { domain: 'change', type: 'change_request.created', subject: change.id, data: { ...factOf(change), actorId: change.requesterId, ownerId: change.ownerId, requiredApproverRoles: change.requiredApproverRoles }, requestId });
@@ -260,9 +307,11 @@ export async function createChangeRequest(db: DataSource, caller: Caller, input:
   });
 }
 
-export function submitChangeRequest(db: DataSource, caller: Caller, id: string, requestId?: string) {
+export function submitChangeRequest(db: EntityManager, caller: Caller, id: string, requestId?: string) {
+  // Roles that submit no change, not even their own, are refused before the lookup (see requireMaySteerSome).
+  if (!hasPermission(caller, 'proposeChange') && !hasPermission(caller, 'submitChange')) throw submittersOnly();
   return inChange(db, caller, id, requestId, async (ctx, change) => {
-    if (!isRequesterOrOwner(caller, change) && !hasPermission(caller, 'submitChange')) throw forbidden("only the change's requester or owner may submit it");
+    if (!isRequesterOrOwner(caller, change) && !hasPermission(caller, 'submitChange')) throw submittersOnly();
     requireStatus(change, ['DRAFT'], 'submit');
     change.submittedAt = new Date();
     await transition(ctx, change, 'SUBMITTED');
@@ -271,7 +320,7 @@ export function submitChangeRequest(db: DataSource, caller: Caller, id: string, 
   });
 }
 
-export function startChangeReview(db: DataSource, caller: Caller, id: string, requestId?: string) {
+export function startChangeReview(db: EntityManager, caller: Caller, id: string, requestId?: string) {
   requirePermission(caller, 'startReview');
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireStatus(change, ['SUBMITTED'], 'start the review of');
@@ -308,7 +357,7 @@ async function requireIndependentApprover(ctx: ChangeContext, change: ChangeRequ
 }
 
 /** Records one role's decision; all required roles approved → APPROVED, any rejection → REJECTED. */
-export function decideChangeApproval(db: DataSource, caller: Caller, id: string, role: ApproverRole, approve: boolean, comment?: string | null, requestId?: string) {
+export function decideChangeApproval(db: EntityManager, caller: Caller, id: string, role: ApproverRole, approve: boolean, comment?: string | null, requestId?: string) {
   const approverRole = oneOf(APPROVER_ROLES, role, 'role');
   requirePermission(caller, APPROVER_PERMISSION[approverRole]);
   const text = approve ? optionalText(comment, 'comment', 4000) : requireText(comment, 'comment', { max: 4000 });
@@ -340,7 +389,8 @@ export function decideChangeApproval(db: DataSource, caller: Caller, id: string,
   });
 }
 
-export function startChangeImplementation(db: DataSource, caller: Caller, id: string, requestId?: string) {
+export function startChangeImplementation(db: EntityManager, caller: Caller, id: string, requestId?: string) {
+  requireMaySteerSome(caller, 'start implementing it');
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'start implementing it');
     requireStatus(change, ['APPROVED'], 'start implementing');
@@ -359,7 +409,8 @@ async function unfinished<T extends { requestId: string | null }>(manager: Entit
     .filter(({ tracked }) => !(tracked?.status === 'DONE' || (acceptCancelled && tracked?.status === 'CANCELLED')));
 }
 
-export function startPreStartupReview(db: DataSource, caller: Caller, id: string, requestId?: string) {
+export function startPreStartupReview(db: EntityManager, caller: Caller, id: string, requestId?: string) {
+  requireMaySteerSome(caller, 'start its pre-startup review');
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'start its pre-startup review');
     requireStatus(change, ['IMPLEMENTING'], 'start the pre-startup review of');
@@ -380,8 +431,9 @@ export function startPreStartupReview(db: DataSource, caller: Caller, id: string
   });
 }
 
-export function closeChangeRequest(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function closeChangeRequest(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
   const text = optionalText(note, 'note', 4000);
+  requireMaySteerSome(caller, 'close it');
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'close it');
     requireStatus(change, ['PRE_STARTUP_REVIEW'], 'close');
@@ -397,8 +449,9 @@ export function closeChangeRequest(db: DataSource, caller: Caller, id: string, n
   });
 }
 
-export function cancelChangeRequest(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export function cancelChangeRequest(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string) {
   const why = requireText(reason, 'reason', { max: 4000 });
+  requireMaySteerSome(caller, 'cancel it');
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'cancel it');
     // Once the plant is being changed, the way back is finishing or restoring it, not cancelling the record.
@@ -410,23 +463,30 @@ export function cancelChangeRequest(db: DataSource, caller: Caller, id: string, 
   });
 }
 
-export function addChangeTask(db: DataSource, caller: Caller, changeId: string, input: ChangeTaskInput, requestId?: string) {
+export function addChangeTask(db: EntityManager, caller: Caller, changeId: string, input: ChangeTaskInput, requestId?: string) {
+  requireMaySteerSome(caller, 'add implementation tasks');
   return inChange(db, caller, changeId, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'add implementation tasks');
     requireStatus(change, ['DRAFT', ...PENDING_APPROVAL, 'APPROVED', 'IMPLEMENTING'], 'add an implementation task to');
-    return addTaskIn(ctx, change, taskFields(input, change, 'input'));
+    const fields = taskFields(input, change, 'input');
+    await requireItemPlace(ctx.manager, fields, 'input');
+    return addTaskIn(ctx, change, fields);
   });
 }
 
-export function addPreStartupCheck(db: DataSource, caller: Caller, changeId: string, input: PreStartupCheckInput, requestId?: string) {
+export function addPreStartupCheck(db: EntityManager, caller: Caller, changeId: string, input: PreStartupCheckInput, requestId?: string) {
+  requireMaySteerSome(caller, 'add pre-startup checks');
   return inChange(db, caller, changeId, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'add pre-startup checks');
     if (FINISHED.includes(change.status)) throw illegalTransition('change request', change.status, 'add a pre-startup check to');
-    return addCheckIn(ctx, change, checkFields(input, change, 'input'));
+    const fields = checkFields(input, change, 'input');
+    await requireItemPlace(ctx.manager, fields, 'input');
+    return addCheckIn(ctx, change, fields);
   });
 }
 
-export async function reraisePreStartupCheck(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export async function reraisePreStartupCheck(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string) {
+  requireMaySteerSome(caller, 'raise a check again');
   const checkId = requireUuid(id);
   const why = requireText(reason, 'reason', { max: 2000 });
   const found = await db.getRepository(PreStartupCheck).findOneBy({ id: checkId });
@@ -453,7 +513,7 @@ const notFoundCheck = (id: string) => new DomainError(ErrorCode.NOT_FOUND, `pre-
  * Scheduled rule: a temporary change in place (implementing, in review, or closed) whose end date has
  * passed raises, once, an action to restore the plant or make the change permanent.
  */
-export async function reviewTemporaryChanges(db: DataSource, now: Date = new Date()): Promise<ChangeRequest[]> {
+export async function reviewTemporaryChanges(db: EntityManager, now: Date = new Date()): Promise<ChangeRequest[]> {
   const due = await db.getRepository(ChangeRequest).createQueryBuilder('c')
     .where(`c.type = 'TEMPORARY' AND c.status IN (:...statuses) AND c.endDate <= :now AND c.restoreRequestId IS NULL`, { statuses: ['IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'CLOSED'], now })
     .orderBy('c.seq', 'ASC')

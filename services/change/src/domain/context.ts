@@ -11,7 +11,11 @@ export interface ChangeContext {
 
 export const changeNumber = (change: Pick<ChangeRequest, 'seq'>) => `MOC-${String(change.seq).padStart(6, '0')}`;
 
-/** A change is visible to callers working at one of its sites. */
+/**
+ * A change is visible to callers working at one of its sites. A contractor-only caller sees, on top of it,
+ * only the changes behind their company's jobs: that rule is the database's (policy
+ * `change_request_contractor`, see the RowLevelSecurity migration), and which fields they read the resolvers'.
+ */
 export const canSee = (caller: Caller, change: Pick<ChangeRequest, 'siteIds'>) => change.siteIds.some((site) => inSiteScope(caller, site));
 
 /** Loads a change for an update, locked so concurrent decisions queue; out of site scope is not found. */

@@ -3,6 +3,8 @@ import {
   badInput,
   decodeCursor,
   encodeCursor,
+  forbidden,
+  isContractorOnly,
   notFound,
   optionalUuid,
   pageSize,
@@ -13,11 +15,11 @@ import {
   type EntityRef,
   type RequestedWorkStatus,
 } from '@opsgraph/core';
-import { In, type DataSource } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { BLOCKING_RESTART, ChangeRequest, ChangeTask, PreStartupCheck, type ChangeStatus, type ChangeType } from '../entities';
 import { canSee, changeNumber } from './context';
 
-export async function getChangeRequest(db: DataSource, caller: Caller, id: string): Promise<ChangeRequest> {
+export async function getChangeRequest(db: EntityManager, caller: Caller, id: string): Promise<ChangeRequest> {
   const change = await db.getRepository(ChangeRequest).findOneBy({ id: requireUuid(id) });
   if (!change || !canSee(caller, change)) throw notFound('change request', id);
   return change;
@@ -31,7 +33,7 @@ export interface ChangeRequestFilter {
 }
 
 /** Newest first, keyset-paginated on the change number; only changes at the caller's sites. */
-export async function listChangeRequests(db: DataSource, caller: Caller, filter: ChangeRequestFilter | null | undefined, first?: number | null, after?: string | null) {
+export async function listChangeRequests(db: EntityManager, caller: Caller, filter: ChangeRequestFilter | null | undefined, first?: number | null, after?: string | null) {
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 1);
   const q = db.getRepository(ChangeRequest).createQueryBuilder('c');
@@ -81,7 +83,10 @@ const stageOf: Partial<Record<ChangeStatus, string>> = { IMPLEMENTING: 'is being
  * review, or while any of its pre-startup checks there is not verified done. A fixed number of statements
  * whatever the number of changes and checks.
  */
-export async function restartReadiness(db: DataSource, caller: Caller, areaIdIn?: string | null, lineIdIn?: string | null) {
+export async function restartReadiness(db: EntityManager, caller: Caller, areaIdIn?: string | null, lineIdIn?: string | null) {
+  // A contractor sees only the changes behind their company's jobs (row-level security): an answer from those
+  // alone could say "yes" where another change stands in the way, so they get none.
+  if (isContractorOnly(caller)) throw forbidden('"may we restart?" is answered to the site\'s own people, not to a contractor');
   const asked: Place = { areaId: optionalUuid(areaIdIn, 'areaId') ?? null, lineId: optionalUuid(lineIdIn, 'lineId') ?? null };
   if (!asked.areaId && !asked.lineId) throw badInput('name an area or a line (or both)', { field: 'areaId' });
   const changes = (await db.getRepository(ChangeRequest).find({ where: { status: In(BLOCKING_RESTART) }, order: { seq: 'ASC' } })).filter((c) => canSee(caller, c));

@@ -1,4 +1,4 @@
-import { OPEN_WORK_STATUSES, TrackedWorkItem, applyWorkEvent, clipText, type WorkEventData } from '@opsgraph/core';
+import { OPEN_WORK_STATUSES, TrackedWorkItem, applyWorkEvent, clipText, withSystemScope, type WorkEventData } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
 import { In, type EntityManager } from 'typeorm';
 import { ChangeGate, ChangeRequest, ChangeTask, PENDING_APPROVAL, PreStartupCheck } from '../entities';
@@ -87,8 +87,11 @@ export async function raiseCheck(ctx: ChangeContext, change: ChangeRequest, chec
   });
 }
 
-/** Puts one work item behind the approval of a pending change (once per change and work item). */
-async function gate(ctx: ChangeContext, change: ChangeRequest, workItemId: string) {
+/**
+ * Puts one work item behind the approval of a pending change (once per change and work item). `siteId` is
+ * where the gated work is, one of the change's sites: Work applies the blocker only to an item of that site.
+ */
+async function gate(ctx: ChangeContext, change: ChangeRequest, workItemId: string, siteId: string) {
   const inserted: unknown[] = await ctx.manager.query(
     `INSERT INTO change_gate (change_id, work_item_id) VALUES ($1, $2) ON CONFLICT (change_id, work_item_id) DO NOTHING RETURNING id`,
     [change.id, workItemId],
@@ -98,7 +101,7 @@ async function gate(ctx: ChangeContext, change: ChangeRequest, workItemId: strin
     domain: 'change',
     type: 'prerequisite.required',
     subject: change.id,
-    data: { workItemId, state: 'OPEN', ...approvalPrerequisite(change), reason: `asset in the scope of change ${changeNumber(change)} (${change.status})` },
+    data: { workItemId, siteId, state: 'OPEN', ...approvalPrerequisite(change), reason: `asset in the scope of change ${changeNumber(change)} (${change.status})` },
     requestId: ctx.requestId,
   });
 }
@@ -106,25 +109,32 @@ async function gate(ctx: ChangeContext, change: ChangeRequest, workItemId: strin
 /**
  * On submission: open work on assets in scope that has not started waits for the approval. Only work at
  * the change's own sites: an asset id of another site named in a change must not block that site's work.
+ * At all of them, though: whoever submits (its requester or owner) may work at one of them only, so the work
+ * is looked up in the system scope (row-level security would show only theirs); only ids leave it.
  */
 export async function gateOpenWork(ctx: ChangeContext, change: ChangeRequest) {
   if (!change.assetIds.length) return;
-  const work = await ctx.manager.find(TrackedWorkItem, {
-    where: { assetId: In(change.assetIds), siteId: In(change.siteIds), status: In(['OPEN', 'READY', 'ON_HOLD']) },
-    order: { workItemId: 'ASC' },
-  });
+  const work = await withSystemScope(ctx.manager, "the open work on a submitted change's assets at every site of the change", (system) =>
+    system.find(TrackedWorkItem, {
+      where: { assetId: In(change.assetIds), siteId: In(change.siteIds), status: In(['OPEN', 'READY', 'ON_HOLD']) },
+      select: { workItemId: true, siteId: true, sourceDomain: true, sourceRecordId: true },
+      order: { workItemId: 'ASC' },
+    }),
+  );
   for (const item of work) {
     if (item.sourceDomain === 'CHANGE' && item.sourceRecordId === change.id) continue; // its own tasks carry it already
-    await gate(ctx, change, item.workItemId);
+    await gate(ctx, change, item.workItemId, item.siteId);
   }
 }
 
-/** Work items of the change's implementation tasks that Work has reported. */
-async function taskWorkItemIds(manager: EntityManager, changeId: string): Promise<string[]> {
+/** Open work items of the change's implementation tasks that Work has reported, each with its task's site. */
+async function taskWork(manager: EntityManager, changeId: string): Promise<{ workItemId: string; siteId: string }[]> {
   const tasks = await manager.find(ChangeTask, { where: { changeId } });
   if (!tasks.length) return [];
   const tracked = await manager.find(TrackedWorkItem, { where: { requestId: In(tasks.map((t) => t.requestId)) } });
-  return tracked.filter((t) => OPEN_WORK_STATUSES.includes(t.status)).map((t) => t.workItemId);
+  return tracked
+    .filter((t) => OPEN_WORK_STATUSES.includes(t.status))
+    .map((t) => ({ workItemId: t.workItemId, siteId: tasks.find((task) => task.requestId === t.requestId)!.siteId }));
 }
 
 /** Approval clears every "change approved" blocker the change raised. */
@@ -155,13 +165,14 @@ export async function releaseOnEnd(ctx: ChangeContext, change: ChangeRequest) {
     });
   }
   // Work keeps an open blocker open; raising it again with the verdict updates what the board shows.
-  for (const workItemId of await taskWorkItemIds(ctx.manager, change.id)) {
+  for (const { workItemId, siteId } of await taskWork(ctx.manager, change.id)) {
     await recordEvent(ctx.manager, {
       domain: 'change',
       type: 'prerequisite.required',
       subject: change.id,
       data: {
         workItemId,
+        siteId,
         kind: 'CHANGE_APPROVED',
         sourceRecordId: change.id,
         description: clipText(`Change ${changeNumber(change)} "${change.title}" was ${change.status.toLowerCase()}: this implementation work must not go ahead; cancel it`, 1000),
@@ -196,11 +207,30 @@ export async function raiseRestoreAction(ctx: ChangeContext, change: ChangeReque
 }
 
 /**
+ * Keeps the contractor company of a work item (only `work_item.created` names it; it is set when the item is
+ * created, so even a late creation event tells it right), and its site when Work moves the item: what the
+ * contractor rule of change reads (see the RowLevelSecurity migration).
+ */
+async function recordContractor(manager: EntityManager, data: WorkEventData, before: TrackedWorkItem | null, after: TrackedWorkItem) {
+  const company = (data as WorkEventData & { contractorCompany?: string | null }).contractorCompany;
+  if (company) {
+    await manager.query(
+      `INSERT INTO work_contractor (work_item_id, site_id, contractor_company) VALUES ($1, $2, $3)
+       ON CONFLICT (work_item_id) DO UPDATE SET contractor_company = EXCLUDED.contractor_company`,
+      [data.workItemId, after.siteId, company],
+    );
+  } else if (before && before.siteId !== after.siteId) {
+    await manager.query(`UPDATE work_contractor SET site_id = $2 WHERE work_item_id = $1`, [after.workItemId, after.siteId]);
+  }
+}
+
+/**
  * Applies one of Work's work item events: keeps the local view of the work, and puts new work on an
  * asset in the scope of a change awaiting approval (at one of the change's sites) behind that approval.
  */
 export async function onWorkEvent(ctx: ChangeContext, type: string, data: WorkEventData, time: Date) {
   const { after, applied, before } = await applyWorkEvent(ctx.manager, type, data, time);
+  await recordContractor(ctx.manager, data, before, after);
   if (!applied || before || !after.assetId || !OPEN_WORK_STATUSES.includes(after.status)) return;
   const pending = await ctx.manager
     .getRepository(ChangeRequest)
@@ -210,6 +240,6 @@ export async function onWorkEvent(ctx: ChangeContext, type: string, data: WorkEv
     .getMany();
   for (const change of pending) {
     if (after.sourceDomain === 'CHANGE' && after.sourceRecordId === change.id) continue;
-    await gate(ctx, change, after.workItemId);
+    await gate(ctx, change, after.workItemId, after.siteId);
   }
 }

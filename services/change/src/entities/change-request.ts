@@ -81,6 +81,8 @@ export class ChangeTransition {
 /** A work item that waits for this change's approval because it touches an asset in its scope. */
 @Entity()
 @Index(['changeId', 'workItemId'], { unique: true })
+// The changes a work item waits for (row-level security asks it of every tracked work item a request reads).
+@Index('change_gate_work_item', ['workItemId'])
 export class ChangeGate {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column('uuid') changeId: string;

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A task that puts the change in place; raised in Work as a work item with the change as its source. */
 @Entity()
@@ -50,4 +50,16 @@ export class PreStartupCheck {
   @Column('timestamptz', { nullable: true }) raisedAt: Date | null;
   @Column('text') createdById: string;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+}
+
+/**
+ * The contractor company doing a work item, as Work's `work_item.created` event told it (only work that has
+ * one): the contractor boundary of change. Kept beside the tracked view (libs/core's TrackedWorkItem has no
+ * such column), with the item's site so that its own row-level security needs no join.
+ */
+@Entity()
+export class WorkContractor {
+  @PrimaryColumn('uuid') workItemId: string;
+  @Column('uuid') siteId: string;
+  @Column('text') contractorCompany: string;
 }

@@ -1,9 +1,9 @@
 import { ROLES, DomainError, ErrorCode, badInput, isUuid, notFound, oneOf, optionalText, requireRole, requireText, requireUuid, textList, type Caller, type Role } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { ALL_SITES, Person } from '../entities';
 import { COMPETENCE_PERMISSIONS } from './permissions';
-import { personVisible, requireSitesInScope } from './scope';
+import { personVisible, requireKnownSites, requireSitesInScope } from './scope';
 
 export interface RegisterPersonInput {
   id: string;
@@ -44,7 +44,7 @@ function personFact(person: Person, caller: Caller) {
   return { personId: person.id, company: person.company, roles: person.roles, siteIds: person.siteIds, actorId: caller.id, at: new Date().toISOString() };
 }
 
-export async function registerPerson(db: DataSource, caller: Caller, input: RegisterPersonInput, requestId?: string): Promise<Person> {
+export async function registerPerson(db: EntityManager, caller: Caller, input: RegisterPersonInput, requestId?: string): Promise<Person> {
   requireRole(caller, ...COMPETENCE_PERMISSIONS.managePeople);
   const fields = {
     id: requireUuid(input.id, 'id'),
@@ -56,6 +56,7 @@ export async function registerPerson(db: DataSource, caller: Caller, input: Regi
   checkContractorCompany(fields.roles, fields.company);
   requireSitesInScope(caller, fields.siteIds);
   return db.transaction(async (manager) => {
+    await requireKnownSites(manager, caller, fields.siteIds);
     if (await manager.existsBy(Person, { id: fields.id })) throw new DomainError(ErrorCode.CONFLICT, `person ${fields.id} is already registered`, { id: fields.id });
     const person = await manager.save(manager.create(Person, fields));
     await recordEvent(manager, { domain: 'competence', type: 'person.registered', subject: person.id, data: personFact(person, caller), requestId });
@@ -63,7 +64,7 @@ export async function registerPerson(db: DataSource, caller: Caller, input: Regi
   });
 }
 
-export async function updatePerson(db: DataSource, caller: Caller, id: string, input: UpdatePersonInput, requestId?: string): Promise<Person> {
+export async function updatePerson(db: EntityManager, caller: Caller, id: string, input: UpdatePersonInput, requestId?: string): Promise<Person> {
   requireRole(caller, ...COMPETENCE_PERMISSIONS.managePeople);
   const personId = requireUuid(id);
   const name = input.name === undefined || input.name === null ? undefined : requireText(input.name, 'name', { max: 200 });
@@ -72,8 +73,12 @@ export async function updatePerson(db: DataSource, caller: Caller, id: string, i
   return db.transaction(async (manager) => {
     const person = await lockPerson(manager, personId);
     if (!person || !personVisible(caller, person)) throw notFound('person', personId);
-    // Sites outside the caller's own are neither given nor taken away.
-    if (siteIds) requireSitesInScope(caller, [...siteIds.filter((s) => !person.siteIds.includes(s)), ...person.siteIds.filter((s) => !siteIds.includes(s))]);
+    // Sites outside the caller's own are neither given nor taken away; a site given must be known from Work.
+    if (siteIds) {
+      const given = siteIds.filter((s) => !person.siteIds.includes(s));
+      requireSitesInScope(caller, [...given, ...person.siteIds.filter((s) => !siteIds.includes(s))]);
+      await requireKnownSites(manager, caller, given);
+    }
     if (name) person.name = name;
     if (input.company !== undefined) person.company = optionalText(input.company, 'company', 200);
     if (roles) person.roles = roles;

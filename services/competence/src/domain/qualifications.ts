@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode, badInput, notFound, oneOf, optionalText, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
 import { WORK_ITEM_TYPES, recordEvent } from '@opsgraph/events';
 import { PERMIT_TYPES } from '@opsgraph/events/src/schemas/permits';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Qualification, QualificationRequirement, type RequirementScope } from '../entities';
 import { COMPETENCE_PERMISSIONS } from './permissions';
 import { lockRequirements, reconcileMatching } from './work';
@@ -14,7 +14,7 @@ export function requireCode(value: unknown, field = 'code'): string {
   return code;
 }
 
-export async function qualificationByCode(manager: EntityManager | DataSource, code: unknown, field = 'qualificationCode'): Promise<Qualification> {
+export async function qualificationByCode(manager: EntityManager | EntityManager, code: unknown, field = 'qualificationCode'): Promise<Qualification> {
   const value = requireCode(code, field);
   const qualification = await manager.getRepository(Qualification).findOneBy({ code: value });
   if (!qualification) throw notFound('qualification', value);
@@ -28,7 +28,7 @@ export interface CreateQualificationInput {
   validityMonths?: number | null;
 }
 
-export async function createQualification(db: DataSource, caller: Caller, input: CreateQualificationInput, requestId?: string): Promise<Qualification> {
+export async function createQualification(db: EntityManager, caller: Caller, input: CreateQualificationInput, requestId?: string): Promise<Qualification> {
   requireRole(caller, ...COMPETENCE_PERMISSIONS.manageQualifications);
   const validityMonths = input.validityMonths ?? null;
   if (validityMonths !== null && (!Number.isInteger(validityMonths) || validityMonths < 1 || validityMonths > 240)) {
@@ -84,7 +84,7 @@ function requirementFact(r: QualificationRequirement, q: Qualification, caller: 
 }
 
 /** Demands a qualification; owners of matching open work who lack it get the prerequisite at once. */
-export async function addRequirement(db: DataSource, caller: Caller, input: RequirementInput, requestId?: string): Promise<QualificationRequirement> {
+export async function addRequirement(db: EntityManager, caller: Caller, input: RequirementInput, requestId?: string): Promise<QualificationRequirement> {
   requireRole(caller, ...COMPETENCE_PERMISSIONS.manageQualifications);
   const { scope, value } = scopeOf(input);
   return db.transaction(async (manager) => {
@@ -101,7 +101,7 @@ export async function addRequirement(db: DataSource, caller: Caller, input: Requ
 }
 
 /** Drops a demand; prerequisites it alone raised are satisfied ("no longer required") on open work. */
-export async function removeRequirement(db: DataSource, caller: Caller, id: string, requestId?: string): Promise<Qualification> {
+export async function removeRequirement(db: EntityManager, caller: Caller, id: string, requestId?: string): Promise<Qualification> {
   requireRole(caller, ...COMPETENCE_PERMISSIONS.manageQualifications);
   const requirementId = requireUuid(id);
   return db.transaction(async (manager) => {

@@ -1,5 +1,7 @@
 import {
   DAY_MS,
+  DomainError,
+  ErrorCode,
   ROLES,
   badInput,
   decodeCursor,
@@ -16,7 +18,7 @@ import {
   type Caller,
   type Connection,
 } from '@opsgraph/core';
-import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { ALL_SITES, CompetenceRecord, OpenWorkItem, Person, Qualification, QualificationRequirement, WorkPermitCover } from '../entities';
 import { qualificationByCode } from './qualifications';
 import { personVisible } from './scope';
@@ -41,14 +43,14 @@ export interface PersonFilter {
   text?: string | null;
 }
 
-export async function getPerson(db: DataSource, caller: Caller, id: string): Promise<Person> {
+export async function getPerson(db: EntityManager, caller: Caller, id: string): Promise<Person> {
   const person = await db.getRepository(Person).findOneBy({ id: requireUuid(id) });
   if (!person || !personVisible(caller, person)) throw notFound('person', id);
   return person;
 }
 
 /** By name, keyset-paginated on (name, id). */
-export async function listPeople(db: DataSource, caller: Caller, filter: PersonFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Person>> {
+export async function listPeople(db: EntityManager, caller: Caller, filter: PersonFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Person>> {
   const f = filter ?? {};
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 2);
@@ -72,7 +74,7 @@ export async function listPeople(db: DataSource, caller: Caller, filter: PersonF
   return toConnection(rows, limit, total, (p) => encodeCursor([p.name, p.id]));
 }
 
-export async function listQualifications(db: DataSource) {
+export async function listQualifications(db: EntityManager) {
   return db.getRepository(Qualification).find({ order: { code: 'ASC' } });
 }
 
@@ -83,10 +85,14 @@ const PERFORMING_ROLES = ['operator', 'technician', 'contractor', 'supervisor'] 
  * Who could take this open work item now: at its site, in a role that performs work, holding every
  * qualification it requires today, and for a contractor of the item's own contractor company.
  */
-export async function qualifiedPeople(db: DataSource, caller: Caller, workItemId: string): Promise<Person[]> {
+export async function qualifiedPeople(db: EntityManager, caller: Caller, workItemId: string): Promise<Person[]> {
   const id = requireUuid(workItemId, 'workItemId');
   const item = await db.getRepository(OpenWorkItem).findOneBy({ workItemId: id });
-  if (!item || !inScope(caller, item)) throw notFound('open work item', id);
+  // Work this service knows (from Work's events), open, at the caller's sites and (for a contractor) their
+  // company's job: any other id is "not found" as a random id is. One created a moment ago may not be known yet.
+  if (!item || !inScope(caller, item)) {
+    throw new DomainError(ErrorCode.NOT_FOUND, `open work item ${id} not found (one created in Work a moment ago may not be known here yet: retry shortly)`, { id, field: 'workItemId' });
+  }
   const [requirements, covers] = await Promise.all([
     db.getRepository(QualificationRequirement).find(),
     db.getRepository(WorkPermitCover).findBy({ workItemId: id }),
@@ -108,7 +114,7 @@ export async function qualifiedPeople(db: DataSource, caller: Caller, workItemId
 }
 
 /** Records lapsing within `withinDays` or lapsed (not revoked), of people visible to the caller, soonest first. */
-export async function expiringCompetence(db: DataSource, caller: Caller, siteId?: string | null, withinDays?: number | null): Promise<CompetenceRecord[]> {
+export async function expiringCompetence(db: EntityManager, caller: Caller, siteId?: string | null, withinDays?: number | null): Promise<CompetenceRecord[]> {
   const days = withinDays ?? 30;
   if (!Number.isInteger(days) || days < 0 || days > 365) throw badInput('withinDays must be from 0 to 365', { field: 'withinDays' });
   const site = optionalUuid(siteId, 'siteId');

@@ -14,7 +14,7 @@ import {
   type Caller,
 } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { CompetenceRecord, Qualification } from '../entities';
 import { lockPerson } from './people';
 import { qualificationByCode } from './qualifications';
@@ -79,7 +79,7 @@ async function lockRecord(manager: EntityManager, where: Partial<Pick<Competence
 }
 
 /** Records that a person holds a qualification, renewing their record if they have one. */
-export async function grantCompetence(db: DataSource, caller: Caller, input: GrantInput, requestId?: string): Promise<CompetenceRecord> {
+export async function grantCompetence(db: EntityManager, caller: Caller, input: GrantInput, requestId?: string): Promise<CompetenceRecord> {
   requireRole(caller, ...COMPETENCE_PERMISSIONS.grantCompetence);
   const personId = requireUuid(input.personId, 'personId');
   const fields = dates(input);
@@ -100,7 +100,7 @@ export async function grantCompetence(db: DataSource, caller: Caller, input: Gra
   });
 }
 
-export async function renewCompetence(db: DataSource, caller: Caller, id: string, input: RenewInput, requestId?: string): Promise<CompetenceRecord> {
+export async function renewCompetence(db: EntityManager, caller: Caller, id: string, input: RenewInput, requestId?: string): Promise<CompetenceRecord> {
   requireRole(caller, ...COMPETENCE_PERMISSIONS.grantCompetence);
   const recordId = requireUuid(id);
   const fields = dates(input);
@@ -121,7 +121,7 @@ export async function renewCompetence(db: DataSource, caller: Caller, id: string
   });
 }
 
-export async function revokeCompetence(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string): Promise<CompetenceRecord> {
+export async function revokeCompetence(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string): Promise<CompetenceRecord> {
   requireRole(caller, ...COMPETENCE_PERMISSIONS.revokeCompetence);
   const recordId = requireUuid(id);
   const why = requireText(reason, 'reason', { max: 2000 });
@@ -153,7 +153,7 @@ const EXPIRY_BATCH = 100;
  * replicas: each record is handled in its own transaction under its holder's lock, skipped if another
  * replica got there first. Returns the records lapsed.
  */
-export async function expireRecords(db: DataSource, now: Date = new Date()): Promise<CompetenceRecord[]> {
+export async function expireRecords(db: EntityManager, now: Date = new Date()): Promise<CompetenceRecord[]> {
   const lapsed: CompetenceRecord[] = [];
   for (;;) {
     const due = await db

@@ -1,4 +1,5 @@
-import { forbidden, inSiteScope, isContractorOnly, notFound, type Caller } from '@opsgraph/core';
+import { forbidden, inSiteScope, isContractorOnly, requirePlace, unknownLocation, type Caller } from '@opsgraph/core';
+import type { EntityManager } from 'typeorm';
 import { ALL_SITES, Person } from '../entities';
 
 /**
@@ -29,15 +30,25 @@ export function personView(caller: Caller, person: Person): Person {
 export const isWithheld = (person: Person) => withheld.has(person);
 
 /**
- * The sites a caller may give a person: their own (another site is "not found"); every site (`*`) only
- * by someone who works at every site.
+ * The sites a caller may give (or take from) a person: their own (another site is "not found", exactly as a
+ * random id is); every site (`*`) only by someone who works at every site.
  */
 export function requireSitesInScope(caller: Caller, siteIds: string[]) {
   for (const site of siteIds) {
     if (site === ALL_SITES) {
       if (!caller.sites.includes(ALL_SITES)) throw forbidden('only someone who works at every site can give a person every site');
     } else if (!inSiteScope(caller, site)) {
-      throw notFound('site', site);
+      throw unknownLocation('SITE', site, 'siteIds');
     }
   }
+}
+
+/**
+ * The sites a caller gives a person, as Work registered them: each in the caller's scope (above) and known
+ * from Work's registry (`known_location`, read as the caller), else "not found" exactly as a random id is.
+ * A site registered in Work a moment ago may not be known here yet: the same answer, which says to retry.
+ */
+export async function requireKnownSites(manager: EntityManager, caller: Caller, siteIds: string[]) {
+  requireSitesInScope(caller, siteIds);
+  for (const site of siteIds) if (site !== ALL_SITES) await requirePlace(manager, { siteId: site }, { siteId: 'siteIds' });
 }

@@ -1,5 +1,5 @@
-import { clipText } from '@opsgraph/core';
-import { recordEvent, topicOf, type CloudEvent, type ConsumerOptions, type PrerequisiteRequiredV1, type PrerequisiteSourceChangedV1 } from '@opsgraph/events';
+import { clipText, withSystemScope } from '@opsgraph/core';
+import { knownLocationHandlers, recordEvent, topicOf, type CloudEvent, type ConsumerOptions, type PrerequisiteRequiredV1, type PrerequisiteSourceChangedV1 } from '@opsgraph/events';
 import { Brackets, In, type EntityManager } from 'typeorm';
 import { CompetenceRecord, OpenWorkItem, Qualification, QualificationRequirement, WorkPermitCover, holdsNow, type RequirementScope } from '../entities';
 import { lockPerson } from './people';
@@ -66,7 +66,8 @@ async function raise(ctx: EffectContext, item: OpenWorkItem, ownerId: string, q:
     type: 'prerequisite.required',
     subject: sourceRecordId,
     // The owner is named by the item itself; the event carries no names (personal data stays out of the log).
-    data: { workItemId: item.workItemId, kind: KIND, sourceRecordId, description: clipText(`Owner holds ${q.name} (${q.code})`, 1000), state: held ? 'SATISFIED' : 'OPEN', reason } satisfies PrerequisiteRequiredV1,
+    // The item's site: Work applies the blocker only to an item of that site.
+    data: { workItemId: item.workItemId, siteId: item.siteId, kind: KIND, sourceRecordId, description: clipText(`Owner holds ${q.name} (${q.code})`, 1000), state: held ? 'SATISFIED' : 'OPEN', reason } satisfies PrerequisiteRequiredV1,
     requestId: ctx.requestId,
   });
 }
@@ -135,7 +136,10 @@ export async function openWorkIn(manager: EntityManager, scopes: { scope: Requir
 
 /** A requirement was added or removed: reconcile every open item in its scope. */
 export async function reconcileMatching(ctx: EffectContext, scope: { scope: RequirementScope; value: string }, before: Qualification[]) {
-  for (const item of await openWorkIn(ctx.manager, [scope])) await reconcile(ctx, item, { before });
+  // Requirements are company-wide: every site's open work follows them, not only the sites of who changed them.
+  await withSystemScope(ctx.manager, 'a qualification requirement applies to open work at every site', async (manager) => {
+    for (const item of await openWorkIn(manager, [scope])) await reconcile({ ...ctx, manager }, item, { before });
+  });
 }
 
 /**
@@ -144,11 +148,15 @@ export async function reconcileMatching(ctx: EffectContext, scope: { scope: Requ
  */
 export async function holdingChanged(ctx: EffectContext, record: CompetenceRecord, q: Qualification, change: string) {
   const now = ctx.now ?? new Date();
-  const scopes = await ctx.manager.find(QualificationRequirement, { where: { qualificationId: q.id } });
-  const items = (await openWorkIn(ctx.manager, scopes, record.personId)).map((i) => i.workItemId);
-  if (!items.length) return;
-  if (holdsNow(record, now)) await settleHolding(ctx, 'satisfied', record.personId, q, items, `${q.code} ${change}${record.expiresAt ? `, valid until ${day(record.expiresAt)}` : ''}`);
-  else await settleHolding(ctx, 'reopened', record.personId, q, items, whyMissing(record, q));
+  // A person's holding counts wherever they work: revoking it at one site re-opens their work at every site.
+  await withSystemScope(ctx.manager, "a holding change updates the holder's work at every site", async (manager) => {
+    const scopes = await manager.find(QualificationRequirement, { where: { qualificationId: q.id } });
+    const items = (await openWorkIn(manager, scopes, record.personId)).map((i) => i.workItemId);
+    if (!items.length) return;
+    const effect = { ...ctx, manager };
+    if (holdsNow(record, now)) await settleHolding(effect, 'satisfied', record.personId, q, items, `${q.code} ${change}${record.expiresAt ? `, valid until ${day(record.expiresAt)}` : ''}`);
+    else await settleHolding(effect, 'reopened', record.personId, q, items, whyMissing(record, q));
+  });
 }
 
 // ---------- the projection of Work (and of the permits covering work), from their events ----------
@@ -223,7 +231,10 @@ async function permitCancelled(event: CloudEvent<PermitFact>, manager: EntityMan
   for (const item of items.filter((i) => i.ownerId)) await reconcile(contextOf(event, manager), item, { before: before.get(item.workItemId) });
 }
 
-/** Competence's consumer: Work's item facts keep the projection; permit facts say which permit types cover which work. */
+/**
+ * Competence's consumer: Work's item facts keep the projection; permit facts say which permit types cover
+ * which work; Work's location registry keeps the `known_location` copy the sites people are given are checked against.
+ */
 export const competenceConsumer: ConsumerOptions = {
   groupId: 'competence',
   topics: [topicOf('work'), topicOf('permits')],
@@ -235,5 +246,6 @@ export const competenceConsumer: ConsumerOptions = {
     'opsgraph.permits.permit.created': (e: CloudEvent<PermitFact>, m: EntityManager) => permitCovers(e, m, e.data.workItemIds),
     'opsgraph.permits.permit.work_items_added': (e: CloudEvent<PermitFact>, m: EntityManager) => permitCovers(e, m, e.data.addedWorkItemIds ?? []),
     'opsgraph.permits.permit.cancelled': permitCancelled,
+    ...knownLocationHandlers,
   },
 };

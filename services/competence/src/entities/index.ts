@@ -1,3 +1,4 @@
+import { KnownLocation } from '@opsgraph/core';
 import { inboxEntities, outboxEntities } from '@opsgraph/events';
 import { CompetenceRecord } from './competence-record';
 import { Person } from './person';
@@ -9,4 +10,4 @@ export * from './qualification';
 export * from './competence-record';
 export * from './work-projection';
 
-export const entities = [Person, Qualification, QualificationRequirement, CompetenceRecord, OpenWorkItem, WorkPermitCover, ...outboxEntities, ...inboxEntities];
+export const entities = [Person, Qualification, QualificationRequirement, CompetenceRecord, OpenWorkItem, WorkPermitCover, KnownLocation, ...outboxEntities, ...inboxEntities];

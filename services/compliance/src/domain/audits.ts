@@ -4,7 +4,6 @@ import {
   TrackedWorkItem,
   badInput,
   clipText,
-  forbidden,
   illegalTransition,
   inSiteScope,
   notFound,
@@ -19,11 +18,13 @@ import {
   uuidList,
   type Caller,
   requireNoPart,
+  requireLocations,
+  requirePlace,
   workParticipants,
 } from '@opsgraph/core';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { AuditFinding, ComplianceAudit, ComplianceFindingAction, FINDING_SEVERITIES, Requirement, type FindingSeverity } from '../entities';
-import { auditNumber, canSeeRequirement, canSeeSite, findingNumber, record, type ComplianceContext } from './context';
+import { auditNumber, canSeeRequirement, canSeeSite, findingNumber, record, requireSite, type ComplianceContext } from './context';
 import { requirePermission } from './permissions';
 
 export interface RecordAuditInput {
@@ -61,10 +62,9 @@ const actionFields = (input: ComplianceActionInput, field: string) => ({
   dueAt: optionalDate(input.dueAt, `${field}.dueAt`),
 });
 
-export async function recordAudit(db: DataSource, caller: Caller, input: RecordAuditInput, requestId?: string): Promise<ComplianceAudit> {
+export async function recordAudit(db: EntityManager, caller: Caller, input: RecordAuditInput, requestId?: string): Promise<ComplianceAudit> {
   requirePermission(caller, 'recordAudits');
   const siteId = requireUuid(input.siteId, 'siteId');
-  if (!inSiteScope(caller, siteId)) throw forbidden('you cannot record an audit of a site you do not work at');
   const fields = {
     title: requireText(input.title, 'title', { max: 300 }),
     siteId,
@@ -74,6 +74,9 @@ export async function recordAudit(db: DataSource, caller: Caller, input: RecordA
     auditorId: optionalUuid(input.auditorId, 'auditorId') ?? caller.id,
   };
   return db.transaction(async (manager) => {
+    // The site and its areas as Work registered them, in the caller's scope: else "not found", as a random id.
+    await requireSite(manager, caller, siteId);
+    await requireLocations(manager, siteId, 'AREA', fields.areaIds, 'areaIds');
     const audit = await manager.save(manager.create(ComplianceAudit, { ...fields, createdById: caller.id }));
     await record({ manager, caller, requestId }, 'audit.recorded', audit.id, {
       auditId: audit.id,
@@ -119,11 +122,13 @@ async function raiseAction(ctx: ComplianceContext, audit: ComplianceAudit, findi
   return action;
 }
 
-export async function recordAuditFinding(db: DataSource, caller: Caller, input: RecordAuditFindingInput, requestId?: string): Promise<AuditFinding> {
+export async function recordAuditFinding(db: EntityManager, caller: Caller, input: RecordAuditFindingInput, requestId?: string): Promise<AuditFinding> {
   requirePermission(caller, 'recordAudits');
   const auditId = requireUuid(input.auditId, 'auditId');
   const severity = oneOf(FINDING_SEVERITIES, input.severity, 'severity');
   const requirementId = optionalUuid(input.requirementId, 'requirementId') ?? null;
+  const areaId = optionalUuid(input.areaId, 'areaId') ?? null;
+  const assetId = optionalUuid(input.assetId, 'assetId') ?? null;
   const description = requireText(input.description, 'description', { max: 10_000 });
   const actions = (input.correctiveActions ?? []).map((a, i) => actionFields(a, `correctiveActions[${i}]`));
   if (actions.length > 20) throw badInput('at most 20 corrective actions at once', { field: 'correctiveActions' });
@@ -136,6 +141,8 @@ export async function recordAuditFinding(db: DataSource, caller: Caller, input: 
       if (!requirement || !canSeeRequirement(caller, requirement)) throw notFound('requirement', requirementId);
       if (!requirement.siteIds.includes(audit.siteId)) throw badInput("the requirement does not apply at the audit's site", { field: 'requirementId' });
     }
+    // The area and asset as Work registered them at the audit's site: else "not found", as a random id.
+    if (areaId || assetId) await requirePlace(manager, { siteId: audit.siteId, areaId, assetId });
     const seqRow = await manager.createQueryBuilder(AuditFinding, 'f').select('COALESCE(MAX(f.seq), 0)', 'max').where('f.auditId = :auditId', { auditId }).getRawOne<{ max: number }>();
     const finding = await manager.save(
       manager.create(AuditFinding, {
@@ -144,8 +151,8 @@ export async function recordAuditFinding(db: DataSource, caller: Caller, input: 
         severity,
         requirementId,
         siteId: audit.siteId,
-        areaId: optionalUuid(input.areaId, 'areaId') ?? null,
-        assetId: optionalUuid(input.assetId, 'assetId') ?? null,
+        areaId,
+        assetId,
         description,
         status: 'OPEN',
         createdById: caller.id,
@@ -176,7 +183,7 @@ async function lockFinding(ctx: ComplianceContext, id: string) {
   return { finding, audit };
 }
 
-export async function addFindingAction(db: DataSource, caller: Caller, findingId: string, input: ComplianceActionInput, requestId?: string) {
+export async function addFindingAction(db: EntityManager, caller: Caller, findingId: string, input: ComplianceActionInput, requestId?: string) {
   requirePermission(caller, 'addFindingActions');
   const id = requireUuid(findingId, 'findingId');
   const fields = actionFields(input, 'input');
@@ -189,7 +196,7 @@ export async function addFindingAction(db: DataSource, caller: Caller, findingId
 }
 
 /** The corrective actions of findings with their live work (one statement each for actions and work). */
-export async function actionsWithWork(manager: EntityManager | DataSource, findingIds: string[]) {
+export async function actionsWithWork(manager: EntityManager | EntityManager, findingIds: string[]) {
   const actions = findingIds.length ? await manager.getRepository(ComplianceFindingAction).find({ where: { findingId: In(findingIds) }, order: { seq: 'ASC' } }) : [];
   const tracked = actions.length ? await manager.getRepository(TrackedWorkItem).find({ where: { requestId: In(actions.map((a) => a.requestId)) } }) : [];
   const byRequest = new Map(tracked.map((t) => [t.requestId, t]));
@@ -226,7 +233,7 @@ async function requireNoPartInFinding(ctx: ComplianceContext, audit: ComplianceA
   requireNoPart(ctx.caller, parts, (part) => `${FINDING_PART_WORDS[part]} ${number} cannot close it`, { findingId: finding.id });
 }
 
-export async function closeAuditFinding(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string): Promise<AuditFinding> {
+export async function closeAuditFinding(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string): Promise<AuditFinding> {
   requirePermission(caller, 'recordAudits');
   const findingId = requireUuid(id);
   const text = optionalText(note, 'note', 4000);
@@ -255,19 +262,19 @@ export async function closeAuditFinding(db: DataSource, caller: Caller, id: stri
   });
 }
 
-export async function getAudit(db: DataSource, caller: Caller, id: string) {
+export async function getAudit(db: EntityManager, caller: Caller, id: string) {
   const audit = await db.getRepository(ComplianceAudit).findOneBy({ id: requireUuid(id) });
   if (!audit || !canSeeSite(caller, audit)) throw notFound('audit', id);
   return audit;
 }
 
-export async function listAudits(db: DataSource, caller: Caller, siteId: string) {
+export async function listAudits(db: EntityManager, caller: Caller, siteId: string) {
   const site = requireUuid(siteId, 'siteId');
   if (!inSiteScope(caller, site)) return [];
   return db.getRepository(ComplianceAudit).find({ where: { siteId: site }, order: { auditDate: 'DESC', seq: 'DESC' } });
 }
 
-export async function getAuditFinding(db: DataSource, caller: Caller, id: string) {
+export async function getAuditFinding(db: EntityManager, caller: Caller, id: string) {
   const finding = await db.getRepository(AuditFinding).findOneBy({ id: requireUuid(id) });
   if (!finding || !canSeeSite(caller, finding)) throw notFound('audit finding', id);
   return finding;

@@ -1,5 +1,5 @@
 import { DAY_MS, SYSTEM_CALLER, addMonths, clipText, optionalUuid, type Caller, type TrackedWorkItem } from '@opsgraph/core';
-import { In, type DataSource } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { ComplianceObligation, Requirement } from '../entities';
 import { canSeeSite, record, type ComplianceContext } from './context';
 
@@ -44,7 +44,7 @@ export function currentByTarget(occurrences: ComplianceObligation[], leadDays: n
  * with the requirement as its source and the proof it must produce; an occurrence past its due date is
  * announced as overdue once. Idempotent and safe with several replicas (rows are locked and re-checked).
  */
-export async function raiseDueObligations(db: DataSource, now: Date = new Date()) {
+export async function raiseDueObligations(db: EntityManager, now: Date = new Date()) {
   const due = await db.getRepository(ComplianceObligation).createQueryBuilder('o')
     .innerJoin(Requirement, 'r', 'r.id = o.requirementId')
     .where(`o.status = 'OPEN' AND o.requestId IS NULL AND o.dueAt - make_interval(days => r.leadDays) <= :now`, { now })
@@ -66,7 +66,7 @@ export async function raiseDueObligations(db: DataSource, now: Date = new Date()
   return { raised, overdue };
 }
 
-async function markOverdue(db: DataSource, now: Date) {
+async function markOverdue(db: EntityManager, now: Date) {
   const late = await db.getRepository(ComplianceObligation).createQueryBuilder('o')
     .where(`o.status = 'OPEN' AND o.dueAt < :now AND o.overdueNotifiedAt IS NULL`, { now })
     .orderBy('o.dueAt', 'ASC')
@@ -184,7 +184,7 @@ export interface ObligationFilter {
 }
 
 /** Occurrences by site, requirement or asset; `status` filters on the computed status at `now`. */
-export async function listObligations(db: DataSource, caller: Caller, filter: ObligationFilter | null | undefined, now = new Date()) {
+export async function listObligations(db: EntityManager, caller: Caller, filter: ObligationFilter | null | undefined, now = new Date()) {
   const q = db.getRepository(ComplianceObligation).createQueryBuilder('o').innerJoinAndMapOne('o.requirement', Requirement, 'r', 'r.id = o.requirementId');
   const siteId = optionalUuid(filter?.siteId, 'filter.siteId');
   const requirementId = optionalUuid(filter?.requirementId, 'filter.requirementId');
@@ -201,7 +201,7 @@ export async function listObligations(db: DataSource, caller: Caller, filter: Ob
   return rows.filter((o) => canSeeSite(caller, o) && (!wanted || wanted.has(occurrenceStatus(o, o.requirement.leadDays, now))));
 }
 
-export const obligationsOfRequirements = (db: DataSource, ids: string[]) => db.getRepository(ComplianceObligation).find({ where: { requirementId: In(ids) } });
+export const obligationsOfRequirements = (db: EntityManager, ids: string[]) => db.getRepository(ComplianceObligation).find({ where: { requirementId: In(ids) } });
 
 /** The evidence of a met occurrence: the verified work item, who verified it and when. */
 export function evidenceOf(o: ComplianceObligation) {

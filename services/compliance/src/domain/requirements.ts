@@ -6,7 +6,6 @@ import {
   addMonths,
   badInput,
   clipText,
-  forbidden,
   inSiteScope,
   notFound,
   oneOf,
@@ -20,11 +19,13 @@ import {
   uuidList,
   type Caller,
   requireNoPart,
+  requireLocations,
+  unknownLocation,
   workParticipants,
 } from '@opsgraph/core';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { ComplianceCheck, ComplianceObligation, REQUIREMENT_SOURCES, Requirement, type ComplianceEvidenceRequirement, type ObligationTarget, type RequirementSource } from '../entities';
-import { canSeeRequirement, record, type ComplianceContext } from './context';
+import { canSeeRequirement, record, requireSite, type ComplianceContext } from './context';
 import { requirePermission } from './permissions';
 import { isDue, raiseOccurrence } from './obligations';
 
@@ -103,7 +104,8 @@ function evidenceOf(input: ComplianceEvidenceRequirement[] | null | undefined): 
 function requirementFields(caller: Caller, input: CreateRequirementInput) {
   const siteIds = uuidList(input.siteIds, 'siteIds', 50);
   if (!siteIds.length) throw badInput('siteIds: a requirement applies at one site at least', { field: 'siteIds' });
-  for (const site of siteIds) if (!inSiteScope(caller, site)) throw forbidden('you cannot record a requirement for a site you do not work at');
+  // Another site's id is "not found", as a random id is (the registry is checked in the transaction).
+  for (const site of siteIds) if (!inSiteScope(caller, site)) throw unknownLocation('SITE', site, 'siteIds');
   const areaIds = uuidList(input.areaIds, 'areaIds');
   const assetIds = uuidList(input.assetIds, 'assetIds');
   const assetClasses = textList(input.assetClasses, 'assetClasses', { maxLength: 100 });
@@ -163,11 +165,23 @@ export const requirementFact = (r: Requirement) => ({
   hasWorkCheck: !!r.workCheck,
 });
 
-export async function createRequirement(db: DataSource, caller: Caller, input: CreateRequirementInput, requestId?: string, now = new Date()): Promise<Requirement> {
+/**
+ * The places a requirement applies at, as Work registered them: each site known and in the caller's scope,
+ * its areas and assets of that site (there is one site when they are named). Else "not found", exactly as a
+ * random id is; one registered in Work a moment ago may not be known here yet (the message says to retry).
+ */
+async function requirePlaces(manager: EntityManager, caller: Caller, fields: Pick<Requirement, 'siteIds' | 'areaIds' | 'assetIds'>) {
+  for (const site of fields.siteIds) await requireSite(manager, caller, site, 'siteIds');
+  await requireLocations(manager, fields.siteIds[0], 'AREA', fields.areaIds, 'areaIds');
+  await requireLocations(manager, fields.siteIds[0], 'ASSET', fields.assetIds, 'assetIds');
+}
+
+export async function createRequirement(db: EntityManager, caller: Caller, input: CreateRequirementInput, requestId?: string, now = new Date()): Promise<Requirement> {
   requirePermission(caller, 'manageRequirements');
   const { firstDueAt, ...fields } = requirementFields(caller, input);
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
+    await requirePlaces(manager, caller, fields);
     const requirement = await manager.save(manager.create(Requirement, { ...fields, createdById: caller.id }));
     await record(ctx, 'requirement.created', requirement.id, { ...requirementFact(requirement), actorId: caller.id });
     if (requirement.recurrenceMonths) {
@@ -199,7 +213,7 @@ export const factsOf = (t: TrackedWorkItem): WorkFacts => ({
 });
 
 /** Requirements that may apply at these sites (one statement), to be matched with `appliesTo`. */
-export function requirementsAtSites(manager: EntityManager | DataSource, siteIds: string[], alsoIds: string[] = []) {
+export function requirementsAtSites(manager: EntityManager | EntityManager, siteIds: string[], alsoIds: string[] = []) {
   const order = { reference: 'ASC', createdAt: 'ASC' } as const;
   return alsoIds.length
     ? selectRowsWhere(manager, Requirement, 'site_ids && $1::uuid[] OR id = ANY($2::uuid[])', [siteIds, alsoIds], { order })
@@ -221,6 +235,8 @@ export async function raiseChecks(ctx: ComplianceContext, work: WorkFacts, candi
     if (!inserted.length) continue;
     await record(ctx, 'prerequisite.required', requirement.id, {
       workItemId: work.workItemId,
+      // The site the check is raised for (the work item's, one of the requirement's): Work applies it only there.
+      siteId: work.siteId,
       kind: 'COMPLIANCE_CHECK',
       sourceRecordId: requirement.id,
       description: clipText(`${requirement.reference}${requirement.clause ? ` ${requirement.clause}` : ''}: ${requirement.workCheck}`, 1000),
@@ -231,7 +247,7 @@ export async function raiseChecks(ctx: ComplianceContext, work: WorkFacts, candi
 }
 
 /** Confirms the statutory check on a work item: its COMPLIANCE_CHECK prerequisite is satisfied. */
-export async function confirmComplianceCheck(db: DataSource, caller: Caller, requirementId: string, workItemId: string, note?: string | null, requestId?: string): Promise<ComplianceCheck> {
+export async function confirmComplianceCheck(db: EntityManager, caller: Caller, requirementId: string, workItemId: string, note?: string | null, requestId?: string): Promise<ComplianceCheck> {
   requirePermission(caller, 'confirmChecks');
   const reqId = requireUuid(requirementId, 'requirementId');
   const itemId = requireUuid(workItemId, 'workItemId');
@@ -239,7 +255,11 @@ export async function confirmComplianceCheck(db: DataSource, caller: Caller, req
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
     const check = await manager.findOne(ComplianceCheck, { where: { requirementId: reqId, workItemId: itemId }, lock: { mode: 'pessimistic_write' } });
-    if (!check || !inSiteScope(caller, check.siteId)) throw notFound('compliance check of work item', itemId);
+    // Only a work item of the caller's sites that this service knows (from Work's events) has a check: any
+    // other id, another site's included, is "not found" as a random id is.
+    if (!check || !inSiteScope(caller, check.siteId)) {
+      throw new DomainError(ErrorCode.NOT_FOUND, `compliance check of work item ${itemId} not found (one created in Work a moment ago may not be known here yet: retry shortly)`, { id: itemId, field: 'workItemId' });
+    }
     if (check.status !== 'OPEN') throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `this compliance check is already ${check.status.toLowerCase()}`, { from: check.status, action: 'confirm' });
     // The statutory check is someone else's look at the work: never its owner's, nor theirs who did it.
     requireNoPart(caller, await workParticipants(manager, [itemId]), (part) => `${part === 'OWNER' ? 'the owner of' : 'whoever started or completed'} a work item cannot confirm its compliance check`, { requirementId: reqId, workItemId: itemId });
@@ -260,13 +280,13 @@ export async function confirmComplianceCheck(db: DataSource, caller: Caller, req
   });
 }
 
-export async function getRequirement(db: DataSource, caller: Caller, id: string): Promise<Requirement> {
+export async function getRequirement(db: EntityManager, caller: Caller, id: string): Promise<Requirement> {
   const requirement = await db.getRepository(Requirement).findOneBy({ id: requireUuid(id) });
   if (!requirement || !canSeeRequirement(caller, requirement)) throw notFound('requirement', id);
   return requirement;
 }
 
-export async function listRequirements(db: DataSource, caller: Caller, siteId?: string | null): Promise<Requirement[]> {
+export async function listRequirements(db: EntityManager, caller: Caller, siteId?: string | null): Promise<Requirement[]> {
   const site = optionalUuid(siteId, 'siteId');
   if (site) return inSiteScope(caller, site) ? requirementsAtSites(db, [site]) : [];
   const rows = await db.getRepository(Requirement).find({ order: { reference: 'ASC', createdAt: 'ASC' } });

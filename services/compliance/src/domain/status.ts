@@ -1,5 +1,5 @@
 import { inSiteScope, notFound, requireUuid, type Caller } from '@opsgraph/core';
-import { In, type DataSource } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { ComplianceCheck, ComplianceObligation, type Requirement } from '../entities';
 import { canSeeSite } from './context';
 import { currentByTarget, evidenceList, worst, type ComplianceStatus } from './obligations';
@@ -26,7 +26,7 @@ export function visibleRequirementStatus(caller: Caller, requirement: Requiremen
  * current occurrence per target (and the work behind it), open checks and the latest evidence.
  * Three statements whatever the number of requirements.
  */
-export async function complianceStatus(db: DataSource, caller: Caller, siteIdIn: string, now = new Date()) {
+export async function complianceStatus(db: EntityManager, caller: Caller, siteIdIn: string, now = new Date()) {
   const siteId = requireUuid(siteIdIn, 'siteId');
   if (!inSiteScope(caller, siteId)) throw notFound('site', siteId);
   const requirements = await requirementsAtSites(db, [siteId]);

@@ -1,4 +1,4 @@
-import { TrackedWorkItem, WorkPerformer } from '@opsgraph/core';
+import { KnownLocation, TrackedWorkItem, WorkPerformer } from '@opsgraph/core';
 import { inboxEntities, outboxEntities } from '@opsgraph/events';
 import { AuditFinding, ComplianceAudit, ComplianceFindingAction } from './audit';
 import { ComplianceCheck, ComplianceObligation, Requirement } from './requirement';
@@ -6,4 +6,4 @@ import { ComplianceCheck, ComplianceObligation, Requirement } from './requiremen
 export * from './requirement';
 export * from './audit';
 
-export const entities = [Requirement, ComplianceObligation, ComplianceCheck, ComplianceAudit, AuditFinding, ComplianceFindingAction, TrackedWorkItem, WorkPerformer, ...outboxEntities, ...inboxEntities];
+export const entities = [Requirement, ComplianceObligation, ComplianceCheck, ComplianceAudit, AuditFinding, ComplianceFindingAction, TrackedWorkItem, WorkPerformer, KnownLocation, ...outboxEntities, ...inboxEntities];

@@ -1,6 +1,6 @@
 import { forbidden, illegalTransition, isUuid, notFound, requireRole, requireUuid, type Caller, type TrackedWorkItem } from '@opsgraph/core';
 import { acknowledgementSourceRecordId } from '@opsgraph/events/src/schemas/documents';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { Document, DocumentAcknowledgement, DocumentRevision } from '../entities';
 import { needsAcknowledgement } from './applicability';
 import { canSee, emit, iso, requireAcknowledgementsOf, seesAcknowledgementsOf, workVisible, type ChangeContext } from './common';
@@ -90,7 +90,8 @@ export async function reconcileAcknowledgements(ctx: ChangeContext, document: Do
       await release(ctx, ack, released, byId, 'not needed any more: the work changed owner, finished, or the document no longer applies to it');
       const source = acknowledgementSourceRecordId(current.id, personId);
       for (const workItemId of added) {
-        await emit(ctx, 'prerequisite.required', source, { workItemId, kind: KIND, sourceRecordId: source, description: description(document, current) });
+        // The site is the item's: a document applies at every site it names, and its blocker belongs there.
+        await emit(ctx, 'prerequisite.required', source, { workItemId, siteId: byId.get(workItemId)!.siteId, kind: KIND, sourceRecordId: source, description: description(document, current) });
       }
       raised += added.length;
     }
@@ -116,7 +117,7 @@ export async function supersedeAcknowledgements(manager: EntityManager, previous
  * The caller confirms they read and understood an approved (current) revision. Clears the blockers it
  * raised on their work, and those of revisions it replaced. Acknowledging twice changes nothing.
  */
-export async function acknowledgeRevision(db: DataSource, caller: Caller, revisionId: string, requestId?: string): Promise<DocumentAcknowledgement> {
+export async function acknowledgeRevision(db: EntityManager, caller: Caller, revisionId: string, requestId?: string): Promise<DocumentAcknowledgement> {
   requireRole(caller, ...DOCUMENT_PERMISSIONS.acknowledge);
   const id = requireUuid(revisionId, 'revisionId');
   if (!isUuid(caller.id)) throw forbidden('only a person can acknowledge a document');
@@ -156,7 +157,7 @@ export async function acknowledgeRevision(db: DataSource, caller: Caller, revisi
 }
 
 /** What a person still has to acknowledge: their own list, or anyone's for supervisors and HSE. */
-export async function pendingAcknowledgements(db: DataSource, caller: Caller, personId?: string | null): Promise<DocumentAcknowledgement[]> {
+export async function pendingAcknowledgements(db: EntityManager, caller: Caller, personId?: string | null): Promise<DocumentAcknowledgement[]> {
   const person = personId ? requireUuid(personId, 'personId') : caller.id;
   requireAcknowledgementsOf(caller, person);
   if (!isUuid(person)) return [];

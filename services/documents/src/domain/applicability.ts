@@ -1,4 +1,4 @@
-import { OPEN_WORK_STATUSES, TrackedWorkItem, selectRowsWhere, type TrackedWorkStatus } from '@opsgraph/core';
+import { OPEN_WORK_STATUSES, TrackedWorkItem, selectRowsWhere, withSystemScope, type TrackedWorkStatus } from '@opsgraph/core';
 import { Brackets, type EntityManager } from 'typeorm';
 import { Document } from '../entities';
 
@@ -44,12 +44,20 @@ export async function documentsAt(manager: EntityManager, places: Place[]): Prom
   return selectRowsWhere(manager, Document, 'site_ids && $1::uuid[] OR area_ids && $2::uuid[] OR asset_ids && $3::uuid[]', [sites, areas, assets], { order: { number: 'ASC' } });
 }
 
-/** Open work (from the tracked view of Work's events) at any of a document's places. */
+/**
+ * Open work (from the tracked view of Work's events) at any of a document's places, at every site it applies
+ * to: read in the system scope, since the blockers of a revision follow the document, not whoever approved it.
+ * Runs inside the domain transaction; what it returns is never shown to the caller as it is.
+ */
 export async function openWorkAt(manager: EntityManager, docs: Applicability[]): Promise<TrackedWorkItem[]> {
   const sites = uniq(docs.flatMap((d) => d.siteIds));
   const areas = uniq(docs.flatMap((d) => d.areaIds));
   const assets = uniq(docs.flatMap((d) => d.assetIds));
   if (!sites.length && !areas.length && !assets.length) return [];
+  return withSystemScope(manager, 'a revision blocks open work wherever its document applies', (system) => openWorkOf(system, sites, areas, assets));
+}
+
+function openWorkOf(manager: EntityManager, sites: string[], areas: string[], assets: string[]): Promise<TrackedWorkItem[]> {
   return manager
     .getRepository(TrackedWorkItem)
     .createQueryBuilder('w')

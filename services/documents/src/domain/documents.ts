@@ -1,11 +1,12 @@
 import { badInput, inSiteScope, notFound, oneOf, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
 import { WORK_ITEM_TYPES } from '@opsgraph/events';
 import { DOCUMENT_TYPES, type DocumentType } from '@opsgraph/events/src/schemas/documents';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Document, DocumentRevision } from '../entities';
 import { openWorkAt } from './applicability';
 import { emit, iso, lockDocument, requireDocumentControl, requireSitesInScope, unique, type ChangeContext } from './common';
 import { reconcileAcknowledgements } from './acknowledgements';
+import { requireNamedPlaces } from './places';
 
 export interface ApplicabilityInput {
   siteIds?: string[] | null;
@@ -77,7 +78,7 @@ export const documentFact = (document: Document, actorId: string) => ({
   at: iso(new Date()),
 });
 
-export async function registerDocument(db: DataSource, caller: Caller, input: RegisterDocumentInput, requestId?: string): Promise<Document> {
+export async function registerDocument(db: EntityManager, caller: Caller, input: RegisterDocumentInput, requestId?: string): Promise<Document> {
   requireDocumentControl(caller);
   const fields = {
     number: documentNumber(input.number),
@@ -92,6 +93,8 @@ export async function registerDocument(db: DataSource, caller: Caller, input: Re
   requireSitesInScope(caller, fields.siteIds);
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
+    // The sites, areas and assets it names are known here, in the caller's scope (areas and assets of its own site).
+    await requireNamedPlaces(manager, { holdingSiteId: fields.siteId, siteOfAreas: fields.siteId, siteIds: fields.siteIds, areaIds: fields.areaIds, assetIds: fields.assetIds });
     const document = await unique(
       () => badInput(`a document numbered ${fields.number} already exists`, { field: 'number' }),
       () => manager.save(manager.create(Document, { ...fields, lastReviewedAt: null })),
@@ -106,7 +109,7 @@ export async function registerDocument(db: DataSource, caller: Caller, input: Re
  * the acknowledgement blockers of its current revision follow: raised on work it now applies to, released
  * on work it no longer does.
  */
-export async function updateDocument(db: DataSource, caller: Caller, id: string, input: UpdateDocumentInput, requestId?: string): Promise<Document> {
+export async function updateDocument(db: EntityManager, caller: Caller, id: string, input: UpdateDocumentInput, requestId?: string): Promise<Document> {
   requireDocumentControl(caller);
   const documentId = requireUuid(id);
   const title = input.title === undefined || input.title === null ? undefined : requireText(input.title, 'title', { max: 300 });
@@ -117,7 +120,18 @@ export async function updateDocument(db: DataSource, caller: Caller, id: string,
     const ctx: ChangeContext = { manager, caller, requestId };
     const document = await lockDocument(manager, caller, documentId);
     // Sites the document applies at outside the caller's own are neither added nor taken away.
-    if (places) requireSitesInScope(caller, [...places.siteIds.filter((s) => !document.siteIds.includes(s)), ...document.siteIds.filter((s) => !places.siteIds.includes(s))]);
+    if (places) {
+      requireSitesInScope(caller, [...places.siteIds.filter((s) => !document.siteIds.includes(s)), ...document.siteIds.filter((s) => !places.siteIds.includes(s))]);
+      // What it newly names is known here and in the caller's scope, as when registering (areas and assets of
+      // its own site); what it already named stays as it is, and taking a place away needs no check.
+      const added = (now: string[], had: string[]) => now.filter((id) => !had.includes(id));
+      await requireNamedPlaces(manager, {
+        siteOfAreas: document.siteId,
+        siteIds: added(places.siteIds, document.siteIds),
+        areaIds: added(places.areaIds, document.areaIds),
+        assetIds: added(places.assetIds, document.assetIds),
+      });
+    }
     const before = { siteIds: document.siteIds, areaIds: document.areaIds, assetIds: document.assetIds, workTypes: document.workTypes };
     Object.assign(document, {
       ...(title !== undefined ? { title } : {}),

@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor, notFound, oneOf, optionalUuid, pageSize, requireText, requireUuid, toConnection, type Caller, type Connection } from '@opsgraph/core';
 import { DOCUMENT_TYPES, type DocumentType } from '@opsgraph/events/src/schemas/documents';
-import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { Document, DocumentReview, DocumentRevision } from '../entities';
 import { canSee } from './common';
 
@@ -40,7 +40,7 @@ function applyFilter(q: SelectQueryBuilder<Document>, filter: DocumentFilter) {
 }
 
 /** By number, keyset-paginated on (number, id). */
-export async function listDocuments(db: DataSource, caller: Caller, filter: DocumentFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Document>> {
+export async function listDocuments(db: EntityManager, caller: Caller, filter: DocumentFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Document>> {
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 2);
   const base = applyFilter(applyScope(db.getRepository(Document).createQueryBuilder('d'), caller), filter ?? {});
@@ -50,27 +50,27 @@ export async function listDocuments(db: DataSource, caller: Caller, filter: Docu
   return toConnection(rows, limit, total, (d) => encodeCursor([d.number, d.id]));
 }
 
-export async function getDocument(db: DataSource, caller: Caller, id: string): Promise<Document> {
+export async function getDocument(db: EntityManager, caller: Caller, id: string): Promise<Document> {
   const document = await db.getRepository(Document).findOneBy({ id: requireUuid(id) });
   if (!document || !canSee(caller, document)) throw notFound('document', id);
   return document;
 }
 
-export async function getDocumentByNumber(db: DataSource, caller: Caller, number: string): Promise<Document> {
+export async function getDocumentByNumber(db: EntityManager, caller: Caller, number: string): Promise<Document> {
   const value = requireText(number, 'number', { max: 50 }).toUpperCase();
   const document = await db.getRepository(Document).findOneBy({ number: value });
   if (!document || !canSee(caller, document)) throw notFound('document', value);
   return document;
 }
 
-export async function getRevision(db: DataSource, caller: Caller, id: string): Promise<DocumentRevision> {
+export async function getRevision(db: EntityManager, caller: Caller, id: string): Promise<DocumentRevision> {
   const revision = await db.getRepository(DocumentRevision).findOneBy({ id: requireUuid(id) });
   const document = revision && (await db.getRepository(Document).findOneBy({ id: revision.documentId }));
   if (!revision || !document || !canSee(caller, document)) throw notFound('document revision', id);
   return revision;
 }
 
-export async function getReview(db: DataSource, caller: Caller, id: string): Promise<DocumentReview> {
+export async function getReview(db: EntityManager, caller: Caller, id: string): Promise<DocumentReview> {
   const review = await db.getRepository(DocumentReview).findOneBy({ id: requireUuid(id) });
   const document = review && (await db.getRepository(Document).findOneBy({ id: review.documentId }));
   if (!review || !document || !canSee(caller, document)) throw notFound('document review', id);

@@ -1,6 +1,6 @@
 import { DAY_MS, DomainError, ErrorCode, SYSTEM_CALLER, TrackedWorkItem, logger, requireDate, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
 import { reviewRequestId, type ReviewKind } from '@opsgraph/events/src/schemas/documents';
-import { In, type DataSource } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { Document, DocumentReview, DocumentReviewer } from '../entities';
 import { emit, iso, lockDocument, requireDocumentControl, type ChangeContext } from './common';
 
@@ -62,7 +62,7 @@ async function openReview(ctx: ChangeContext, document: Document, kind: ReviewKi
   return review;
 }
 
-export async function requestReview(db: DataSource, caller: Caller, input: RequestReviewInput, requestId?: string): Promise<DocumentReview> {
+export async function requestReview(db: EntityManager, caller: Caller, input: RequestReviewInput, requestId?: string): Promise<DocumentReview> {
   requireDocumentControl(caller);
   const documentId = requireUuid(input.documentId, 'documentId');
   const reviewerIds = uuidList(input.reviewerIds, 'reviewerIds', MAX_REVIEWERS);
@@ -80,7 +80,7 @@ export async function requestReview(db: DataSource, caller: Caller, input: Reque
  * REVIEW_LEAD_DAYS of `now` and that is not under review gets a PERIODIC review by its owner, due on the
  * date it falls due. Idempotent; each document is handled in its own transaction.
  */
-export async function raiseDueReviews(db: DataSource, now: Date): Promise<DocumentReview[]> {
+export async function raiseDueReviews(db: EntityManager, now: Date): Promise<DocumentReview[]> {
   const due = await db
     .getRepository(Document)
     .createQueryBuilder('d')

@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode, badInput, illegalTransition, inSiteScope, notFound, optionalDate, optionalText, requireNoPart, requireText, requireUuid, type Caller } from '@opsgraph/core';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { Document, DocumentRevision } from '../entities';
 import { openWorkAt } from './applicability';
 import { reconcileAcknowledgements, supersedeAcknowledgements } from './acknowledgements';
@@ -75,7 +75,7 @@ async function lockRevision(manager: EntityManager, caller: Caller, id: string) 
 }
 
 async function changeRevision(
-  db: DataSource,
+  db: EntityManager,
   caller: Caller,
   id: string,
   requestId: string | undefined,
@@ -90,7 +90,7 @@ async function changeRevision(
   });
 }
 
-export async function draftRevision(db: DataSource, caller: Caller, input: DraftRevisionInput, requestId?: string): Promise<DocumentRevision> {
+export async function draftRevision(db: EntityManager, caller: Caller, input: DraftRevisionInput, requestId?: string): Promise<DocumentRevision> {
   requireDocumentControl(caller);
   const documentId = requireUuid(input.documentId, 'documentId');
   const fields = {
@@ -116,7 +116,7 @@ export async function draftRevision(db: DataSource, caller: Caller, input: Draft
   });
 }
 
-export function updateRevision(db: DataSource, caller: Caller, id: string, input: UpdateRevisionInput, requestId?: string) {
+export function updateRevision(db: EntityManager, caller: Caller, id: string, input: UpdateRevisionInput, requestId?: string) {
   requireDocumentControl(caller);
   const changes = {
     ...(input.effectiveDate !== undefined ? { effectiveDate: optionalDate(input.effectiveDate, 'effectiveDate') } : {}),
@@ -133,7 +133,7 @@ export function updateRevision(db: DataSource, caller: Caller, id: string, input
   });
 }
 
-export function submitRevision(db: DataSource, caller: Caller, id: string, requestId?: string) {
+export function submitRevision(db: EntityManager, caller: Caller, id: string, requestId?: string) {
   requireDocumentControl(caller);
   return changeRevision(db, caller, id, requestId, async (ctx, document, revision) => {
     if (revision.status !== 'DRAFT') throw illegalTransition('document revision', revision.status, 'submit for review');
@@ -146,7 +146,7 @@ export function submitRevision(db: DataSource, caller: Caller, id: string, reque
   });
 }
 
-export function returnRevision(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export function returnRevision(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string) {
   requireDocumentControl(caller);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changeRevision(db, caller, id, requestId, async (ctx, document, revision) => {
@@ -163,7 +163,7 @@ export function returnRevision(db: DataSource, caller: Caller, id: string, reaso
  * superseded first (the partial unique index allows one APPROVED row), then the owners of open work the
  * document applies to get an acknowledgement blocker, all in this one transaction with the events.
  */
-export function approveRevision(db: DataSource, caller: Caller, id: string, requestId?: string) {
+export function approveRevision(db: EntityManager, caller: Caller, id: string, requestId?: string) {
   requireDocumentControl(caller);
   return changeRevision(db, caller, id, requestId, async (ctx, document, revision) => {
     const { manager } = ctx;

@@ -1,4 +1,4 @@
-import { TrackedWorkItem } from '@opsgraph/core';
+import { KnownLocation, TrackedWorkItem } from '@opsgraph/core';
 import { inboxEntities, outboxEntities } from '@opsgraph/events';
 import { DocumentAcknowledgement } from './acknowledgement';
 import { Document, DocumentRevision } from './document';
@@ -8,4 +8,4 @@ export * from './document';
 export * from './review';
 export * from './acknowledgement';
 
-export const entities = [Document, DocumentRevision, DocumentReview, DocumentReviewer, DocumentAcknowledgement, TrackedWorkItem, ...outboxEntities, ...inboxEntities];
+export const entities = [Document, DocumentRevision, DocumentReview, DocumentReviewer, DocumentAcknowledgement, TrackedWorkItem, KnownLocation, ...outboxEntities, ...inboxEntities];

@@ -1,7 +1,7 @@
-import { DomainError, ErrorCode, TrackedWorkItem, badInput, illegalTransition, inSiteScope, notFound, optionalLinkUrl, optionalText, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
-import { In, type DataSource } from 'typeorm';
+import { DomainError, ErrorCode, badInput, illegalTransition, inSiteScope, notFound, optionalLinkUrl, optionalText, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
+import { In, type EntityManager } from 'typeorm';
 import { Hazard, HazardControl, JobHazard, JobHazardControl, JobRiskAssessment } from '../entities';
-import { emit, type ChangeContext } from './common';
+import { emit, requireKnownWorkItem, type ChangeContext } from './common';
 import { requirePermission } from './permissions';
 import { controlsOf, type ControlInput } from './register';
 import { bandOf, highestBand } from './risk';
@@ -23,7 +23,7 @@ export interface JobRiskAssessmentInput {
 const describeControl = (control: Pick<JobHazardControl, 'kind' | 'description'>, hazard: Hazard) =>
   `${control.kind.replace('_', ' ')}: ${control.description} (hazard: ${hazard.title})`.slice(0, 1000);
 
-export async function assessJobRisk(db: DataSource, caller: Caller, input: JobRiskAssessmentInput, requestId?: string): Promise<JobRiskAssessment> {
+export async function assessJobRisk(db: EntityManager, caller: Caller, input: JobRiskAssessmentInput, requestId?: string): Promise<JobRiskAssessment> {
   requirePermission(caller, 'assessJobRisk');
   const workItemId = requireUuid(input.workItemId, 'workItemId');
   const notes = optionalText(input.notes, 'notes', 4000);
@@ -38,11 +38,9 @@ export async function assessJobRisk(db: DataSource, caller: Caller, input: JobRi
 
   return db.transaction(async (manager) => {
     const ctx: ChangeContext = { manager, caller, requestId };
-    // The job's place, as Work's events told us (unknown while its creation is still on its way): another
-    // site's work item, or one already assessed at another site, is "not found" rather than blocked from here.
-    const work = await manager.findOneBy(TrackedWorkItem, { workItemId });
-    const existing = await manager.findOneBy(JobRiskAssessment, { workItemId });
-    if ((work && !inSiteScope(caller, work.siteId)) || (existing && !inSiteScope(caller, existing.siteId))) throw notFound('work item', workItemId);
+    // The job must be known here (Work's events), at one of the caller's sites: another site's work item, a
+    // random id or one whose creation is still on its way is "not found", never blocked on trust.
+    const work = await requireKnownWorkItem(ctx, workItemId);
     const hazards = await manager.findBy(Hazard, { id: In(selections.map((s) => s.hazardId)) });
     const registerControls = await manager.find(HazardControl, { where: { hazardId: In(selections.map((s) => s.hazardId)) }, order: { position: 'ASC' } });
     const siteIds = new Set(hazards.map((h) => h.siteId));
@@ -56,13 +54,13 @@ export async function assessJobRisk(db: DataSource, caller: Caller, input: JobRi
       if ((s.controlIds ? s.controlIds.length : own.length) + s.additional.length === 0) throw badInput(`hazard "${hazard.title}" needs at least one control`, { field: `hazards[${i}]` });
     });
     if (siteIds.size > 1) throw badInput('the hazards of one job belong to one site', { field: 'hazards' });
-    if (work && !siteIds.has(work.siteId)) throw badInput("the hazards must be of the work item's site", { field: 'hazards' });
+    if (!siteIds.has(work.siteId)) throw badInput("the hazards must be of the work item's site", { field: 'hazards' });
 
     const inserted = await manager
       .createQueryBuilder()
       .insert()
       .into(JobRiskAssessment)
-      .values({ workItemId, siteId: hazards[0].siteId, notes, assessedById: caller.id })
+      .values({ workItemId, siteId: work.siteId, notes, assessedById: caller.id })
       .orIgnore()
       .returning('*')
       .execute();
@@ -83,7 +81,7 @@ export async function assessJobRisk(db: DataSource, caller: Caller, input: JobRi
           manager.create(JobHazardControl, { ...row, assessmentId: assessment.id, jobHazardId: jobHazard.id, workItemId, hazardId: hazard.id, position: i, state: 'REQUIRED' }),
         );
         controlIds.push(control.id);
-        await emit(ctx, 'prerequisite.required', control.id, { workItemId, kind: KIND, sourceRecordId: control.id, description: describeControl(control, hazard) });
+        await emit(ctx, 'prerequisite.required', control.id, { workItemId, siteId: assessment.siteId, kind: KIND, sourceRecordId: control.id, description: describeControl(control, hazard) });
       }
     }
     await emit(ctx, 'job_risk_assessment.recorded', assessment.id, {
@@ -100,7 +98,7 @@ export async function assessJobRisk(db: DataSource, caller: Caller, input: JobRi
   });
 }
 
-async function changeControl(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, control: JobHazardControl) => Promise<void>) {
+async function changeControl(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, control: JobHazardControl) => Promise<void>) {
   const controlId = requireUuid(id);
   return db.transaction(async (manager) => {
     const control = await manager.findOne(JobHazardControl, { where: { id: controlId }, lock: { mode: 'pessimistic_write' } });
@@ -125,7 +123,7 @@ const controlFact = (control: JobHazardControl, actorId: string) => ({
  * Someone at the job confirms, with evidence, that a required control is in place: the crew's own check
  * before work starts, so no separation rule; supervisors, HSE and permit issuers re-open it when it no longer holds.
  */
-export function confirmControl(db: DataSource, caller: Caller, id: string, evidence: { note: string; url?: string | null }, requestId?: string) {
+export function confirmControl(db: EntityManager, caller: Caller, id: string, evidence: { note: string; url?: string | null }, requestId?: string) {
   requirePermission(caller, 'confirmControl');
   const note = requireText(evidence?.note, 'evidence.note', { max: 2000 });
   const url = optionalLinkUrl(evidence?.url, 'evidence.url'); // whoever reviews the evidence opens it: https only
@@ -139,7 +137,7 @@ export function confirmControl(db: DataSource, caller: Caller, id: string, evide
 }
 
 /** A confirmed control is no longer in place (barrier removed, gas reading changed): the work is blocked again. */
-export function reopenControl(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export function reopenControl(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string) {
   requirePermission(caller, 'reopenControl');
   const why = requireText(reason, 'reason', { max: 2000 });
   return changeControl(db, caller, id, requestId, async (ctx, control) => {
@@ -151,7 +149,7 @@ export function reopenControl(db: DataSource, caller: Caller, id: string, reason
   });
 }
 
-export async function getAssessment(db: DataSource, caller: Caller, workItemId: string): Promise<JobRiskAssessment | null> {
+export async function getAssessment(db: EntityManager, caller: Caller, workItemId: string): Promise<JobRiskAssessment | null> {
   const assessment = await db.getRepository(JobRiskAssessment).findOneBy({ workItemId: requireUuid(workItemId, 'workItemId') });
   return assessment && inSiteScope(caller, assessment.siteId) ? assessment : null;
 }

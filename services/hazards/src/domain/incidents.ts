@@ -25,6 +25,8 @@ import {
   type Caller,
   type Connection,
   requireNoPart,
+  requirePlace,
+  unknownLocation,
   workParticipants,
 } from '@opsgraph/core';
 import {
@@ -37,9 +39,9 @@ import {
   type IncidentStatus,
   type IncidentType,
 } from '@opsgraph/events/src/schemas/hazards';
-import { In, type DataSource } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { Incident, IncidentAction } from '../entities';
-import { emit, knownSiteOfAsset, type ChangeContext } from './common';
+import { emit, type ChangeContext } from './common';
 import { canSeeIncident, hasPermission, requirePermission } from './permissions';
 
 /**
@@ -111,7 +113,7 @@ export function mayKnowPeopleInvolved(caller: Caller, incident: Incident) {
   return hasPermission(caller, 'seePeopleInvolved') || caller.id === incident.investigatorId || caller.id === incident.reporterId;
 }
 
-export async function reportIncident(db: DataSource, caller: Caller, input: ReportIncidentInput, requestId?: string): Promise<Incident> {
+export async function reportIncident(db: EntityManager, caller: Caller, input: ReportIncidentInput, requestId?: string): Promise<Incident> {
   requirePermission(caller, 'reportIncident');
   const occurredAt = requireDate(input.occurredAt, 'occurredAt');
   if (occurredAt.getTime() > Date.now() + CLOCK_SKEW_MS) throw badInput('occurredAt is in the future', { field: 'occurredAt' });
@@ -126,20 +128,19 @@ export async function reportIncident(db: DataSource, caller: Caller, input: Repo
     description: requireText(input.description, 'description', { max: 10_000 }),
     peopleInvolvedIds: uuidList(input.peopleInvolvedIds, 'peopleInvolvedIds', 50),
   };
-  if (!inSiteScope(caller, fields.siteId)) throw notFound('site', fields.siteId);
+  // Another site's site is refused before any read, with the answer a random or not yet known site gets.
+  if (!inSiteScope(caller, fields.siteId)) throw unknownLocation('SITE', fields.siteId, 'siteId');
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
-    // A serious incident holds every open work item on its asset: the asset must be at the incident's site.
-    if (fields.assetId) {
-      const assetSite = await knownSiteOfAsset(manager, fields.assetId);
-      if (assetSite && !inSiteScope(caller, assetSite)) throw notFound('asset', fields.assetId);
-      if (assetSite && assetSite !== fields.siteId) throw badInput('the asset is not at the site of the incident', { field: 'assetId' });
-    }
+    // The site, area and asset must be known from Work's registry, of the incident's site and in the caller's
+    // scope: a serious incident holds the open work on its asset, never another site's (nor an unknown id's).
+    await requirePlace(manager, fields);
     const hold = !!fields.assetId && HOLD_SEVERITIES.includes(fields.severity);
     const incident = await manager.save(manager.create(Incident, { ...fields, status: 'REPORTED', reporterId: caller.id, holdRequestedAt: hold ? new Date() : null }));
     if (hold) {
       await emit(ctx, 'work.hold_requested', incident.id, {
         assetId: fields.assetId,
+        siteId: incident.siteId,
         reason: `${incidentNumber(incident)}: ${fields.severity.toLowerCase()} severity ${fields.type.toLowerCase().replace(/_/g, ' ')} on this asset; work stays on hold until a supervisor resumes it`,
         sourceRecordId: incident.id,
       });
@@ -149,7 +150,7 @@ export async function reportIncident(db: DataSource, caller: Caller, input: Repo
   });
 }
 
-async function changeIncident(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, incident: Incident) => Promise<void>) {
+async function changeIncident(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, incident: Incident) => Promise<void>) {
   const incidentId = requireUuid(id);
   return db.transaction(async (manager) => {
     const incident = await manager.findOne(Incident, { where: { id: incidentId }, lock: { mode: 'pessimistic_write' } });
@@ -190,7 +191,7 @@ async function requireNoPartInIncident(ctx: ChangeContext, incident: Incident, a
   requireNoPart(ctx.caller, parts, (part) => `${CLOSING_PART_WORDS[part]} ${incidentNumber(incident)} cannot close it`, { incidentId: incident.id });
 }
 
-export function startInvestigation(db: DataSource, caller: Caller, id: string, investigatorId: string, requestId?: string) {
+export function startInvestigation(db: EntityManager, caller: Caller, id: string, investigatorId: string, requestId?: string) {
   requirePermission(caller, 'manageIncidents');
   const investigator = requireUuid(investigatorId, 'investigatorId');
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
@@ -202,7 +203,7 @@ export function startInvestigation(db: DataSource, caller: Caller, id: string, i
   });
 }
 
-export function completeInvestigation(db: DataSource, caller: Caller, id: string, input: { rootCauses: string[]; findings: string }, requestId?: string) {
+export function completeInvestigation(db: EntityManager, caller: Caller, id: string, input: { rootCauses: string[]; findings: string }, requestId?: string) {
   const rootCauses = textList(input.rootCauses, 'rootCauses', { max: 20, maxLength: 1000 });
   if (!rootCauses.length) throw badInput('an investigation names at least one root cause', { field: 'rootCauses' });
   const findings = requireText(input.findings, 'findings', { max: 10_000 });
@@ -219,7 +220,7 @@ export function completeInvestigation(db: DataSource, caller: Caller, id: string
 const priorityOf = (severity: IncidentSeverity) => (severity === 'CRITICAL' ? 'CRITICAL' : severity === 'HIGH' ? 'HIGH' : 'MEDIUM');
 
 /** Adds an action and asks Work for its CORRECTIVE_ACTION work item, in one transaction. */
-export async function addAction(db: DataSource, caller: Caller, incidentId: string, input: ActionInput, requestId?: string): Promise<IncidentAction> {
+export async function addAction(db: EntityManager, caller: Caller, incidentId: string, input: ActionInput, requestId?: string): Promise<IncidentAction> {
   const fields = {
     kind: oneOf(ACTION_KINDS, input.kind, 'kind'),
     title: requireText(input.title, 'title', { max: 300 }),
@@ -234,6 +235,8 @@ export async function addAction(db: DataSource, caller: Caller, incidentId: stri
     if (caller.id !== incident.investigatorId) requirePermission(caller, 'addIncidentAction');
     if (incident.status === 'CLOSED') throw illegalTransition('incident', incident.status, 'add an action to');
     const { manager } = ctx;
+    // The action's own place, when it names one, is checked as the incident's was: known, of the incident's site.
+    if (areaId || assetId) await requirePlace(manager, { siteId: incident.siteId, areaId, assetId }, { siteId: 'incidentId' });
     const number = (await manager.count(IncidentAction, { where: { incidentId: incident.id } })) + 1;
     const workRequestId = incidentActionRequestId(incident.id, number);
     action = await manager.save(manager.create(IncidentAction, { ...fields, incidentId: incident.id, number, requestId: workRequestId, createdById: caller.id }));
@@ -260,7 +263,7 @@ export async function addAction(db: DataSource, caller: Caller, incidentId: stri
 }
 
 /** INVESTIGATED → CLOSED by someone with no part in it, refused with PREREQUISITES_OPEN while any action is not verified done. */
-export function closeIncident(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function closeIncident(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
   requirePermission(caller, 'manageIncidents');
   const closingNote = optionalText(note, 'note', 4000);
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
@@ -284,13 +287,13 @@ export function closeIncident(db: DataSource, caller: Caller, id: string, note?:
   });
 }
 
-export async function getIncident(db: DataSource, caller: Caller, id: string): Promise<Incident> {
+export async function getIncident(db: EntityManager, caller: Caller, id: string): Promise<Incident> {
   const incident = await db.getRepository(Incident).findOneBy({ id: requireUuid(id) });
   if (!incident || !canSeeIncident(caller, incident)) throw notFound('incident', id);
   return incident;
 }
 
-export async function getIncidentByNumber(db: DataSource, caller: Caller, number: string): Promise<Incident> {
+export async function getIncidentByNumber(db: EntityManager, caller: Caller, number: string): Promise<Incident> {
   const match = /^INC-(\d{1,9})$/i.exec(requireText(number, 'number', { max: 20 }));
   const incident = match ? await db.getRepository(Incident).findOneBy({ serial: Number(match[1]) }) : null;
   if (!incident || !canSeeIncident(caller, incident)) throw notFound('incident', number);
@@ -298,7 +301,7 @@ export async function getIncidentByNumber(db: DataSource, caller: Caller, number
 }
 
 /** Newest first, keyset-paginated on (serial). */
-export async function listIncidents(db: DataSource, caller: Caller, filter: IncidentFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Incident>> {
+export async function listIncidents(db: EntityManager, caller: Caller, filter: IncidentFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Incident>> {
   const f = filter ?? {};
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 1);

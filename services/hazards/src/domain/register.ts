@@ -9,15 +9,17 @@ import {
   optionalText,
   optionalUuid,
   pageSize,
+  requirePlace,
   requireText,
   requireUuid,
   toConnection,
+  unknownLocation,
   type Caller,
   type Connection,
 } from '@opsgraph/core';
 import { WORK_ITEM_TYPES } from '@opsgraph/events';
 import { HAZARD_CONTROL_KINDS, RISK_BANDS, type RiskBand } from '@opsgraph/events/src/schemas/hazards';
-import { Brackets, type DataSource, type EntityManager } from 'typeorm';
+import { Brackets, type EntityManager } from 'typeorm';
 import { Hazard, HazardControl } from '../entities';
 import { emit, type ChangeContext } from './common';
 import { requirePermission } from './permissions';
@@ -102,7 +104,7 @@ async function replaceControls(manager: EntityManager, hazardId: string, control
   return manager.find(HazardControl, { where: { hazardId }, order: { position: 'ASC' } });
 }
 
-export async function registerHazard(db: DataSource, caller: Caller, input: RegisterHazardInput, requestId?: string): Promise<Hazard> {
+export async function registerHazard(db: EntityManager, caller: Caller, input: RegisterHazardInput, requestId?: string): Promise<Hazard> {
   requireRegisterKeeper(caller);
   const fields = {
     title: requireText(input.title, 'title', { max: 300 }),
@@ -114,8 +116,11 @@ export async function registerHazard(db: DataSource, caller: Caller, input: Regi
     ...ratingsOf(input),
   };
   const controls = controlsOf(input.controls, 'controls', true);
-  if (!inSiteScope(caller, fields.siteId)) throw notFound('site', fields.siteId);
+  // Another site's site is refused before any read, with the answer a random or not yet known site gets.
+  if (!inSiteScope(caller, fields.siteId)) throw unknownLocation('SITE', fields.siteId, 'siteId');
   return db.transaction(async (manager) => {
+    // The site, area and asset must be known from Work's registry, of that site and in the caller's scope.
+    await requirePlace(manager, fields);
     const hazard = await manager.save(manager.create(Hazard, { ...fields, active: true, retiredReason: null, createdById: caller.id }));
     const saved = await replaceControls(manager, hazard.id, controls);
     await emit({ manager, caller, requestId }, 'hazard.registered', hazard.id, hazardFact(hazard, saved, caller.id));
@@ -123,7 +128,7 @@ export async function registerHazard(db: DataSource, caller: Caller, input: Regi
   });
 }
 
-async function changeHazard(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, hazard: Hazard) => Promise<{ type: string; controls: HazardControl[] }>) {
+async function changeHazard(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, hazard: Hazard) => Promise<{ type: string; controls: HazardControl[] }>) {
   const hazardId = requireUuid(id);
   return db.transaction(async (manager) => {
     const hazard = await manager.findOne(Hazard, { where: { id: hazardId }, lock: { mode: 'pessimistic_write' } });
@@ -136,7 +141,7 @@ async function changeHazard(db: DataSource, caller: Caller, id: string, requestI
   });
 }
 
-export function reassessHazard(db: DataSource, caller: Caller, id: string, input: ReassessHazardInput, requestId?: string) {
+export function reassessHazard(db: EntityManager, caller: Caller, id: string, input: ReassessHazardInput, requestId?: string) {
   requireRegisterKeeper(caller);
   const ratings = ratingsOf(input);
   const controls = input.controls ? controlsOf(input.controls, 'controls', true) : null;
@@ -148,7 +153,7 @@ export function reassessHazard(db: DataSource, caller: Caller, id: string, input
   });
 }
 
-export function retireHazard(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export function retireHazard(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string) {
   requireRegisterKeeper(caller);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changeHazard(db, caller, id, requestId, async ({ manager }, hazard) => {
@@ -159,14 +164,14 @@ export function retireHazard(db: DataSource, caller: Caller, id: string, reason:
   });
 }
 
-export async function getHazard(db: DataSource, caller: Caller, id: string): Promise<Hazard> {
+export async function getHazard(db: EntityManager, caller: Caller, id: string): Promise<Hazard> {
   const hazard = await db.getRepository(Hazard).findOneBy({ id: requireUuid(id) });
   if (!hazard || !inSiteScope(caller, hazard.siteId)) throw notFound('hazard', id);
   return hazard;
 }
 
 /** Highest inherent risk first, keyset-paginated on (riskRating desc, id). */
-export async function listHazards(db: DataSource, caller: Caller, filter: HazardFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Hazard>> {
+export async function listHazards(db: EntityManager, caller: Caller, filter: HazardFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Hazard>> {
   const f = filter ?? {};
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 2);

@@ -1,4 +1,4 @@
-import { TrackedWorkItem, WorkPerformer } from '@opsgraph/core';
+import { KnownLocation, TrackedWorkItem, WorkPerformer } from '@opsgraph/core';
 import { inboxEntities, outboxEntities } from '@opsgraph/events';
 import { Hazard, HazardControl } from './hazard';
 import { Incident, IncidentAction } from './incident';
@@ -8,4 +8,4 @@ export * from './hazard';
 export * from './job';
 export * from './incident';
 
-export const entities = [Hazard, HazardControl, JobRiskAssessment, JobHazard, JobHazardControl, Incident, IncidentAction, TrackedWorkItem, WorkPerformer, ...outboxEntities, ...inboxEntities];
+export const entities = [Hazard, HazardControl, JobRiskAssessment, JobHazard, JobHazardControl, Incident, IncidentAction, TrackedWorkItem, WorkPerformer, KnownLocation, ...outboxEntities, ...inboxEntities];

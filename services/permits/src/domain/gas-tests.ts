@@ -1,6 +1,6 @@
 import { badInput, illegalTransition, optionalDate, optionalText, requireRole, type Caller } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { DEFAULT_GAS_LIMITS, FINAL_STATUSES, GasTest, gasFailures, type GasLimits } from '../entities';
 import { PERMIT_PERMISSIONS } from './permissions';
 import { changePermit, suspendIn } from './permits';
@@ -55,7 +55,7 @@ function validate(input: GasTestInput, now: Date) {
   return { ...readings, limits, withinLimits: gasFailures(readings, limits).length === 0, location: optionalText(input.location, 'location', 300), testedAt, expiresAt };
 }
 
-export function recordGasTest(db: DataSource, caller: Caller, permitId: string, input: GasTestInput, requestId?: string) {
+export function recordGasTest(db: EntityManager, caller: Caller, permitId: string, input: GasTestInput, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.recordGasTests);
   const fields = validate(input, new Date());
   return changePermit(db, caller, permitId, requestId, async (ctx, permit) => {

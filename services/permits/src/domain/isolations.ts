@@ -1,9 +1,10 @@
 import { DomainError, ErrorCode, illegalTransition, notFound, oneOf, optionalText, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { FINAL_STATUSES, ISOLATION_METHODS, Isolation, isolationState, type IsolationMethod, type Permit } from '../entities';
 import { PERMIT_PERMISSIONS } from './permissions';
 import { changePermit, lockPermit, permitVisible, type ChangeContext } from './permits';
+import { requirePermitPlaces } from './places';
 
 export interface IsolationInput {
   assetId: string;
@@ -24,11 +25,13 @@ export function isolationOf(input: IsolationInput, field: string) {
 /** Isolations are planned while the permit is prepared, or while it is suspended (before reinstating). */
 const PLANNING: Permit['status'][] = ['DRAFT', 'REQUESTED', 'APPROVED', 'SUSPENDED'];
 
-export function addIsolation(db: DataSource, caller: Caller, permitId: string, input: IsolationInput, requestId?: string) {
+export function addIsolation(db: EntityManager, caller: Caller, permitId: string, input: IsolationInput, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.planIsolations);
   const fields = isolationOf(input, 'input');
   return changePermit(db, caller, permitId, requestId, async (ctx, permit) => {
     if (!PLANNING.includes(permit.status)) throw illegalTransition('permit', permit.status, 'add an isolation to');
+    // The isolated asset is one of the permit's site, known here and in the caller's scope.
+    await requirePermitPlaces(ctx.manager, { siteId: permit.siteId, isolations: [{ assetId: fields.assetId }] }, 'input');
     return ctx.manager.save(ctx.manager.create(Isolation, { ...fields, permitId: permit.id, plannedById: caller.id }));
   });
 }
@@ -37,7 +40,7 @@ export function addIsolation(db: DataSource, caller: Caller, permitId: string, i
  * Runs one change on one isolation. The permit is locked first (as issuing does), so an isolation cannot
  * change while its permit is being issued or closed.
  */
-async function changeIsolation(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, isolation: Isolation, permit: Permit) => Promise<string>) {
+async function changeIsolation(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, isolation: Isolation, permit: Permit) => Promise<string>) {
   const isolationId = requireUuid(id);
   return db.transaction(async (manager) => {
     const found = await manager.findOneBy(Isolation, { id: isolationId });
@@ -74,7 +77,7 @@ function expectState(isolation: Isolation, allowed: ReturnType<typeof isolationS
   if (!allowed.includes(state)) throw illegalTransition('isolation', state, action);
 }
 
-export function applyIsolation(db: DataSource, caller: Caller, id: string, tag?: string | null, requestId?: string) {
+export function applyIsolation(db: EntityManager, caller: Caller, id: string, tag?: string | null, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.applyIsolations);
   const tagText = optionalText(tag, 'tag', 100);
   return changeIsolation(db, caller, id, requestId, async (ctx, isolation, permit) => {
@@ -87,7 +90,7 @@ export function applyIsolation(db: DataSource, caller: Caller, id: string, tag?:
   });
 }
 
-export function verifyIsolation(db: DataSource, caller: Caller, id: string, requestId?: string) {
+export function verifyIsolation(db: EntityManager, caller: Caller, id: string, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.verifyIsolations);
   return changeIsolation(db, caller, id, requestId, async (ctx, isolation, permit) => {
     if (FINAL_STATUSES.includes(permit.status)) throw illegalTransition('permit', permit.status, 'verify an isolation of');
@@ -107,7 +110,7 @@ export function verifyIsolation(db: DataSource, caller: Caller, id: string, requ
 }
 
 /** Removing restores energy to the asset; allowed in any permit state, since ended permits must be cleared too. */
-export function removeIsolation(db: DataSource, caller: Caller, id: string, requestId?: string) {
+export function removeIsolation(db: EntityManager, caller: Caller, id: string, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.applyIsolations);
   return changeIsolation(db, caller, id, requestId, async (ctx, isolation) => {
     expectState(isolation, ['APPLIED', 'VERIFIED'], 'remove');

@@ -24,11 +24,12 @@ import {
 } from '@opsgraph/core';
 import { recordEvent, type PrerequisiteRequiredV1, type PrerequisiteSourceChangedV1 } from '@opsgraph/events';
 import { PERMIT_TYPES, type PermitType } from '@opsgraph/events/src/schemas/permits';
-import type { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
+import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { FINAL_STATUSES, GasTest, Isolation, Permit, PermitTransition, gasFailures, isolationState, type PermitStatus } from '../entities';
 import { isolationOf, type IsolationInput } from './isolations';
 import { PERMIT_PERMISSIONS } from './permissions';
 import { permitProblem, requirementText } from './readiness';
+import { requirePermitPlaces } from './places';
 import { checkCoverable } from './work';
 
 // ---------- input ----------
@@ -111,7 +112,7 @@ export function permitVisible(caller: Caller, permit: Pick<Permit, 'siteId' | 'r
 }
 
 /** Runs one change on one locked permit inside a transaction, for a caller who may see it. */
-export function changePermit<T>(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, permit: Permit) => Promise<T>): Promise<T> {
+export function changePermit<T>(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, permit: Permit) => Promise<T>): Promise<T> {
   const permitId = requireUuid(id);
   return db.transaction(async (manager) => {
     const permit = await lockPermit(manager, permitId);
@@ -166,7 +167,15 @@ async function requireOnWork(ctx: ChangeContext, permit: Permit, workItemIds: st
       domain: 'permits',
       type: 'prerequisite.required',
       subject: permit.id,
-      data: { workItemId, kind: KIND, sourceRecordId: permit.id, description: requirementText(permit), state: problem ? 'OPEN' : 'SATISFIED', reason: problem ?? `${permit.number} issued` } satisfies PrerequisiteRequiredV1,
+      data: {
+        workItemId,
+        siteId: permit.siteId,
+        kind: KIND,
+        sourceRecordId: permit.id,
+        description: requirementText(permit),
+        state: problem ? 'OPEN' : 'SATISFIED',
+        reason: problem ?? `${permit.number} issued`,
+      } satisfies PrerequisiteRequiredV1,
       requestId: ctx.requestId,
     });
   }
@@ -231,13 +240,15 @@ async function nextNumber(manager: EntityManager, siteId: string, siteCode: stri
 
 // ---------- operations ----------
 
-export async function createPermit(db: DataSource, caller: Caller, input: CreatePermitInput, requestId?: string): Promise<Permit> {
+export async function createPermit(db: EntityManager, caller: Caller, input: CreatePermitInput, requestId?: string): Promise<Permit> {
   requireRole(caller, ...PERMIT_PERMISSIONS.draftPermits);
   const now = new Date();
   const { fields, siteCode, isolations } = validateNewPermit(input, now); // refuse bad input before opening a transaction
   if (!inSiteScope(caller, fields.siteId)) throw notFound('site', fields.siteId);
   return db.transaction(async (manager) => {
     const ctx: ChangeContext = { manager, caller, requestId, now };
+    // Every place and item it names must be known here, at its site and in the caller's scope: before any write.
+    await requirePermitPlaces(manager, { siteId: fields.siteId, areaId: fields.areaId, assetIds: fields.assetIds, isolations });
     await checkCoverable(manager, caller, fields.siteId, fields.workItemIds);
     const number = await nextNumber(manager, fields.siteId, siteCode);
     const permit = manager.create(Permit, { ...fields, number, status: 'DRAFT', requesterId: caller.id, endedAt: null, statusReason: null });
@@ -261,7 +272,7 @@ function requireRequesterOr(caller: Caller, permit: Permit, roles: readonly Role
   requireRole(caller, ...(permit.requesterId === caller.id ? PERMIT_PERMISSIONS.draftPermits : roles));
 }
 
-export function addPermitWorkItems(db: DataSource, caller: Caller, id: string, workItemIds: string[], requestId?: string) {
+export function addPermitWorkItems(db: EntityManager, caller: Caller, id: string, workItemIds: string[], requestId?: string) {
   const ids = uuidList(workItemIds, 'workItemIds', MAX_LIST);
   if (!ids.length) throw badInput('give at least one work item', { field: 'workItemIds' });
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
@@ -280,7 +291,7 @@ export function addPermitWorkItems(db: DataSource, caller: Caller, id: string, w
   });
 }
 
-export function requestPermit(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function requestPermit(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     requireRequesterOr(caller, permit, PERMIT_PERMISSIONS.requestForOthers);
@@ -291,7 +302,7 @@ export function requestPermit(db: DataSource, caller: Caller, id: string, note?:
   });
 }
 
-export function approvePermit(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function approvePermit(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.approvePermits);
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
@@ -374,7 +385,7 @@ async function checkAuthorisation(ctx: ChangeContext, permit: Permit, action: st
   }
 }
 
-export function issuePermit(db: DataSource, caller: Caller, id: string, performingAuthorityId?: string | null, note?: string | null, requestId?: string) {
+export function issuePermit(db: EntityManager, caller: Caller, id: string, performingAuthorityId?: string | null, note?: string | null, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.issuePermits);
   const authority = optionalUuid(performingAuthorityId, 'performingAuthorityId');
   const text = optionalText(note, 'note');
@@ -398,7 +409,7 @@ export function issuePermit(db: DataSource, caller: Caller, id: string, performi
   });
 }
 
-export function suspendPermit(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export function suspendPermit(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.suspendPermits);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
@@ -408,7 +419,7 @@ export function suspendPermit(db: DataSource, caller: Caller, id: string, reason
   });
 }
 
-export function reinstatePermit(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function reinstatePermit(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.issuePermits);
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
@@ -422,7 +433,7 @@ export function reinstatePermit(db: DataSource, caller: Caller, id: string, note
   });
 }
 
-export function closePermit(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function closePermit(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
   requireRole(caller, ...PERMIT_PERMISSIONS.closePermits);
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
@@ -440,7 +451,7 @@ export function closePermit(db: DataSource, caller: Caller, id: string, note?: s
   });
 }
 
-export function cancelPermit(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export function cancelPermit(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string) {
   const why = requireText(reason, 'reason', { max: 2000 });
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     requireRequesterOr(caller, permit, PERMIT_PERMISSIONS.cancelPermits);
@@ -461,7 +472,7 @@ const EXPIRY_BATCH = 100;
  * SKIP LOCKED: idempotent and safe on several replicas. Returns the permits changed.
  */
 async function forEachDue(
-  db: DataSource,
+  db: EntityManager,
   now: Date,
   due: (query: SelectQueryBuilder<Permit>) => SelectQueryBuilder<Permit>,
   apply: (ctx: ChangeContext, permit: Permit) => Promise<void>,
@@ -483,7 +494,7 @@ async function forEachDue(
 }
 
 /** Expires every permit whose validity window has passed (any state short of closed/cancelled), re-opening its prerequisite on the work it covers. */
-export function expirePermits(db: DataSource, now: Date = new Date()): Promise<Permit[]> {
+export function expirePermits(db: EntityManager, now: Date = new Date()): Promise<Permit[]> {
   return forEachDue(
     db,
     now,
@@ -502,7 +513,7 @@ export function expirePermits(db: DataSource, now: Date = new Date()): Promise<P
  * longer known to be safe, so work under it stops (its prerequisite re-opens on the work) until a new test
  * within limits lets an issuer reinstate it.
  */
-export function suspendForStaleGasTests(db: DataSource, now: Date = new Date()): Promise<Permit[]> {
+export function suspendForStaleGasTests(db: EntityManager, now: Date = new Date()): Promise<Permit[]> {
   return forEachDue(
     db,
     now,

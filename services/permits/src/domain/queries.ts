@@ -1,6 +1,6 @@
 import { badInput, decodeCursor, encodeCursor, isContractorOnly, notFound, oneOf, optionalUuid, pageSize, requireText, requireUuid, toConnection, type Caller, type Connection } from '@opsgraph/core';
 import { PERMIT_TYPES, type PermitType } from '@opsgraph/events/src/schemas/permits';
-import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { PERMIT_STATUSES, Permit, type PermitStatus } from '../entities';
 import { permitVisible } from './permits';
 
@@ -21,13 +21,13 @@ function applyScope(q: SelectQueryBuilder<Permit>, caller: Caller) {
   return q;
 }
 
-export async function getPermit(db: DataSource, caller: Caller, id: string): Promise<Permit> {
+export async function getPermit(db: EntityManager, caller: Caller, id: string): Promise<Permit> {
   const permit = await db.getRepository(Permit).findOneBy({ id: requireUuid(id) });
   if (!permit || !permitVisible(caller, permit)) throw notFound('permit', id);
   return permit;
 }
 
-export async function getPermitByNumber(db: DataSource, caller: Caller, number: string): Promise<Permit> {
+export async function getPermitByNumber(db: EntityManager, caller: Caller, number: string): Promise<Permit> {
   const value = requireText(number, 'number', { max: 40 }).toUpperCase();
   const permit = await db.getRepository(Permit).findOneBy({ number: value });
   if (!permit || !permitVisible(caller, permit)) throw notFound('permit', value);
@@ -35,7 +35,7 @@ export async function getPermitByNumber(db: DataSource, caller: Caller, number: 
 }
 
 /** Newest first, keyset-paginated on (createdAt, id); only permits the caller may see. */
-export async function listPermits(db: DataSource, caller: Caller, filter: PermitFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Permit>> {
+export async function listPermits(db: EntityManager, caller: Caller, filter: PermitFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<Permit>> {
   const f = filter ?? {};
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 2);

@@ -1,5 +1,5 @@
-import { badInput, inScope, notFound, type Caller } from '@opsgraph/core';
-import { topicOf, type CloudEvent, type ConsumerOptions } from '@opsgraph/events';
+import { DomainError, ErrorCode, type Caller } from '@opsgraph/core';
+import { knownLocationHandlers, topicOf, type CloudEvent, type ConsumerOptions } from '@opsgraph/events';
 import { In, type EntityManager } from 'typeorm';
 import { KnownWorkItem } from '../entities';
 
@@ -15,23 +15,29 @@ async function workItemCreated(event: CloudEvent<WorkItemCreated>, manager: Enti
   await manager.createQueryBuilder().insert().into(KnownWorkItem).values({ workItemId, siteId, contractorCompany: contractorCompany ?? null }).orIgnore().execute();
 }
 
-/** Permits' consumer of Work's facts: only where items are and whose jobs they are. */
+/**
+ * Permits' consumer of Work's facts: where items are and whose jobs they are, and Work's location registry
+ * (the `known_location` copy every site, area and asset a permit names is checked against).
+ */
 export const permitsConsumer: ConsumerOptions = {
   groupId: 'permits',
   topics: [topicOf('work')],
-  handlers: { 'opsgraph.work.work_item.created': workItemCreated },
+  handlers: { ...knownLocationHandlers, 'opsgraph.work.work_item.created': workItemCreated },
 };
 
 /**
- * A permit covers only work at its own site that the caller may see: another site's item, or for a
- * contractor another company's job (or the host's own work), is "not found", so covering it can neither
- * block it nor reveal it. Items Work has not told us about yet are taken on trust.
+ * A permit covers only work Permits knows (from Work's events) at its own site that the caller may see: the
+ * database shows a caller only the known items of their sites and, for a contractor, their company's jobs
+ * (not another company's, nor the host's own work). Any other id is "not found", exactly as a random id is,
+ * so covering it can neither block it nor reveal it. An item created in Work a moment ago may not be known
+ * here yet: the same answer, which says to retry shortly.
  */
-export async function checkCoverable(manager: EntityManager, caller: Caller, siteId: string, workItemIds: string[]) {
+export async function checkCoverable(manager: EntityManager, _caller: Caller, siteId: string, workItemIds: string[]) {
   if (!workItemIds.length) return;
   const known = await manager.findBy(KnownWorkItem, { workItemId: In(workItemIds) });
-  for (const item of known.sort((a, b) => workItemIds.indexOf(a.workItemId) - workItemIds.indexOf(b.workItemId))) {
-    if (!inScope(caller, item)) throw notFound('work item', item.workItemId);
-    if (item.siteId !== siteId) throw badInput(`work item ${item.workItemId} is at another site than the permit`, { field: 'workItemIds' });
+  for (const id of workItemIds) {
+    if (!known.some((item) => item.workItemId === id && item.siteId === siteId)) {
+      throw new DomainError(ErrorCode.NOT_FOUND, `work item ${id} not found (one created in Work a moment ago may not be known here yet: retry shortly)`, { id, field: 'workItemIds' });
+    }
   }
 }

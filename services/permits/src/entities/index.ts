@@ -1,3 +1,4 @@
+import { KnownLocation } from '@opsgraph/core';
 import { inboxEntities, outboxEntities } from '@opsgraph/events';
 import { GasTest } from './gas-test';
 import { Isolation } from './isolation';
@@ -9,4 +10,4 @@ export * from './isolation';
 export * from './gas-test';
 export * from './work-item';
 
-export const entities = [Permit, PermitTransition, PermitSite, Isolation, GasTest, KnownWorkItem, ...outboxEntities, ...inboxEntities];
+export const entities = [Permit, PermitTransition, PermitSite, Isolation, GasTest, KnownWorkItem, KnownLocation, ...outboxEntities, ...inboxEntities];

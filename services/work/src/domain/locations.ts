@@ -1,5 +1,6 @@
-import { badInput, notFound, optionalText, optionalUuid, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
-import type { DataSource, EntityManager } from 'typeorm';
+import { badInput, forbidden, notFound, optionalText, optionalUuid, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
+import { recordEvent } from '@opsgraph/events';
+import type { EntityManager } from 'typeorm';
 import { WORK_PERMISSIONS } from './permissions';
 import { Area, Asset, Line, Site } from '../entities';
 
@@ -9,6 +10,36 @@ function requireCode(value: unknown, field = 'code'): string {
   const code = requireText(value, field, { max: 16 }).toUpperCase();
   if (!CODE.test(code)) throw badInput(`${field} must be 1-16 letters, digits, - or _`, { field });
   return code;
+}
+
+type Location = Site | Area | Line | Asset;
+
+/**
+ * Registers a location and publishes it (`location.registered`, in the same transaction) for every
+ * supporting domain's copy of the registry, which checks the locations people name there.
+ */
+async function register<T extends Location>(db: EntityManager, kind: 'SITE' | 'AREA' | 'LINE' | 'ASSET', save: (m: EntityManager) => Promise<T>, requestId?: string): Promise<T> {
+  return db.transaction(async (m) => {
+    const row = await save(m);
+    const place = row as Partial<Asset> & { id: string; code: string; name: string };
+    await recordEvent(m, {
+      domain: 'work',
+      type: 'location.registered',
+      subject: row.id,
+      requestId,
+      data: {
+        locationId: row.id,
+        kind,
+        siteId: kind === 'SITE' ? row.id : place.siteId!,
+        areaId: kind === 'AREA' || kind === 'SITE' ? null : (place.areaId ?? null),
+        lineId: kind === 'ASSET' ? (place.lineId ?? null) : null,
+        ...(kind === 'ASSET' ? { parentAssetId: place.parentId ?? null, assetClass: place.assetClass ?? null } : {}),
+        code: row.code,
+        name: row.name,
+      },
+    });
+    return row;
+  });
 }
 
 /** Unique violations become a clear BAD_USER_INPUT instead of a driver error. */
@@ -21,30 +52,33 @@ async function insertUnique<T>(what: string, code: string, insert: () => Promise
   }
 }
 
-export async function createSite(db: DataSource, caller: Caller, input: { code: string; name: string }) {
+export async function createSite(db: EntityManager, caller: Caller, input: { code: string; name: string }, requestId?: string) {
   requireRole(caller, ...WORK_PERMISSIONS.manageRegistry);
+  // A new site is in no one's scope but an every-site caller's: anyone else could not write it (row-level
+  // security) nor see it afterwards.
+  if (!caller.sites.includes('*')) throw forbidden('only an administrator of every site can register a new site');
   const code = requireCode(input.code);
   const name = requireText(input.name, 'name', { max: 200 });
-  return insertUnique('site', code, () => db.getRepository(Site).save({ code, name }));
+  return insertUnique('site', code, () => register(db, 'SITE', (m) => m.getRepository(Site).save({ code, name }), requestId));
 }
 
-export async function createArea(db: DataSource, caller: Caller, input: { siteId: string; code: string; name: string }) {
+export async function createArea(db: EntityManager, caller: Caller, input: { siteId: string; code: string; name: string }, requestId?: string) {
   requireRole(caller, ...WORK_PERMISSIONS.manageRegistry);
   const siteId = requireUuid(input.siteId, 'siteId');
   const code = requireCode(input.code);
   const name = requireText(input.name, 'name', { max: 200 });
   if (!(await db.getRepository(Site).existsBy({ id: siteId }))) throw notFound('site', siteId);
-  return insertUnique('area', code, () => db.getRepository(Area).save({ siteId, code, name }));
+  return insertUnique('area', code, () => register(db, 'AREA', (m) => m.getRepository(Area).save({ siteId, code, name }), requestId));
 }
 
-export async function createLine(db: DataSource, caller: Caller, input: { areaId: string; code: string; name: string }) {
+export async function createLine(db: EntityManager, caller: Caller, input: { areaId: string; code: string; name: string }, requestId?: string) {
   requireRole(caller, ...WORK_PERMISSIONS.manageRegistry);
   const areaId = requireUuid(input.areaId, 'areaId');
   const code = requireCode(input.code);
   const name = requireText(input.name, 'name', { max: 200 });
   const area = await db.getRepository(Area).findOneBy({ id: areaId });
   if (!area) throw notFound('area', areaId);
-  return insertUnique('line', code, () => db.getRepository(Line).save({ siteId: area.siteId, areaId, code, name }));
+  return insertUnique('line', code, () => register(db, 'LINE', (m) => m.getRepository(Line).save({ siteId: area.siteId, areaId, code, name }), requestId));
 }
 
 export interface AssetInput {
@@ -57,12 +91,12 @@ export interface AssetInput {
   assetClass?: string | null;
 }
 
-export async function createAsset(db: DataSource, caller: Caller, input: AssetInput) {
+export async function createAsset(db: EntityManager, caller: Caller, input: AssetInput, requestId?: string) {
   requireRole(caller, ...WORK_PERMISSIONS.manageRegistry);
   const siteId = requireUuid(input.siteId, 'siteId');
   const place = await resolvePlace(db, { siteId, areaId: input.areaId, lineId: input.lineId, assetId: input.parentId }, 'parentId');
   return insertUnique('asset', String(input.code), () =>
-    db.getRepository(Asset).save({
+    register(db, 'ASSET', (m) => m.getRepository(Asset).save({
       siteId,
       areaId: place.areaId,
       lineId: place.lineId,
@@ -70,7 +104,7 @@ export async function createAsset(db: DataSource, caller: Caller, input: AssetIn
       code: requireCode(input.code),
       name: requireText(input.name, 'name', { max: 200 }),
       assetClass: optionalText(input.assetClass, 'assetClass', 100),
-    }),
+    }), requestId),
   );
 }
 
@@ -86,7 +120,7 @@ export interface Place {
  * line implied by a more specific location (an asset on line 3 is in line 3's area).
  */
 export async function resolvePlace(
-  db: DataSource | EntityManager,
+  db: EntityManager,
   input: { siteId: string; areaId?: string | null; lineId?: string | null; assetId?: string | null },
   assetField = 'assetId',
 ): Promise<Place> {

@@ -16,7 +16,7 @@ import {
   toConnection,
   type Connection,
 } from '@opsgraph/core';
-import { Brackets, type DataSource, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { Area, Asset, OPEN_STATUSES, STATUSES, ShiftLogEntry, Site, Transition, WorkItem, type SourceDomain, type WorkItemStatus, type WorkItemType } from '../entities';
 
 /** The one place that reads work items: lists, the board and the handover all build on these. */
@@ -49,7 +49,7 @@ function applyScope(q: SelectQueryBuilder<WorkItem>, caller: Caller) {
   return q;
 }
 
-const workItems = (db: DataSource, caller: Caller) => applyScope(db.getRepository(WorkItem).createQueryBuilder('w'), caller);
+const workItems = (db: EntityManager, caller: Caller) => applyScope(db.getRepository(WorkItem).createQueryBuilder('w'), caller);
 
 function applyFilter(q: SelectQueryBuilder<WorkItem>, filter: WorkItemFilter = {}) {
   const uuid = (key: keyof WorkItemFilter) => optionalUuid(filter[key], `filter.${key}`);
@@ -80,7 +80,7 @@ function applyFilter(q: SelectQueryBuilder<WorkItem>, filter: WorkItemFilter = {
 }
 
 /** Newest first, keyset-paginated on (createdAt, id) so pages stay stable while work is added. */
-export async function listWorkItems(db: DataSource, caller: Caller, filter: WorkItemFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<WorkItem>> {
+export async function listWorkItems(db: EntityManager, caller: Caller, filter: WorkItemFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<WorkItem>> {
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 2);
   const base = applyFilter(workItems(db, caller), filter ?? {});
@@ -94,21 +94,21 @@ export async function listWorkItems(db: DataSource, caller: Caller, filter: Work
   return toConnection(rows, limit, total, (w) => encodeCursor([w.createdAt.toISOString(), w.id]));
 }
 
-export async function getWorkItem(db: DataSource, caller: Caller, id: string): Promise<WorkItem> {
+export async function getWorkItem(db: EntityManager, caller: Caller, id: string): Promise<WorkItem> {
   // A plain lookup (no find): the work item page starts here.
   const [item] = await selectRows(db, WorkItem, 'id', [requireUuid(id)]);
   if (!item || !inScope(caller, item)) throw notFound('work item', id);
   return item;
 }
 
-export async function getWorkItemByNumber(db: DataSource, caller: Caller, number: string): Promise<WorkItem> {
+export async function getWorkItemByNumber(db: EntityManager, caller: Caller, number: string): Promise<WorkItem> {
   const value = requireText(number, 'number', { max: 40 }).toUpperCase();
   const item = await db.getRepository(WorkItem).findOneBy({ number: value });
   if (!item || !inScope(caller, item)) throw notFound('work item', value);
   return item;
 }
 
-async function requireSiteAndArea(db: DataSource, caller: Caller, siteId: string, areaId?: string | null) {
+async function requireSiteAndArea(db: EntityManager, caller: Caller, siteId: string, areaId?: string | null) {
   // Plain lookups (no find): the board runs this on every refresh of every screen.
   const [site] = await selectRows(db, Site, 'id', [requireUuid(siteId, 'siteId')]);
   if (!site || !inSiteScope(caller, site.id)) throw notFound('site', siteId);
@@ -136,7 +136,7 @@ function boardScope(caller: Caller, siteId: string, areaId: string | null) {
 const BOARD_ORDER = `CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHEN 'MEDIUM' THEN 2 ELSE 3 END, due_at NULLS LAST, created_at`;
 
 /** Counts by state and the open items, most urgent first (priority, then due time). */
-export async function board(db: DataSource, caller: Caller, siteId: string, areaId?: string | null, first?: number | null) {
+export async function board(db: EntityManager, caller: Caller, siteId: string, areaId?: string | null, first?: number | null) {
   const { site, area } = await requireSiteAndArea(db, caller, siteId, areaId);
   const limit = first === undefined || first === null ? 100 : pageSize(first);
   const { where, params } = boardScope(caller, site.id, area?.id ?? null);
@@ -164,7 +164,7 @@ const HANDOVER_LIMIT = 200;
  * What the next shift needs: what was finished in the window, and the live state of the area now
  * (in progress, blocked and by what, awaiting verification), with the shift's log entries.
  */
-export async function handover(db: DataSource, caller: Caller, input: { siteId: string; areaId?: string | null; shift: string; from: Date | string; to: Date | string }) {
+export async function handover(db: EntityManager, caller: Caller, input: { siteId: string; areaId?: string | null; shift: string; from: Date | string; to: Date | string }) {
   const { site, area } = await requireSiteAndArea(db, caller, input.siteId, input.areaId);
   const shift = requireText(input.shift, 'shift', { max: 50 });
   const from = new Date(input.from);
@@ -190,6 +190,8 @@ export async function handover(db: DataSource, caller: Caller, input: { siteId: 
       .limit(HANDOVER_LIMIT)
       .getMany(),
     scope().andWhere("w.status = 'AWAITING_VERIFICATION'").orderBy('w.completedAt', 'ASC').limit(HANDOVER_LIMIT).getMany(),
+    // A contractor gets only the notes about their company's jobs: row-level security drops the area's other
+    // notes (policy shift_log_entry_contractor, migrations/1796900000100-RowLevelSecurity.ts).
     db
       .getRepository(ShiftLogEntry)
       .createQueryBuilder('s')
@@ -202,17 +204,17 @@ export async function handover(db: DataSource, caller: Caller, input: { siteId: 
   return { site, area, shift, from, to, done, inProgress, blocked, awaitingVerification, notes };
 }
 
-export async function listSites(db: DataSource, caller: Caller) {
+export async function listSites(db: EntityManager, caller: Caller) {
   return (await db.getRepository(Site).find({ order: { code: 'ASC' } })).filter((s) => inSiteScope(caller, s.id));
 }
 
-export async function getSite(db: DataSource, caller: Caller, id: string) {
+export async function getSite(db: EntityManager, caller: Caller, id: string) {
   const site = await db.getRepository(Site).findOneBy({ id: requireUuid(id) });
   if (!site || !inSiteScope(caller, site.id)) throw notFound('site', id);
   return site;
 }
 
-export async function getAsset(db: DataSource, caller: Caller, id: string) {
+export async function getAsset(db: EntityManager, caller: Caller, id: string) {
   const asset = await db.getRepository(Asset).findOneBy({ id: requireUuid(id) });
   if (!asset || !inSiteScope(caller, asset.siteId)) throw notFound('asset', id);
   return asset;

@@ -19,7 +19,7 @@ import {
   selectRows,
   type Caller,
 } from '@opsgraph/core';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import {
   Asset,
   EVIDENCE_KINDS,
@@ -235,7 +235,7 @@ async function nextNumber(manager: EntityManager, siteId: string): Promise<strin
   return `${row.code}-${String(row.last_number).padStart(6, '0')}`;
 }
 
-export async function createWorkItem(db: DataSource, caller: Caller, input: CreateWorkItemInput, requestId?: string): Promise<WorkItem> {
+export async function createWorkItem(db: EntityManager, caller: Caller, input: CreateWorkItemInput, requestId?: string): Promise<WorkItem> {
   requireRole(caller, ...WORK_PERMISSIONS.raiseWork);
   validateNewWorkItem(caller, input); // refuse bad input before opening a transaction
   return db.transaction((manager) => inTransaction(manager, caller, requestId, (ctx) => createWorkItemIn(ctx, input)));
@@ -316,7 +316,7 @@ export interface ChangeOptions {
 }
 
 /** Runs one change on one locked work item inside a transaction. */
-export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: string, { requestId, expectedVersion }: ChangeOptions, change: (ctx: ChangeContext, item: WorkItem) => Promise<T>): Promise<T> {
+export async function changeWorkItem<T>(db: EntityManager, caller: Caller, id: string, { requestId, expectedVersion }: ChangeOptions, change: (ctx: ChangeContext, item: WorkItem) => Promise<T>): Promise<T> {
   const workItemId = requireUuid(id);
   return db.transaction((manager) =>
     inTransaction(manager, caller, requestId, async (ctx) => {
@@ -330,7 +330,7 @@ export async function changeWorkItem<T>(db: DataSource, caller: Caller, id: stri
   );
 }
 
-export function assignWorkItem(db: DataSource, caller: Caller, id: string, ownerId: string, team: string | null | undefined, options: ChangeOptions = {}) {
+export function assignWorkItem(db: EntityManager, caller: Caller, id: string, ownerId: string, team: string | null | undefined, options: ChangeOptions = {}) {
   requireRole(caller, ...WORK_PERMISSIONS.superviseWork);
   const owner = requireUuid(ownerId, 'ownerId');
   const teamName = optionalText(team, 'team', 100);
@@ -345,7 +345,7 @@ export function assignWorkItem(db: DataSource, caller: Caller, id: string, owner
   });
 }
 
-export function startWork(db: DataSource, caller: Caller, id: string, note?: string | null, options: ChangeOptions = {}) {
+export function startWork(db: EntityManager, caller: Caller, id: string, note?: string | null, options: ChangeOptions = {}) {
   requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const text = optionalText(note, 'note');
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
@@ -358,7 +358,7 @@ export function startWork(db: DataSource, caller: Caller, id: string, note?: str
   });
 }
 
-export function holdWork(db: DataSource, caller: Caller, id: string, reason: string, options: ChangeOptions = {}) {
+export function holdWork(db: EntityManager, caller: Caller, id: string, reason: string, options: ChangeOptions = {}) {
   requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
@@ -371,11 +371,12 @@ export function holdWork(db: DataSource, caller: Caller, id: string, reason: str
 }
 
 /** Puts open work on an asset on hold for a reason raised elsewhere (e.g. a serious incident). */
-export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reason: string): Promise<WorkItem[]> {
+export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reason: string, siteId?: string): Promise<WorkItem[]> {
   // The set's copy of an item may be ahead of its row: lock by asset, then judge each item as the set holds it.
   const rows: { id: string }[] = await ctx.manager.query(`SELECT id FROM work_item WHERE asset_id = $1 AND status <> ALL($2) ORDER BY id`, [assetId, TERMINAL]);
   await ctx.changes.load(rows.map((r) => r.id));
-  const items = ctx.changes.loadedItems().filter((item) => item.assetId === assetId && ['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status));
+  // A record of one site never holds another site's work (an asset id named at the wrong site).
+  const items = ctx.changes.loadedItems().filter((item) => item.assetId === assetId && (!siteId || item.siteId === siteId) && ['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status));
   for (const item of items) {
     item.heldFrom = item.status;
     item.holdReason = reason;
@@ -384,7 +385,7 @@ export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reaso
   return items;
 }
 
-export function resumeWork(db: DataSource, caller: Caller, id: string, note?: string | null, options: ChangeOptions = {}) {
+export function resumeWork(db: EntityManager, caller: Caller, id: string, note?: string | null, options: ChangeOptions = {}) {
   requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const text = optionalText(note, 'note');
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
@@ -464,7 +465,7 @@ function evidenceProblem(req: EvidenceRequirement, e: { value: number | null; un
   }
 }
 
-export function completeWork(db: DataSource, caller: Caller, id: string, evidence: EvidenceInput[], note?: string | null, options: ChangeOptions = {}) {
+export function completeWork(db: EntityManager, caller: Caller, id: string, evidence: EvidenceInput[], note?: string | null, options: ChangeOptions = {}) {
   requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const text = optionalText(note, 'note');
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
@@ -499,7 +500,7 @@ function partsPlayedBy(personId: string, history: PerformanceHistory): Set<Perfo
   return parts;
 }
 
-export function verifyWork(db: DataSource, caller: Caller, id: string, accept: boolean, note?: string | null, options: ChangeOptions = {}) {
+export function verifyWork(db: EntityManager, caller: Caller, id: string, accept: boolean, note?: string | null, options: ChangeOptions = {}) {
   requireRole(caller, ...WORK_PERMISSIONS.verifyWork);
   const text = accept ? optionalText(note, 'note') : requireText(note, 'note', { max: 2000 });
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
@@ -521,7 +522,7 @@ export function verifyWork(db: DataSource, caller: Caller, id: string, accept: b
   });
 }
 
-export function cancelWork(db: DataSource, caller: Caller, id: string, reason: string, options: ChangeOptions = {}) {
+export function cancelWork(db: EntityManager, caller: Caller, id: string, reason: string, options: ChangeOptions = {}) {
   requireRole(caller, ...WORK_PERMISSIONS.superviseWork);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
@@ -533,7 +534,7 @@ export function cancelWork(db: DataSource, caller: Caller, id: string, reason: s
 
 // ---------- prerequisites ----------
 
-export function addPrerequisite(db: DataSource, caller: Caller, workItemId: string, input: PrerequisiteInput, requestId?: string) {
+export function addPrerequisite(db: EntityManager, caller: Caller, workItemId: string, input: PrerequisiteInput, requestId?: string) {
   requireRole(caller, ...WORK_PERMISSIONS.raiseWork);
   prerequisiteOf(input, 'input'); // refuse bad input before taking any lock
   return changeWorkItem(db, caller, workItemId, { requestId }, async (ctx, item) => raisePrerequisite(ctx, item, input));
@@ -566,7 +567,7 @@ export function raisePrerequisite(ctx: ChangeContext, item: WorkItem, input: Pre
   return prerequisite;
 }
 
-async function changePrerequisite(db: DataSource, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, p: Prerequisite, item: WorkItem) => void) {
+async function changePrerequisite(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, p: Prerequisite, item: WorkItem) => void) {
   const prerequisiteId = requireUuid(id);
   return db.transaction((manager) =>
     inTransaction(manager, caller, requestId, async (ctx) => {
@@ -587,7 +588,7 @@ async function changePrerequisite(db: DataSource, caller: Caller, id: string, re
 }
 
 /** Satisfies a blocker by hand. Blockers owned by a supporting domain clear through that domain's events. */
-export function satisfyPrerequisite(db: DataSource, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function satisfyPrerequisite(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
   requireRole(caller, ...WORK_PERMISSIONS.performWork);
   const text = optionalText(note, 'note');
   return changePrerequisite(db, caller, id, requestId, (_ctx, p) => {
@@ -600,7 +601,7 @@ export function satisfyPrerequisite(db: DataSource, caller: Caller, id: string, 
   });
 }
 
-export function waivePrerequisite(db: DataSource, caller: Caller, id: string, reason: string, requestId?: string) {
+export function waivePrerequisite(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string) {
   requireRole(caller, ...WORK_PERMISSIONS.superviseWork);
   const why = requireText(reason, 'reason', { max: 2000 });
   return changePrerequisite(db, caller, id, requestId, (_ctx, p) => {

@@ -2,6 +2,8 @@ import { inboxMigrations, outboxMigrations } from '@opsgraph/events';
 import { Initial1795649973335 } from './1795649973335-Initial';
 import { WorkRequests1795651314772 } from './1795651314772-WorkRequests';
 import { DropPrerequisiteItemIndex1795705830075 } from './1795705830075-DropPrerequisiteItemIndex';
+import { RowLevelSecurity1796900000100 } from './1796900000100-RowLevelSecurity';
+import { PublishLocations1796900000500 } from './1796900000500-PublishLocations';
 
 /** Every migration of the Work database, in order. Generate new ones with scripts/generate-migration.ts. */
-export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795649973335, WorkRequests1795651314772, DropPrerequisiteItemIndex1795705830075];
+export const migrations = [...outboxMigrations, ...inboxMigrations, Initial1795649973335, WorkRequests1795651314772, DropPrerequisiteItemIndex1795705830075, RowLevelSecurity1796900000100, PublishLocations1796900000500];
