@@ -127,3 +127,134 @@ export function inputProbes(typeDefs: DocumentNode): InputProbe[] {
   }
   return probes;
 }
+
+// ---------- scope escapes: another site's (or company's) ids answered as random ones ----------
+
+/** ID arguments that name a location or a work item: probed with another site's id against a random one. */
+export const PLACE_ID_ARGUMENTS: Record<string, 'site' | 'area' | 'line' | 'asset' | 'workItem'> = {
+  siteId: 'site',
+  siteIds: 'site',
+  areaId: 'area',
+  areaIds: 'area',
+  lineId: 'line',
+  lineIds: 'line',
+  assetId: 'asset',
+  assetIds: 'asset',
+  workItemId: 'workItem',
+  workItemIds: 'workItem',
+  /** Documents' filter by any place: probed with another site's asset. */
+  appliesAt: 'asset',
+};
+
+export interface ScopeEscapeProbe {
+  /** `Mutation.createPermit input.assetIds`, for failure messages. */
+  name: string;
+  document: string;
+  kind: 'query' | 'mutation';
+  target: (typeof PLACE_ID_ARGUMENTS)[string];
+  /** Variables with `id` at the probed argument (and the caller's own site in every other siteId). */
+  variables(id: string): Record<string, unknown>;
+}
+
+/** The name an ID leaf is known by: its own, or its argument's when it is the argument itself. */
+const leafName = (arg: GraphQLArgument, path: string[]) => (path.length ? path[path.length - 1] : arg.name);
+
+/** Every ID argument and input field of a subgraph's root fields, by its path, for the classification test. */
+export function idArguments(typeDefs: DocumentNode): { where: string; name: string }[] {
+  const schema = buildSubgraphSchema([{ typeDefs }]);
+  const found: { where: string; name: string }[] = [];
+  for (const [kind, root] of [['Query', schema.getQueryType()], ['Mutation', schema.getMutationType()]] as const) {
+    for (const field of Object.values(root?.getFields() ?? {})) {
+      if (field.name.startsWith('_')) continue;
+      for (const arg of field.args) for (const path of leavesOf(arg.type, 'ID')) found.push({ where: `${kind}.${field.name} ${[arg.name, ...path].join('.')}`, name: leafName(arg, path) });
+    }
+  }
+  return found;
+}
+
+/** A value for `type` with `siteId` leaves set to the caller's own site (so only the probed id is foreign). */
+function ownSiteValue(type: GraphQLInputType, ownSite: string, probed?: { path: string[]; value: unknown }): unknown {
+  const inner = getNullableType(type) as GraphQLInputType;
+  if (isListType(inner)) return [ownSiteValue(inner.ofType, ownSite, probed)];
+  if (probed && !probed.path.length) return probed.value;
+  if (isInputObjectType(inner)) {
+    const value: Record<string, unknown> = {};
+    for (const field of Object.values(inner.getFields())) {
+      if (probed && field.name === probed.path[0]) value[field.name] = ownSiteValue(field.type, ownSite, { path: probed.path.slice(1), value: probed.value });
+      else if (field.name === 'siteId') value[field.name] = ownSite;
+      else if (isNonNullType(field.type) && field.defaultValue === undefined) value[field.name] = ownSiteValue(field.type, ownSite);
+    }
+    return value;
+  }
+  return placeholderLeaf(inner);
+}
+
+/**
+ * For every argument or input field of a root field that names a location or a work item: the request with
+ * that id, everything else well-formed and at the caller's own site. Sent once with another site's (or
+ * company's) id and once with a random one, the two answers must be the same.
+ */
+export function scopeEscapeProbes(typeDefs: DocumentNode, ownSite: string): ScopeEscapeProbe[] {
+  const schema = buildSubgraphSchema([{ typeDefs }]);
+  const probes: ScopeEscapeProbe[] = [];
+  for (const [kind, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as const) {
+    for (const field of Object.values(root?.getFields() ?? {})) {
+      if (field.name.startsWith('_')) continue;
+      const document = operationOf(kind, field);
+      field.args.forEach((arg, i) => {
+        for (const path of leavesOf(arg.type, 'ID')) {
+          const target = PLACE_ID_ARGUMENTS[leafName(arg, path)];
+          if (!target) continue;
+          probes.push({
+            name: `${kind === 'query' ? 'Query' : 'Mutation'}.${field.name} ${[arg.name, ...path].join('.')}`,
+            document,
+            kind,
+            target,
+            variables: (id) =>
+              Object.fromEntries(
+                field.args.flatMap((a, j) => {
+                  if (j === i) return [[`a${j}`, ownSiteValue(a.type, ownSite, { path, value: id })]];
+                  if (a.name === 'siteId') return [[`a${j}`, ownSite]];
+                  return isNonNullType(a.type) ? [[`a${j}`, ownSiteValue(a.type, ownSite)]] : [];
+                }),
+              ),
+          });
+        }
+      });
+    }
+  }
+  return probes;
+}
+
+/**
+ * A read of every root query field with its required arguments at the caller's own site, selecting the ids of
+ * what it returns two levels down: no other site's (or company's) id may appear in any answer.
+ */
+export function readEverything(typeDefs: DocumentNode, ownSite: string): { name: string; document: string; variables: Record<string, unknown> }[] {
+  const schema = buildSubgraphSchema([{ typeDefs }]);
+  const selectionOf = (type: GraphQLObjectType, depth: number): string => {
+    const parts: string[] = [];
+    for (const f of Object.values(type.getFields())) {
+      if (f.args.some((a) => isNonNullType(a.type))) continue;
+      const named = getNamedType(f.type);
+      if (isScalarType(named) && named.name === 'ID') parts.push(f.name);
+      else if (!isScalarType(named) && !isEnumType(named) && 'getFields' in named && depth > 0 && !('getPossibleTypes' in named)) {
+        const below = selectionOf(named as GraphQLObjectType, depth - 1);
+        if (below) parts.push(`${f.name} { ${below} }`);
+      }
+    }
+    return parts.join(' ');
+  };
+  const reads: { name: string; document: string; variables: Record<string, unknown> }[] = [];
+  for (const field of Object.values(schema.getQueryType()?.getFields() ?? {})) {
+    if (field.name.startsWith('_')) continue;
+    const named = getNamedType(field.type);
+    const selection = !isScalarType(named) && !isEnumType(named) && 'getFields' in named && !('getPossibleTypes' in named) ? selectionOf(named as GraphQLObjectType, 2) : '';
+    if (!isScalarType(named) && !isEnumType(named) && !selection) continue;
+    const declared = field.args.map((a, i) => `$a${i}: ${String(a.type)}`).join(', ');
+    const call = field.args.length ? `(${field.args.map((a, i) => `${a.name}: $a${i}`).join(', ')})` : '';
+    const variables = Object.fromEntries(field.args.flatMap((a, i) => (a.name === 'siteId' ? [[`a${i}`, ownSite]] : isNonNullType(a.type) ? [[`a${i}`, ownSiteValue(a.type, ownSite)]] : [])));
+    reads.push({ name: `Query.${field.name}`, document: `query${declared ? ` (${declared})` : ''} { ${field.name}${call}${selection ? ` { ${selection} }` : ''} }`, variables });
+  }
+  return reads;
+}
