@@ -83,7 +83,8 @@ async function main() {
   const existing = await query<{ sites: { code: string }[] }>(`{ sites { code } }`);
   if (existing.sites.some((s) => s.code === 'GRN')) return console.log('demo plant already seeded');
   const plant = await seedWork();
-  const ctx: DemoContext = { query, plant, people: demoPeople, eventually, log: (m) => console.log(`demo: ${m}`) };
+  const whenKnown = <T>(call: () => Promise<T>) => eventually(() => call().catch((e: Error) => (/retry shortly/.test(e.message) ? null : Promise.reject(e))));
+  const ctx: DemoContext = { query, plant, people: demoPeople, eventually, whenKnown, log: (m) => console.log(`demo: ${m}`) };
   ctx.log('work: plant GRN with 3 areas, 2 lines, 5 assets and work in every state');
   // Competence first: the people and their qualifications the other domains refer to.
   const order = ['competence', ...SUBGRAPHS.filter((s) => s !== 'work' && s !== 'competence')];

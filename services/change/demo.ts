@@ -10,18 +10,8 @@ const DAY = 86_400_000;
  *  - a TEMPORARY change (bypass of the CV-302 tail guard interlock) in review, so open work on the
  *    conveyor carries a "change approved" blocker.
  */
-export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
+export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, whenKnown, log }) => {
   const p = people;
-  // Work's registry reaches change by events: a place not known here yet ("retry shortly") is retried.
-  const whenKnown = <T>(run: () => Promise<T>) =>
-    eventually(async () => {
-      try {
-        return await run();
-      } catch (e) {
-        if (/retry shortly/.test(String(e))) return null;
-        throw e;
-      }
-    });
   const create = async (input: Record<string, unknown>) =>
     (await whenKnown(() => query(`mutation($i: CreateChangeRequestInput!) { createChangeRequest(input: $i) { id number } }`, { i: { siteIds: [plant.siteId], ...input } }, p.technician))).createChangeRequest as { id: string; number: string };
   const step = (mutation: string, id: string, caller: typeof p.admin) => query(`mutation($id: ID!) { ${mutation}(id: $id) { status } }`, { id }, caller);

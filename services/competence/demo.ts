@@ -9,9 +9,7 @@ const daysFromNow = (n: number) => new Date(Date.now() + n * DAY).toISOString();
  * in date, some expire within the month (EXPIRING), and the scaffold contractor's site induction has
  * lapsed, so the board shows his job blocked by a competence prerequisite.
  */
-export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
-  // The plant's site is checked against competence's copy of Work's registry: retried until Work's event is applied.
-  const whenKnown = <T>(call: () => Promise<T>) => eventually(() => call().catch((e: Error) => (/retry shortly/.test(e.message) ? null : Promise.reject(e))));
+export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, whenKnown, log }) => {
   for (const p of Object.values(people)) {
     await whenKnown(() => query(`mutation($i: RegisterPersonInput!) { registerPerson(input: $i) { id } }`, {
       i: { id: p.id, name: p.name, company: p.company ?? 'Greenfield Foods', roles: p.roles, siteIds: p.sites.includes('*') ? ['*'] : p.sites },

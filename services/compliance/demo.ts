@@ -10,10 +10,8 @@ const DAY = 86_400_000;
  *  - a statutory test before handover of repaired pumps: the P-301 seal job carries a compliance check;
  *  - an audit of utilities with a MAJOR finding against the vessel requirement and two open corrective actions.
  */
-export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
+export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, whenKnown, log }) => {
   const p = people;
-  // The plant's places are checked against compliance's copy of Work's registry: retried until Work's events are applied.
-  const whenKnown = <T>(call: () => Promise<T>) => eventually(() => call().catch((e: Error) => (/retry shortly/.test(e.message) ? null : Promise.reject(e))));
   const requirement = async (input: Record<string, unknown>) =>
     (await whenKnown(() => query(`mutation($i: CreateRequirementInput!) { createRequirement(input: $i) { id reference } }`, { i: { siteIds: [plant.siteId], source: 'REGULATION', ...input } }, p.hse))).createRequirement as { id: string };
   const inspectionOf = (id: string) =>

@@ -11,18 +11,9 @@ const sha256 = (content: string) => `sha256:${createHash('sha256').update(conten
  *    Olga, whose CIP job is in progress, so it is applicable and clear.
  *  - SDS-NAOH-02 (caustic soda safety data sheet, the whole site): revision 1 IN_REVIEW, nothing in force yet.
  */
-export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
-  // Documents checks the places a document names against what Work's events told it: while they are on their
-  // way, registering is refused with "retry shortly" (and writes nothing), so it is retried.
-  const register = (input: Record<string, unknown>) =>
-    eventually(async () => {
-      try {
-        return (await query(`mutation($i: RegisterDocumentInput!) { registerDocument(input: $i) { id number } }`, { i: { siteId: plant.siteId, ownerId: people.supervisor.id, ...input } }, people.supervisor)).registerDocument;
-      } catch (err) {
-        if ((err as Error).message.includes('retry shortly')) return null;
-        throw err;
-      }
-    });
+export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, whenKnown, log }) => {
+  const register = async (input: Record<string, unknown>) =>
+    (await whenKnown(() => query(`mutation($i: RegisterDocumentInput!) { registerDocument(input: $i) { id number } }`, { i: { siteId: plant.siteId, ownerId: people.supervisor.id, ...input } }, people.supervisor))).registerDocument;
   const draft = async (documentId: string, label: string, changeSummary: string) =>
     (await query(`mutation($i: DraftDocumentRevisionInput!) { draftDocumentRevision(input: $i) { id } }`, {
       i: { documentId, label, changeSummary, contentRef: `dms://opsgraph-demo/${documentId}/${label}.pdf`, checksum: sha256(`${documentId}:${label}`) },

@@ -10,17 +10,7 @@ const HOUR = 3600_000;
  *  - an open incident (caustic spill at the FL-303 filler, under investigation by Eli) with a corrective
  *    and a preventive action: two CORRECTIVE_ACTION work items with the incident as their source.
  */
-export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
-  // Work's registry and work reach hazards by events: a place or job not known here yet ("retry shortly") is retried.
-  const whenKnown = <T>(run: () => Promise<T>) =>
-    eventually(async () => {
-      try {
-        return await run();
-      } catch (e) {
-        if (/retry shortly/.test(String(e))) return null;
-        throw e;
-      }
-    });
+export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, whenKnown, log }) => {
   const hazard = async (input: Record<string, unknown>) =>
     (await whenKnown(() => query(`mutation($i: RegisterHazardInput!) { registerHazard(input: $i) { id } }`, { i: { siteId: plant.siteId, ...input } }, people.hse))).registerHazard.id as string;
   await hazard({

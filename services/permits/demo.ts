@@ -7,19 +7,10 @@ const HOUR = 3600_000;
  * verified and ISSUED (the job may go on), and a confined-space permit for the V-101 inspection still
  * REQUESTED (no gas test yet), so that item shows blocked by "valid permit" on the board.
  */
-export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, log }) => {
+export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, whenKnown, log }) => {
   const { site } = await query(`query($id: ID!) { site(id: $id) { code } }`, { id: plant.siteId });
-  // Permits checks the places and work a permit names against what Work's events told it: while they are on
-  // their way, creating is refused with "retry shortly" (and writes nothing), so it is retried.
-  const create = (input: Record<string, unknown>) =>
-    eventually(async () => {
-      try {
-        return (await query(`mutation($i: CreatePermitInput!) { createPermit(input: $i) { id number isolations { id } } }`, { i: { siteId: plant.siteId, siteCode: site.code, ...input } }, people.supervisor)).createPermit;
-      } catch (err) {
-        if ((err as Error).message.includes('retry shortly')) return null;
-        throw err;
-      }
-    });
+  const create = async (input: Record<string, unknown>) =>
+    (await whenKnown(() => query(`mutation($i: CreatePermitInput!) { createPermit(input: $i) { id number isolations { id } } }`, { i: { siteId: plant.siteId, siteCode: site.code, ...input } }, people.supervisor))).createPermit;
   const step = (mutation: string, id: string, caller: typeof people.admin, args = '') => query(`mutation($id: ID!) { ${mutation}(id: $id${args}) { id } }`, { id }, caller);
 
   const hotWork = await create({

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn, type EntityManager, type QueryRunner } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, type EntityManager, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { badInput, DomainError, ErrorCode } from './errors';
 import { optionalUuid, requireUuid } from './ids';
 import { protectBySite, unprotect } from './scope';
@@ -50,17 +50,19 @@ export async function applyLocationRegistered(manager: EntityManager, data: Loca
   );
 }
 
-/** Migration steps: the table, protected by site like every site-scoped table. */
-export async function createKnownLocations(q: QueryRunner): Promise<void> {
-  await q.query(`CREATE TABLE known_location (
-    id uuid PRIMARY KEY, kind text NOT NULL, site_id uuid NOT NULL, area_id uuid, line_id uuid, code text NOT NULL, name text NOT NULL)`);
-  await q.query(`CREATE INDEX known_location_site ON known_location (site_id)`);
-  await protectBySite(q, 'known_location');
-}
-
-export async function dropKnownLocations(q: QueryRunner): Promise<void> {
-  await unprotect(q, 'known_location');
-  await q.query(`DROP TABLE known_location`);
+/** The copy's table, protected by site like every site-scoped table: in each supporting service's migrations. */
+export class KnownLocations1796900000600 implements MigrationInterface {
+  name = 'KnownLocations1796900000600';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE known_location (
+      id uuid PRIMARY KEY, kind text NOT NULL, site_id uuid NOT NULL, area_id uuid, line_id uuid, code text NOT NULL, name text NOT NULL)`);
+    await q.query(`CREATE INDEX known_location_site ON known_location (site_id)`);
+    await protectBySite(q, 'known_location');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await unprotect(q, 'known_location');
+    await q.query(`DROP TABLE known_location`);
+  }
 }
 
 const KIND_NAMES: Record<LocationKind, string> = { SITE: 'site', AREA: 'area', LINE: 'line', ASSET: 'asset' };

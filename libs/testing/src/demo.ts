@@ -36,6 +36,11 @@ export interface DemoContext {
   people: typeof demoPeople;
   /** Waits until `check` returns a truthy value (events travel asynchronously). */
   eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs?: number): Promise<T>;
+  /**
+   * Runs a call that names Work's places or work, retried while the service answers that they are not known
+   * there yet ("retry shortly": its copy of Work's registry is filled by events, and nothing was written).
+   */
+  whenKnown<T>(call: () => Promise<T>): Promise<T>;
   log(message: string): void;
 }
 
