@@ -124,7 +124,8 @@ describe('Work consumes the generic work contracts over Kafka', () => {
 
     const items = await eventually(async () => {
       const found = await itemsFrom('HAZARDS', incidentId);
-      return found.totalCount === 1 && found;
+      // The page and its count are two statements: wait until both have seen the commit.
+      return found.totalCount === 1 && found.edges.length === 1 && found;
     });
     const created = items.edges[0].node;
     expect(created).toMatchObject({ title: 'Fit guard on feed pump coupling', priority: 'HIGH', status: 'OPEN', source: { domain: 'HAZARDS', recordId: incidentId, reason: 'Near miss: coupling exposed' } });
