@@ -177,3 +177,13 @@ export async function untilPlacesKnown(db: DataSource, ids: (string | null | und
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * The NOT_FOUND error of a result with the id it names taken out of its message and extensions: what must be
+ * the same for another site's (or company's) id and a random one, so the answer does not tell them apart.
+ */
+export function notFoundShape(result: GraphQLResult, id: string): { message: string; extensions: unknown } {
+  const error = expectError(result, 'NOT_FOUND');
+  const without = (text: string) => text.split(id).join('<id>');
+  return { message: without(error.message), extensions: JSON.parse(without(JSON.stringify(error.extensions ?? {}))) };
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { eventually, expectError, knowPlaces, ok, people, person, startTestService, untilPlacesKnown, type GraphQLResult, type TestService } from '@opsgraph/testing';
+import { eventually, expectError, knowPlaces, ok, people, person, startTestService, untilPlacesKnown, type GraphQLResult, type TestService, notFoundShape } from '@opsgraph/testing';
 import { service as workService } from '../../work/src/service';
 import { createItem, seedPlant, type Plant } from '../../work/test/fixtures';
 import { service as documentsService } from '../src/service';
@@ -42,10 +42,9 @@ const written = async () => ({
 
 /** A refusal with the id it names taken out, to compare with the refusal of a random id. */
 function shapeOf(res: GraphQLResult, id: string) {
-  const err = expectError(res, 'NOT_FOUND');
   expect(res.data ?? null).toBeNull();
-  expect(err.extensions?.id).toBe(id);
-  return { message: err.message.replace(id, '<id>'), extensions: { ...err.extensions, id: '<id>' } };
+  expect(res.errors?.[0]?.extensions?.id).toBe(id);
+  return notFoundShape(res, id);
 }
 
 beforeAll(async () => {

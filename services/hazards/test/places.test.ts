@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TrackedWorkItem, type Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { eventually, expectError, fakeWork, ok, people, person, startTestService, untilPlacesKnown, type GraphQLResult, type TestService } from '@opsgraph/testing';
+import { eventually, expectError, fakeWork, ok, people, person, startTestService, untilPlacesKnown, type GraphQLResult, type TestService, notFoundShape } from '@opsgraph/testing';
 import { service as workService } from '../../work/src/service';
 import { createItem, seedPlant, type Plant } from '../../work/test/fixtures';
 import { Hazard, HazardControl, Incident, IncidentAction, JobHazardControl, JobRiskAssessment } from '../src/entities';
@@ -52,12 +52,7 @@ const counts = async () => ({
   jobControls: await hazards.db.getRepository(JobHazardControl).count(),
 });
 
-/** An error with the id it names taken out: what must be the same for another site's id and a random one. */
-function shape(result: GraphQLResult, id: string) {
-  const error = expectError(result, 'NOT_FOUND');
-  const without = (text: string) => text.split(id).join('<id>');
-  return { message: without(error.message), extensions: without(JSON.stringify(error.extensions ?? {})) };
-}
+const shape = notFoundShape;
 
 const workStatus = async (id: string) => ok(await work.query(`query($id: ID!) { workItem(id: $id) { status } }`, { id }, people.admin)).workItem.status as string;
 const tracked = (id: string) => eventually(() => hazards.db.getRepository(TrackedWorkItem).existsBy({ workItemId: id }));
