@@ -16,7 +16,8 @@ import {
 import type { EntityManager } from 'typeorm';
 import { ChangeSet, type PrerequisiteSource } from './domain/change-set';
 import { createWorkItemIn, holdWorkOnAsset, raisePrerequisite, setPrerequisitesFromSource, type ChangeContext } from './domain/work-items';
-import { WorkRequest, type SourceDomain } from './entities';
+import type { SourceDomain } from './entities';
+import { insertWorkRequest, lockWorkRequest, workRequestExists } from './store/work-requests';
 
 type SupportingDomain = (typeof SUPPORTING_DOMAINS)[number];
 type WorkHandler<T> = EventHandler<T, ChangeSet>;
@@ -44,8 +45,8 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
   const requested: WorkHandler<WorkRequestedV1> = async (event, manager, changes) => {
     const d = event.data;
     // Repeats of one request may come on different partitions at once: the second waits, then finds the first.
-    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`work_request:${source}:${d.requestId}`]);
-    if (await manager.existsBy(WorkRequest, { sourceDomain: source, requestId: d.requestId })) return;
+    await lockWorkRequest(manager, source, d.requestId);
+    if (await workRequestExists(manager, source, d.requestId)) return;
     const item = await createWorkItemIn(contextOf(event, changes), {
       type: d.type,
       title: d.title,
@@ -64,7 +65,7 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
       prerequisites: d.prerequisites?.map((p) => ({ ...p, sourceDomain: p.sourceDomain ?? source })),
       workRequestId: d.requestId,
     });
-    await manager.insert(WorkRequest, { sourceDomain: source, requestId: d.requestId, workItemId: item.id, eventId: event.id });
+    await insertWorkRequest(manager, { sourceDomain: source, requestId: d.requestId, workItemId: item.id, eventId: event.id });
   };
 
   const required: WorkHandler<PrerequisiteRequiredV1> = async (event, _manager, changes) => {

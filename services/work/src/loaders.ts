@@ -1,7 +1,21 @@
-import { inScope, inSiteScope, loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
+import { inScope, inSiteScope, type Caller } from '@opsgraph/core';
 import DataLoader from 'dataloader';
-import { In, Not, type EntityManager } from 'typeorm';
-import { Area, Asset, Evidence, Line, Prerequisite, Site, Transition, WorkItem, TERMINAL, type SourceDomain, type WorkItemStatus } from './entities';
+import type { EntityManager } from 'typeorm';
+import type { Site, WorkItem, SourceDomain, WorkItemStatus } from './entities';
+import { evidenceOfWorkItemLoader, transitionsOfWorkItemLoader } from './store/history';
+import {
+  areaLoader,
+  areasOfSiteLoader,
+  assetLoader,
+  assetsOfAreaLoader,
+  assetsOfLineLoader,
+  childAssetsLoader,
+  lineLoader,
+  linesOfAreaLoader,
+  siteLoader,
+} from './store/locations';
+import { prerequisiteLoader, prerequisitesOfWorkItemLoader, workItemsBlockedByRecords } from './store/prerequisites';
+import { openWorkItemsOnAssets, workItemLoader, workItemsOfRecords, workItemsOwnedBy } from './store/work-items';
 
 /**
  * Per-request batch loaders: every nested field of a list resolves in one statement per kind. Each
@@ -17,31 +31,31 @@ export function createLoaders(db: EntityManager, caller: Caller) {
   const scopedList = <K, T extends { siteId: string }>(loader: DataLoader<K, T[], unknown>) =>
     new DataLoader<K, T[], unknown>(async (keys) => (await loader.loadMany(keys)).map((rows) => (rows instanceof Error ? rows : rows.filter((r) => visible(r)))));
   return {
-    site: new DataLoader<string, Site | null>(async (keys) => (await loaderBy(db, Site).loadMany(keys)).map((s) => (s instanceof Error ? s : s && inSiteScope(caller, s.id) ? s : null))),
-    area: scoped(loaderBy(db, Area)),
-    line: scoped(loaderBy(db, Line)),
-    asset: scoped(loaderBy(db, Asset)),
-    workItem: scoped(loaderBy(db, WorkItem)),
-    prerequisite: loaderBy(db, Prerequisite),
-    areasBySite: scopedList(loaderGrouped(db, Area, 'siteId', { code: 'ASC' })),
-    linesByArea: scopedList(loaderGrouped(db, Line, 'areaId', { code: 'ASC' })),
-    assetsByArea: scopedList(loaderGrouped(db, Asset, 'areaId', { code: 'ASC' })),
-    assetsByLine: scopedList(loaderGrouped(db, Asset, 'lineId', { code: 'ASC' })),
-    assetsByParent: scopedList(loaderGrouped(db, Asset, 'parentId', { code: 'ASC' })),
-    prerequisitesByWorkItem: loaderGrouped(db, Prerequisite, 'workItemId', { createdAt: 'ASC' }),
-    historyByWorkItem: loaderGrouped(db, Transition, 'workItemId', { id: 'ASC' }),
-    evidenceByWorkItem: loaderGrouped(db, Evidence, 'workItemId', { submittedAt: 'ASC' }),
+    site: new DataLoader<string, Site | null>(async (keys) => (await siteLoader(db).loadMany(keys)).map((s) => (s instanceof Error ? s : s && inSiteScope(caller, s.id) ? s : null))),
+    area: scoped(areaLoader(db)),
+    line: scoped(lineLoader(db)),
+    asset: scoped(assetLoader(db)),
+    workItem: scoped(workItemLoader(db)),
+    prerequisite: prerequisiteLoader(db),
+    areasBySite: scopedList(areasOfSiteLoader(db)),
+    linesByArea: scopedList(linesOfAreaLoader(db)),
+    assetsByArea: scopedList(assetsOfAreaLoader(db)),
+    assetsByLine: scopedList(assetsOfLineLoader(db)),
+    assetsByParent: scopedList(childAssetsLoader(db)),
+    prerequisitesByWorkItem: prerequisitesOfWorkItemLoader(db),
+    historyByWorkItem: transitionsOfWorkItemLoader(db),
+    evidenceByWorkItem: evidenceOfWorkItemLoader(db),
     /** Work raised by (source) or linked to records of another domain, one statement per domain and tick. */
     workByRecord: recordLoaders(db, scopedList),
     ownedWork: scopedList(new DataLoader<string, WorkItem[], string>(
       async (keys) => {
         const parsed = keys.map((k) => JSON.parse(k) as [string, WorkItemStatus[]]);
-        const rows = await db.getRepository(WorkItem).find({ where: { ownerId: In([...new Set(parsed.map(([id]) => id))]) }, order: { createdAt: 'ASC' } });
+        const rows = await workItemsOwnedBy(db, [...new Set(parsed.map(([id]) => id))]);
         return parsed.map(([id, statuses]) => rows.filter((w) => w.ownerId === id && statuses.includes(w.status)));
       },
     )),
     openWorkByAsset: scopedList(new DataLoader<string, WorkItem[]>(async (assetIds) => {
-      const rows = await db.getRepository(WorkItem).find({ where: { assetId: In(assetIds as string[]), status: Not(In(TERMINAL)) }, order: { createdAt: 'ASC' } });
+      const rows = await openWorkItemsOnAssets(db, assetIds as string[]);
       return assetIds.map((id) => rows.filter((w) => w.assetId === id));
     })),
   };
@@ -59,18 +73,9 @@ function recordLoaders(db: EntityManager, scope: (loader: DataLoader<string, Wor
         // A record's work: items it raised (source) and items linked to it; for a permit also the items
         // it covers, i.e. those it put a "valid permit" blocker on. (A change's blockers on other work
         // mean "affected by", not "its work", so they do not count.) At most two statements per domain.
-        const blocked: { work_item_id: string; source_record_id: string }[] = COVERED_BY_BLOCKER.has(domain)
-          ? await db.query('SELECT work_item_id, source_record_id FROM prerequisite WHERE source_domain = $1 AND source_record_id = ANY($2::text[])', [domain, recordIds])
-          : [];
+        const blocked = COVERED_BY_BLOCKER.has(domain) ? await workItemsBlockedByRecords(db, domain, recordIds) : [];
         const blockedIds = [...new Set(blocked.map((b) => b.work_item_id))];
-        const rows = await db
-          .getRepository(WorkItem)
-          .createQueryBuilder('w')
-          .where('w.sourceDomain = :domain AND w.sourceRecordId IN (:...ids)', { domain, ids: recordIds })
-          .orWhere(`w.links @> ANY(ARRAY(SELECT jsonb_build_array(jsonb_build_object('domain', :domain::text, 'recordId', id)) FROM unnest(:ids::text[]) id))`)
-          .orWhere(blockedIds.length ? 'w.id IN (:...blockedIds)' : 'false', { blockedIds })
-          .orderBy('w.createdAt', 'ASC')
-          .getMany();
+        const rows = await workItemsOfRecords(db, domain, recordIds, blockedIds);
         const linked = (w: WorkItem, id: string) =>
           (w.sourceDomain === domain && w.sourceRecordId === id) ||
           w.links.some((l) => l.domain === domain && l.recordId === id) ||

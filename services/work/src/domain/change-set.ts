@@ -1,8 +1,11 @@
-import { insertRows, notFound, requireUuid, selectRows, selectRowsWhere, updateRows, type Caller } from '@opsgraph/core';
+import { notFound, requireUuid, type Caller } from '@opsgraph/core';
 import { recordEvents, type NewEvent } from '@opsgraph/events';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { Prerequisite, Transition, WorkItem, type SourceDomain } from '../entities';
+import type { Prerequisite, Transition, WorkItem, SourceDomain } from '../entities';
+import { insertTransitions, performanceOfWorkItem } from '../store/history';
+import { insertPrerequisites, prerequisitesOfWorkItems, updatePrerequisites } from '../store/prerequisites';
+import { lockWorkItems, updateWorkItems } from '../store/work-items';
 
 /** A supporting record that raises prerequisites. */
 export interface PrerequisiteSource {
@@ -65,17 +68,9 @@ export class ChangeSet {
     for (const s of newSources) this.loadedSources.add(`${s.domain}|${s.recordId}`);
     // One statement: the items named and the items the records raised prerequisites on, locked in id order
     // (two sets cannot deadlock); the ids are gathered first so the items are read by primary key.
-    const rows = (
-      await selectRowsWhere(
-        this.manager,
-        WorkItem,
-        `id = ANY(ARRAY(SELECT unnest($1::uuid[]) UNION SELECT work_item_id FROM prerequisite WHERE (source_domain, source_record_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))))`,
-        [missing, newSources.map((s) => s.domain), newSources.map((s) => s.recordId)],
-        { order: { id: 'ASC' }, lock: true },
-      )
-    ).filter((row) => !this.items.has(row.id)); // an item the set holds keeps its changes
+    const rows = (await lockWorkItems(this.manager, missing, newSources)).filter((row) => !this.items.has(row.id)); // an item the set holds keeps its changes
     if (!rows.length) return;
-    const prerequisites = await selectRows(this.manager, Prerequisite, 'workItemId', rows.map((r) => r.id), { order: { createdAt: 'ASC' } });
+    const prerequisites = await prerequisitesOfWorkItems(this.manager, rows.map((r) => r.id));
     for (const row of rows) {
       this.items.set(row.id, row);
       this.prerequisites.set(row.id, []);
@@ -174,13 +169,7 @@ export class ChangeSet {
    * nothing is added meanwhile) together with the transitions this transaction has not written yet.
    */
   async performanceOf(item: WorkItem): Promise<PerformanceHistory> {
-    const rows: { actorId: string; fromStatus: Transition['fromStatus']; toStatus: Transition['toStatus'] | null }[] = await this.manager.query(
-      `SELECT actor_id AS "actorId", from_status AS "fromStatus", to_status AS "toStatus" FROM transition
-        WHERE work_item_id = $1 AND to_status IN ('IN_PROGRESS', 'AWAITING_VERIFICATION')
-       UNION ALL
-       SELECT DISTINCT submitted_by_id, NULL, NULL FROM evidence WHERE work_item_id = $1`,
-      [item.id],
-    );
+    const rows = await performanceOfWorkItem(this.manager, item.id);
     const pending = this.transitions.filter((t) => t.workItemId === item.id);
     return {
       transitions: [
@@ -209,12 +198,12 @@ export class ChangeSet {
     this.transitions = [];
     this.events = [];
     if (items.length) {
-      await updateRows(this.manager, WorkItem, items, this.changedFields(items));
+      await updateWorkItems(this.manager, items, this.changedFields(items));
       for (const item of items) this.remember(item);
     }
-    await insertRows(this.manager, Prerequisite, created);
-    await updateRows(this.manager, Prerequisite, changed, PREREQUISITE_FIELDS);
-    await insertRows(this.manager, Transition, transitions);
+    await insertPrerequisites(this.manager, created);
+    await updatePrerequisites(this.manager, changed, PREREQUISITE_FIELDS);
+    await insertTransitions(this.manager, transitions);
     if (events.length) await recordEvents(this.manager, events);
   }
 }

@@ -2,7 +2,8 @@ import { badInput, forbidden, notFound, optionalText, optionalUuid, requireRole,
 import { recordEvent } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { WORK_PERMISSIONS } from './permissions';
-import { Area, Asset, Line, Site } from '../entities';
+import type { Area, Asset, Line, Site } from '../entities';
+import { areaById, assetById, insertArea, insertAsset, insertLine, insertSite, lineById, siteById, siteExists } from '../store/locations';
 
 const CODE = /^[A-Z0-9][A-Z0-9_-]{0,15}$/;
 
@@ -59,7 +60,7 @@ export async function createSite(db: EntityManager, caller: Caller, input: { cod
   if (!caller.sites.includes('*')) throw forbidden('only an administrator of every site can register a new site');
   const code = requireCode(input.code);
   const name = requireText(input.name, 'name', { max: 200 });
-  return insertUnique('site', code, () => register(db, 'SITE', (m) => m.getRepository(Site).save({ code, name }), requestId));
+  return insertUnique('site', code, () => register(db, 'SITE', (m) => insertSite(m, { code, name }), requestId));
 }
 
 export async function createArea(db: EntityManager, caller: Caller, input: { siteId: string; code: string; name: string }, requestId?: string) {
@@ -67,8 +68,8 @@ export async function createArea(db: EntityManager, caller: Caller, input: { sit
   const siteId = requireUuid(input.siteId, 'siteId');
   const code = requireCode(input.code);
   const name = requireText(input.name, 'name', { max: 200 });
-  if (!(await db.getRepository(Site).existsBy({ id: siteId }))) throw notFound('site', siteId);
-  return insertUnique('area', code, () => register(db, 'AREA', (m) => m.getRepository(Area).save({ siteId, code, name }), requestId));
+  if (!(await siteExists(db, siteId))) throw notFound('site', siteId);
+  return insertUnique('area', code, () => register(db, 'AREA', (m) => insertArea(m, { siteId, code, name }), requestId));
 }
 
 export async function createLine(db: EntityManager, caller: Caller, input: { areaId: string; code: string; name: string }, requestId?: string) {
@@ -76,9 +77,9 @@ export async function createLine(db: EntityManager, caller: Caller, input: { are
   const areaId = requireUuid(input.areaId, 'areaId');
   const code = requireCode(input.code);
   const name = requireText(input.name, 'name', { max: 200 });
-  const area = await db.getRepository(Area).findOneBy({ id: areaId });
+  const area = await areaById(db, areaId);
   if (!area) throw notFound('area', areaId);
-  return insertUnique('line', code, () => register(db, 'LINE', (m) => m.getRepository(Line).save({ siteId: area.siteId, areaId, code, name }), requestId));
+  return insertUnique('line', code, () => register(db, 'LINE', (m) => insertLine(m, { siteId: area.siteId, areaId, code, name }), requestId));
 }
 
 export interface AssetInput {
@@ -96,7 +97,7 @@ export async function createAsset(db: EntityManager, caller: Caller, input: Asse
   const siteId = requireUuid(input.siteId, 'siteId');
   const place = await resolvePlace(db, { siteId, areaId: input.areaId, lineId: input.lineId, assetId: input.parentId }, 'parentId');
   return insertUnique('asset', String(input.code), () =>
-    register(db, 'ASSET', (m) => m.getRepository(Asset).save({
+    register(db, 'ASSET', (m) => insertAsset(m, {
       siteId,
       areaId: place.areaId,
       lineId: place.lineId,
@@ -132,10 +133,10 @@ export async function resolvePlace(
   // (pg warns about, and pg 9 will refuse, queries queued on a busy client).
   // A place of another site is "not found", as a random id is: the answer must not tell that it exists.
   const ofSite = <T extends { siteId: string }>(row: T | null) => (row?.siteId === siteId ? row : null);
-  const site = await db.getRepository(Site).findOneBy({ id: siteId });
-  const asset = assetId ? ofSite(await db.getRepository(Asset).findOneBy({ id: assetId })) : null;
-  const line = lineId ? ofSite(await db.getRepository(Line).findOneBy({ id: lineId })) : null;
-  const area = areaId ? ofSite(await db.getRepository(Area).findOneBy({ id: areaId })) : null;
+  const site = await siteById(db, siteId);
+  const asset = assetId ? ofSite(await assetById(db, assetId)) : null;
+  const line = lineId ? ofSite(await lineById(db, lineId)) : null;
+  const area = areaId ? ofSite(await areaById(db, areaId)) : null;
   if (!site) throw notFound('site', siteId);
   if (assetId && !asset) throw notFound('asset', assetId);
   if (lineId && !line) throw notFound('line', lineId);
@@ -147,7 +148,7 @@ export async function resolvePlace(
     lineId ??= asset.lineId;
     areaId ??= asset.areaId;
   }
-  const lineRow = line ?? (lineId ? await db.getRepository(Line).findOneBy({ id: lineId }) : null);
+  const lineRow = line ?? (lineId ? await lineById(db, lineId) : null);
   if (lineRow) {
     if (lineRow.siteId !== siteId || (areaId && lineRow.areaId !== areaId)) throw mismatch('lineId');
     areaId ??= lineRow.areaId;

@@ -1,7 +1,8 @@
 import { badInput, isContractorOnly, optionalUuid, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
 import { WORK_PERMISSIONS } from './permissions';
-import { In, type EntityManager } from 'typeorm';
-import { ShiftLogEntry, WorkItem } from '../entities';
+import type { EntityManager } from 'typeorm';
+import { saveShiftLogEntry } from '../store/shift-log';
+import { sitesOfWorkItems } from '../store/work-items';
 import { resolvePlace } from './locations';
 
 export interface ShiftLogInput {
@@ -26,11 +27,11 @@ export async function addShiftLogEntry(db: EntityManager, caller: Caller, input:
   }
   if (workItemIds.length) {
     // Under the request's scope: another site's or another company's item is not found, as a random id is.
-    const found = await db.getRepository(WorkItem).find({ where: { id: In(workItemIds) }, select: { id: true, siteId: true } });
+    const found = await sitesOfWorkItems(db, workItemIds);
     const missing = workItemIds.filter((id) => !found.some((w) => w.id === id && w.siteId === place.siteId));
     if (missing.length) throw badInput(`work items not found at this site: ${missing.join(', ')}`, { field: 'workItemIds', missing });
   }
-  return db.getRepository(ShiftLogEntry).save({
+  return saveShiftLogEntry(db, {
     siteId: place.siteId,
     areaId: place.areaId,
     shift: requireText(input.shift, 'shift', { max: 50 }),

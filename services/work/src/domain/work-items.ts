@@ -16,14 +16,11 @@ import {
   requireRole,
   requireText,
   requireUuid,
-  selectRows,
   type Caller,
 } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
 import {
-  Asset,
   EVIDENCE_KINDS,
-  Evidence,
   PREREQUISITE_KINDS,
   PRIORITIES,
   Prerequisite,
@@ -43,6 +40,10 @@ import {
   type WorkItemStatus,
   type WorkItemType,
 } from '../entities';
+import { insertEvidence } from '../store/history';
+import { classOfAsset, takeWorkItemNumber } from '../store/locations';
+import { prerequisiteById } from '../store/prerequisites';
+import { insertWorkItem, openWorkItemIdsOnAsset } from '../store/work-items';
 import { ChangeSet, type PerformanceHistory } from './change-set';
 import { resolvePlace } from './locations';
 import { WORK_PERMISSIONS } from './permissions';
@@ -191,7 +192,7 @@ export function eventData(item: WorkItem, extra: Record<string, unknown> = {}) {
 /** Competence and compliance key requirements on the asset class, so work events carry it. */
 async function assetClassOf(manager: EntityManager, item: WorkItem): Promise<string | null> {
   if (!item.assetId) return null;
-  return (await manager.findOne(Asset, { where: { id: item.assetId }, select: { assetClass: true } }))?.assetClass ?? null;
+  return classOfAsset(manager, item.assetId);
 }
 
 function openBlockers(ctx: ChangeContext, item: WorkItem) {
@@ -226,12 +227,7 @@ export function settleReadiness(ctx: ChangeContext, item: WorkItem, note: string
 // ---------- operations ----------
 
 async function nextNumber(manager: EntityManager, siteId: string): Promise<string> {
-  const rows: { code: string; last_number: number }[] = await manager.query(
-    'UPDATE site SET last_number = last_number + 1 WHERE id = $1 RETURNING code, last_number',
-    [siteId],
-  );
-  // TypeORM returns [rows, count] for UPDATE ... RETURNING on Postgres.
-  const row = (Array.isArray(rows[0]) ? rows[0][0] : rows[0]) as { code: string; last_number: number };
+  const row = await takeWorkItemNumber(manager, siteId);
   return `${row.code}-${String(row.last_number).padStart(6, '0')}`;
 }
 
@@ -291,8 +287,7 @@ export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItem
   if (!inSiteScope(caller, input.siteId)) throw notFound('site', input.siteId);
   const place = await resolvePlace(manager, input);
   const number = await nextNumber(manager, place.siteId);
-  const item = manager.create(WorkItem, { ...fields, ...place, number, status: 'OPEN', openPrerequisites: 0 });
-  await manager.save(item);
+  const item = await insertWorkItem(manager, { ...fields, ...place, number, status: 'OPEN', openPrerequisites: 0 });
   ctx.changes.adopt(item);
   ctx.changes.addTransition(item, null, caller, fields.sourceReason);
   for (const p of prerequisites) ctx.changes.addPrerequisite(item, { ...p, resolvedAt: p.state === 'OPEN' ? null : new Date() });
@@ -373,8 +368,7 @@ export function holdWork(db: EntityManager, caller: Caller, id: string, reason: 
 /** Puts open work on an asset on hold for a reason raised elsewhere (e.g. a serious incident). */
 export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reason: string, siteId?: string): Promise<WorkItem[]> {
   // The set's copy of an item may be ahead of its row: lock by asset, then judge each item as the set holds it.
-  const rows: { id: string }[] = await ctx.manager.query(`SELECT id FROM work_item WHERE asset_id = $1 AND status <> ALL($2) ORDER BY id`, [assetId, TERMINAL]);
-  await ctx.changes.load(rows.map((r) => r.id));
+  await ctx.changes.load(await openWorkItemIdsOnAsset(ctx.manager, assetId));
   // A record of one site never holds another site's work (an asset id named at the wrong site).
   const items = ctx.changes.loadedItems().filter((item) => item.assetId === assetId && (!siteId || item.siteId === siteId) && ['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status));
   for (const item of items) {
@@ -473,7 +467,7 @@ export function completeWork(db: EntityManager, caller: Caller, id: string, evid
     const blockers = openBlockers(ctx, item);
     if (blockers.length) throw blockedError(blockers, 'complete');
     const rows = checkEvidence(item.requiredOutcome, evidence, caller);
-    if (rows.length) await ctx.manager.insert(Evidence, rows.map((r) => ({ ...r, workItemId: item.id })));
+    if (rows.length) await insertEvidence(ctx.manager, rows.map((r) => ({ ...r, workItemId: item.id })));
     item.completedAt = new Date();
     transition(ctx, item, 'AWAITING_VERIFICATION', text, 'completed', { performerId: item.performerId, evidenceCount: rows.length });
     return item;
@@ -571,7 +565,7 @@ async function changePrerequisite(db: EntityManager, caller: Caller, id: string,
   const prerequisiteId = requireUuid(id);
   return db.transaction((manager) =>
     inTransaction(manager, caller, requestId, async (ctx) => {
-      const [found] = await selectRows(manager, Prerequisite, 'id', [prerequisiteId]);
+      const found = await prerequisiteById(manager, prerequisiteId);
       if (!found) throw notFound('prerequisite', prerequisiteId);
       const item = await ctx.changes.lock(found.workItemId);
       if (!inScope(caller, item)) throw notFound('prerequisite', prerequisiteId);
