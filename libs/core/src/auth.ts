@@ -172,14 +172,24 @@ export function userTokenVerifier(config: UserTokenConfig = userTokenConfig()) {
 export async function devToken(caller: Caller, options: { expiresIn?: string; config?: UserTokenConfig } = {}): Promise<string> {
   const config = options.config ?? userTokenConfig();
   if (!config.secret) throw new Error('dev tokens need OPSGRAPH_JWT_SECRET (HS256)');
+  const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ name: caller.name, roles: caller.roles, sites: caller.sites, company: caller.company })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(caller.id)
     .setIssuer(config.issuer)
     .setAudience(config.audience)
-    .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '12h')
+    // Both from one instant: computed a moment apart, a second could tick between them and make a 12-hour
+    // token a second longer than the 12 hours the gateway accepts.
+    .setIssuedAt(now)
+    .setExpirationTime(now + durationSeconds(options.expiresIn ?? '12h'))
     .sign(encoder.encode(config.secret));
+}
+
+/** `12h`, `5m`, `-1m`, `30s`, `1d` as seconds. */
+function durationSeconds(text: string): number {
+  const match = /^(-?\d+)\s*([smhd])$/.exec(text.trim());
+  if (!match) throw new Error(`unsupported token lifetime ${text}: use e.g. 30s, 5m, 12h, 1d`);
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
 }
 
 export const hasRole = (caller: Caller, ...roles: Role[]) => caller.roles.some((r) => roles.includes(r));
