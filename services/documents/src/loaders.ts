@@ -1,9 +1,14 @@
-import { TrackedWorkItem, loaderBy, loaderGrouped, type Caller, loaded, selectRows, selectRowsWhere } from '@opsgraph/core';
+import { type Caller, loaded } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import type { EntityManager } from 'typeorm';
-import { Document, DocumentAcknowledgement, DocumentReview, DocumentReviewer, DocumentRevision } from './entities';
-import { appliesTo, atPlace, documentsAt, type Place, type WorkPlace } from './domain/applicability';
+import type { Document, DocumentAcknowledgement, DocumentRevision } from './entities';
+import { appliesTo, atPlace, type Place, type WorkPlace } from './domain/applicability';
 import { canSee } from './domain/common';
+import { acknowledgementsOfRevisionLoader, pendingAcknowledgementsOfPeople } from './store/acknowledgements';
+import { documentLoader, documentsAt } from './store/documents';
+import { reviewersOfReviewLoader, reviewsOfDocumentLoader } from './store/reviews';
+import { revisionLoader, revisionsOfDocumentLoader, revisionsOfDocuments } from './store/revisions';
+import { trackedWorkItemLoader, trackedWorkOfRequestLoader } from './store/tracked-work';
 
 /**
  * Per-request batch loaders: every nested field of a list resolves in one statement per kind, whatever
@@ -13,7 +18,7 @@ export function createLoaders(db: EntityManager, caller: Caller) {
   const visible = (document: Document | null) => (document && canSee(caller, document) ? document : null);
   const byDocument = (status: DocumentRevision['status'][]) =>
     new DataLoader<string, DocumentRevision | null>(async (documentIds) => {
-      const rows = (await selectRows(db, DocumentRevision, 'documentId', documentIds)).filter((r) => status.includes(r.status));
+      const rows = (await revisionsOfDocuments(db, documentIds)).filter((r) => status.includes(r.status));
       return documentIds.map((id) => rows.find((r) => r.documentId === id) ?? null);
     });
   const currentRevision = byDocument(['APPROVED']);
@@ -28,24 +33,24 @@ export function createLoaders(db: EntityManager, caller: Caller) {
     );
   const applicable = documentsFor<WorkPlace>(appliesTo);
   const atAsset = documentsFor<Place>(atPlace);
-  const document = loaderBy(db, Document);
+  const document = documentLoader(db);
   return {
     document: new DataLoader<string, Document | null>(async (ids) => (await document.loadMany(ids)).map((d) => (d instanceof Error ? d : visible(d)))),
-    revision: loaderBy(db, DocumentRevision),
+    revision: revisionLoader(db),
     currentRevision,
     pendingRevision: byDocument(['DRAFT', 'IN_REVIEW']),
-    revisionsByDocument: loaderGrouped(db, DocumentRevision, 'documentId', { createdAt: 'DESC' }),
-    reviewsByDocument: loaderGrouped(db, DocumentReview, 'documentId', { createdAt: 'DESC' }),
-    reviewersByReview: loaderGrouped(db, DocumentReviewer, 'reviewId', { personId: 'ASC' }),
-    acknowledgementsByRevision: loaderGrouped(db, DocumentAcknowledgement, 'revisionId', { personId: 'ASC' }),
+    revisionsByDocument: revisionsOfDocumentLoader(db),
+    reviewsByDocument: reviewsOfDocumentLoader(db),
+    reviewersByReview: reviewersOfReviewLoader(db),
+    acknowledgementsByRevision: acknowledgementsOfRevisionLoader(db),
     pendingAcknowledgementsByPerson: new DataLoader<string, DocumentAcknowledgement[]>(async (personIds) => {
-      const rows = await selectRowsWhere(db, DocumentAcknowledgement, `person_id = ANY($1) AND state = 'PENDING'`, [personIds], { order: { requiredAt: 'ASC', id: 'ASC' } });
+      const rows = await pendingAcknowledgementsOfPeople(db, personIds);
       return personIds.map((id) => rows.filter((r) => r.personId === id));
     }),
     /** Work items as Work's events told us (where they are). */
-    trackedWorkItem: loaderBy(db, TrackedWorkItem, 'workItemId'),
+    trackedWorkItem: trackedWorkItemLoader(db),
     /** Work Work created for our requests (review work), from the tracked view of its events. */
-    trackedByRequest: loaderBy(db, TrackedWorkItem, 'requestId'),
+    trackedByRequest: trackedWorkOfRequestLoader(db),
     /** The current revision of each document that applies to a work item: two statements for a whole list. */
     workItemDocuments: async (place: WorkPlace): Promise<DocumentRevision[]> => {
       const documents = await applicable.load(place);

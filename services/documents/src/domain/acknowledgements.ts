@@ -1,7 +1,21 @@
 import { forbidden, illegalTransition, isUuid, notFound, requireRole, requireUuid, type Caller, type TrackedWorkItem } from '@opsgraph/core';
 import { acknowledgementSourceRecordId } from '@opsgraph/events/src/schemas/documents';
-import { In, type EntityManager } from 'typeorm';
-import { Document, DocumentAcknowledgement, DocumentRevision } from '../entities';
+import type { EntityManager } from 'typeorm';
+import type { Document, DocumentAcknowledgement, DocumentRevision } from '../entities';
+import {
+  acknowledgementsBlockingWork,
+  insertPendingAcknowledgement,
+  lockAcknowledgement as lockAcknowledgementRow,
+  lockAcknowledgementByIdOrFail,
+  lockAcknowledgementOrFail,
+  lockSupersededAcknowledgements,
+  pendingAcknowledgementsOfPerson,
+  removeAcknowledgement,
+  saveAcknowledgement,
+  supersedePendingAcknowledgements,
+} from '../store/acknowledgements';
+import { documentsWithIds, lockDocumentShared } from '../store/documents';
+import { revisionById, revisionByIdOrFail } from '../store/revisions';
 import { needsAcknowledgement } from './applicability';
 import { canSee, emit, iso, requireAcknowledgementsOf, seesAcknowledgementsOf, workVisible, type ChangeContext } from './common';
 import { DOCUMENT_PERMISSIONS } from './permissions';
@@ -19,14 +33,8 @@ const KIND = 'DOCUMENT_ACKNOWLEDGED';
 
 /** The person's acknowledgement of a revision, locked; created PENDING (and empty) when there is none yet. */
 async function lockAcknowledgement(manager: EntityManager, revision: DocumentRevision, personId: string): Promise<DocumentAcknowledgement> {
-  await manager
-    .createQueryBuilder()
-    .insert()
-    .into(DocumentAcknowledgement)
-    .values({ revisionId: revision.id, documentId: revision.documentId, personId, state: 'PENDING', workItemIds: [] })
-    .orIgnore()
-    .execute();
-  return manager.findOneOrFail(DocumentAcknowledgement, { where: { revisionId: revision.id, personId }, lock: { mode: 'pessimistic_write' } });
+  await insertPendingAcknowledgement(manager, revision, personId);
+  return lockAcknowledgementOrFail(manager, revision.id, personId);
 }
 
 const description = (document: Document, revision: DocumentRevision) =>
@@ -58,14 +66,7 @@ export async function reconcileAcknowledgements(ctx: ChangeContext, document: Do
       if (needsAcknowledgement(document, item)) wanted.set(item.ownerId!, [...(wanted.get(item.ownerId!) ?? []), item.workItemId]);
     }
   }
-  const holding = await manager
-    .getRepository(DocumentAcknowledgement)
-    .createQueryBuilder('a')
-    .where('a.documentId = :documentId', { documentId: document.id })
-    .andWhere(`a.state IN ('PENDING', 'SUPERSEDED')`)
-    .andWhere('a.workItemIds && CAST(:ids AS uuid[])', { ids })
-    .orderBy('a.id', 'ASC')
-    .getMany();
+  const holding = await acknowledgementsBlockingWork(manager, document.id, ids);
 
   let raised = 0;
   if (current) {
@@ -74,7 +75,7 @@ export async function reconcileAcknowledgements(ctx: ChangeContext, document: Do
       const want = wanted.get(personId) ?? [];
       const ack = want.length
         ? await lockAcknowledgement(manager, current, personId)
-        : await manager.findOne(DocumentAcknowledgement, { where: { revisionId: current.id, personId }, lock: { mode: 'pessimistic_write' } });
+        : await lockAcknowledgementRow(manager, current.id, personId);
       if (!ack || ack.state !== 'PENDING') continue; // acknowledged already: nothing blocks this person
       const released = ack.workItemIds.filter((id) => byId.has(id) && !want.includes(id));
       const added = want.filter((id) => !ack.workItemIds.includes(id));
@@ -82,10 +83,10 @@ export async function reconcileAcknowledgements(ctx: ChangeContext, document: Do
       ack.workItemIds = [...ack.workItemIds.filter((id) => !released.includes(id)), ...added];
       if (!ack.workItemIds.length) {
         // Nothing of theirs needs it any more: the requirement goes away.
-        await manager.remove(ack);
+        await removeAcknowledgement(manager, ack);
       } else {
         ack.requiredAt ??= new Date();
-        await manager.save(ack);
+        await saveAcknowledgement(manager, ack);
       }
       await release(ctx, ack, released, byId, 'not needed any more: the work changed owner, finished, or the document no longer applies to it');
       const source = acknowledgementSourceRecordId(current.id, personId);
@@ -97,12 +98,12 @@ export async function reconcileAcknowledgements(ctx: ChangeContext, document: Do
     }
   }
   for (const stale of holding.filter((a) => a.state === 'SUPERSEDED')) {
-    const ack = await manager.findOneOrFail(DocumentAcknowledgement, { where: { id: stale.id }, lock: { mode: 'pessimistic_write' } });
+    const ack = await lockAcknowledgementByIdOrFail(manager, stale.id);
     const want = wanted.get(ack.personId) ?? [];
     const released = ack.workItemIds.filter((id) => byId.has(id) && !want.includes(id));
     if (!released.length) continue;
     ack.workItemIds = ack.workItemIds.filter((id) => !released.includes(id));
-    await manager.save(ack);
+    await saveAcknowledgement(manager, ack);
     await release(ctx, ack, released, byId, 'not needed any more: the work changed owner, finished, or the document no longer applies to it');
   }
   return raised;
@@ -110,7 +111,7 @@ export async function reconcileAcknowledgements(ctx: ChangeContext, document: Do
 
 /** On approval: what was still pending for the replaced revision is now owed for the new one instead. */
 export async function supersedeAcknowledgements(manager: EntityManager, previous: DocumentRevision): Promise<void> {
-  await manager.update(DocumentAcknowledgement, { revisionId: previous.id, state: 'PENDING' }, { state: 'SUPERSEDED' });
+  await supersedePendingAcknowledgements(manager, previous.id);
 }
 
 /**
@@ -123,26 +124,26 @@ export async function acknowledgeRevision(db: EntityManager, caller: Caller, rev
   if (!isUuid(caller.id)) throw forbidden('only a person can acknowledge a document');
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
-    const found = await manager.findOneBy(DocumentRevision, { id });
+    const found = await revisionById(manager, id);
     // Lock order everywhere: document, then revision, then acknowledgements.
-    const document = found && (await manager.findOne(Document, { where: { id: found.documentId }, lock: { mode: 'pessimistic_read' } }));
+    const document = found && (await lockDocumentShared(manager, found.documentId));
     if (!found || !document || !canSee(caller, document)) throw notFound('document revision', id);
-    const revision = await manager.findOneByOrFail(DocumentRevision, { id });
+    const revision = await revisionByIdOrFail(manager, id);
     if (revision.status !== 'APPROVED') throw illegalTransition('document revision', revision.status, 'acknowledge');
     const ack = await lockAcknowledgement(manager, revision, caller.id);
     if (ack.state === 'ACKNOWLEDGED') return ack;
     const now = new Date();
     ack.state = 'ACKNOWLEDGED';
     ack.acknowledgedAt = now;
-    await manager.save(ack);
+    await saveAcknowledgement(manager, ack);
     const source = acknowledgementSourceRecordId(revision.id, caller.id);
     if (ack.workItemIds.length) await emit(ctx, 'prerequisite.satisfied', source, { sourceRecordId: source, kind: KIND, reason: `acknowledged ${document.number} rev ${revision.label}` });
-    const older = await manager.find(DocumentAcknowledgement, { where: { documentId: document.id, personId: caller.id, state: 'SUPERSEDED' }, order: { id: 'ASC' }, lock: { mode: 'pessimistic_write' } });
+    const older = await lockSupersededAcknowledgements(manager, document.id, caller.id);
     for (const old of older.filter((a) => a.workItemIds.length)) {
       const oldSource = acknowledgementSourceRecordId(old.revisionId, old.personId);
       await emit(ctx, 'prerequisite.satisfied', oldSource, { sourceRecordId: oldSource, kind: KIND, reason: `acknowledged ${document.number} rev ${revision.label}, which replaced it` });
       old.workItemIds = [];
-      await manager.save(old);
+      await saveAcknowledgement(manager, old);
     }
     await emit(ctx, 'acknowledgement.recorded', source, {
       acknowledgementId: ack.id,
@@ -161,9 +162,9 @@ export async function pendingAcknowledgements(db: EntityManager, caller: Caller,
   const person = personId ? requireUuid(personId, 'personId') : caller.id;
   requireAcknowledgementsOf(caller, person);
   if (!isUuid(person)) return [];
-  const rows = await db.getRepository(DocumentAcknowledgement).find({ where: { personId: person, state: 'PENDING' }, order: { requiredAt: 'ASC', id: 'ASC' } });
+  const rows = await pendingAcknowledgementsOfPerson(db, person);
   if (!rows.length) return rows;
-  const documents = await db.getRepository(Document).findBy({ id: In(rows.map((r) => r.documentId)) });
+  const documents = await documentsWithIds(db, rows.map((r) => r.documentId));
   const visible = new Set(documents.filter((d) => canSee(caller, d)).map((d) => d.id));
   return rows.filter((r) => visible.has(r.documentId));
 }

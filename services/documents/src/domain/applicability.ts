@@ -1,6 +1,7 @@
-import { OPEN_WORK_STATUSES, TrackedWorkItem, selectRowsWhere, withSystemScope, type TrackedWorkStatus } from '@opsgraph/core';
-import { Brackets, type EntityManager } from 'typeorm';
-import { Document } from '../entities';
+import { withSystemScope, type TrackedWorkItem, type TrackedWorkStatus } from '@opsgraph/core';
+import type { EntityManager } from 'typeorm';
+import type { Document } from '../entities';
+import { openWorkAtPlaces } from '../store/tracked-work';
 
 /**
  * Where a document applies. It applies to a work item when the item is at one of its places (one of its
@@ -35,15 +36,6 @@ export const needsAcknowledgement = (doc: Applicability, item: TrackedWorkItem) 
 
 const uniq = (values: (string | null | undefined)[]) => [...new Set(values.filter((v): v is string => !!v))];
 
-/** Documents naming any of the places (GIN overlap): one statement for a whole list of places. */
-export async function documentsAt(manager: EntityManager, places: Place[]): Promise<Document[]> {
-  const sites = uniq(places.map((p) => p.siteId));
-  const areas = uniq(places.map((p) => p.areaId));
-  const assets = uniq(places.map((p) => p.assetId));
-  if (!sites.length && !areas.length && !assets.length) return [];
-  return selectRowsWhere(manager, Document, 'site_ids && $1::uuid[] OR area_ids && $2::uuid[] OR asset_ids && $3::uuid[]', [sites, areas, assets], { order: { number: 'ASC' } });
-}
-
 /**
  * Open work (from the tracked view of Work's events) at any of a document's places, at every site it applies
  * to: read in the system scope, since the blockers of a revision follow the document, not whoever approved it.
@@ -54,22 +46,5 @@ export async function openWorkAt(manager: EntityManager, docs: Applicability[]):
   const areas = uniq(docs.flatMap((d) => d.areaIds));
   const assets = uniq(docs.flatMap((d) => d.assetIds));
   if (!sites.length && !areas.length && !assets.length) return [];
-  return withSystemScope(manager, 'a revision blocks open work wherever its document applies', (system) => openWorkOf(system, sites, areas, assets));
-}
-
-function openWorkOf(manager: EntityManager, sites: string[], areas: string[], assets: string[]): Promise<TrackedWorkItem[]> {
-  return manager
-    .getRepository(TrackedWorkItem)
-    .createQueryBuilder('w')
-    .where('w.status IN (:...open)', { open: OPEN_WORK_STATUSES })
-    .andWhere(
-      new Brackets((b) =>
-        b
-          .where('w.siteId = ANY(CAST(:sites AS uuid[]))', { sites })
-          .orWhere('w.areaId = ANY(CAST(:areas AS uuid[]))', { areas })
-          .orWhere('w.assetId = ANY(CAST(:assets AS uuid[]))', { assets }),
-      ),
-    )
-    .orderBy('w.workItemId', 'ASC')
-    .getMany();
+  return withSystemScope(manager, 'a revision blocks open work wherever its document applies', (system) => openWorkAtPlaces(system, sites, areas, assets));
 }

@@ -1,7 +1,8 @@
 import { forbidden, hasRole, inSiteScope, isContractorOnly, notFound, requireRole, type Caller, type TrackedWorkItem } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
-import { Document } from '../entities';
+import type { Document } from '../entities';
+import { lockDocument as lockDocumentRow } from '../store/documents';
 import { DOCUMENT_PERMISSIONS } from './permissions';
 
 /** What a change runs with: the transaction, who asked and the request id that travels into events. */
@@ -45,7 +46,7 @@ export const canSee = (caller: Caller, document: Pick<Document, 'siteId' | 'site
 
 /** Loads a document for change, locked; changes need the scope of the site that holds it. */
 export async function lockDocument(manager: EntityManager, caller: Caller, id: string): Promise<Document> {
-  const document = await manager.findOne(Document, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  const document = await lockDocumentRow(manager, id);
   if (!document || !inSiteScope(caller, document.siteId)) throw notFound('document', id);
   return document;
 }

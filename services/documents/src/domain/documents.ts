@@ -2,7 +2,9 @@ import { badInput, inSiteScope, notFound, oneOf, requireText, requireUuid, uuidL
 import { WORK_ITEM_TYPES } from '@opsgraph/events';
 import { DOCUMENT_TYPES, type DocumentType } from '@opsgraph/events/src/schemas/documents';
 import type { EntityManager } from 'typeorm';
-import { Document, DocumentRevision } from '../entities';
+import type { Document } from '../entities';
+import { insertDocument, saveDocument } from '../store/documents';
+import { currentRevisionOfDocument } from '../store/revisions';
 import { openWorkAt } from './applicability';
 import { emit, iso, lockDocument, requireDocumentControl, requireSitesInScope, unique, type ChangeContext } from './common';
 import { reconcileAcknowledgements } from './acknowledgements';
@@ -97,7 +99,7 @@ export async function registerDocument(db: EntityManager, caller: Caller, input:
     await requireNamedPlaces(manager, { holdingSiteId: fields.siteId, siteOfAreas: fields.siteId, siteIds: fields.siteIds, areaIds: fields.areaIds, assetIds: fields.assetIds });
     const document = await unique(
       () => badInput(`a document numbered ${fields.number} already exists`, { field: 'number' }),
-      () => manager.save(manager.create(Document, { ...fields, lastReviewedAt: null })),
+      () => insertDocument(manager, { ...fields, lastReviewedAt: null }),
     );
     await emit(ctx, 'document.registered', document.id, documentFact(document, caller.id));
     return document;
@@ -139,9 +141,9 @@ export async function updateDocument(db: EntityManager, caller: Caller, id: stri
       ...(places ?? {}),
       ...(interval !== undefined ? { reviewIntervalDays: interval } : {}),
     });
-    await manager.save(document);
+    await saveDocument(manager, document);
     if (places) {
-      const current = await manager.findOneBy(DocumentRevision, { documentId: document.id, status: 'APPROVED' });
+      const current = await currentRevisionOfDocument(manager, document.id);
       const work = await openWorkAt(manager, [before, document]);
       await reconcileAcknowledgements(ctx, document, current, work);
     }

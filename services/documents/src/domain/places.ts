@@ -1,5 +1,6 @@
 import { unknownLocation, type LocationKind } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
+import { knownLocationsWithIds } from '../store/known-locations';
 
 export interface NamedPlaces {
   /** The site that holds the document, when it is being named (registering): known and in the caller's scope. */
@@ -32,10 +33,7 @@ export async function requireNamedPlaces(manager: EntityManager, places: NamedPl
     ...places.assetIds.map((id) => ({ id, kind: 'ASSET' as const, field: 'applicability.assetIds', siteId: places.siteOfAreas })),
   ];
   if (!wanted.length) return;
-  const rows: { id: string; kind: LocationKind; siteId: string }[] = await manager.query(
-    `SELECT id, kind, site_id AS "siteId" FROM known_location WHERE id = ANY($1::uuid[])`,
-    [[...new Set(wanted.map((w) => w.id))]],
-  );
+  const rows = await knownLocationsWithIds(manager, [...new Set(wanted.map((w) => w.id))]);
   for (const w of wanted) {
     if (!rows.some((row) => row.id === w.id && row.kind === w.kind && (!w.siteId || row.siteId === w.siteId))) throw unknownLocation(w.kind, w.id, w.field);
   }

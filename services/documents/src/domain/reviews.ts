@@ -1,7 +1,20 @@
-import { DAY_MS, DomainError, ErrorCode, SYSTEM_CALLER, TrackedWorkItem, logger, requireDate, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
+import { DAY_MS, DomainError, ErrorCode, SYSTEM_CALLER, logger, requireDate, requireText, requireUuid, uuidList, type Caller, type TrackedWorkItem } from '@opsgraph/core';
 import { reviewRequestId, type ReviewKind } from '@opsgraph/events/src/schemas/documents';
-import { In, type EntityManager } from 'typeorm';
-import { Document, DocumentReview, DocumentReviewer } from '../entities';
+import type { EntityManager } from 'typeorm';
+import type { Document, DocumentReview } from '../entities';
+import { documentsDueForReview, lockDocumentOrFail, saveDocument } from '../store/documents';
+import {
+  insertReview,
+  insertReviewer,
+  lockReviewOrFail,
+  openReviewExists,
+  openReviewOfDocument,
+  reviewById,
+  reviewerOfRequest,
+  reviewersOfReview,
+  saveReview,
+} from '../store/reviews';
+import { trackedWorkOfRequests } from '../store/tracked-work';
 import { emit, iso, lockDocument, requireDocumentControl, type ChangeContext } from './common';
 
 /**
@@ -40,12 +53,12 @@ function reviewFact(document: Document, review: DocumentReview, reviewerIds: str
 /** Opens a review on a locked document and asks Work for each reviewer's review work. */
 async function openReview(ctx: ChangeContext, document: Document, kind: ReviewKind, reviewerIds: string[], dueAt: Date, reason: string | null): Promise<DocumentReview> {
   const { manager } = ctx;
-  const open = await manager.findOneBy(DocumentReview, { documentId: document.id, status: 'OPEN' });
+  const open = await openReviewOfDocument(manager, document.id);
   if (open) throw new DomainError(ErrorCode.CONFLICT, `${document.number} is already under review (due ${open.dueAt.toISOString()})`, { reviewId: open.id });
-  const review = await manager.save(manager.create(DocumentReview, { documentId: document.id, kind, reason, dueAt, status: 'OPEN', requestedById: ctx.caller.id, closedAt: null }));
+  const review = await insertReview(manager, { documentId: document.id, kind, reason, dueAt, status: 'OPEN', requestedById: ctx.caller.id, closedAt: null });
   for (const personId of reviewerIds) {
     const requestId = reviewRequestId(review.id, personId);
-    await manager.insert(DocumentReviewer, { reviewId: review.id, personId, requestId });
+    await insertReviewer(manager, { reviewId: review.id, personId, requestId });
     await emit(ctx, 'work.requested', document.id, {
       requestId,
       siteId: document.siteId,
@@ -81,14 +94,7 @@ export async function requestReview(db: EntityManager, caller: Caller, input: Re
  * date it falls due. Idempotent; each document is handled in its own transaction.
  */
 export async function raiseDueReviews(db: EntityManager, now: Date): Promise<DocumentReview[]> {
-  const due = await db
-    .getRepository(Document)
-    .createQueryBuilder('d')
-    .where('d.reviewIntervalDays IS NOT NULL AND d.lastReviewedAt IS NOT NULL')
-    .andWhere(`d.lastReviewedAt + (d.reviewIntervalDays - :lead) * interval '1 day' <= :now`, { lead: REVIEW_LEAD_DAYS, now })
-    .andWhere(`NOT EXISTS (SELECT 1 FROM document_review r WHERE r.document_id = d.id AND r.status = 'OPEN')`)
-    .orderBy('d.number', 'ASC')
-    .getMany();
+  const due = await documentsDueForReview(db, REVIEW_LEAD_DAYS, now);
   const raised: DocumentReview[] = [];
   for (const candidate of due) {
     try {
@@ -96,7 +102,7 @@ export async function raiseDueReviews(db: EntityManager, now: Date): Promise<Doc
         const document = await lockDocument(manager, SYSTEM_CALLER, candidate.id);
         const dueAt = nextReviewDue(document);
         if (!dueAt || dueAt.getTime() - REVIEW_LEAD_DAYS * DAY_MS > now.getTime()) return null; // changed meanwhile
-        if (await manager.existsBy(DocumentReview, { documentId: document.id, status: 'OPEN' })) return null;
+        if (await openReviewExists(manager, document.id)) return null;
         return openReview({ manager, caller: SYSTEM_CALLER }, document, 'PERIODIC', [document.ownerId], dueAt, null);
       });
       if (review) raised.push(review);
@@ -114,24 +120,24 @@ export async function raiseDueReviews(db: EntityManager, now: Date): Promise<Doc
 export async function settleReview(ctx: ChangeContext, tracked: TrackedWorkItem): Promise<void> {
   const { manager } = ctx;
   if (tracked.status !== 'DONE' && tracked.status !== 'CANCELLED') return;
-  const reviewer = tracked.requestId ? await manager.findOneBy(DocumentReviewer, { requestId: tracked.requestId }) : null;
+  const reviewer = tracked.requestId ? await reviewerOfRequest(manager, tracked.requestId) : null;
   if (!reviewer) return;
-  const found = await manager.findOneBy(DocumentReview, { id: reviewer.reviewId });
+  const found = await reviewById(manager, reviewer.reviewId);
   if (!found || found.status !== 'OPEN') return;
-  const document = await manager.findOneOrFail(Document, { where: { id: found.documentId }, lock: { mode: 'pessimistic_write' } });
-  const review = await manager.findOneOrFail(DocumentReview, { where: { id: found.id }, lock: { mode: 'pessimistic_write' } });
+  const document = await lockDocumentOrFail(manager, found.documentId);
+  const review = await lockReviewOrFail(manager, found.id);
   if (review.status !== 'OPEN') return;
-  const reviewers = await manager.find(DocumentReviewer, { where: { reviewId: review.id }, order: { personId: 'ASC' } });
-  const work = await manager.findBy(TrackedWorkItem, { requestId: In(reviewers.map((r) => r.requestId)) });
+  const reviewers = await reviewersOfReview(manager, review.id);
+  const work = await trackedWorkOfRequests(manager, reviewers.map((r) => r.requestId));
   const statuses = reviewers.map((r) => work.find((w) => w.requestId === r.requestId)?.status ?? 'REQUESTED');
   if (statuses.some((s) => s !== 'DONE' && s !== 'CANCELLED')) return;
   const now = new Date();
   review.status = statuses.includes('DONE') ? 'CLOSED' : 'CANCELLED';
   review.closedAt = now;
-  await manager.save(review);
+  await saveReview(manager, review);
   if (review.status === 'CLOSED') {
     document.lastReviewedAt = now;
-    await manager.save(document);
+    await saveDocument(manager, document);
   }
   await emit(ctx, 'review.closed', review.id, reviewFact(document, review, reviewers.map((r) => r.personId), ctx.caller.id));
 }

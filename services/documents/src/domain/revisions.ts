@@ -1,6 +1,8 @@
 import { DomainError, ErrorCode, badInput, illegalTransition, inSiteScope, notFound, optionalDate, optionalText, requireNoPart, requireText, requireUuid, type Caller } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
-import { Document, DocumentRevision } from '../entities';
+import type { Document, DocumentRevision } from '../entities';
+import { lockDocument as lockDocumentRow, saveDocument } from '../store/documents';
+import { insertRevision, lockCurrentRevisionOfDocument, lockRevisionOrFail, pendingRevisionOfDocument, revisionById, saveRevision } from '../store/revisions';
 import { openWorkAt } from './applicability';
 import { reconcileAcknowledgements, supersedeAcknowledgements } from './acknowledgements';
 import { emit, iso, lockDocument, requireDocumentControl, unique, type ChangeContext } from './common';
@@ -66,11 +68,11 @@ function requireNoEditor(revision: DocumentRevision, caller: Caller) {
 
 /** Locks a revision and its document (document first, the order every change takes). */
 async function lockRevision(manager: EntityManager, caller: Caller, id: string) {
-  const found = await manager.findOneBy(DocumentRevision, { id });
+  const found = await revisionById(manager, id);
   if (!found) throw notFound('document revision', id);
-  const document = await manager.findOne(Document, { where: { id: found.documentId }, lock: { mode: 'pessimistic_write' } });
+  const document = await lockDocumentRow(manager, found.documentId);
   if (!document || !inSiteScope(caller, document.siteId)) throw notFound('document revision', id);
-  const revision = await manager.findOneOrFail(DocumentRevision, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  const revision = await lockRevisionOrFail(manager, id);
   return { document, revision };
 }
 
@@ -103,13 +105,13 @@ export async function draftRevision(db: EntityManager, caller: Caller, input: Dr
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
     const document = await lockDocument(manager, caller, documentId);
-    const pending = await manager.findOne(DocumentRevision, { where: [{ documentId, status: 'DRAFT' }, { documentId, status: 'IN_REVIEW' }] });
+    const pending = await pendingRevisionOfDocument(manager, documentId);
     if (pending) {
       throw new DomainError(ErrorCode.CONFLICT, `${document.number} already has a pending revision ${pending.label} (${pending.status}); approve or rework it first`, { revisionId: pending.id });
     }
     const revision = await unique(
       () => badInput(`${document.number} already has a revision labelled ${fields.label}`, { field: 'label' }),
-      () => manager.save(manager.create(DocumentRevision, { ...fields, documentId, status: 'DRAFT', authorId: caller.id, editorIds: [caller.id] })),
+      () => insertRevision(manager, { ...fields, documentId, status: 'DRAFT', authorId: caller.id, editorIds: [caller.id] }),
     );
     await emit(ctx, 'revision.drafted', revision.id, revisionFact(document, revision, null, caller.id));
     return revision;
@@ -128,7 +130,7 @@ export function updateRevision(db: EntityManager, caller: Caller, id: string, in
     if (revision.status !== 'DRAFT') throw illegalTransition('document revision', revision.status, 'edit');
     Object.assign(revision, changes);
     addEditor(revision, caller);
-    await ctx.manager.save(revision);
+    await saveRevision(ctx.manager, revision);
     await emit(ctx, 'revision.updated', revision.id, revisionFact(document, revision, 'DRAFT', caller.id));
   });
 }
@@ -141,7 +143,7 @@ export function submitRevision(db: EntityManager, caller: Caller, id: string, re
     revision.submittedAt = new Date();
     revision.returnedReason = null;
     addEditor(revision, caller); // submitting vouches for the content as it stands
-    await ctx.manager.save(revision);
+    await saveRevision(ctx.manager, revision);
     await emit(ctx, 'revision.submitted', revision.id, revisionFact(document, revision, 'DRAFT', caller.id));
   });
 }
@@ -153,7 +155,7 @@ export function returnRevision(db: EntityManager, caller: Caller, id: string, re
     if (revision.status !== 'IN_REVIEW') throw illegalTransition('document revision', revision.status, 'return');
     revision.status = 'DRAFT';
     revision.returnedReason = why;
-    await ctx.manager.save(revision);
+    await saveRevision(ctx.manager, revision);
     await emit(ctx, 'revision.returned', revision.id, revisionFact(document, revision, 'IN_REVIEW', caller.id, { reason: why }));
   });
 }
@@ -170,21 +172,21 @@ export function approveRevision(db: EntityManager, caller: Caller, id: string, r
     if (revision.status !== 'IN_REVIEW') throw illegalTransition('document revision', revision.status, 'approve');
     requireNoEditor(revision, caller);
     const now = new Date();
-    const previous = await manager.findOne(DocumentRevision, { where: { documentId: document.id, status: 'APPROVED' }, lock: { mode: 'pessimistic_write' } });
+    const previous = await lockCurrentRevisionOfDocument(manager, document.id);
     if (previous) {
       previous.status = 'SUPERSEDED';
       previous.supersededAt = now;
-      await manager.save(previous);
+      await saveRevision(manager, previous);
       await supersedeAcknowledgements(manager, previous);
     }
     revision.status = 'APPROVED';
     revision.approvedById = caller.id;
     revision.approvedAt = now;
     revision.effectiveDate ??= now;
-    await manager.save(revision);
+    await saveRevision(manager, revision);
     // Approval is a review of the document: the periodic review clock restarts.
     document.lastReviewedAt = now;
-    await manager.save(document);
+    await saveDocument(manager, document);
     const raised = await reconcileAcknowledgements(ctx, document, revision, await openWorkAt(manager, [document]));
     await emit(ctx, 'revision.approved', revision.id, revisionFact(document, revision, 'IN_REVIEW', caller.id, { supersededRevisionId: previous?.id ?? null, acknowledgementsRequired: raised }));
   });

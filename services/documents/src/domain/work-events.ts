@@ -1,8 +1,11 @@
-import { SYSTEM_CALLER, TrackedWorkItem, applyWorkEvent, type WorkEventData } from '@opsgraph/core';
+import { SYSTEM_CALLER, type TrackedWorkItem, type WorkEventData } from '@opsgraph/core';
 import { ceType, contractsByDomain, type CloudEvent } from '@opsgraph/events';
-import { In, type EntityManager } from 'typeorm';
-import { Document, DocumentAcknowledgement, DocumentRevision } from '../entities';
-import { acknowledging, documentsAt } from './applicability';
+import type { EntityManager } from 'typeorm';
+import { documentsBlockingWorkItem } from '../store/acknowledgements';
+import { documentsAt, lockDocumentsShared } from '../store/documents';
+import { currentRevisionsOfDocuments } from '../store/revisions';
+import { applyTrackedWorkEvent } from '../store/tracked-work';
+import { acknowledging } from './applicability';
 import { reconcileAcknowledgements } from './acknowledgements';
 import type { ChangeContext } from './common';
 import { settleReview } from './reviews';
@@ -16,7 +19,7 @@ import { settleReview } from './reviews';
 export const WORK_EVENTS = contractsByDomain.work.filter((c) => c.type.startsWith('work_item.')).map((c) => ceType('work', c.type));
 
 export async function onWorkItemEvent(event: CloudEvent<WorkEventData>, manager: EntityManager): Promise<void> {
-  const { before, after, applied } = await applyWorkEvent(manager, event.type, event.data, event.time);
+  const { before, after, applied } = await applyTrackedWorkEvent(manager, event.type, event.data, event.time);
   if (!applied) return;
   const ctx: ChangeContext = { manager, caller: SYSTEM_CALLER, requestId: event.requestId };
   if (after.requestId && before?.status !== after.status) await settleReview(ctx, after);
@@ -32,17 +35,11 @@ export async function onWorkItemEvent(event: CloudEvent<WorkEventData>, manager:
 async function reconcileWorkItem(ctx: ChangeContext, item: TrackedWorkItem): Promise<void> {
   const { manager } = ctx;
   const atItem = await documentsAt(manager, [item]);
-  const blocking = await manager
-    .getRepository(DocumentAcknowledgement)
-    .createQueryBuilder('a')
-    .select('DISTINCT a.documentId', 'documentId')
-    .where(`a.state IN ('PENDING', 'SUPERSEDED')`)
-    .andWhere('a.workItemIds && CAST(:ids AS uuid[])', { ids: [item.workItemId] })
-    .getRawMany<{ documentId: string }>();
+  const blocking = await documentsBlockingWorkItem(manager, item.workItemId);
   const ids = [...new Set([...atItem.map((d) => d.id), ...blocking.map((b) => b.documentId)])].sort();
   if (!ids.length) return;
-  const documents = await manager.find(Document, { where: { id: In(ids) }, order: { id: 'ASC' }, lock: { mode: 'pessimistic_read' } });
-  const current = await manager.findBy(DocumentRevision, { documentId: In(ids), status: 'APPROVED' });
+  const documents = await lockDocumentsShared(manager, ids);
+  const current = await currentRevisionsOfDocuments(manager, ids);
   for (const document of documents) {
     await reconcileAcknowledgements(ctx, document, current.find((r) => r.documentId === document.id) ?? null, [item]);
   }

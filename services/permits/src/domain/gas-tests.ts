@@ -1,7 +1,8 @@
 import { badInput, illegalTransition, optionalDate, optionalText, requireRole, type Caller } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
-import { DEFAULT_GAS_LIMITS, FINAL_STATUSES, GasTest, gasFailures, type GasLimits } from '../entities';
+import { DEFAULT_GAS_LIMITS, FINAL_STATUSES, gasFailures, type GasLimits } from '../entities';
+import { insertGasTest } from '../store/gas-tests';
 import { PERMIT_PERMISSIONS } from './permissions';
 import { changePermit, suspendIn } from './permits';
 
@@ -60,7 +61,7 @@ export function recordGasTest(db: EntityManager, caller: Caller, permitId: strin
   const fields = validate(input, new Date());
   return changePermit(db, caller, permitId, requestId, async (ctx, permit) => {
     if (FINAL_STATUSES.includes(permit.status)) throw illegalTransition('permit', permit.status, 'record a gas test on');
-    const test = await ctx.manager.save(ctx.manager.create(GasTest, { ...fields, permitId: permit.id, testedById: caller.id }));
+    const test = await insertGasTest(ctx.manager, { ...fields, permitId: permit.id, testedById: caller.id });
     await recordEvent(ctx.manager, {
       domain: 'permits',
       type: 'gas_test.recorded',

@@ -1,7 +1,8 @@
 import { DomainError, ErrorCode, illegalTransition, notFound, oneOf, optionalText, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
-import { FINAL_STATUSES, ISOLATION_METHODS, Isolation, isolationState, type IsolationMethod, type Permit } from '../entities';
+import { FINAL_STATUSES, ISOLATION_METHODS, isolationState, type Isolation, type IsolationMethod, type Permit } from '../entities';
+import { insertIsolation, isolationById, lockIsolation, saveIsolation } from '../store/isolations';
 import { PERMIT_PERMISSIONS } from './permissions';
 import { changePermit, lockPermit, permitVisible, type ChangeContext } from './permits';
 import { requirePermitPlaces } from './places';
@@ -32,7 +33,7 @@ export function addIsolation(db: EntityManager, caller: Caller, permitId: string
     if (!PLANNING.includes(permit.status)) throw illegalTransition('permit', permit.status, 'add an isolation to');
     // The isolated asset is one of the permit's site, known here and in the caller's scope.
     await requirePermitPlaces(ctx.manager, { siteId: permit.siteId, isolations: [{ assetId: fields.assetId }] }, 'input');
-    return ctx.manager.save(ctx.manager.create(Isolation, { ...fields, permitId: permit.id, plannedById: caller.id }));
+    return insertIsolation(ctx.manager, { ...fields, permitId: permit.id, plannedById: caller.id });
   });
 }
 
@@ -43,14 +44,14 @@ export function addIsolation(db: EntityManager, caller: Caller, permitId: string
 async function changeIsolation(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, isolation: Isolation, permit: Permit) => Promise<string>) {
   const isolationId = requireUuid(id);
   return db.transaction(async (manager) => {
-    const found = await manager.findOneBy(Isolation, { id: isolationId });
+    const found = await isolationById(manager, isolationId);
     if (!found) throw notFound('isolation', isolationId);
     const permit = await lockPermit(manager, found.permitId);
     if (!permitVisible(caller, permit)) throw notFound('isolation', isolationId);
-    const isolation = (await manager.findOne(Isolation, { where: { id: isolationId }, lock: { mode: 'pessimistic_write' } }))!;
+    const isolation = (await lockIsolation(manager, isolationId))!;
     const ctx: ChangeContext = { manager, caller, requestId, now: new Date() };
     const event = await change(ctx, isolation, permit);
-    await manager.save(isolation);
+    await saveIsolation(manager, isolation);
     await recordEvent(manager, {
       domain: 'permits',
       type: `isolation.${event}`,

@@ -24,8 +24,21 @@ import {
 } from '@opsgraph/core';
 import { recordEvent, type PrerequisiteRequiredV1, type PrerequisiteSourceChangedV1 } from '@opsgraph/events';
 import { PERMIT_TYPES, type PermitType } from '@opsgraph/events/src/schemas/permits';
-import type { EntityManager, SelectQueryBuilder } from 'typeorm';
-import { FINAL_STATUSES, GasTest, Isolation, Permit, PermitTransition, gasFailures, isolationState, type PermitStatus } from '../entities';
+import type { EntityManager } from 'typeorm';
+import { FINAL_STATUSES, gasFailures, isolationState, type Permit, type PermitStatus } from '../entities';
+import { latestGasTestOfPermit } from '../store/gas-tests';
+import { insertIsolations, isolationsOfPermit } from '../store/isolations';
+import {
+  endedPermitsOverlapping,
+  insertPermit,
+  insertPermitTransition,
+  lockExpiredPermits,
+  lockPermit as lockPermitRow,
+  lockPermitsWithStaleGasTests,
+  savePermit,
+  takePermitNumber,
+  transitionsOfPermitTo,
+} from '../store/permits';
 import { isolationOf, type IsolationInput } from './isolations';
 import { PERMIT_PERMISSIONS } from './permissions';
 import { permitProblem, requirementText } from './readiness';
@@ -97,7 +110,7 @@ export interface ChangeContext {
 
 /** Loads a permit for change, locked so concurrent changes queue instead of overwriting each other. */
 export async function lockPermit(manager: EntityManager, id: string): Promise<Permit> {
-  const permit = await manager.findOne(Permit, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  const permit = await lockPermitRow(manager, id);
   if (!permit) throw notFound('permit', id);
   return permit;
 }
@@ -147,8 +160,8 @@ export async function transition(ctx: ChangeContext, permit: Permit, to: PermitS
   const from = permit.status;
   permit.status = to;
   if (FINAL_STATUSES.includes(to)) permit.endedAt = ctx.now;
-  await ctx.manager.save(permit);
-  await ctx.manager.insert(PermitTransition, { permitId: permit.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: ctx.now, note });
+  await savePermit(ctx.manager, permit);
+  await insertPermitTransition(ctx.manager, { permitId: permit.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: ctx.now, note });
   await recordEvent(ctx.manager, { domain: 'permits', type: `permit.${event}`, subject: permit.id, data: permitFact(permit, ctx, { from, note, ...extra }), requestId: ctx.requestId });
 }
 
@@ -195,13 +208,7 @@ async function settleOnWork(ctx: ChangeContext, permit: Permit, type: 'satisfied
 /** The work goes on under this permit now: permits that ended earlier for the same items stop blocking them. */
 async function supersedeEnded(ctx: ChangeContext, permit: Permit) {
   if (!permit.workItemIds.length) return;
-  const ended = await ctx.manager
-    .createQueryBuilder(Permit, 'p')
-    .where('p.workItemIds && CAST(:ids AS uuid[])', { ids: permit.workItemIds })
-    .andWhere('p.status IN (:...final)', { final: FINAL_STATUSES })
-    .andWhere('p.id <> :id', { id: permit.id })
-    .orderBy('p.number')
-    .getMany();
+  const ended = await endedPermitsOverlapping(ctx.manager, permit);
   for (const old of ended) {
     const overlap = old.workItemIds.filter((id) => permit.workItemIds.includes(id));
     await settleOnWork(ctx, old, 'satisfied', `${old.number} superseded by ${permit.number}`, overlap);
@@ -224,15 +231,7 @@ export async function reopenOnWork(ctx: ChangeContext, permit: Permit) {
 
 /** Hands out the next number of the site, learning the site's code with its first permit. */
 async function nextNumber(manager: EntityManager, siteId: string, siteCode: string | null): Promise<string> {
-  const rows: unknown[] = siteCode
-    ? await manager.query(
-        `INSERT INTO permit_site (site_id, code, last_number) VALUES ($1, $2, 1)
-         ON CONFLICT (site_id) DO UPDATE SET last_number = permit_site.last_number + 1 RETURNING code, last_number`,
-        [siteId, siteCode],
-      )
-    : await manager.query('UPDATE permit_site SET last_number = last_number + 1 WHERE site_id = $1 RETURNING code, last_number', [siteId]);
-  // TypeORM returns [rows, count] for UPDATE ... RETURNING on Postgres, the rows for INSERT.
-  const row = (Array.isArray(rows[0]) ? rows[0][0] : rows[0]) as { code: string; last_number: number } | undefined;
+  const row = await takePermitNumber(manager, siteId, siteCode);
   if (!row) throw badInput(`this is the first permit at site ${siteId}: give the site's code (siteCode)`, { field: 'siteCode' });
   if (siteCode && row.code !== siteCode) throw badInput(`site ${siteId} has the code ${row.code}, not ${siteCode}`, { field: 'siteCode' });
   return `PTW-${row.code}-${String(row.last_number).padStart(4, '0')}`;
@@ -251,10 +250,9 @@ export async function createPermit(db: EntityManager, caller: Caller, input: Cre
     await requirePermitPlaces(manager, { siteId: fields.siteId, areaId: fields.areaId, assetIds: fields.assetIds, isolations });
     await checkCoverable(manager, caller, fields.siteId, fields.workItemIds);
     const number = await nextNumber(manager, fields.siteId, siteCode);
-    const permit = manager.create(Permit, { ...fields, number, status: 'DRAFT', requesterId: caller.id, endedAt: null, statusReason: null });
-    await manager.save(permit);
-    if (isolations.length) await manager.insert(Isolation, isolations.map((iso) => ({ ...iso, permitId: permit.id, plannedById: caller.id })));
-    await manager.insert(PermitTransition, { permitId: permit.id, fromStatus: null, toStatus: 'DRAFT', actorId: caller.id, at: now, note: null });
+    const permit = await insertPermit(manager, { ...fields, number, status: 'DRAFT', requesterId: caller.id, endedAt: null, statusReason: null });
+    if (isolations.length) await insertIsolations(manager, isolations.map((iso) => ({ ...iso, permitId: permit.id, plannedById: caller.id })));
+    await insertPermitTransition(manager, { permitId: permit.id, fromStatus: null, toStatus: 'DRAFT', actorId: caller.id, at: now, note: null });
     await recordEvent(manager, {
       domain: 'permits',
       type: 'permit.created',
@@ -284,7 +282,7 @@ export function addPermitWorkItems(db: EntityManager, caller: Caller, id: string
     await checkCoverable(ctx.manager, caller, permit.siteId, added);
     permit.workItemIds = [...permit.workItemIds, ...added];
     if (!permit.workItemsAddedByIds.includes(caller.id)) permit.workItemsAddedByIds = [...permit.workItemsAddedByIds, caller.id];
-    await ctx.manager.save(permit);
+    await savePermit(ctx.manager, permit);
     await recordEvent(ctx.manager, { domain: 'permits', type: 'permit.work_items_added', subject: permit.id, data: permitFact(permit, ctx, { addedWorkItemIds: added }), requestId });
     await requireOnWork(ctx, permit, added);
     return permit;
@@ -333,7 +331,7 @@ const PART_WORDS: Record<PermitPart, string> = {
  * accepts it at the job.
  */
 async function partsIn(ctx: ChangeContext, permit: Permit): Promise<{ personId: string; part: PermitPart }[]> {
-  const requested = await ctx.manager.find(PermitTransition, { where: { permitId: permit.id, toStatus: 'REQUESTED' }, order: { id: 'ASC' } });
+  const requested = await transitionsOfPermitTo(ctx.manager, permit.id, 'REQUESTED');
   return [
     { personId: permit.requesterId, part: 'REQUESTER' as const },
     ...requested.map((t) => ({ personId: t.actorId, part: 'SUBMITTER' as const })),
@@ -365,7 +363,7 @@ async function checkAuthorisation(ctx: ChangeContext, permit: Permit, action: st
     throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `cannot ${action} permit ${permit.number} before it is valid (${permit.validFrom.toISOString()})`, { from: permit.status, action });
   }
   const problems: { reason: string; message: string; isolationIds?: string[] }[] = [];
-  const isolations = await ctx.manager.find(Isolation, { where: { permitId: permit.id }, order: { createdAt: 'ASC' } });
+  const isolations = await isolationsOfPermit(ctx.manager, permit.id);
   const notInPlace = isolations.filter((i) => isolationState(i) !== 'VERIFIED');
   if (notInPlace.length) {
     problems.push({
@@ -375,7 +373,7 @@ async function checkAuthorisation(ctx: ChangeContext, permit: Permit, action: st
     });
   }
   if (permit.type === 'CONFINED_SPACE') {
-    const test = await ctx.manager.findOne(GasTest, { where: { permitId: permit.id }, order: { testedAt: 'DESC', createdAt: 'DESC' } });
+    const test = await latestGasTestOfPermit(ctx.manager, permit.id);
     if (!test) problems.push({ reason: 'GAS_TEST_MISSING', message: 'a confined-space permit needs a gas test' });
     else if (test.expiresAt.getTime() <= ctx.now.getTime()) problems.push({ reason: 'GAS_TEST_EXPIRED', message: `the last gas test expired at ${test.expiresAt.toISOString()}` });
     else if (!test.withinLimits) problems.push({ reason: 'GAS_TEST_OUT_OF_LIMITS', message: `the last gas test is outside limits (${gasFailures(test, test.limits).join(', ')})` });
@@ -438,7 +436,7 @@ export function closePermit(db: EntityManager, caller: Caller, id: string, note?
   const text = optionalText(note, 'note');
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['ISSUED', 'SUSPENDED'], 'close');
-    const inPlace = (await ctx.manager.find(Isolation, { where: { permitId: permit.id }, order: { createdAt: 'ASC' } })).filter((i) => i.appliedAt && !i.removedAt);
+    const inPlace = (await isolationsOfPermit(ctx.manager, permit.id)).filter((i) => i.appliedAt && !i.removedAt);
     if (inPlace.length) {
       throw new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot close permit ${permit.number}: isolations still in place: ${inPlace.map((i) => i.point).join(', ')}`, {
         problems: [{ reason: 'ISOLATIONS_IN_PLACE', message: 'every isolation must be removed before closing', isolationIds: inPlace.map((i) => i.id) }],
@@ -468,22 +466,19 @@ export function cancelPermit(db: EntityManager, caller: Caller, id: string, reas
 const EXPIRY_BATCH = 100;
 
 /**
- * Applies a time-driven rule to every permit `due` selects, in small transactions whose rows are taken with
+ * Applies a time-driven rule to every permit `due` locks, in small transactions whose rows are taken with
  * SKIP LOCKED: idempotent and safe on several replicas. Returns the permits changed.
  */
 async function forEachDue(
   db: EntityManager,
   now: Date,
-  due: (query: SelectQueryBuilder<Permit>) => SelectQueryBuilder<Permit>,
+  due: (manager: EntityManager, limit: number) => Promise<Permit[]>,
   apply: (ctx: ChangeContext, permit: Permit) => Promise<void>,
 ): Promise<Permit[]> {
   const changed: Permit[] = [];
   for (;;) {
     const batch = await db.transaction(async (manager) => {
-      const permits = await due(manager.createQueryBuilder(Permit, 'p').setLock('pessimistic_write').setOnLocked('skip_locked'))
-        .orderBy('p.validTo', 'ASC')
-        .limit(EXPIRY_BATCH)
-        .getMany();
+      const permits = await due(manager, EXPIRY_BATCH);
       const ctx: ChangeContext = { manager, caller: SYSTEM_CALLER, now };
       for (const permit of permits) await apply(ctx, permit);
       return permits;
@@ -498,7 +493,7 @@ export function expirePermits(db: EntityManager, now: Date = new Date()): Promis
   return forEachDue(
     db,
     now,
-    (q) => q.where('p.status NOT IN (:...final)', { final: FINAL_STATUSES }).andWhere('p.validTo <= :now', { now }),
+    (manager, limit) => lockExpiredPermits(manager, now, limit),
     async (ctx, permit) => {
       const reason = `validity ended at ${permit.validTo.toISOString()}`;
       permit.statusReason = reason;
@@ -517,11 +512,7 @@ export function suspendForStaleGasTests(db: EntityManager, now: Date = new Date(
   return forEachDue(
     db,
     now,
-    (q) =>
-      q
-        .where('p.status = :issued', { issued: 'ISSUED' })
-        .andWhere('p.type = :type', { type: 'CONFINED_SPACE' })
-        .andWhere('(SELECT g.expires_at FROM gas_test g WHERE g.permit_id = p.id ORDER BY g.tested_at DESC, g.created_at DESC LIMIT 1) <= :now', { now }),
+    (manager, limit) => lockPermitsWithStaleGasTests(manager, now, limit),
     (ctx, permit) => suspendIn(ctx, permit, `the last gas test of ${permit.number} has expired: test again before work goes on`),
   );
 }

@@ -1,5 +1,6 @@
 import { badInput, requirePlace, unknownLocation } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
+import { knownAssetsOfSite } from '../store/known-locations';
 
 export interface PermitPlaces {
   siteId: string;
@@ -24,10 +25,7 @@ export async function requirePermitPlaces(manager: EntityManager, places: Permit
     ...(places.isolations ?? []).map((iso, i) => ({ id: iso.assetId, field: isolationField === 'input' ? 'input.assetId' : `${isolationField}[${i}].assetId`, inArea: false })),
   ];
   if (!wanted.length) return;
-  const rows: { id: string; areaId: string | null }[] = await manager.query(
-    `SELECT id, area_id AS "areaId" FROM known_location WHERE id = ANY($1::uuid[]) AND kind = 'ASSET' AND site_id = $2`,
-    [[...new Set(wanted.map((w) => w.id))], siteId],
-  );
+  const rows = await knownAssetsOfSite(manager, [...new Set(wanted.map((w) => w.id))], siteId);
   const known = new Map(rows.map((row) => [row.id, row]));
   for (const w of wanted) if (!known.has(w.id)) throw unknownLocation('ASSET', w.id, w.field);
   if (!areaId) return;

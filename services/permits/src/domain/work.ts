@@ -1,7 +1,7 @@
 import { DomainError, ErrorCode, type Caller } from '@opsgraph/core';
 import { knownLocationHandlers, topicOf, type CloudEvent, type ConsumerOptions } from '@opsgraph/events';
-import { In, type EntityManager } from 'typeorm';
-import { KnownWorkItem } from '../entities';
+import type { EntityManager } from 'typeorm';
+import { insertKnownWorkItem, knownWorkItems } from '../store/known-work';
 
 interface WorkItemCreated {
   workItemId: string;
@@ -12,7 +12,7 @@ interface WorkItemCreated {
 /** Remembers where a new work item is and whose job it is (once: neither changes afterwards). */
 async function workItemCreated(event: CloudEvent<WorkItemCreated>, manager: EntityManager) {
   const { workItemId, siteId, contractorCompany } = event.data;
-  await manager.createQueryBuilder().insert().into(KnownWorkItem).values({ workItemId, siteId, contractorCompany: contractorCompany ?? null }).orIgnore().execute();
+  await insertKnownWorkItem(manager, { workItemId, siteId, contractorCompany: contractorCompany ?? null });
 }
 
 /**
@@ -34,7 +34,7 @@ export const permitsConsumer: ConsumerOptions = {
  */
 export async function checkCoverable(manager: EntityManager, _caller: Caller, siteId: string, workItemIds: string[]) {
   if (!workItemIds.length) return;
-  const known = await manager.findBy(KnownWorkItem, { workItemId: In(workItemIds) });
+  const known = await knownWorkItems(manager, workItemIds);
   for (const id of workItemIds) {
     if (!known.some((item) => item.workItemId === id && item.siteId === siteId)) {
       throw new DomainError(ErrorCode.NOT_FOUND, `work item ${id} not found (one created in Work a moment ago may not be known here yet: retry shortly)`, { id, field: 'workItemIds' });
