@@ -1,8 +1,18 @@
-import { TrackedWorkItem, inSiteScope, loaderBy, loaderGrouped, selectRowsWhere, type Caller } from '@opsgraph/core';
+import { inSiteScope, type Caller } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import type { EntityManager } from 'typeorm';
 import { canSeeIncident } from './domain/permissions';
-import { Hazard, HazardControl, Incident, IncidentAction, JobHazard, JobHazardControl, JobRiskAssessment } from './entities';
+import type { Incident } from './entities';
+import {
+  assessmentOfWorkItemLoader,
+  controlsOfAssessmentLoader,
+  controlsOfJobHazardLoader,
+  jobHazardsOfAssessmentLoader,
+  jobHazardsOfWorkItemLoader,
+} from './store/assessments';
+import { controlsOfHazardLoader, hazardLoader } from './store/hazards';
+import { actionsOfIncidentLoader, incidentLoader, openIncidentsInAreas } from './store/incidents';
+import { trackedWorkOfRequestLoader } from './store/tracked-work';
 
 /**
  * Per-request batch loaders: every nested field of a list resolves in one statement per kind, whatever
@@ -12,23 +22,23 @@ import { Hazard, HazardControl, Incident, IncidentAction, JobHazard, JobHazardCo
 export function createLoaders(db: EntityManager, caller: Caller) {
   const scoped = <T extends { siteId: string }>(loader: DataLoader<string, T | null>) =>
     new DataLoader<string, T | null>(async (keys) => (await loader.loadMany(keys)).map((row) => (row instanceof Error || !row || inSiteScope(caller, row.siteId) ? row : null)));
-  const incidents = loaderBy(db, Incident);
+  const incidents = incidentLoader(db);
   return {
-    hazard: scoped(loaderBy(db, Hazard)),
-    controlsByHazard: loaderGrouped(db, HazardControl, 'hazardId', { position: 'ASC' }),
-    assessmentByWorkItem: scoped(loaderBy(db, JobRiskAssessment, 'workItemId')),
-    jobHazardsByWorkItem: loaderGrouped(db, JobHazard, 'workItemId', { position: 'ASC' }),
-    jobHazardsByAssessment: loaderGrouped(db, JobHazard, 'assessmentId', { position: 'ASC' }),
-    controlsByJobHazard: loaderGrouped(db, JobHazardControl, 'jobHazardId', { position: 'ASC' }),
-    controlsByAssessment: loaderGrouped(db, JobHazardControl, 'assessmentId', { position: 'ASC' }),
-    actionsByIncident: loaderGrouped(db, IncidentAction, 'incidentId', { number: 'ASC' }),
+    hazard: scoped(hazardLoader(db)),
+    controlsByHazard: controlsOfHazardLoader(db),
+    assessmentByWorkItem: scoped(assessmentOfWorkItemLoader(db)),
+    jobHazardsByWorkItem: jobHazardsOfWorkItemLoader(db),
+    jobHazardsByAssessment: jobHazardsOfAssessmentLoader(db),
+    controlsByJobHazard: controlsOfJobHazardLoader(db),
+    controlsByAssessment: controlsOfAssessmentLoader(db),
+    actionsByIncident: actionsOfIncidentLoader(db),
     /** Work Work created for our requests (incident actions), from the tracked view of its events. */
-    trackedByRequest: loaderBy(db, TrackedWorkItem, 'requestId'),
+    trackedByRequest: trackedWorkOfRequestLoader(db),
     incident: new DataLoader<string, Incident | null>(async (keys) =>
       (await incidents.loadMany(keys)).map((row) => (row instanceof Error || !row || canSeeIncident(caller, row) ? row : null)),
     ),
     openIncidentsByArea: new DataLoader<string, Incident[]>(async (areaIds) => {
-      const rows = await selectRowsWhere(db, Incident, `area_id = ANY($1) AND status <> 'CLOSED'`, [areaIds], { order: { serial: 'DESC' } });
+      const rows = await openIncidentsInAreas(db, areaIds);
       return areaIds.map((id) => rows.filter((i) => i.areaId === id && canSeeIncident(caller, i)));
     }),
   };

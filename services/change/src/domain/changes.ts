@@ -2,7 +2,6 @@ import {
   DomainError,
   ErrorCode,
   SYSTEM_CALLER,
-  TrackedWorkItem,
   badInput,
   forbidden,
   illegalTransition,
@@ -23,23 +22,24 @@ import {
   type Role,
 } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
-import { In, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import {
   APPROVER_ROLES,
   CHANGE_TYPES,
-  ChangeApproval,
-  ChangeRequest,
-  ChangeTask,
-  ChangeTransition,
   FINISHED,
   PENDING_APPROVAL,
-  PreStartupCheck,
   RISK_RATINGS,
   type ApproverRole,
+  type ChangeRequest,
   type ChangeStatus,
   type ChangeType,
   type RiskRating,
 } from '../entities';
+import { approvalsOfChange, insertApproval } from '../store/approvals';
+import { changeById, insertChangeRequest, insertChangeTransition, lockChangeRequest, saveChangeRequest, submissionsOfChange, temporaryChangesDue } from '../store/changes';
+import { checkById, checksOfChange, checksOfChangeInOrder, insertCheck, lockCheck, nextCheckSeq } from '../store/checks';
+import { insertTask, nextTaskSeq, tasksOfChange, tasksOfChangeInOrder } from '../store/tasks';
+import { knownLocationsOfSites, trackedWorkOfRequest, trackedWorkOfRequests } from '../store/tracked-work';
 import { canSee, changeNumber, lockChange, type ChangeContext } from './context';
 import { APPROVER_PERMISSION, CHANGE_PERMISSIONS, hasPermission, requirePermission } from './permissions';
 import { gateOpenWork, raiseCheck, raiseRestoreAction, raiseTask, releaseOnApproval, releaseOnEnd } from './work';
@@ -185,7 +185,7 @@ function changeFields(caller: Caller, input: CreateChangeRequestInput, now: Date
  */
 async function requireOfSites(manager: EntityManager, siteIds: string[], kind: LocationKind, ids: string[], field: string) {
   if (!ids.length) return;
-  const rows: { id: string }[] = await manager.query(`SELECT id FROM known_location WHERE id = ANY($1::uuid[]) AND kind = $2 AND site_id = ANY($3::uuid[])`, [ids, kind, siteIds]);
+  const rows = await knownLocationsOfSites(manager, ids, kind, siteIds);
   const known = new Set(rows.map((r) => r.id));
   const missing = ids.find((id) => !known.has(id));
   if (missing) throw unknownLocation(kind, missing, field);
@@ -208,8 +208,8 @@ const requireItemPlace = (manager: EntityManager, place: ReturnType<typeof place
 async function transition(ctx: ChangeContext, change: ChangeRequest, to: ChangeStatus, note: string | null = null) {
   const from = change.status;
   change.status = to;
-  await ctx.manager.save(change);
-  await ctx.manager.insert(ChangeTransition, { changeId: change.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: new Date(), note });
+  await saveChangeRequest(ctx.manager, change);
+  await insertChangeTransition(ctx.manager, { changeId: change.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: new Date(), note });
   await recordEvent(ctx.manager, { domain: 'change', type: 'change_request.status_changed', subject: change.id, data: { ...factOf(change), from, actorId: ctx.caller.id, note }, requestId: ctx.requestId });
 }
 
@@ -268,21 +268,16 @@ function requireStatus(change: ChangeRequest, allowed: ChangeStatus[], action: s
   if (!allowed.includes(change.status)) throw illegalTransition('change request', change.status, action);
 }
 
-async function nextSeq(manager: EntityManager, entity: typeof ChangeTask | typeof PreStartupCheck, changeId: string) {
-  const row = await manager.createQueryBuilder(entity, 'x').select('COALESCE(MAX(x.seq), 0)', 'max').where('x.changeId = :changeId', { changeId }).getRawOne<{ max: number }>();
-  return Number(row?.max ?? 0) + 1;
-}
-
 async function addTaskIn(ctx: ChangeContext, change: ChangeRequest, fields: ReturnType<typeof taskFields>) {
-  const seq = await nextSeq(ctx.manager, ChangeTask, change.id);
-  const task = await ctx.manager.save(ctx.manager.create(ChangeTask, { ...fields, changeId: change.id, seq, requestId: `change:${change.id}:task:${seq}`, createdById: ctx.caller.id }));
+  const seq = await nextTaskSeq(ctx.manager, change.id);
+  const task = await insertTask(ctx.manager, { ...fields, changeId: change.id, seq, requestId: `change:${change.id}:task:${seq}`, createdById: ctx.caller.id });
   await raiseTask(ctx, change, task);
   return task;
 }
 
 async function addCheckIn(ctx: ChangeContext, change: ChangeRequest, fields: ReturnType<typeof checkFields>) {
-  const seq = await nextSeq(ctx.manager, PreStartupCheck, change.id);
-  const check = await ctx.manager.save(ctx.manager.create(PreStartupCheck, { ...fields, changeId: change.id, seq, attempt: 0, requestId: null, raisedAt: null, createdById: ctx.caller.id }));
+  const seq = await nextCheckSeq(ctx.manager, change.id);
+  const check = await insertCheck(ctx.manager, { ...fields, changeId: change.id, seq, attempt: 0, requestId: null, raisedAt: null, createdById: ctx.caller.id });
   if (change.status === 'PRE_STARTUP_REVIEW') await raiseCheck(ctx, change, check);
   return check;
 }
@@ -298,8 +293,8 @@ export async function createChangeRequest(db: EntityManager, caller: Caller, inp
     await requireScopeKnown(manager, fields);
     for (const [i, task] of tasks.entries()) await requireItemPlace(manager, task, `tasks[${i}]`);
     for (const [i, check] of checks.entries()) await requireItemPlace(manager, check, `preStartupChecks[${i}]`);
-    const change = await manager.save(manager.create(ChangeRequest, { ...fields, status: 'DRAFT', requesterId: caller.id }));
-    await manager.insert(ChangeTransition, { changeId: change.id, fromStatus: null, toStatus: 'DRAFT', actorId: caller.id, at: new Date(), note: null });
+    const change = await insertChangeRequest(manager, { ...fields, status: 'DRAFT', requesterId: caller.id });
+    await insertChangeTransition(manager, { changeId: change.id, fromStatus: null, toStatus: 'DRAFT', actorId: caller.id, at: new Date(), note: null });
     await recordEvent(manager, { domain: 'change', type: 'change_request.created', subject: change.id, data: { ...factOf(change), actorId: change.requesterId, ownerId: change.ownerId, requiredApproverRoles: change.requiredApproverRoles }, requestId });
     for (const task of tasks) await addTaskIn(ctx, change, task);
     for (const check of checks) await addCheckIn(ctx, change, check);
@@ -335,9 +330,9 @@ export function startChangeReview(db: EntityManager, caller: Caller, id: string,
  */
 async function participantsOf(ctx: ChangeContext, change: ChangeRequest): Promise<Set<string>> {
   const { manager } = ctx;
-  const submitted = await manager.find(ChangeTransition, { where: { changeId: change.id, toStatus: 'SUBMITTED' } });
-  const tasks = await manager.find(ChangeTask, { where: { changeId: change.id } });
-  const checks = await manager.find(PreStartupCheck, { where: { changeId: change.id } });
+  const submitted = await submissionsOfChange(manager, change.id);
+  const tasks = await tasksOfChange(manager, change.id);
+  const checks = await checksOfChange(manager, change.id);
   return new Set([change.requesterId, change.ownerId, ...submitted.map((t) => t.actorId), ...tasks.map((t) => t.createdById), ...checks.map((c) => c.createdById)]);
 }
 
@@ -366,7 +361,7 @@ export function decideChangeApproval(db: EntityManager, caller: Caller, id: stri
     if (!change.requiredApproverRoles.includes(approverRole)) {
       throw badInput(`${approverRole} is not a required approver of ${changeNumber(change)} (required: ${change.requiredApproverRoles.join(', ')})`, { field: 'role' });
     }
-    const approvals = await ctx.manager.find(ChangeApproval, { where: { changeId: change.id } });
+    const approvals = await approvalsOfChange(ctx.manager, change.id);
     if (approvals.some((a) => a.role === approverRole)) throw new DomainError(ErrorCode.CONFLICT, `${approverRole} has already decided on ${changeNumber(change)}`);
     if (approvals.some((a) => a.approverId === caller.id)) {
       throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, 'one person approves a change for one role only: another person must decide for this role');
@@ -374,7 +369,7 @@ export function decideChangeApproval(db: EntityManager, caller: Caller, id: stri
     const decision = approve ? 'APPROVED' : 'REJECTED';
     const complete = approve && change.requiredApproverRoles.every((r) => r === approverRole || approvals.some((a) => a.role === r));
     if (complete) await requireIndependentApprover(ctx, change, [...approvals.map((a) => a.approverId), caller.id]);
-    await ctx.manager.insert(ChangeApproval, { changeId: change.id, role: approverRole, approverId: caller.id, decision, comment: text, at: new Date() });
+    await insertApproval(ctx.manager, { changeId: change.id, role: approverRole, approverId: caller.id, decision, comment: text, at: new Date() });
     await recordEvent(ctx.manager, { domain: 'change', type: 'change_request.approval_recorded', subject: change.id, data: { ...factOf(change), role: approverRole, decision, actorId: caller.id }, requestId });
     if (!approve) {
       change.endReason = `${approverRole} rejected: ${text}`;
@@ -402,7 +397,7 @@ export function startChangeImplementation(db: EntityManager, caller: Caller, id:
 /** Work of the change (by request id) that is not verified done, with its live status. */
 async function unfinished<T extends { requestId: string | null }>(manager: EntityManager, records: T[], acceptCancelled: boolean) {
   const ids = records.map((r) => r.requestId).filter((r): r is string => !!r);
-  const tracked = ids.length ? await manager.find(TrackedWorkItem, { where: { requestId: In(ids) } }) : [];
+  const tracked = ids.length ? await trackedWorkOfRequests(manager, ids) : [];
   const byRequest = new Map(tracked.map((t) => [t.requestId, t]));
   return records
     .map((record) => ({ record, tracked: record.requestId ? byRequest.get(record.requestId) : undefined }))
@@ -414,12 +409,12 @@ export function startPreStartupReview(db: EntityManager, caller: Caller, id: str
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'start its pre-startup review');
     requireStatus(change, ['IMPLEMENTING'], 'start the pre-startup review of');
-    const checks = await ctx.manager.find(PreStartupCheck, { where: { changeId: change.id }, order: { seq: 'ASC' } });
+    const checks = await checksOfChangeInOrder(ctx.manager, change.id);
     if (!checks.length) {
       throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `cannot start the pre-startup review of ${changeNumber(change)} without checks: add at least one`, { from: change.status, action: 'start the pre-startup review of' });
     }
     // Cancelled implementation work was dropped on purpose; anything else must be verified done first.
-    const open = await unfinished(ctx.manager, await ctx.manager.find(ChangeTask, { where: { changeId: change.id }, order: { seq: 'ASC' } }), true);
+    const open = await unfinished(ctx.manager, await tasksOfChangeInOrder(ctx.manager, change.id), true);
     if (open.length) {
       throw new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot start the pre-startup review: ${open.length} implementation task(s) not verified done: ${open.map((o) => `"${o.record.title}" (${requestedWorkStatus(o.tracked)})`).join('; ')}`, {
         tasks: open.map((o) => ({ id: o.record.id, title: o.record.title, workItemId: o.tracked?.workItemId ?? null, workStatus: requestedWorkStatus(o.tracked) })),
@@ -437,7 +432,7 @@ export function closeChangeRequest(db: EntityManager, caller: Caller, id: string
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'close it');
     requireStatus(change, ['PRE_STARTUP_REVIEW'], 'close');
-    const open = await unfinished(ctx.manager, await ctx.manager.find(PreStartupCheck, { where: { changeId: change.id }, order: { seq: 'ASC' } }), false);
+    const open = await unfinished(ctx.manager, await checksOfChangeInOrder(ctx.manager, change.id), false);
     if (open.length) {
       throw new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot close ${changeNumber(change)}: ${open.length} pre-startup check(s) not verified done: ${open.map((o) => `"${o.record.title}" (${requestedWorkStatus(o.tracked)})`).join('; ')}`, {
         checks: open.map((o) => ({ id: o.record.id, title: o.record.title, workItemId: o.tracked?.workItemId ?? null, workStatus: requestedWorkStatus(o.tracked) })),
@@ -489,19 +484,19 @@ export async function reraisePreStartupCheck(db: EntityManager, caller: Caller, 
   requireMaySteerSome(caller, 'raise a check again');
   const checkId = requireUuid(id);
   const why = requireText(reason, 'reason', { max: 2000 });
-  const found = await db.getRepository(PreStartupCheck).findOneBy({ id: checkId });
-  const owner = found && (await db.getRepository(ChangeRequest).findOneBy({ id: found.changeId }));
+  const found = await checkById(db, checkId);
+  const owner = found && (await changeById(db, found.changeId));
   // Out of scope is the check "not found": an error naming its change would give the change away.
   if (!found || !owner || !canSee(caller, owner)) throw notFoundCheck(checkId);
   return inChange(db, caller, found.changeId, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'raise a check again');
     requireStatus(change, ['PRE_STARTUP_REVIEW'], 'raise a pre-startup check again for');
-    const check = (await ctx.manager.findOne(PreStartupCheck, { where: { id: checkId }, lock: { mode: 'pessimistic_write' } }))!;
-    const tracked = check.requestId ? await ctx.manager.findOneBy(TrackedWorkItem, { requestId: check.requestId }) : null;
+    const check = (await lockCheck(ctx.manager, checkId))!;
+    const tracked = check.requestId ? await trackedWorkOfRequest(ctx.manager, check.requestId) : null;
     if (tracked?.status !== 'CANCELLED') {
       throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `only a check whose work item was cancelled is raised again; this one is ${requestedWorkStatus(tracked)}`, { from: requestedWorkStatus(tracked), action: 'raise again' });
     }
-    await ctx.manager.insert(ChangeTransition, { changeId: change.id, fromStatus: change.status, toStatus: change.status, actorId: caller.id, at: new Date(), note: `check "${check.title}" raised again: ${why}` });
+    await insertChangeTransition(ctx.manager, { changeId: change.id, fromStatus: change.status, toStatus: change.status, actorId: caller.id, at: new Date(), note: `check "${check.title}" raised again: ${why}` });
     await raiseCheck(ctx, change, check);
     return check;
   });
@@ -514,15 +509,12 @@ const notFoundCheck = (id: string) => new DomainError(ErrorCode.NOT_FOUND, `pre-
  * passed raises, once, an action to restore the plant or make the change permanent.
  */
 export async function reviewTemporaryChanges(db: EntityManager, now: Date = new Date()): Promise<ChangeRequest[]> {
-  const due = await db.getRepository(ChangeRequest).createQueryBuilder('c')
-    .where(`c.type = 'TEMPORARY' AND c.status IN (:...statuses) AND c.endDate <= :now AND c.restoreRequestId IS NULL`, { statuses: ['IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'CLOSED'], now })
-    .orderBy('c.seq', 'ASC')
-    .getMany();
+  const due = await temporaryChangesDue(db, now);
   const raised: ChangeRequest[] = [];
   for (const candidate of due) {
     const change = await db.transaction(async (manager) => {
       const ctx: ChangeContext = { manager, caller: SYSTEM_CALLER };
-      const locked = await manager.findOne(ChangeRequest, { where: { id: candidate.id }, lock: { mode: 'pessimistic_write' } });
+      const locked = await lockChangeRequest(manager, candidate.id);
       if (!locked || locked.restoreRequestId) return null; // another replica was first
       await raiseRestoreAction(ctx, locked, now);
       await recordEvent(manager, { domain: 'change', type: 'change_request.temporary_expired', subject: locked.id, data: { ...factOf(locked), actorId: SYSTEM_CALLER.id, restoreRequestId: locked.restoreRequestId } });

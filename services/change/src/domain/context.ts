@@ -1,6 +1,7 @@
 import { inSiteScope, notFound, type Caller } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
-import { ChangeRequest } from '../entities';
+import type { ChangeRequest } from '../entities';
+import { lockChangeRequest } from '../store/changes';
 
 /** What every change to this domain's records runs with: the transaction, who acts, the request id. */
 export interface ChangeContext {
@@ -20,7 +21,7 @@ export const canSee = (caller: Caller, change: Pick<ChangeRequest, 'siteIds'>) =
 
 /** Loads a change for an update, locked so concurrent decisions queue; out of site scope is not found. */
 export async function lockChange(ctx: ChangeContext, id: string): Promise<ChangeRequest> {
-  const change = await ctx.manager.findOne(ChangeRequest, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  const change = await lockChangeRequest(ctx.manager, id);
   if (!change || !canSee(ctx.caller, change)) throw notFound('change request', id);
   return change;
 }

@@ -1,5 +1,4 @@
 import {
-  TrackedWorkItem,
   badInput,
   decodeCursor,
   encodeCursor,
@@ -15,12 +14,16 @@ import {
   type EntityRef,
   type RequestedWorkStatus,
 } from '@opsgraph/core';
-import { In, type EntityManager } from 'typeorm';
-import { BLOCKING_RESTART, ChangeRequest, ChangeTask, PreStartupCheck, type ChangeStatus, type ChangeType } from '../entities';
+import type { EntityManager } from 'typeorm';
+import type { ChangeRequest, PreStartupCheck, ChangeStatus, ChangeType } from '../entities';
+import { changeById, changeRequestsPage, changesBlockingRestart } from '../store/changes';
+import { checksOfChanges } from '../store/checks';
+import { tasksOfChanges } from '../store/tasks';
+import { placesOfAssets, trackedWorkOfRequests } from '../store/tracked-work';
 import { canSee, changeNumber } from './context';
 
 export async function getChangeRequest(db: EntityManager, caller: Caller, id: string): Promise<ChangeRequest> {
-  const change = await db.getRepository(ChangeRequest).findOneBy({ id: requireUuid(id) });
+  const change = await changeById(db, requireUuid(id));
   if (!change || !canSee(caller, change)) throw notFound('change request', id);
   return change;
 }
@@ -36,17 +39,9 @@ export interface ChangeRequestFilter {
 export async function listChangeRequests(db: EntityManager, caller: Caller, filter: ChangeRequestFilter | null | undefined, first?: number | null, after?: string | null) {
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 1);
-  const q = db.getRepository(ChangeRequest).createQueryBuilder('c');
-  if (!caller.sites.includes('*')) q.andWhere('c.siteIds && :sites::uuid[]', { sites: caller.sites });
   const siteId = optionalUuid(filter?.siteId, 'filter.siteId');
-  if (siteId) q.andWhere(':siteId = ANY(c.siteIds)', { siteId });
   const assetId = optionalUuid(filter?.assetId, 'filter.assetId');
-  if (assetId) q.andWhere(':assetId = ANY(c.assetIds)', { assetId });
-  if (filter?.status?.length) q.andWhere('c.status IN (:...statuses)', { statuses: filter.status });
-  if (filter?.type) q.andWhere('c.type = :type', { type: filter.type });
-  const totalCount = await q.clone().getCount();
-  if (cursor) q.andWhere('c.seq < :seq', { seq: Number(cursor[0]) });
-  const rows = await q.orderBy('c.seq', 'DESC').take(limit + 1).getMany();
+  const [rows, totalCount] = await changeRequestsPage(db, caller, { siteId, assetId, status: filter?.status, type: filter?.type }, limit, cursor ? Number(cursor[0]) : undefined);
   return toConnection(rows, limit, totalCount, (c) => encodeCursor([c.seq]));
 }
 
@@ -89,22 +84,20 @@ export async function restartReadiness(db: EntityManager, caller: Caller, areaId
   if (isContractorOnly(caller)) throw forbidden('"may we restart?" is answered to the site\'s own people, not to a contractor');
   const asked: Place = { areaId: optionalUuid(areaIdIn, 'areaId') ?? null, lineId: optionalUuid(lineIdIn, 'lineId') ?? null };
   if (!asked.areaId && !asked.lineId) throw badInput('name an area or a line (or both)', { field: 'areaId' });
-  const changes = (await db.getRepository(ChangeRequest).find({ where: { status: In(BLOCKING_RESTART) }, order: { seq: 'ASC' } })).filter((c) => canSee(caller, c));
+  const changes = (await changesBlockingRestart(db)).filter((c) => canSee(caller, c));
   const ids = changes.map((c) => c.id);
   const [checks, tasks] = ids.length
     ? await Promise.all([
-        db.getRepository(PreStartupCheck).find({ where: { changeId: In(ids) }, order: { seq: 'ASC' } }),
-        db.getRepository(ChangeTask).find({ where: { changeId: In(ids) } }),
+        checksOfChanges(db, ids),
+        tasksOfChanges(db, ids),
       ])
     : [[], []];
   const requestIds = [...checks, ...tasks].map((r) => r.requestId).filter((r): r is string => !!r);
   const assetIds = [...new Set(changes.flatMap((c) => c.assetIds))];
-  const tracked = requestIds.length ? await db.getRepository(TrackedWorkItem).find({ where: { requestId: In(requestIds) } }) : [];
+  const tracked = requestIds.length ? await trackedWorkOfRequests(db, requestIds) : [];
   const byRequest = new Map(tracked.map((t) => [t.requestId!, t]));
   // Work places every work item by its asset, so the work it reported tells where the change's assets are.
-  const located: { asset_id: string; area_id: string | null; line_id: string | null }[] = assetIds.length
-    ? await db.query('SELECT DISTINCT ON (asset_id) asset_id, area_id, line_id FROM tracked_work_item WHERE asset_id = ANY($1::uuid[]) ORDER BY asset_id, last_event_at DESC', [assetIds])
-    : [];
+  const located = assetIds.length ? await placesOfAssets(db, assetIds) : [];
   const assetPlaces = new Map<string, Place>(located.map((r) => [r.asset_id, { areaId: r.area_id, lineId: r.line_id }]));
 
   const placeOfRecord = (r: { requestId: string | null; areaId: string | null; lineId: string | null; assetId: string | null }): Place => {

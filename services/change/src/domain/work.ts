@@ -1,7 +1,11 @@
-import { OPEN_WORK_STATUSES, TrackedWorkItem, applyWorkEvent, clipText, withSystemScope, type WorkEventData } from '@opsgraph/core';
+import { OPEN_WORK_STATUSES, clipText, withSystemScope, type TrackedWorkItem, type WorkEventData } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
-import { In, type EntityManager } from 'typeorm';
-import { ChangeGate, ChangeRequest, ChangeTask, PENDING_APPROVAL, PreStartupCheck } from '../entities';
+import type { EntityManager } from 'typeorm';
+import { PENDING_APPROVAL, type ChangeRequest, type ChangeTask, type PreStartupCheck } from '../entities';
+import { gatesOfChange, insertGate, pendingChangesOnAsset, saveChangeRequest } from '../store/changes';
+import { saveCheck } from '../store/checks';
+import { tasksOfChange } from '../store/tasks';
+import { applyWorkItemEvent, moveWorkContractor, trackedWorkOfRequests, unstartedWorkOnAssets, upsertWorkContractor } from '../store/tracked-work';
 import { changeNumber, type ChangeContext } from './context';
 
 /**
@@ -63,7 +67,7 @@ export async function raiseCheck(ctx: ChangeContext, change: ChangeRequest, chec
   check.attempt += 1;
   check.requestId = checkRequestId(check);
   check.raisedAt = now;
-  await ctx.manager.save(check);
+  await saveCheck(ctx.manager, check);
   await requestWork(ctx, change, {
     requestId: check.requestId,
     siteId: check.siteId,
@@ -92,11 +96,7 @@ export async function raiseCheck(ctx: ChangeContext, change: ChangeRequest, chec
  * where the gated work is, one of the change's sites: Work applies the blocker only to an item of that site.
  */
 async function gate(ctx: ChangeContext, change: ChangeRequest, workItemId: string, siteId: string) {
-  const inserted: unknown[] = await ctx.manager.query(
-    `INSERT INTO change_gate (change_id, work_item_id) VALUES ($1, $2) ON CONFLICT (change_id, work_item_id) DO NOTHING RETURNING id`,
-    [change.id, workItemId],
-  );
-  if (!inserted.length) return;
+  if (!(await insertGate(ctx.manager, change.id, workItemId))) return;
   await recordEvent(ctx.manager, {
     domain: 'change',
     type: 'prerequisite.required',
@@ -115,11 +115,7 @@ async function gate(ctx: ChangeContext, change: ChangeRequest, workItemId: strin
 export async function gateOpenWork(ctx: ChangeContext, change: ChangeRequest) {
   if (!change.assetIds.length) return;
   const work = await withSystemScope(ctx.manager, "the open work on a submitted change's assets at every site of the change", (system) =>
-    system.find(TrackedWorkItem, {
-      where: { assetId: In(change.assetIds), siteId: In(change.siteIds), status: In(['OPEN', 'READY', 'ON_HOLD']) },
-      select: { workItemId: true, siteId: true, sourceDomain: true, sourceRecordId: true },
-      order: { workItemId: 'ASC' },
-    }),
+    unstartedWorkOnAssets(system, change.assetIds, change.siteIds),
   );
   for (const item of work) {
     if (item.sourceDomain === 'CHANGE' && item.sourceRecordId === change.id) continue; // its own tasks carry it already
@@ -129,9 +125,9 @@ export async function gateOpenWork(ctx: ChangeContext, change: ChangeRequest) {
 
 /** Open work items of the change's implementation tasks that Work has reported, each with its task's site. */
 async function taskWork(manager: EntityManager, changeId: string): Promise<{ workItemId: string; siteId: string }[]> {
-  const tasks = await manager.find(ChangeTask, { where: { changeId } });
+  const tasks = await tasksOfChange(manager, changeId);
   if (!tasks.length) return [];
-  const tracked = await manager.find(TrackedWorkItem, { where: { requestId: In(tasks.map((t) => t.requestId)) } });
+  const tracked = await trackedWorkOfRequests(manager, tasks.map((t) => t.requestId));
   return tracked
     .filter((t) => OPEN_WORK_STATUSES.includes(t.status))
     .map((t) => ({ workItemId: t.workItemId, siteId: tasks.find((task) => task.requestId === t.requestId)!.siteId }));
@@ -153,7 +149,7 @@ export async function releaseOnApproval(ctx: ChangeContext, change: ChangeReques
  * its own implementation tasks must not go ahead, so they stay blocked and their blocker says why.
  */
 export async function releaseOnEnd(ctx: ChangeContext, change: ChangeRequest) {
-  const gated = (await ctx.manager.find(ChangeGate, { where: { changeId: change.id } })).map((g) => g.workItemId);
+  const gated = (await gatesOfChange(ctx.manager, change.id)).map((g) => g.workItemId);
   const verdict = `change ${changeNumber(change)} was ${change.status.toLowerCase()}`;
   if (gated.length) {
     await recordEvent(ctx.manager, {
@@ -187,7 +183,7 @@ export async function releaseOnEnd(ctx: ChangeContext, change: ChangeRequest) {
 /** The action raised once when a temporary change passes its end date. */
 export async function raiseRestoreAction(ctx: ChangeContext, change: ChangeRequest, now: Date) {
   change.restoreRequestId = `change:${change.id}:restore`;
-  await ctx.manager.save(change);
+  await saveChangeRequest(ctx.manager, change);
   const only = (ids: string[]) => (ids.length === 1 ? ids[0] : null);
   await requestWork(ctx, change, {
     requestId: change.restoreRequestId,
@@ -214,13 +210,9 @@ export async function raiseRestoreAction(ctx: ChangeContext, change: ChangeReque
 async function recordContractor(manager: EntityManager, data: WorkEventData, before: TrackedWorkItem | null, after: TrackedWorkItem) {
   const company = (data as WorkEventData & { contractorCompany?: string | null }).contractorCompany;
   if (company) {
-    await manager.query(
-      `INSERT INTO work_contractor (work_item_id, site_id, contractor_company) VALUES ($1, $2, $3)
-       ON CONFLICT (work_item_id) DO UPDATE SET contractor_company = EXCLUDED.contractor_company`,
-      [data.workItemId, after.siteId, company],
-    );
+    await upsertWorkContractor(manager, data.workItemId, after.siteId, company);
   } else if (before && before.siteId !== after.siteId) {
-    await manager.query(`UPDATE work_contractor SET site_id = $2 WHERE work_item_id = $1`, [after.workItemId, after.siteId]);
+    await moveWorkContractor(manager, after.workItemId, after.siteId);
   }
 }
 
@@ -229,15 +221,10 @@ async function recordContractor(manager: EntityManager, data: WorkEventData, bef
  * asset in the scope of a change awaiting approval (at one of the change's sites) behind that approval.
  */
 export async function onWorkEvent(ctx: ChangeContext, type: string, data: WorkEventData, time: Date) {
-  const { after, applied, before } = await applyWorkEvent(ctx.manager, type, data, time);
+  const { after, applied, before } = await applyWorkItemEvent(ctx.manager, type, data, time);
   await recordContractor(ctx.manager, data, before, after);
   if (!applied || before || !after.assetId || !OPEN_WORK_STATUSES.includes(after.status)) return;
-  const pending = await ctx.manager
-    .getRepository(ChangeRequest)
-    .createQueryBuilder('c')
-    .where('c.status IN (:...statuses) AND :assetId = ANY(c.assetIds) AND :siteId = ANY(c.siteIds)', { statuses: PENDING_APPROVAL, assetId: after.assetId, siteId: after.siteId })
-    .orderBy('c.seq', 'ASC')
-    .getMany();
+  const pending = await pendingChangesOnAsset(ctx.manager, after.assetId, after.siteId);
   for (const change of pending) {
     if (after.sourceDomain === 'CHANGE' && after.sourceRecordId === change.id) continue;
     await gate(ctx, change, after.workItemId, after.siteId);

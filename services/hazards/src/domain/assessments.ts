@@ -1,6 +1,17 @@
 import { DomainError, ErrorCode, badInput, illegalTransition, inSiteScope, notFound, optionalLinkUrl, optionalText, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
-import { In, type EntityManager } from 'typeorm';
-import { Hazard, HazardControl, JobHazard, JobHazardControl, JobRiskAssessment } from '../entities';
+import type { EntityManager } from 'typeorm';
+import type { Hazard, JobHazardControl, JobRiskAssessment } from '../entities';
+import {
+  assessmentById,
+  assessmentOfWorkItem,
+  existingAssessmentOfWorkItem,
+  insertAssessmentUnlessExists,
+  insertJobHazard,
+  insertJobHazardControl,
+  lockJobHazardControl,
+  saveJobHazardControl,
+} from '../store/assessments';
+import { controlsOfHazards, hazardsWithIds } from '../store/hazards';
 import { emit, requireKnownWorkItem, type ChangeContext } from './common';
 import { requirePermission } from './permissions';
 import { controlsOf, type ControlInput } from './register';
@@ -41,8 +52,8 @@ export async function assessJobRisk(db: EntityManager, caller: Caller, input: Jo
     // The job must be known here (Work's events), at one of the caller's sites: another site's work item, a
     // random id or one whose creation is still on its way is "not found", never blocked on trust.
     const work = await requireKnownWorkItem(ctx, workItemId);
-    const hazards = await manager.findBy(Hazard, { id: In(selections.map((s) => s.hazardId)) });
-    const registerControls = await manager.find(HazardControl, { where: { hazardId: In(selections.map((s) => s.hazardId)) }, order: { position: 'ASC' } });
+    const hazards = await hazardsWithIds(manager, selections.map((s) => s.hazardId));
+    const registerControls = await controlsOfHazards(manager, selections.map((s) => s.hazardId));
     const siteIds = new Set(hazards.map((h) => h.siteId));
     selections.forEach((s, i) => {
       const hazard = hazards.find((h) => h.id === s.hazardId);
@@ -56,30 +67,21 @@ export async function assessJobRisk(db: EntityManager, caller: Caller, input: Jo
     if (siteIds.size > 1) throw badInput('the hazards of one job belong to one site', { field: 'hazards' });
     if (!siteIds.has(work.siteId)) throw badInput("the hazards must be of the work item's site", { field: 'hazards' });
 
-    const inserted = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(JobRiskAssessment)
-      .values({ workItemId, siteId: work.siteId, notes, assessedById: caller.id })
-      .orIgnore()
-      .returning('*')
-      .execute();
-    if (!inserted.raw.length) throw new DomainError(ErrorCode.CONFLICT, `work item ${workItemId} already has a risk assessment`, { workItemId });
-    const assessment = await manager.findOneByOrFail(JobRiskAssessment, { workItemId });
+    const inserted = await insertAssessmentUnlessExists(manager, { workItemId, siteId: work.siteId, notes, assessedById: caller.id });
+    if (!inserted) throw new DomainError(ErrorCode.CONFLICT, `work item ${workItemId} already has a risk assessment`, { workItemId });
+    const assessment = await existingAssessmentOfWorkItem(manager, workItemId);
 
     const controlIds: string[] = [];
     for (const [position, s] of selections.entries()) {
       const hazard = hazards.find((h) => h.id === s.hazardId)!;
-      const jobHazard = await manager.save(manager.create(JobHazard, { assessmentId: assessment.id, workItemId, hazardId: hazard.id, position }));
+      const jobHazard = await insertJobHazard(manager, { assessmentId: assessment.id, workItemId, hazardId: hazard.id, position });
       const chosen = registerControls.filter((c) => c.hazardId === hazard.id && (!s.controlIds || s.controlIds.includes(c.id)));
       const rows = [
         ...chosen.map((c) => ({ hazardControlId: c.id, kind: c.kind, description: c.description })),
         ...s.additional.map((c) => ({ hazardControlId: null, ...c })),
       ];
       for (const [i, row] of rows.entries()) {
-        const control = await manager.save(
-          manager.create(JobHazardControl, { ...row, assessmentId: assessment.id, jobHazardId: jobHazard.id, workItemId, hazardId: hazard.id, position: i, state: 'REQUIRED' }),
-        );
+        const control = await insertJobHazardControl(manager, { ...row, assessmentId: assessment.id, jobHazardId: jobHazard.id, workItemId, hazardId: hazard.id, position: i, state: 'REQUIRED' });
         controlIds.push(control.id);
         await emit(ctx, 'prerequisite.required', control.id, { workItemId, siteId: assessment.siteId, kind: KIND, sourceRecordId: control.id, description: describeControl(control, hazard) });
       }
@@ -101,8 +103,8 @@ export async function assessJobRisk(db: EntityManager, caller: Caller, input: Jo
 async function changeControl(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, control: JobHazardControl) => Promise<void>) {
   const controlId = requireUuid(id);
   return db.transaction(async (manager) => {
-    const control = await manager.findOne(JobHazardControl, { where: { id: controlId }, lock: { mode: 'pessimistic_write' } });
-    const assessment = control && (await manager.findOneBy(JobRiskAssessment, { id: control.assessmentId }));
+    const control = await lockJobHazardControl(manager, controlId);
+    const assessment = control && (await assessmentById(manager, control.assessmentId));
     if (!control || !assessment || !inSiteScope(caller, assessment.siteId)) throw notFound('hazard control', controlId);
     await change({ manager, caller, requestId }, control);
     return control;
@@ -130,7 +132,7 @@ export function confirmControl(db: EntityManager, caller: Caller, id: string, ev
   return changeControl(db, caller, id, requestId, async (ctx, control) => {
     if (control.state !== 'REQUIRED') throw illegalTransition('hazard control', control.state, 'confirm');
     Object.assign(control, { state: 'CONFIRMED', evidence: note, evidenceUrl: url, confirmedById: caller.id, confirmedAt: new Date(), reopenedReason: null });
-    await ctx.manager.save(control);
+    await saveJobHazardControl(ctx.manager, control);
     await emit(ctx, 'prerequisite.satisfied', control.id, { sourceRecordId: control.id, kind: KIND, reason: `confirmed in place: ${note}`.slice(0, 2000) });
     await emit(ctx, 'job_control.confirmed', control.id, controlFact(control, caller.id));
   });
@@ -143,13 +145,13 @@ export function reopenControl(db: EntityManager, caller: Caller, id: string, rea
   return changeControl(db, caller, id, requestId, async (ctx, control) => {
     if (control.state !== 'CONFIRMED') throw illegalTransition('hazard control', control.state, 're-open');
     Object.assign(control, { state: 'REQUIRED', reopenedReason: why });
-    await ctx.manager.save(control);
+    await saveJobHazardControl(ctx.manager, control);
     await emit(ctx, 'prerequisite.reopened', control.id, { sourceRecordId: control.id, kind: KIND, reason: `control no longer in place: ${why}`.slice(0, 2000) });
     await emit(ctx, 'job_control.reopened', control.id, { ...controlFact(control, caller.id), reason: why });
   });
 }
 
 export async function getAssessment(db: EntityManager, caller: Caller, workItemId: string): Promise<JobRiskAssessment | null> {
-  const assessment = await db.getRepository(JobRiskAssessment).findOneBy({ workItemId: requireUuid(workItemId, 'workItemId') });
+  const assessment = await assessmentOfWorkItem(db, requireUuid(workItemId, 'workItemId'));
   return assessment && inSiteScope(caller, assessment.siteId) ? assessment : null;
 }

@@ -1,6 +1,7 @@
 import { recordEvent } from '@opsgraph/events';
 import { DomainError, ErrorCode, TrackedWorkItem, inSiteScope, type Caller } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
+import { siteOfTrackedWorkItem } from '../store/tracked-work';
 
 /** What a change runs with: the transaction, who asked and the request id that travels into events. */
 export interface ChangeContext {
@@ -24,7 +25,7 @@ export const unknownWorkItem = (id: string, field = 'workItemId') =>
  * ago may not be known here yet: the same answer, which says to retry shortly. Never accepted on trust.
  */
 export async function requireKnownWorkItem(ctx: ChangeContext, workItemId: string, field = 'workItemId'): Promise<Pick<TrackedWorkItem, 'workItemId' | 'siteId'>> {
-  const work = await ctx.manager.findOne(TrackedWorkItem, { where: { workItemId }, select: { workItemId: true, siteId: true } });
+  const work = await siteOfTrackedWorkItem(ctx.manager, workItemId);
   if (!work || !inSiteScope(ctx.caller, work.siteId)) throw unknownWorkItem(workItemId, field);
   return work;
 }

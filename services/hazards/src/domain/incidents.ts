@@ -1,14 +1,12 @@
 import {
   DomainError,
   ErrorCode,
-  TrackedWorkItem,
   badInput,
   decodeCursor,
   encodeCursor,
   forbidden,
   illegalTransition,
   inSiteScope,
-  isContractorOnly,
   notFound,
   oneOf,
   optionalDate,
@@ -24,10 +22,10 @@ import {
   uuidList,
   type Caller,
   type Connection,
+  type TrackedWorkItem,
   requireNoPart,
   requirePlace,
   unknownLocation,
-  workParticipants,
 } from '@opsgraph/core';
 import {
   ACTION_KINDS,
@@ -39,8 +37,21 @@ import {
   type IncidentStatus,
   type IncidentType,
 } from '@opsgraph/events/src/schemas/hazards';
-import { In, type EntityManager } from 'typeorm';
-import { Incident, IncidentAction } from '../entities';
+import type { EntityManager } from 'typeorm';
+import type { Incident, IncidentAction } from '../entities';
+import {
+  actionsOfIncident,
+  countActionsOfIncident,
+  incidentById,
+  incidentBySerial,
+  incidentsPage,
+  insertIncident,
+  insertIncidentAction,
+  lockIncident,
+  saveIncident,
+  type IncidentConditions,
+} from '../store/incidents';
+import { participantsOfWork, trackedWorkOfRequests } from '../store/tracked-work';
 import { emit, type ChangeContext } from './common';
 import { canSeeIncident, hasPermission, requirePermission } from './permissions';
 
@@ -136,7 +147,7 @@ export async function reportIncident(db: EntityManager, caller: Caller, input: R
     // scope: a serious incident holds the open work on its asset, never another site's (nor an unknown id's).
     await requirePlace(manager, fields);
     const hold = !!fields.assetId && HOLD_SEVERITIES.includes(fields.severity);
-    const incident = await manager.save(manager.create(Incident, { ...fields, status: 'REPORTED', reporterId: caller.id, holdRequestedAt: hold ? new Date() : null }));
+    const incident = await insertIncident(manager, { ...fields, status: 'REPORTED', reporterId: caller.id, holdRequestedAt: hold ? new Date() : null });
     if (hold) {
       await emit(ctx, 'work.hold_requested', incident.id, {
         assetId: fields.assetId,
@@ -153,7 +164,7 @@ export async function reportIncident(db: EntityManager, caller: Caller, input: R
 async function changeIncident(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, incident: Incident) => Promise<void>) {
   const incidentId = requireUuid(id);
   return db.transaction(async (manager) => {
-    const incident = await manager.findOne(Incident, { where: { id: incidentId }, lock: { mode: 'pessimistic_write' } });
+    const incident = await lockIncident(manager, incidentId);
     if (!incident || !canSeeIncident(caller, incident)) throw notFound('incident', incidentId);
     await change({ manager, caller, requestId }, incident);
     return incident;
@@ -186,7 +197,7 @@ async function requireNoPartInIncident(ctx: ChangeContext, incident: Incident, a
     ...[incident.investigatorId, incident.investigationCompletedById].filter((id): id is string => !!id).map((personId) => ({ personId, part: 'INVESTIGATOR' as const })),
     ...incident.peopleInvolvedIds.map((personId) => ({ personId, part: 'INVOLVED' as const })),
     ...actions.map((a) => ({ personId: a.ownerId, part: 'ACTION_OWNER' as const })),
-    ...(await workParticipants(ctx.manager, work.map((w) => w.workItemId))).map((p) => ({ personId: p.personId, part: p.part === 'OWNER' ? ('ACTION_OWNER' as const) : ('ACTION_PERFORMER' as const) })),
+    ...(await participantsOfWork(ctx.manager, work.map((w) => w.workItemId))).map((p) => ({ personId: p.personId, part: p.part === 'OWNER' ? ('ACTION_OWNER' as const) : ('ACTION_PERFORMER' as const) })),
   ];
   requireNoPart(ctx.caller, parts, (part) => `${CLOSING_PART_WORDS[part]} ${incidentNumber(incident)} cannot close it`, { incidentId: incident.id });
 }
@@ -198,7 +209,7 @@ export function startInvestigation(db: EntityManager, caller: Caller, id: string
     if (incident.status !== 'REPORTED') throw illegalTransition('incident', incident.status, 'start the investigation of');
     requireNotInvolved(incident, investigator, 'investigate it');
     Object.assign(incident, { status: 'INVESTIGATING', investigatorId: investigator, investigationStartedAt: new Date() });
-    await ctx.manager.save(incident);
+    await saveIncident(ctx.manager, incident);
     await emit(ctx, 'incident.investigation_started', incident.id, incidentFact(incident, caller.id, { investigatorId: investigator }));
   });
 }
@@ -212,7 +223,7 @@ export function completeInvestigation(db: EntityManager, caller: Caller, id: str
     if (incident.status !== 'INVESTIGATING') throw illegalTransition('incident', incident.status, 'complete the investigation of');
     requireNotInvolved(incident, caller.id, 'complete its investigation');
     Object.assign(incident, { status: 'INVESTIGATED', rootCauses, findings, investigationCompletedAt: new Date(), investigationCompletedById: caller.id });
-    await ctx.manager.save(incident);
+    await saveIncident(ctx.manager, incident);
     await emit(ctx, 'incident.investigation_completed', incident.id, incidentFact(incident, caller.id, { rootCauseCount: rootCauses.length }));
   });
 }
@@ -237,9 +248,9 @@ export async function addAction(db: EntityManager, caller: Caller, incidentId: s
     const { manager } = ctx;
     // The action's own place, when it names one, is checked as the incident's was: known, of the incident's site.
     if (areaId || assetId) await requirePlace(manager, { siteId: incident.siteId, areaId, assetId }, { siteId: 'incidentId' });
-    const number = (await manager.count(IncidentAction, { where: { incidentId: incident.id } })) + 1;
+    const number = (await countActionsOfIncident(manager, incident.id)) + 1;
     const workRequestId = incidentActionRequestId(incident.id, number);
-    action = await manager.save(manager.create(IncidentAction, { ...fields, incidentId: incident.id, number, requestId: workRequestId, createdById: caller.id }));
+    action = await insertIncidentAction(manager, { ...fields, incidentId: incident.id, number, requestId: workRequestId, createdById: caller.id });
     const reference = incidentNumber(incident);
     await emit(ctx, 'work.requested', incident.id, {
       requestId: workRequestId,
@@ -268,8 +279,8 @@ export function closeIncident(db: EntityManager, caller: Caller, id: string, not
   const closingNote = optionalText(note, 'note', 4000);
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
     if (incident.status !== 'INVESTIGATED') throw illegalTransition('incident', incident.status, 'close');
-    const actions = await ctx.manager.find(IncidentAction, { where: { incidentId: incident.id }, order: { number: 'ASC' } });
-    const work = actions.length ? await ctx.manager.findBy(TrackedWorkItem, { requestId: In(actions.map((a) => a.requestId)) }) : [];
+    const actions = await actionsOfIncident(ctx.manager, incident.id);
+    const work = actions.length ? await trackedWorkOfRequests(ctx.manager, actions.map((a) => a.requestId)) : [];
     await requireNoPartInIncident(ctx, incident, actions, work);
     const open = actions
       .map((a) => ({ action: a, status: requestedWorkStatus(work.find((w) => w.requestId === a.requestId)) }))
@@ -282,20 +293,20 @@ export function closeIncident(db: EntityManager, caller: Caller, id: string, not
       );
     }
     Object.assign(incident, { status: 'CLOSED', closedAt: new Date(), closedById: caller.id, closingNote });
-    await ctx.manager.save(incident);
+    await saveIncident(ctx.manager, incident);
     await emit(ctx, 'incident.closed', incident.id, incidentFact(incident, caller.id, { actionCount: actions.length }));
   });
 }
 
 export async function getIncident(db: EntityManager, caller: Caller, id: string): Promise<Incident> {
-  const incident = await db.getRepository(Incident).findOneBy({ id: requireUuid(id) });
+  const incident = await incidentById(db, requireUuid(id));
   if (!incident || !canSeeIncident(caller, incident)) throw notFound('incident', id);
   return incident;
 }
 
 export async function getIncidentByNumber(db: EntityManager, caller: Caller, number: string): Promise<Incident> {
   const match = /^INC-(\d{1,9})$/i.exec(requireText(number, 'number', { max: 20 }));
-  const incident = match ? await db.getRepository(Incident).findOneBy({ serial: Number(match[1]) }) : null;
+  const incident = match ? await incidentBySerial(db, Number(match[1])) : null;
   if (!incident || !canSeeIncident(caller, incident)) throw notFound('incident', number);
   return incident;
 }
@@ -305,19 +316,15 @@ export async function listIncidents(db: EntityManager, caller: Caller, filter: I
   const f = filter ?? {};
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 1);
-  const q = db.getRepository(Incident).createQueryBuilder('i');
-  if (!caller.sites.includes('*')) q.andWhere('i.siteId IN (:...scopeSites)', { scopeSites: caller.sites.length ? caller.sites : ['00000000-0000-0000-0000-000000000000'] });
-  if (isContractorOnly(caller)) q.andWhere('i.reporterId = :reporterId', { reporterId: caller.id });
+  const conditions: IncidentConditions = {};
   for (const key of ['siteId', 'areaId', 'assetId'] as const) {
     const value = optionalUuid(f[key], `filter.${key}`);
-    if (value) q.andWhere(`i.${key} = :${key}`, { [key]: value });
+    if (value) conditions[key] = value;
   }
-  if (f.status?.length) q.andWhere('i.status IN (:...statuses)', { statuses: f.status.map((s, i) => oneOf(INCIDENT_STATUSES, s, `filter.status[${i}]`)) });
-  if (f.severity?.length) q.andWhere('i.severity IN (:...severities)', { severities: f.severity.map((s, i) => oneOf(INCIDENT_SEVERITIES, s, `filter.severity[${i}]`)) });
-  if (f.type?.length) q.andWhere('i.type IN (:...types)', { types: f.type.map((t, i) => oneOf(INCIDENT_TYPES, t, `filter.type[${i}]`)) });
-  const page = q.clone().orderBy('i.serial', 'DESC').limit(limit + 1);
-  if (cursor) page.andWhere('i.serial < :cursorSerial', { cursorSerial: Number(cursor[0]) });
-  const [rows, total] = await Promise.all([page.getMany(), q.getCount()]);
+  if (f.status?.length) conditions.status = f.status.map((s, i) => oneOf(INCIDENT_STATUSES, s, `filter.status[${i}]`));
+  if (f.severity?.length) conditions.severity = f.severity.map((s, i) => oneOf(INCIDENT_SEVERITIES, s, `filter.severity[${i}]`));
+  if (f.type?.length) conditions.type = f.type.map((t, i) => oneOf(INCIDENT_TYPES, t, `filter.type[${i}]`));
+  const [rows, total] = await incidentsPage(db, caller, conditions, limit, cursor ? Number(cursor[0]) : undefined);
   return toConnection(rows, limit, total, (i) => encodeCursor([i.serial]));
 }
 

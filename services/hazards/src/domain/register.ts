@@ -19,8 +19,9 @@ import {
 } from '@opsgraph/core';
 import { WORK_ITEM_TYPES } from '@opsgraph/events';
 import { HAZARD_CONTROL_KINDS, RISK_BANDS, type RiskBand } from '@opsgraph/events/src/schemas/hazards';
-import { Brackets, type EntityManager } from 'typeorm';
-import { Hazard, HazardControl } from '../entities';
+import type { EntityManager } from 'typeorm';
+import type { Hazard, HazardControl } from '../entities';
+import { controlsOfHazard, hazardById, hazardsPage, insertHazard, lockHazard, replaceControlsOfHazard, saveHazard, type HazardConditions } from '../store/hazards';
 import { emit, type ChangeContext } from './common';
 import { requirePermission } from './permissions';
 import { bandOf, minRatingOf, ratingsOf } from './risk';
@@ -98,12 +99,6 @@ function hazardFact(hazard: Hazard, controls: HazardControl[], actorId: string) 
   };
 }
 
-async function replaceControls(manager: EntityManager, hazardId: string, controls: { kind: HazardControl['kind']; description: string }[]) {
-  await manager.delete(HazardControl, { hazardId });
-  await manager.insert(HazardControl, controls.map((c, position) => ({ ...c, hazardId, position })));
-  return manager.find(HazardControl, { where: { hazardId }, order: { position: 'ASC' } });
-}
-
 export async function registerHazard(db: EntityManager, caller: Caller, input: RegisterHazardInput, requestId?: string): Promise<Hazard> {
   requireRegisterKeeper(caller);
   const fields = {
@@ -121,8 +116,8 @@ export async function registerHazard(db: EntityManager, caller: Caller, input: R
   return db.transaction(async (manager) => {
     // The site, area and asset must be known from Work's registry, of that site and in the caller's scope.
     await requirePlace(manager, fields);
-    const hazard = await manager.save(manager.create(Hazard, { ...fields, active: true, retiredReason: null, createdById: caller.id }));
-    const saved = await replaceControls(manager, hazard.id, controls);
+    const hazard = await insertHazard(manager, { ...fields, active: true, retiredReason: null, createdById: caller.id });
+    const saved = await replaceControlsOfHazard(manager, hazard.id, controls);
     await emit({ manager, caller, requestId }, 'hazard.registered', hazard.id, hazardFact(hazard, saved, caller.id));
     return hazard;
   });
@@ -131,11 +126,11 @@ export async function registerHazard(db: EntityManager, caller: Caller, input: R
 async function changeHazard(db: EntityManager, caller: Caller, id: string, requestId: string | undefined, change: (ctx: ChangeContext, hazard: Hazard) => Promise<{ type: string; controls: HazardControl[] }>) {
   const hazardId = requireUuid(id);
   return db.transaction(async (manager) => {
-    const hazard = await manager.findOne(Hazard, { where: { id: hazardId }, lock: { mode: 'pessimistic_write' } });
+    const hazard = await lockHazard(manager, hazardId);
     if (!hazard || !inSiteScope(caller, hazard.siteId)) throw notFound('hazard', hazardId);
     const ctx = { manager, caller, requestId };
     const { type, controls } = await change(ctx, hazard);
-    await manager.save(hazard);
+    await saveHazard(manager, hazard);
     await emit(ctx, type, hazard.id, hazardFact(hazard, controls, caller.id));
     return hazard;
   });
@@ -148,7 +143,7 @@ export function reassessHazard(db: EntityManager, caller: Caller, id: string, in
   return changeHazard(db, caller, id, requestId, async ({ manager }, hazard) => {
     if (!hazard.active) throw illegalTransition('hazard', 'retired', 'reassess');
     Object.assign(hazard, ratings);
-    const saved = controls ? await replaceControls(manager, hazard.id, controls) : await manager.find(HazardControl, { where: { hazardId: hazard.id }, order: { position: 'ASC' } });
+    const saved = controls ? await replaceControlsOfHazard(manager, hazard.id, controls) : await controlsOfHazard(manager, hazard.id);
     return { type: 'hazard.reassessed', controls: saved };
   });
 }
@@ -160,12 +155,12 @@ export function retireHazard(db: EntityManager, caller: Caller, id: string, reas
     if (!hazard.active) throw illegalTransition('hazard', 'retired', 'retire');
     hazard.active = false;
     hazard.retiredReason = why;
-    return { type: 'hazard.retired', controls: await manager.find(HazardControl, { where: { hazardId: hazard.id }, order: { position: 'ASC' } }) };
+    return { type: 'hazard.retired', controls: await controlsOfHazard(manager, hazard.id) };
   });
 }
 
 export async function getHazard(db: EntityManager, caller: Caller, id: string): Promise<Hazard> {
-  const hazard = await db.getRepository(Hazard).findOneBy({ id: requireUuid(id) });
+  const hazard = await hazardById(db, requireUuid(id));
   if (!hazard || !inSiteScope(caller, hazard.siteId)) throw notFound('hazard', id);
   return hazard;
 }
@@ -175,21 +170,14 @@ export async function listHazards(db: EntityManager, caller: Caller, filter: Haz
   const f = filter ?? {};
   const limit = pageSize(first);
   const cursor = decodeCursor(after, 2);
-  const q = db.getRepository(Hazard).createQueryBuilder('h');
-  if (!caller.sites.includes('*')) q.andWhere('h.siteId IN (:...scopeSites)', { scopeSites: caller.sites.length ? caller.sites : ['00000000-0000-0000-0000-000000000000'] });
+  const conditions: HazardConditions = { active: f.active ?? true };
   for (const key of ['siteId', 'areaId', 'assetId'] as const) {
     const value = optionalUuid(f[key], `filter.${key}`);
-    if (value) q.andWhere(`h.${key} = :${key}`, { [key]: value });
+    if (value) conditions[key] = value;
   }
-  if (f.workType) q.andWhere(`(cardinality(h.workTypes) = 0 OR :workType = ANY(h.workTypes))`, { workType: oneOf(WORK_ITEM_TYPES, f.workType, 'filter.workType') });
-  if (f.minBand) q.andWhere('h.riskRating >= :minRating', { minRating: minRatingOf(oneOf(RISK_BANDS, f.minBand, 'filter.minBand')) });
-  q.andWhere('h.active = :active', { active: f.active ?? true });
-  if (f.text) {
-    const pattern = `%${requireText(f.text, 'filter.text', { max: 200 }).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q.andWhere(new Brackets((b) => b.where('h.title ILIKE :p', { p: pattern }).orWhere('h.description ILIKE :p')));
-  }
-  const page = q.clone().orderBy('h.riskRating', 'DESC').addOrderBy('h.id', 'ASC').limit(limit + 1);
-  if (cursor) page.andWhere('(h.riskRating < :cursorRating OR (h.riskRating = :cursorRating AND h.id > :cursorId))', { cursorRating: Number(cursor[0]), cursorId: requireUuid(cursor[1], 'after') });
-  const [rows, total] = await Promise.all([page.getMany(), q.getCount()]);
+  if (f.workType) conditions.workType = oneOf(WORK_ITEM_TYPES, f.workType, 'filter.workType');
+  if (f.minBand) conditions.minRating = minRatingOf(oneOf(RISK_BANDS, f.minBand, 'filter.minBand'));
+  if (f.text) conditions.text = requireText(f.text, 'filter.text', { max: 200 });
+  const [rows, total] = await hazardsPage(db, caller, conditions, limit, cursor ? { rating: Number(cursor[0]), id: requireUuid(cursor[1], 'after') } : undefined);
   return toConnection(rows, limit, total, (h) => encodeCursor([h.riskRating, h.id]));
 }

@@ -1,7 +1,8 @@
-import { SYSTEM_CALLER, TrackedWorkItem, applyWorkEvent, requestedWorkStatus, type WorkEventData, recordWorkPerformers } from '@opsgraph/core';
+import { SYSTEM_CALLER, requestedWorkStatus, type WorkEventData } from '@opsgraph/core';
 import { ceType, contractsByDomain, type CloudEvent } from '@opsgraph/events';
-import { In, type EntityManager } from 'typeorm';
-import { Incident, IncidentAction } from '../entities';
+import type { EntityManager } from 'typeorm';
+import { actionByRequestId, actionsOfIncidentUnordered, existingIncident } from '../store/incidents';
+import { applyWorkItemEvent, recordPerformersOfWork, trackedWorkOfRequests } from '../store/tracked-work';
 import { emit } from './common';
 import { incidentFact } from './incidents';
 
@@ -14,14 +15,14 @@ import { incidentFact } from './incidents';
 export const WORK_EVENTS = contractsByDomain.work.filter((c) => c.type.startsWith('work_item.')).map((c) => ceType('work', c.type));
 
 export async function onWorkItemEvent(event: CloudEvent<WorkEventData>, manager: EntityManager): Promise<void> {
-  const { before, after, applied } = await applyWorkEvent(manager, event.type, event.data, event.time);
-  await recordWorkPerformers(manager, event.type, event.data); // who did it stays true, even from an event that arrives late
+  const { before, after, applied } = await applyWorkItemEvent(manager, event.type, event.data, event.time);
+  await recordPerformersOfWork(manager, event.type, event.data); // who did it stays true, even from an event that arrives late
   if (!applied || after.status !== 'DONE' || before?.status === 'DONE' || !after.requestId) return;
-  const action = await manager.findOneBy(IncidentAction, { requestId: after.requestId });
+  const action = await actionByRequestId(manager, after.requestId);
   if (!action) return;
-  const incident = await manager.findOneByOrFail(Incident, { id: action.incidentId });
-  const actions = await manager.findBy(IncidentAction, { incidentId: incident.id });
-  const work = await manager.findBy(TrackedWorkItem, { requestId: In(actions.map((a) => a.requestId)) });
+  const incident = await existingIncident(manager, action.incidentId);
+  const actions = await actionsOfIncidentUnordered(manager, incident.id);
+  const work = await trackedWorkOfRequests(manager, actions.map((a) => a.requestId));
   const openActions = actions.filter((a) => !['DONE', 'CANCELLED'].includes(requestedWorkStatus(work.find((w) => w.requestId === a.requestId)))).length;
   await emit({ manager, caller: SYSTEM_CALLER, requestId: event.requestId }, 'incident.action_verified', incident.id, incidentFact(incident, after.verifierId ?? SYSTEM_CALLER.id, {
     actionId: action.id,
