@@ -1,23 +1,29 @@
-import { TrackedWorkItem, isUuid, loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
+import { isUuid, type Caller } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import type { EntityManager } from 'typeorm';
-import { AuditFinding, ComplianceAudit, ComplianceCheck, ComplianceFindingAction, ComplianceObligation, Requirement } from './entities';
+import type { Requirement } from './entities';
 import { canSeeRequirement } from './domain/context';
-import { appliesTo, requirementsAtSites, type WorkFacts } from './domain/requirements';
+import { appliesTo, type WorkFacts } from './domain/requirements';
+import { auditLoader } from './store/audits';
+import { checksOfRequirementLoader, checksOfWorkItemLoader } from './store/checks';
+import { actionsOfFindingLoader, findingLoader, findingsOfAuditLoader } from './store/findings';
+import { obligationsOfRequirementLoader } from './store/obligations';
+import { requirementLoader, requirementsAtSites } from './store/requirements';
+import { trackedWorkByRequestLoader } from './store/tracked-work';
 
 /** Per-request batch loaders: every nested field of a list resolves in one statement per kind. */
 export function createLoaders(db: EntityManager, caller: Caller) {
   return {
-    requirement: loaderBy(db, Requirement),
-    obligationsByRequirement: loaderGrouped(db, ComplianceObligation, 'requirementId', { dueAt: 'DESC' }),
-    checksByRequirement: loaderGrouped(db, ComplianceCheck, 'requirementId', { createdAt: 'ASC' }),
-    checksByWorkItem: loaderGrouped(db, ComplianceCheck, 'workItemId', { createdAt: 'ASC' }),
-    audit: loaderBy(db, ComplianceAudit),
-    finding: loaderBy(db, AuditFinding),
-    findingsByAudit: loaderGrouped(db, AuditFinding, 'auditId', { seq: 'ASC' }),
-    actionsByFinding: loaderGrouped(db, ComplianceFindingAction, 'findingId', { seq: 'ASC' }),
+    requirement: requirementLoader(db),
+    obligationsByRequirement: obligationsOfRequirementLoader(db),
+    checksByRequirement: checksOfRequirementLoader(db),
+    checksByWorkItem: checksOfWorkItemLoader(db),
+    audit: auditLoader(db),
+    finding: findingLoader(db),
+    findingsByAudit: findingsOfAuditLoader(db),
+    actionsByFinding: actionsOfFindingLoader(db),
     /** The work item Work created for one of our requests, from the local view of Work's events. */
-    workByRequest: loaderBy(db, TrackedWorkItem, 'requestId'),
+    workByRequest: trackedWorkByRequestLoader(db),
     /** Requirements that apply to work items (keyed by their facts as JSON): one statement for a whole list. */
     requirementsForWork: new DataLoader<string, Requirement[]>(async (keys) => {
       const facts = keys.map((k) => JSON.parse(k) as WorkFacts);

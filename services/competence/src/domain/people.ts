@@ -1,7 +1,8 @@
 import { ROLES, DomainError, ErrorCode, badInput, isUuid, notFound, oneOf, optionalText, requireRole, requireText, requireUuid, textList, type Caller, type Role } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
-import { ALL_SITES, Person } from '../entities';
+import { ALL_SITES, type Person } from '../entities';
+import { insertPerson, lockPersonRow, personExists, savePerson } from '../store/people';
 import { COMPETENCE_PERMISSIONS } from './permissions';
 import { personVisible, requireKnownSites, requireSitesInScope } from './scope';
 
@@ -57,8 +58,8 @@ export async function registerPerson(db: EntityManager, caller: Caller, input: R
   requireSitesInScope(caller, fields.siteIds);
   return db.transaction(async (manager) => {
     await requireKnownSites(manager, caller, fields.siteIds);
-    if (await manager.existsBy(Person, { id: fields.id })) throw new DomainError(ErrorCode.CONFLICT, `person ${fields.id} is already registered`, { id: fields.id });
-    const person = await manager.save(manager.create(Person, fields));
+    if (await personExists(manager, fields.id)) throw new DomainError(ErrorCode.CONFLICT, `person ${fields.id} is already registered`, { id: fields.id });
+    const person = await insertPerson(manager, fields);
     await recordEvent(manager, { domain: 'competence', type: 'person.registered', subject: person.id, data: personFact(person, caller), requestId });
     return person;
   });
@@ -84,7 +85,7 @@ export async function updatePerson(db: EntityManager, caller: Caller, id: string
     if (roles) person.roles = roles;
     if (siteIds) person.siteIds = siteIds;
     checkContractorCompany(person.roles, person.company);
-    await manager.save(person);
+    await savePerson(manager, person);
     await recordEvent(manager, { domain: 'competence', type: 'person.updated', subject: person.id, data: personFact(person, caller), requestId });
     return person;
   });
@@ -96,5 +97,5 @@ export async function updatePerson(db: EntityManager, caller: Caller, id: string
  */
 export async function lockPerson(manager: EntityManager, personId: string): Promise<Person | null> {
   if (!isUuid(personId)) return null;
-  return manager.findOne(Person, { where: { id: personId }, lock: { mode: 'pessimistic_write' } });
+  return lockPersonRow(manager, personId);
 }

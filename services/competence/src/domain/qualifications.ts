@@ -2,9 +2,20 @@ import { DomainError, ErrorCode, badInput, notFound, oneOf, optionalText, requir
 import { WORK_ITEM_TYPES, recordEvent } from '@opsgraph/events';
 import { PERMIT_TYPES } from '@opsgraph/events/src/schemas/permits';
 import type { EntityManager } from 'typeorm';
-import { Qualification, QualificationRequirement, type RequirementScope } from '../entities';
+import type { Qualification, QualificationRequirement, RequirementScope } from '../entities';
+import {
+  deleteQualificationRequirement,
+  insertQualification,
+  insertQualificationRequirement,
+  lockQualificationRequirement,
+  lockRequirements,
+  qualificationById,
+  qualificationCodeTaken,
+  qualificationWithCode,
+  requirementExists,
+} from '../store/qualifications';
 import { COMPETENCE_PERMISSIONS } from './permissions';
-import { lockRequirements, reconcileMatching } from './work';
+import { reconcileMatching } from './work';
 
 const CODE = /^[A-Z0-9][A-Z0-9_-]{0,31}$/;
 
@@ -14,9 +25,9 @@ export function requireCode(value: unknown, field = 'code'): string {
   return code;
 }
 
-export async function qualificationByCode(manager: EntityManager | EntityManager, code: unknown, field = 'qualificationCode'): Promise<Qualification> {
+export async function qualificationByCode(manager: EntityManager, code: unknown, field = 'qualificationCode'): Promise<Qualification> {
   const value = requireCode(code, field);
-  const qualification = await manager.getRepository(Qualification).findOneBy({ code: value });
+  const qualification = await qualificationWithCode(manager, value);
   if (!qualification) throw notFound('qualification', value);
   return qualification;
 }
@@ -41,8 +52,8 @@ export async function createQualification(db: EntityManager, caller: Caller, inp
     validityMonths,
   };
   return db.transaction(async (manager) => {
-    if (await manager.existsBy(Qualification, { code: fields.code })) throw new DomainError(ErrorCode.CONFLICT, `a qualification with code ${fields.code} exists`, { field: 'code' });
-    const qualification = await manager.save(manager.create(Qualification, fields));
+    if (await qualificationCodeTaken(manager, fields.code)) throw new DomainError(ErrorCode.CONFLICT, `a qualification with code ${fields.code} exists`, { field: 'code' });
+    const qualification = await insertQualification(manager, fields);
     await recordEvent(manager, {
       domain: 'competence',
       type: 'qualification.created',
@@ -90,10 +101,10 @@ export async function addRequirement(db: EntityManager, caller: Caller, input: R
   return db.transaction(async (manager) => {
     await lockRequirements(manager, true);
     const qualification = await qualificationByCode(manager, input.qualificationCode);
-    if (await manager.existsBy(QualificationRequirement, { qualificationId: qualification.id, scope, value })) {
+    if (await requirementExists(manager, qualification.id, scope, value)) {
       throw new DomainError(ErrorCode.CONFLICT, `${qualification.code} is already required for ${scope.toLowerCase().replace('_', ' ')} ${value}`);
     }
-    const requirement = await manager.save(manager.create(QualificationRequirement, { qualificationId: qualification.id, scope, value }));
+    const requirement = await insertQualificationRequirement(manager, { qualificationId: qualification.id, scope, value });
     await recordEvent(manager, { domain: 'competence', type: 'requirement.added', subject: qualification.id, data: requirementFact(requirement, qualification, caller), requestId });
     await reconcileMatching({ manager, requestId }, { scope, value }, []);
     return requirement;
@@ -106,10 +117,10 @@ export async function removeRequirement(db: EntityManager, caller: Caller, id: s
   const requirementId = requireUuid(id);
   return db.transaction(async (manager) => {
     await lockRequirements(manager, true);
-    const requirement = await manager.findOne(QualificationRequirement, { where: { id: requirementId }, lock: { mode: 'pessimistic_write' } });
+    const requirement = await lockQualificationRequirement(manager, requirementId);
     if (!requirement) throw notFound('requirement', requirementId);
-    const qualification = (await manager.findOneBy(Qualification, { id: requirement.qualificationId }))!;
-    await manager.delete(QualificationRequirement, { id: requirement.id });
+    const qualification = (await qualificationById(manager, requirement.qualificationId))!;
+    await deleteQualificationRequirement(manager, requirement.id);
     await recordEvent(manager, { domain: 'competence', type: 'requirement.removed', subject: qualification.id, data: requirementFact(requirement, qualification, caller), requestId });
     await reconcileMatching({ manager, requestId }, requirement, [qualification]);
     return qualification;

@@ -15,12 +15,14 @@ import {
 } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
-import { CompetenceRecord, Qualification } from '../entities';
+import type { CompetenceRecord, Qualification } from '../entities';
+import { lockRequirements, qualificationById } from '../store/qualifications';
+import { lockRecord, newRecord, recordById, recordsDueToLapse, saveRecord } from '../store/records';
 import { lockPerson } from './people';
 import { qualificationByCode } from './qualifications';
 import { COMPETENCE_PERMISSIONS } from './permissions';
 import { personVisible } from './scope';
-import { holdingChanged, lockRequirements } from './work';
+import { holdingChanged } from './work';
 
 /** Certificates are dated by people; a record is never accepted from the future. */
 const CLOCK_SKEW_MS = 60_000;
@@ -74,10 +76,6 @@ function renewIn(record: CompetenceRecord, q: Qualification, fields: ReturnType<
   record.lapsedAt = null;
 }
 
-async function lockRecord(manager: EntityManager, where: Partial<Pick<CompetenceRecord, 'id' | 'personId' | 'qualificationId'>>) {
-  return manager.findOne(CompetenceRecord, { where, lock: { mode: 'pessimistic_write' } });
-}
-
 /** Records that a person holds a qualification, renewing their record if they have one. */
 export async function grantCompetence(db: EntityManager, caller: Caller, input: GrantInput, requestId?: string): Promise<CompetenceRecord> {
   requireRole(caller, ...COMPETENCE_PERMISSIONS.grantCompetence);
@@ -90,9 +88,9 @@ export async function grantCompetence(db: EntityManager, caller: Caller, input: 
     if (!person || !personVisible(caller, person)) throw notFound('person', personId);
     const q = await qualificationByCode(manager, input.qualificationCode);
     const existing = await lockRecord(manager, { personId, qualificationId: q.id });
-    const record = existing ?? manager.create(CompetenceRecord, { personId, qualificationId: q.id, evidence: null });
+    const record = existing ?? newRecord(manager, { personId, qualificationId: q.id, evidence: null });
     renewIn(record, q, fields, caller);
-    await manager.save(record);
+    await saveRecord(manager, record);
     const change = existing ? 'renewed' : 'granted';
     await recordEvent(manager, { domain: 'competence', type: `competence_record.${change}`, subject: record.id, data: recordFact(record, q, caller.id), requestId });
     await holdingChanged({ manager, requestId }, record, q, change);
@@ -105,16 +103,16 @@ export async function renewCompetence(db: EntityManager, caller: Caller, id: str
   const recordId = requireUuid(id);
   const fields = dates(input);
   return db.transaction(async (manager) => {
-    const found = await manager.findOneBy(CompetenceRecord, { id: recordId });
+    const found = await recordById(manager, recordId);
     if (!found) throw notFound('competence record', recordId);
     await lockRequirements(manager);
     const person = await lockPerson(manager, found.personId);
     if (!person || !personVisible(caller, person)) throw notFound('competence record', recordId);
     requireNotSelf(caller, found.personId);
     const record = (await lockRecord(manager, { id: recordId }))!;
-    const q = (await manager.findOneBy(Qualification, { id: record.qualificationId }))!;
+    const q = (await qualificationById(manager, record.qualificationId))!;
     renewIn(record, q, fields, caller);
-    await manager.save(record);
+    await saveRecord(manager, record);
     await recordEvent(manager, { domain: 'competence', type: 'competence_record.renewed', subject: record.id, data: recordFact(record, q, caller.id), requestId });
     await holdingChanged({ manager, requestId }, record, q, 'renewed');
     return record;
@@ -126,7 +124,7 @@ export async function revokeCompetence(db: EntityManager, caller: Caller, id: st
   const recordId = requireUuid(id);
   const why = requireText(reason, 'reason', { max: 2000 });
   return db.transaction(async (manager) => {
-    const found = await manager.findOneBy(CompetenceRecord, { id: recordId });
+    const found = await recordById(manager, recordId);
     if (!found) throw notFound('competence record', recordId);
     await lockRequirements(manager);
     const person = await lockPerson(manager, found.personId);
@@ -134,11 +132,11 @@ export async function revokeCompetence(db: EntityManager, caller: Caller, id: st
     requireNotSelf(caller, found.personId);
     const record = (await lockRecord(manager, { id: recordId }))!;
     if (record.revokedAt) throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, 'cannot revoke a competence record that is REVOKED', { from: 'REVOKED', action: 'revoke' });
-    const q = (await manager.findOneBy(Qualification, { id: record.qualificationId }))!;
+    const q = (await qualificationById(manager, record.qualificationId))!;
     record.revokedAt = new Date();
     record.revokedById = caller.id;
     record.revokedReason = why;
-    await manager.save(record);
+    await saveRecord(manager, record);
     await recordEvent(manager, { domain: 'competence', type: 'competence_record.revoked', subject: record.id, data: recordFact(record, q, caller.id, { reason: why }), requestId });
     await holdingChanged({ manager, requestId }, record, q, 'revoked');
     return record;
@@ -156,22 +154,16 @@ const EXPIRY_BATCH = 100;
 export async function expireRecords(db: EntityManager, now: Date = new Date()): Promise<CompetenceRecord[]> {
   const lapsed: CompetenceRecord[] = [];
   for (;;) {
-    const due = await db
-      .getRepository(CompetenceRecord)
-      .createQueryBuilder('r')
-      .where('r.lapsedAt IS NULL AND r.revokedAt IS NULL AND r.expiresAt <= :now', { now })
-      .orderBy('r.expiresAt', 'ASC')
-      .limit(EXPIRY_BATCH)
-      .getMany();
+    const due = await recordsDueToLapse(db, now, EXPIRY_BATCH);
     for (const candidate of due) {
       const record = await db.transaction(async (manager) => {
         await lockRequirements(manager);
         await lockPerson(manager, candidate.personId);
         const r = await lockRecord(manager, { id: candidate.id });
         if (!r || r.lapsedAt || r.revokedAt || !r.expiresAt || r.expiresAt > now) return null; // renewed or handled meanwhile
-        const q = (await manager.findOneBy(Qualification, { id: r.qualificationId }))!;
+        const q = (await qualificationById(manager, r.qualificationId))!;
         r.lapsedAt = now;
-        await manager.save(r);
+        await saveRecord(manager, r);
         await recordEvent(manager, { domain: 'competence', type: 'competence_record.expired', subject: r.id, data: recordFact(r, q, SYSTEM_CALLER.id), requestId: undefined });
         await holdingChanged({ manager, now }, r, q, 'expired');
         return r;

@@ -1,7 +1,23 @@
 import { clipText, withSystemScope } from '@opsgraph/core';
 import { knownLocationHandlers, recordEvent, topicOf, type CloudEvent, type ConsumerOptions, type PrerequisiteRequiredV1, type PrerequisiteSourceChangedV1 } from '@opsgraph/events';
-import { Brackets, In, type EntityManager } from 'typeorm';
-import { CompetenceRecord, OpenWorkItem, Qualification, QualificationRequirement, WorkPermitCover, holdsNow, type RequirementScope } from '../entities';
+import type { EntityManager } from 'typeorm';
+import { holdsNow, type CompetenceRecord, type OpenWorkItem, type Qualification, type QualificationRequirement, type RequirementScope } from '../entities';
+import {
+  coversOfPermit,
+  deleteCoversOfPermit,
+  deleteCoversOfWorkItem,
+  deleteOpenWorkItem,
+  insertOpenWorkItem,
+  insertPermitCovers,
+  lockOpenWorkItem,
+  newOpenWorkItem,
+  openWorkInScopes,
+  openWorkItemsOldestFirst,
+  permitCoversOfWorkItem,
+  saveOpenWorkItem,
+} from '../store/open-work';
+import { allQualificationRequirements, lockRequirements, qualificationsWithIds, requirementsOfQualification } from '../store/qualifications';
+import { recordsOfPerson } from '../store/records';
 import { lockPerson } from './people';
 
 /**
@@ -26,16 +42,6 @@ export interface EffectContext {
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
-const REQUIREMENTS_LOCK = 7_243_131;
-/**
- * Requirement changes take this lock exclusively; everything that weighs requirements against work or
- * records (consumer handlers, grants, expiry) shares it. So a requirement added while a work item is being
- * projected is seen by one of the two, never missed by both. Always taken before any person lock.
- */
-export async function lockRequirements(manager: EntityManager, exclusive = false) {
-  await manager.query(exclusive ? 'SELECT pg_advisory_xact_lock($1)' : 'SELECT pg_advisory_xact_lock_shared($1)', [REQUIREMENTS_LOCK]);
-}
-
 /** The qualifications demanded of an item by its work type, its asset's class and the permit types covering it. */
 export function matchRequirements(item: Pick<OpenWorkItem, 'workType' | 'assetClass'>, permitTypes: readonly string[], requirements: readonly QualificationRequirement[]): string[] {
   const matches = (r: QualificationRequirement) =>
@@ -44,11 +50,11 @@ export function matchRequirements(item: Pick<OpenWorkItem, 'workType' | 'assetCl
 }
 
 export async function requiredQualifications(manager: EntityManager, item: OpenWorkItem): Promise<Qualification[]> {
-  const requirements = await manager.find(QualificationRequirement);
+  const requirements = await allQualificationRequirements(manager);
   if (!requirements.length) return [];
-  const covers = await manager.find(WorkPermitCover, { where: { workItemId: item.workItemId } });
+  const covers = await permitCoversOfWorkItem(manager, item.workItemId);
   const ids = matchRequirements(item, covers.map((c) => c.permitType), requirements);
-  return ids.length ? manager.find(Qualification, { where: { id: In(ids) }, order: { code: 'ASC' } }) : [];
+  return ids.length ? qualificationsWithIds(manager, ids) : [];
 }
 
 /** What is missing, in words for the board: "HOT-WORK expired on 2026-03-01". */
@@ -100,7 +106,7 @@ export async function reconcile(ctx: EffectContext, item: OpenWorkItem, options:
   // The new owner's needs first, then the releases, so the item does not look free in between.
   if (owner) {
     await lockPerson(ctx.manager, owner);
-    const records = required.length ? await ctx.manager.find(CompetenceRecord, { where: { personId: owner, qualificationId: In(required.map((q) => q.id)) } }) : [];
+    const records = required.length ? await recordsOfPerson(ctx.manager, owner, required.map((q) => q.id)) : [];
     for (const q of required) {
       const record = records.find((r) => r.qualificationId === q.id);
       const held = record && holdsNow(record, now) ? record : undefined;
@@ -120,18 +126,7 @@ export async function reconcile(ctx: EffectContext, item: OpenWorkItem, options:
 /** Open work with an owner that a requirement scope applies to. */
 export async function openWorkIn(manager: EntityManager, scopes: { scope: RequirementScope; value: string }[], ownerId?: string): Promise<OpenWorkItem[]> {
   if (!scopes.length) return [];
-  const q = manager.createQueryBuilder(OpenWorkItem, 'w').where('w.ownerId IS NOT NULL');
-  if (ownerId) q.andWhere('w.ownerId = :ownerId', { ownerId });
-  const values = (scope: RequirementScope) => scopes.filter((s) => s.scope === scope).map((s) => s.value);
-  const [workTypes, assetClasses, permitTypes] = [values('WORK_TYPE'), values('ASSET_CLASS'), values('PERMIT_TYPE')];
-  q.andWhere(
-    new Brackets((b) => {
-      if (workTypes.length) b.orWhere('w.workType IN (:...workTypes)', { workTypes });
-      if (assetClasses.length) b.orWhere('w.assetClass IN (:...assetClasses)', { assetClasses });
-      if (permitTypes.length) b.orWhere('EXISTS (SELECT 1 FROM work_permit_cover c WHERE c.work_item_id = w.work_item_id AND c.permit_type IN (:...permitTypes))', { permitTypes });
-    }),
-  );
-  return q.orderBy('w.createdAt', 'ASC').getMany();
+  return openWorkInScopes(manager, scopes, ownerId);
 }
 
 /** A requirement was added or removed: reconcile every open item in its scope. */
@@ -150,7 +145,7 @@ export async function holdingChanged(ctx: EffectContext, record: CompetenceRecor
   const now = ctx.now ?? new Date();
   // A person's holding counts wherever they work: revoking it at one site re-opens their work at every site.
   await withSystemScope(ctx.manager, "a holding change updates the holder's work at every site", async (manager) => {
-    const scopes = await manager.find(QualificationRequirement, { where: { qualificationId: q.id } });
+    const scopes = await requirementsOfQualification(manager, q.id);
     const items = (await openWorkIn(manager, scopes, record.personId)).map((i) => i.workItemId);
     if (!items.length) return;
     const effect = { ...ctx, manager };
@@ -183,51 +178,51 @@ const contextOf = (event: Pick<CloudEvent, 'requestId'>, manager: EntityManager)
 async function workItemCreated(event: CloudEvent<WorkItemFact>, manager: EntityManager) {
   const d = event.data;
   await lockRequirements(manager);
-  const item = await manager.save(
-    manager.create(OpenWorkItem, { workItemId: d.workItemId, number: d.number, siteId: d.siteId, workType: d.workType, assetClass: d.assetClass ?? null, ownerId: d.ownerId ?? null, contractorCompany: d.contractorCompany ?? null }),
-  );
+  const item = await insertOpenWorkItem(manager, {
+    workItemId: d.workItemId,
+    number: d.number,
+    siteId: d.siteId,
+    workType: d.workType,
+    assetClass: d.assetClass ?? null,
+    ownerId: d.ownerId ?? null,
+    contractorCompany: d.contractorCompany ?? null,
+  });
   if (item.ownerId) await reconcile(contextOf(event, manager), item);
 }
 
 async function workItemAssigned(event: CloudEvent<WorkItemFact>, manager: EntityManager) {
   const d = event.data;
   await lockRequirements(manager);
-  const existing = await manager.findOne(OpenWorkItem, { where: { workItemId: d.workItemId }, lock: { mode: 'pessimistic_write' } });
+  const existing = await lockOpenWorkItem(manager, d.workItemId);
   const previousOwnerId = existing?.ownerId ?? null;
-  const item = existing ?? manager.create(OpenWorkItem, { workItemId: d.workItemId, number: d.number, siteId: d.siteId, workType: d.workType, contractorCompany: null });
+  const item = existing ?? newOpenWorkItem(manager, { workItemId: d.workItemId, number: d.number, siteId: d.siteId, workType: d.workType, contractorCompany: null });
   item.ownerId = d.ownerId ?? null;
   if (d.assetClass !== undefined) item.assetClass = d.assetClass ?? null;
-  await manager.save(item);
+  await saveOpenWorkItem(manager, item);
   await reconcile(contextOf(event, manager), item, { previousOwnerId });
 }
 
 /** Verified or cancelled: no longer open work, nothing to check. */
 async function workItemClosed(event: CloudEvent<WorkItemFact>, manager: EntityManager) {
-  await manager.delete(OpenWorkItem, { workItemId: event.data.workItemId });
-  await manager.delete(WorkPermitCover, { workItemId: event.data.workItemId });
+  await deleteOpenWorkItem(manager, event.data.workItemId);
+  await deleteCoversOfWorkItem(manager, event.data.workItemId);
 }
 
 async function permitCovers(event: CloudEvent<PermitFact>, manager: EntityManager, workItemIds: string[]) {
   if (!workItemIds.length) return;
   await lockRequirements(manager);
-  await manager
-    .createQueryBuilder()
-    .insert()
-    .into(WorkPermitCover)
-    .values(workItemIds.map((workItemId) => ({ workItemId, permitId: event.data.permitId, permitType: event.data.permitType })))
-    .orIgnore()
-    .execute();
-  const items = await manager.find(OpenWorkItem, { where: { workItemId: In(workItemIds) }, order: { createdAt: 'ASC' } });
+  await insertPermitCovers(manager, workItemIds.map((workItemId) => ({ workItemId, permitId: event.data.permitId, permitType: event.data.permitType })));
+  const items = await openWorkItemsOldestFirst(manager, workItemIds);
   for (const item of items.filter((i) => i.ownerId)) await reconcile(contextOf(event, manager), item);
 }
 
 async function permitCancelled(event: CloudEvent<PermitFact>, manager: EntityManager) {
   await lockRequirements(manager);
-  const covers = await manager.find(WorkPermitCover, { where: { permitId: event.data.permitId } });
-  const items = covers.length ? await manager.find(OpenWorkItem, { where: { workItemId: In(covers.map((c) => c.workItemId)) }, order: { createdAt: 'ASC' } }) : [];
+  const covers = await coversOfPermit(manager, event.data.permitId);
+  const items = covers.length ? await openWorkItemsOldestFirst(manager, covers.map((c) => c.workItemId)) : [];
   const before = new Map<string, Qualification[]>();
   for (const item of items) before.set(item.workItemId, await requiredQualifications(manager, item));
-  await manager.delete(WorkPermitCover, { permitId: event.data.permitId });
+  await deleteCoversOfPermit(manager, event.data.permitId);
   for (const item of items.filter((i) => i.ownerId)) await reconcile(contextOf(event, manager), item, { before: before.get(item.workItemId) });
 }
 

@@ -1,7 +1,7 @@
 import {
   DomainError,
   ErrorCode,
-  TrackedWorkItem,
+  type TrackedWorkItem,
   badInput,
   clipText,
   illegalTransition,
@@ -20,10 +20,13 @@ import {
   requireNoPart,
   requireLocations,
   requirePlace,
-  workParticipants,
 } from '@opsgraph/core';
-import { In, type EntityManager } from 'typeorm';
-import { AuditFinding, ComplianceAudit, ComplianceFindingAction, FINDING_SEVERITIES, Requirement, type FindingSeverity } from '../entities';
+import type { EntityManager } from 'typeorm';
+import { FINDING_SEVERITIES, type AuditFinding, type ComplianceAudit, type ComplianceFindingAction, type FindingSeverity } from '../entities';
+import { auditById, auditsOfSite, insertAudit, lockAudit } from '../store/audits';
+import { actionsOfFindings, findingById, insertFinding, insertFindingAction, lockFinding as lockFindingRow, nextActionSeq, nextFindingSeq, saveFinding } from '../store/findings';
+import { requirementById } from '../store/requirements';
+import { participantsOfWork, trackedWorkOfRequests } from '../store/tracked-work';
 import { auditNumber, canSeeRequirement, canSeeSite, findingNumber, record, requireSite, type ComplianceContext } from './context';
 import { requirePermission } from './permissions';
 
@@ -77,7 +80,7 @@ export async function recordAudit(db: EntityManager, caller: Caller, input: Reco
     // The site and its areas as Work registered them, in the caller's scope: else "not found", as a random id.
     await requireSite(manager, caller, siteId);
     await requireLocations(manager, siteId, 'AREA', fields.areaIds, 'areaIds');
-    const audit = await manager.save(manager.create(ComplianceAudit, { ...fields, createdById: caller.id }));
+    const audit = await insertAudit(manager, { ...fields, createdById: caller.id });
     await record({ manager, caller, requestId }, 'audit.recorded', audit.id, {
       auditId: audit.id,
       number: auditNumber(audit),
@@ -90,17 +93,10 @@ export async function recordAudit(db: EntityManager, caller: Caller, input: Reco
   });
 }
 
-async function nextActionSeq(manager: EntityManager, findingId: string) {
-  const row = await manager.createQueryBuilder(ComplianceFindingAction, 'a').select('COALESCE(MAX(a.seq), 0)', 'max').where('a.findingId = :findingId', { findingId }).getRawOne<{ max: number }>();
-  return Number(row?.max ?? 0) + 1;
-}
-
 /** Records a corrective action and asks Work for it: a CORRECTIVE_ACTION with the finding as its source. */
 async function raiseAction(ctx: ComplianceContext, audit: ComplianceAudit, finding: AuditFinding, fields: ReturnType<typeof actionFields>) {
   const seq = await nextActionSeq(ctx.manager, finding.id);
-  const action = await ctx.manager.save(
-    ctx.manager.create(ComplianceFindingAction, { ...fields, findingId: finding.id, seq, requestId: `compliance:finding:${finding.id}:action:${seq}`, createdById: ctx.caller.id }),
-  );
+  const action = await insertFindingAction(ctx.manager, { ...fields, findingId: finding.id, seq, requestId: `compliance:finding:${finding.id}:action:${seq}`, createdById: ctx.caller.id });
   const number = findingNumber(audit, finding.seq);
   await record(ctx, 'work.requested', finding.id, {
     requestId: action.requestId,
@@ -134,30 +130,28 @@ export async function recordAuditFinding(db: EntityManager, caller: Caller, inpu
   if (actions.length > 20) throw badInput('at most 20 corrective actions at once', { field: 'correctiveActions' });
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
-    const audit = await manager.findOne(ComplianceAudit, { where: { id: auditId }, lock: { mode: 'pessimistic_write' } });
+    const audit = await lockAudit(manager, auditId);
     if (!audit || !canSeeSite(caller, audit)) throw notFound('audit', auditId);
     if (requirementId) {
-      const requirement = await manager.findOneBy(Requirement, { id: requirementId });
+      const requirement = await requirementById(manager, requirementId);
       if (!requirement || !canSeeRequirement(caller, requirement)) throw notFound('requirement', requirementId);
       if (!requirement.siteIds.includes(audit.siteId)) throw badInput("the requirement does not apply at the audit's site", { field: 'requirementId' });
     }
     // The area and asset as Work registered them at the audit's site: else "not found", as a random id.
     if (areaId || assetId) await requirePlace(manager, { siteId: audit.siteId, areaId, assetId });
-    const seqRow = await manager.createQueryBuilder(AuditFinding, 'f').select('COALESCE(MAX(f.seq), 0)', 'max').where('f.auditId = :auditId', { auditId }).getRawOne<{ max: number }>();
-    const finding = await manager.save(
-      manager.create(AuditFinding, {
-        auditId,
-        seq: Number(seqRow?.max ?? 0) + 1,
-        severity,
-        requirementId,
-        siteId: audit.siteId,
-        areaId,
-        assetId,
-        description,
-        status: 'OPEN',
-        createdById: caller.id,
-      }),
-    );
+    const seq = await nextFindingSeq(manager, auditId);
+    const finding = await insertFinding(manager, {
+      auditId,
+      seq,
+      severity,
+      requirementId,
+      siteId: audit.siteId,
+      areaId,
+      assetId,
+      description,
+      status: 'OPEN',
+      createdById: caller.id,
+    });
     await record(ctx, 'finding.recorded', finding.id, { ...findingFact(audit, finding), actorId: caller.id });
     for (const action of actions) await raiseAction(ctx, audit, finding, action);
     return finding;
@@ -177,9 +171,9 @@ export const findingFact = (audit: ComplianceAudit, f: AuditFinding) => ({
 });
 
 async function lockFinding(ctx: ComplianceContext, id: string) {
-  const finding = await ctx.manager.findOne(AuditFinding, { where: { id }, lock: { mode: 'pessimistic_write' } });
+  const finding = await lockFindingRow(ctx.manager, id);
   if (!finding || !canSeeSite(ctx.caller, finding)) throw notFound('audit finding', id);
-  const audit = (await ctx.manager.findOneBy(ComplianceAudit, { id: finding.auditId }))!;
+  const audit = (await auditById(ctx.manager, finding.auditId))!;
   return { finding, audit };
 }
 
@@ -196,9 +190,9 @@ export async function addFindingAction(db: EntityManager, caller: Caller, findin
 }
 
 /** The corrective actions of findings with their live work (one statement each for actions and work). */
-export async function actionsWithWork(manager: EntityManager | EntityManager, findingIds: string[]) {
-  const actions = findingIds.length ? await manager.getRepository(ComplianceFindingAction).find({ where: { findingId: In(findingIds) }, order: { seq: 'ASC' } }) : [];
-  const tracked = actions.length ? await manager.getRepository(TrackedWorkItem).find({ where: { requestId: In(actions.map((a) => a.requestId)) } }) : [];
+export async function actionsWithWork(manager: EntityManager, findingIds: string[]) {
+  const actions = findingIds.length ? await actionsOfFindings(manager, findingIds) : [];
+  const tracked = actions.length ? await trackedWorkOfRequests(manager, actions.map((a) => a.requestId)) : [];
   const byRequest = new Map(tracked.map((t) => [t.requestId, t]));
   return actions.map((action) => ({ action, work: byRequest.get(action.requestId) ?? null }));
 }
@@ -227,7 +221,7 @@ async function requireNoPartInFinding(ctx: ComplianceContext, audit: ComplianceA
   const parts: { personId: string; part: FindingPart }[] = [
     { personId: finding.createdById, part: 'RECORDER' },
     ...actions.filter((a) => a.action.ownerId).map((a) => ({ personId: a.action.ownerId!, part: 'ACTION_OWNER' as const })),
-    ...(await workParticipants(ctx.manager, workItemIds)).map((p) => ({ personId: p.personId, part: p.part === 'OWNER' ? ('ACTION_OWNER' as const) : ('ACTION_PERFORMER' as const) })),
+    ...(await participantsOfWork(ctx.manager, workItemIds)).map((p) => ({ personId: p.personId, part: p.part === 'OWNER' ? ('ACTION_OWNER' as const) : ('ACTION_PERFORMER' as const) })),
   ];
   const number = findingNumber(audit, finding.seq);
   requireNoPart(ctx.caller, parts, (part) => `${FINDING_PART_WORDS[part]} ${number} cannot close it`, { findingId: finding.id });
@@ -256,14 +250,14 @@ export async function closeAuditFinding(db: EntityManager, caller: Caller, id: s
     finding.closedAt = new Date();
     finding.closedById = caller.id;
     finding.closeNote = text;
-    await manager.save(finding);
+    await saveFinding(manager, finding);
     await record(ctx, 'finding.closed', finding.id, { ...findingFact(audit, finding), actorId: caller.id });
     return finding;
   });
 }
 
 export async function getAudit(db: EntityManager, caller: Caller, id: string) {
-  const audit = await db.getRepository(ComplianceAudit).findOneBy({ id: requireUuid(id) });
+  const audit = await auditById(db, requireUuid(id));
   if (!audit || !canSeeSite(caller, audit)) throw notFound('audit', id);
   return audit;
 }
@@ -271,11 +265,11 @@ export async function getAudit(db: EntityManager, caller: Caller, id: string) {
 export async function listAudits(db: EntityManager, caller: Caller, siteId: string) {
   const site = requireUuid(siteId, 'siteId');
   if (!inSiteScope(caller, site)) return [];
-  return db.getRepository(ComplianceAudit).find({ where: { siteId: site }, order: { auditDate: 'DESC', seq: 'DESC' } });
+  return auditsOfSite(db, site);
 }
 
 export async function getAuditFinding(db: EntityManager, caller: Caller, id: string) {
-  const finding = await db.getRepository(AuditFinding).findOneBy({ id: requireUuid(id) });
+  const finding = await findingById(db, requireUuid(id));
   if (!finding || !canSeeSite(caller, finding)) throw notFound('audit finding', id);
   return finding;
 }

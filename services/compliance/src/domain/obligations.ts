@@ -1,6 +1,8 @@
 import { DAY_MS, SYSTEM_CALLER, addMonths, clipText, optionalUuid, type Caller, type TrackedWorkItem } from '@opsgraph/core';
-import { In, type EntityManager } from 'typeorm';
-import { ComplianceObligation, Requirement } from '../entities';
+import type { EntityManager } from 'typeorm';
+import type { ComplianceObligation, Requirement } from '../entities';
+import { insertObligation, lockObligation, lockObligationOfRequest, obligationsDueToRaise, obligationsOverdueUnannounced, obligationsWithRequirements, saveObligation } from '../store/obligations';
+import { requirementById } from '../store/requirements';
 import { canSeeSite, record, type ComplianceContext } from './context';
 
 export type ComplianceStatus = 'MET' | 'DUE' | 'OVERDUE' | 'SCHEDULED';
@@ -45,18 +47,14 @@ export function currentByTarget(occurrences: ComplianceObligation[], leadDays: n
  * announced as overdue once. Idempotent and safe with several replicas (rows are locked and re-checked).
  */
 export async function raiseDueObligations(db: EntityManager, now: Date = new Date()) {
-  const due = await db.getRepository(ComplianceObligation).createQueryBuilder('o')
-    .innerJoin(Requirement, 'r', 'r.id = o.requirementId')
-    .where(`o.status = 'OPEN' AND o.requestId IS NULL AND o.dueAt - make_interval(days => r.leadDays) <= :now`, { now })
-    .orderBy('o.dueAt', 'ASC')
-    .getMany();
+  const due = await obligationsDueToRaise(db, now);
   const raised: ComplianceObligation[] = [];
   for (const candidate of due) {
     const done = await db.transaction(async (manager) => {
       const ctx: ComplianceContext = { manager, caller: SYSTEM_CALLER };
-      const o = await manager.findOne(ComplianceObligation, { where: { id: candidate.id }, lock: { mode: 'pessimistic_write' } });
+      const o = await lockObligation(manager, candidate.id);
       if (!o || o.status !== 'OPEN' || o.requestId) return null; // another replica was first
-      const requirement = (await manager.findOneBy(Requirement, { id: o.requirementId }))!;
+      const requirement = (await requirementById(manager, o.requirementId))!;
       await raiseOccurrence(ctx, requirement, o, now);
       return o;
     });
@@ -67,17 +65,14 @@ export async function raiseDueObligations(db: EntityManager, now: Date = new Dat
 }
 
 async function markOverdue(db: EntityManager, now: Date) {
-  const late = await db.getRepository(ComplianceObligation).createQueryBuilder('o')
-    .where(`o.status = 'OPEN' AND o.dueAt < :now AND o.overdueNotifiedAt IS NULL`, { now })
-    .orderBy('o.dueAt', 'ASC')
-    .getMany();
+  const late = await obligationsOverdueUnannounced(db, now);
   const marked: ComplianceObligation[] = [];
   for (const candidate of late) {
     const done = await db.transaction(async (manager) => {
-      const o = await manager.findOne(ComplianceObligation, { where: { id: candidate.id }, lock: { mode: 'pessimistic_write' } });
+      const o = await lockObligation(manager, candidate.id);
       if (!o || o.status !== 'OPEN' || o.overdueNotifiedAt) return null;
       o.overdueNotifiedAt = now;
-      await manager.save(o);
+      await saveObligation(manager, o);
       await record({ manager, caller: SYSTEM_CALLER }, 'obligation.overdue', o.requirementId, obligationFact(o));
       return o;
     });
@@ -97,7 +92,7 @@ export async function raiseOccurrence(ctx: ComplianceContext, requirement: Requi
   o.attempt += 1;
   o.requestId = obligationRequestId(o);
   o.raisedAt = now;
-  await ctx.manager.save(o);
+  await saveObligation(ctx.manager, o);
   const ref = `${requirement.reference}${requirement.clause ? ` ${requirement.clause}` : ''}`;
   await record(ctx, 'work.requested', requirement.id, {
     requestId: o.requestId,
@@ -133,16 +128,16 @@ export const obligationFact = (o: ComplianceObligation) => ({
  */
 export async function onInspectionWork(ctx: ComplianceContext, type: string, work: TrackedWorkItem) {
   if (!work.requestId) return;
-  const o = await ctx.manager.findOne(ComplianceObligation, { where: { requestId: work.requestId }, lock: { mode: 'pessimistic_write' } });
+  const o = await lockObligationOfRequest(ctx.manager, work.requestId);
   if (!o || o.status !== 'OPEN') return;
   if (type.endsWith('work_item.cancelled')) {
     o.requestId = null;
     o.raisedAt = null;
-    await ctx.manager.save(o);
+    await saveObligation(ctx.manager, o);
     return;
   }
   if (!type.endsWith('work_item.verified')) return;
-  const requirement = (await ctx.manager.findOneBy(Requirement, { id: o.requirementId }))!;
+  const requirement = (await requirementById(ctx.manager, o.requirementId))!;
   const verifiedAt = work.verifiedAt ?? new Date();
   o.status = 'MET';
   o.metAt = verifiedAt;
@@ -150,21 +145,19 @@ export async function onInspectionWork(ctx: ComplianceContext, type: string, wor
   o.evidenceVerifiedAt = verifiedAt;
   o.evidenceVerifierId = work.verifierId;
   o.evidenceNumber = work.number;
-  await ctx.manager.save(o);
+  await saveObligation(ctx.manager, o);
   const next = requirement.recurrenceMonths
-    ? await ctx.manager.save(
-        ctx.manager.create(ComplianceObligation, {
-          requirementId: o.requirementId,
-          targetKind: o.targetKind,
-          siteId: o.siteId,
-          areaId: o.areaId,
-          assetId: o.assetId,
-          dueAt: addMonths(verifiedAt, requirement.recurrenceMonths),
-          status: 'OPEN',
-          attempt: 0,
-          previousId: o.id,
-        }),
-      )
+    ? await insertObligation(ctx.manager, {
+        requirementId: o.requirementId,
+        targetKind: o.targetKind,
+        siteId: o.siteId,
+        areaId: o.areaId,
+        assetId: o.assetId,
+        dueAt: addMonths(verifiedAt, requirement.recurrenceMonths),
+        status: 'OPEN',
+        attempt: 0,
+        previousId: o.id,
+      })
     : null;
   await record(ctx, 'obligation.met', o.requirementId, {
     ...obligationFact(o),
@@ -185,23 +178,18 @@ export interface ObligationFilter {
 
 /** Occurrences by site, requirement or asset; `status` filters on the computed status at `now`. */
 export async function listObligations(db: EntityManager, caller: Caller, filter: ObligationFilter | null | undefined, now = new Date()) {
-  const q = db.getRepository(ComplianceObligation).createQueryBuilder('o').innerJoinAndMapOne('o.requirement', Requirement, 'r', 'r.id = o.requirementId');
   const siteId = optionalUuid(filter?.siteId, 'filter.siteId');
   const requirementId = optionalUuid(filter?.requirementId, 'filter.requirementId');
   const assetId = optionalUuid(filter?.assetId, 'filter.assetId');
-  if (siteId) q.andWhere('o.siteId = :siteId', { siteId });
-  if (requirementId) q.andWhere('o.requirementId = :requirementId', { requirementId });
-  if (assetId) q.andWhere('o.assetId = :assetId', { assetId });
+  let sites: string[] | undefined;
   if (!caller.sites.includes('*')) {
     if (!caller.sites.length) return [];
-    q.andWhere('o.siteId IN (:...sites)', { sites: caller.sites });
+    sites = caller.sites;
   }
-  const rows = (await q.orderBy('o.dueAt', 'ASC').take(500).getMany()) as (ComplianceObligation & { requirement: Requirement })[];
+  const rows = await obligationsWithRequirements(db, { siteId, requirementId, assetId, sites });
   const wanted = filter?.status?.length ? new Set(filter.status) : null;
   return rows.filter((o) => canSeeSite(caller, o) && (!wanted || wanted.has(occurrenceStatus(o, o.requirement.leadDays, now))));
 }
-
-export const obligationsOfRequirements = (db: EntityManager, ids: string[]) => db.getRepository(ComplianceObligation).find({ where: { requirementId: In(ids) } });
 
 /** The evidence of a met occurrence: the verified work item, who verified it and when. */
 export function evidenceOf(o: ComplianceObligation) {

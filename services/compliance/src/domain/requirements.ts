@@ -1,8 +1,7 @@
 import {
   DomainError,
   ErrorCode,
-  OPEN_WORK_STATUSES,
-  TrackedWorkItem,
+  type TrackedWorkItem,
   addMonths,
   badInput,
   clipText,
@@ -14,20 +13,22 @@ import {
   optionalUuid,
   requireText,
   requireUuid,
-  selectRowsWhere,
   textList,
   uuidList,
   type Caller,
   requireNoPart,
   requireLocations,
   unknownLocation,
-  workParticipants,
 } from '@opsgraph/core';
-import { In, type EntityManager } from 'typeorm';
-import { ComplianceCheck, ComplianceObligation, REQUIREMENT_SOURCES, Requirement, type ComplianceEvidenceRequirement, type ObligationTarget, type RequirementSource } from '../entities';
+import type { EntityManager } from 'typeorm';
+import { REQUIREMENT_SOURCES, type ComplianceCheck, type Requirement, type ComplianceEvidenceRequirement, type ObligationTarget, type RequirementSource } from '../entities';
 import { canSeeRequirement, record, requireSite, type ComplianceContext } from './context';
 import { requirePermission } from './permissions';
 import { isDue, raiseOccurrence } from './obligations';
+import { insertCheckIfNew, lockCheck, saveCheck } from '../store/checks';
+import { insertObligation } from '../store/obligations';
+import { allRequirements, insertRequirement, requirementById, requirementsAtSites } from '../store/requirements';
+import { openTrackedWorkAtSites, participantsOfWork } from '../store/tracked-work';
 
 export const WORK_TYPES = [
   'MAINTENANCE', 'PRODUCTION_ACTION', 'INSPECTION', 'ROUND', 'CLEANING', 'LOGISTICS', 'PUNCH_ITEM',
@@ -182,19 +183,19 @@ export async function createRequirement(db: EntityManager, caller: Caller, input
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
     await requirePlaces(manager, caller, fields);
-    const requirement = await manager.save(manager.create(Requirement, { ...fields, createdById: caller.id }));
+    const requirement = await insertRequirement(manager, { ...fields, createdById: caller.id });
     await record(ctx, 'requirement.created', requirement.id, { ...requirementFact(requirement), actorId: caller.id });
     if (requirement.recurrenceMonths) {
       const dueAt = firstDueAt ?? addMonths(now, requirement.recurrenceMonths);
       for (const target of targetsOf(requirement)) {
-        const occurrence = await manager.save(manager.create(ComplianceObligation, { ...target, requirementId: requirement.id, dueAt, status: 'OPEN', attempt: 0, previousId: null }));
+        const occurrence = await insertObligation(manager, { ...target, requirementId: requirement.id, dueAt, status: 'OPEN', attempt: 0, previousId: null });
         // Already inside its lead time (or late): raised now rather than at the rule's next run.
         if (isDue(occurrence, requirement.leadDays, now)) await raiseOccurrence(ctx, requirement, occurrence, now);
       }
     }
     if (requirement.workCheck) {
       // Open work already known that it applies to is gated too, not only work created from now on.
-      const open = await manager.find(TrackedWorkItem, { where: { siteId: In(requirement.siteIds), status: In(OPEN_WORK_STATUSES) }, order: { workItemId: 'ASC' } });
+      const open = await openTrackedWorkAtSites(manager, requirement.siteIds);
       for (const work of open) await raiseChecks(ctx, factsOf(work), [requirement]);
     }
     return requirement;
@@ -212,14 +213,6 @@ export const factsOf = (t: TrackedWorkItem): WorkFacts => ({
   sourceRecordId: t.sourceRecordId,
 });
 
-/** Requirements that may apply at these sites (one statement), to be matched with `appliesTo`. */
-export function requirementsAtSites(manager: EntityManager | EntityManager, siteIds: string[], alsoIds: string[] = []) {
-  const order = { reference: 'ASC', createdAt: 'ASC' } as const;
-  return alsoIds.length
-    ? selectRowsWhere(manager, Requirement, 'site_ids && $1::uuid[] OR id = ANY($2::uuid[])', [siteIds, alsoIds], { order })
-    : selectRowsWhere(manager, Requirement, 'site_ids && $1::uuid[]', [siteIds], { order });
-}
-
 /**
  * Gates a work item with a COMPLIANCE_CHECK prerequisite per requirement with a work check that applies
  * to it (not the work the requirement raised itself: an inspection does not wait for itself).
@@ -227,12 +220,7 @@ export function requirementsAtSites(manager: EntityManager | EntityManager, site
 export async function raiseChecks(ctx: ComplianceContext, work: WorkFacts, candidates: Requirement[]) {
   for (const requirement of candidates) {
     if (!requirement.workCheck || (work.sourceDomain === 'COMPLIANCE' && work.sourceRecordId === requirement.id) || !appliesTo(requirement, work)) continue;
-    const inserted: unknown[] = await ctx.manager.query(
-      `INSERT INTO compliance_check (requirement_id, work_item_id, site_id, status) VALUES ($1, $2, $3, 'OPEN')
-       ON CONFLICT (requirement_id, work_item_id) DO NOTHING RETURNING id`,
-      [requirement.id, work.workItemId, work.siteId],
-    );
-    if (!inserted.length) continue;
+    if (!(await insertCheckIfNew(ctx.manager, requirement.id, work.workItemId, work.siteId))) continue;
     await record(ctx, 'prerequisite.required', requirement.id, {
       workItemId: work.workItemId,
       // The site the check is raised for (the work item's, one of the requirement's): Work applies it only there.
@@ -254,7 +242,7 @@ export async function confirmComplianceCheck(db: EntityManager, caller: Caller, 
   const text = optionalText(note, 'note', 2000);
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
-    const check = await manager.findOne(ComplianceCheck, { where: { requirementId: reqId, workItemId: itemId }, lock: { mode: 'pessimistic_write' } });
+    const check = await lockCheck(manager, reqId, itemId);
     // Only a work item of the caller's sites that this service knows (from Work's events) has a check: any
     // other id, another site's included, is "not found" as a random id is.
     if (!check || !inSiteScope(caller, check.siteId)) {
@@ -262,13 +250,13 @@ export async function confirmComplianceCheck(db: EntityManager, caller: Caller, 
     }
     if (check.status !== 'OPEN') throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `this compliance check is already ${check.status.toLowerCase()}`, { from: check.status, action: 'confirm' });
     // The statutory check is someone else's look at the work: never its owner's, nor theirs who did it.
-    requireNoPart(caller, await workParticipants(manager, [itemId]), (part) => `${part === 'OWNER' ? 'the owner of' : 'whoever started or completed'} a work item cannot confirm its compliance check`, { requirementId: reqId, workItemId: itemId });
-    const requirement = (await manager.findOneBy(Requirement, { id: reqId }))!;
+    requireNoPart(caller, await participantsOfWork(manager, [itemId]), (part) => `${part === 'OWNER' ? 'the owner of' : 'whoever started or completed'} a work item cannot confirm its compliance check`, { requirementId: reqId, workItemId: itemId });
+    const requirement = (await requirementById(manager, reqId))!;
     check.status = 'CONFIRMED';
     check.confirmedById = caller.id;
     check.confirmedAt = new Date();
     check.note = text;
-    await manager.save(check);
+    await saveCheck(manager, check);
     await record(ctx, 'compliance_check.confirmed', requirement.id, { requirementId: requirement.id, workItemId: itemId, siteId: check.siteId, actorId: caller.id, at: check.confirmedAt.toISOString() });
     await record(ctx, 'prerequisite.satisfied', requirement.id, {
       sourceRecordId: requirement.id,
@@ -281,7 +269,7 @@ export async function confirmComplianceCheck(db: EntityManager, caller: Caller, 
 }
 
 export async function getRequirement(db: EntityManager, caller: Caller, id: string): Promise<Requirement> {
-  const requirement = await db.getRepository(Requirement).findOneBy({ id: requireUuid(id) });
+  const requirement = await requirementById(db, requireUuid(id));
   if (!requirement || !canSeeRequirement(caller, requirement)) throw notFound('requirement', id);
   return requirement;
 }
@@ -289,6 +277,6 @@ export async function getRequirement(db: EntityManager, caller: Caller, id: stri
 export async function listRequirements(db: EntityManager, caller: Caller, siteId?: string | null): Promise<Requirement[]> {
   const site = optionalUuid(siteId, 'siteId');
   if (site) return inSiteScope(caller, site) ? requirementsAtSites(db, [site]) : [];
-  const rows = await db.getRepository(Requirement).find({ order: { reference: 'ASC', createdAt: 'ASC' } });
+  const rows = await allRequirements(db);
   return rows.filter((r) => canSeeRequirement(caller, r));
 }

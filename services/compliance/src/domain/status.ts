@@ -1,9 +1,11 @@
 import { inSiteScope, notFound, requireUuid, type Caller } from '@opsgraph/core';
-import { In, type EntityManager } from 'typeorm';
-import { ComplianceCheck, ComplianceObligation, type Requirement } from '../entities';
+import type { EntityManager } from 'typeorm';
+import type { ComplianceCheck, ComplianceObligation, Requirement } from '../entities';
+import { openChecksOfRequirementsAtSite } from '../store/checks';
+import { obligationsOfRequirementsAtSite } from '../store/obligations';
+import { requirementsAtSites } from '../store/requirements';
 import { canSeeSite } from './context';
 import { currentByTarget, evidenceList, worst, type ComplianceStatus } from './obligations';
-import { requirementsAtSites } from './requirements';
 
 /** A requirement's status from its occurrences and open checks (one requirement, any set of targets). */
 export function requirementStatus(requirement: Requirement, occurrences: ComplianceObligation[], openChecks: number, now: Date): ComplianceStatus {
@@ -33,8 +35,8 @@ export async function complianceStatus(db: EntityManager, caller: Caller, siteId
   const ids = requirements.map((r) => r.id);
   const [occurrences, checks] = ids.length
     ? await Promise.all([
-        db.getRepository(ComplianceObligation).find({ where: { requirementId: In(ids), siteId } }),
-        db.getRepository(ComplianceCheck).find({ where: { requirementId: In(ids), siteId, status: 'OPEN' }, order: { createdAt: 'ASC' } }),
+        obligationsOfRequirementsAtSite(db, ids, siteId),
+        openChecksOfRequirementsAtSite(db, ids, siteId),
       ])
     : [[], []];
   const rows = requirements.map((requirement) => {

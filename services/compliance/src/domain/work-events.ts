@@ -1,8 +1,10 @@
-import { OPEN_WORK_STATUSES, applyWorkEvent, type WorkEventData, recordWorkPerformers } from '@opsgraph/core';
-import { ComplianceCheck } from '../entities';
+import { OPEN_WORK_STATUSES, type WorkEventData } from '@opsgraph/core';
+import { cancelOpenChecksOfWorkItem } from '../store/checks';
+import { requirementsAtSites } from '../store/requirements';
+import { applyWorkEventToView, recordPerformersOfEvent } from '../store/tracked-work';
 import type { ComplianceContext } from './context';
 import { onInspectionWork } from './obligations';
-import { factsOf, raiseChecks, requirementsAtSites } from './requirements';
+import { factsOf, raiseChecks } from './requirements';
 
 /**
  * Applies one of Work's work item events: keeps the local view of the work, gates new work that a
@@ -10,8 +12,8 @@ import { factsOf, raiseChecks, requirementsAtSites } from './requirements';
  * drops the checks of cancelled work. (Work done without its check confirmed keeps the check open: a gap.)
  */
 export async function onWorkEvent(ctx: ComplianceContext, type: string, data: WorkEventData, time: Date) {
-  const { before, after, applied } = await applyWorkEvent(ctx.manager, type, data, time);
-  await recordWorkPerformers(ctx.manager, type, data); // who did it stays true, even from an event that arrives late
+  const { before, after, applied } = await applyWorkEventToView(ctx.manager, type, data, time);
+  await recordPerformersOfEvent(ctx.manager, type, data); // who did it stays true, even from an event that arrives late
   if (!applied) return;
   if (!before && OPEN_WORK_STATUSES.includes(after.status)) {
     const candidates = (await requirementsAtSites(ctx.manager, [after.siteId])).filter((r) => r.workCheck);
@@ -19,6 +21,6 @@ export async function onWorkEvent(ctx: ComplianceContext, type: string, data: Wo
   }
   await onInspectionWork(ctx, type, after);
   if (type.endsWith('work_item.cancelled')) {
-    await ctx.manager.update(ComplianceCheck, { workItemId: after.workItemId, status: 'OPEN' }, { status: 'CANCELLED' });
+    await cancelOpenChecksOfWorkItem(ctx.manager, after.workItemId);
   }
 }
