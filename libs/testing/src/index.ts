@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   INTERNAL_HEADER,
   STATEMENTS_HEADER,
@@ -186,4 +186,25 @@ export function notFoundShape(result: GraphQLResult, id: string): { message: str
   const error = expectError(result, 'NOT_FOUND');
   const without = (text: string) => text.split(id).join('<id>');
   return { message: without(error.message), extensions: JSON.parse(without(JSON.stringify(error.extensions ?? {}))) };
+}
+
+/**
+ * Calls with another site's (or company's) id and with a random one: both NOT_FOUND alike but for the id (the
+ * error naming its id, with no data), and nothing written (`written` counts what a refused call must leave).
+ * Returns the shape both answers share.
+ */
+export async function expectAlikeNotFound<W>(call: (id: string) => Promise<GraphQLResult>, theirs: string, written: () => Promise<W>) {
+  const shape = (result: GraphQLResult, id: string) => {
+    expect(result.errors).toHaveLength(1);
+    expect(result.data ?? null).toBeNull();
+    expect(result.errors![0].message).toContain(id);
+    expect(result.errors![0].extensions?.id).toBe(id);
+    return notFoundShape(result, id);
+  };
+  const before = await written();
+  const random = randomUUID();
+  const [a, b] = [shape(await call(theirs), theirs), shape(await call(random), random)];
+  expect(a).toEqual(b);
+  expect(await written()).toEqual(before);
+  return a;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Caller } from '@opsgraph/core';
-import { eventually, expectError, ok, people, person, recordedEvents, untilPlacesKnown, type GraphQLResult, type TestService, notFoundShape } from '@opsgraph/testing';
+import { eventually, expectError, ok, people, person, recordedEvents, untilPlacesKnown, type GraphQLResult, type TestService, expectAlikeNotFound } from '@opsgraph/testing';
 import type { QueryRunner } from 'typeorm';
 import { OpenWorkItem } from '../src/entities';
 import { PERSON_FIELDS, createQualification, crew, registerPerson, requireQualification, seedPlant, startCompetence, startWorkService, type Plant } from './fixtures';
@@ -50,24 +50,7 @@ async function written() {
   return counts;
 }
 
-/** The NOT_FOUND error of a result, with the id it names taken out: what is left must not tell two ids apart. */
-function shape(result: GraphQLResult, id: string) {
-  expect(result.errors).toHaveLength(1);
-  expect(result.data ?? null).toBeNull();
-  expect(result.errors![0].message).toContain(id);
-  expect(result.errors![0].extensions?.id).toBe(id);
-  return notFoundShape(result, id);
-}
-
-/** Calls with another site's (or another company's) id and with a random id: both NOT_FOUND, alike but for the id, nothing written. */
-async function alikeNotFound(call: (id: string) => Promise<GraphQLResult>, theirs: string) {
-  const before = await written();
-  const random = randomUUID();
-  const [a, b] = [shape(await call(theirs), theirs), shape(await call(random), random)];
-  expect(a).toEqual(b);
-  expect(await written()).toEqual(before);
-  return a;
-}
+const alikeNotFound = (call: (id: string) => Promise<GraphQLResult>, theirs: string) => expectAlikeNotFound(call, theirs, written);
 
 test('a site created in Work can be given to people once its event is applied', async () => {
   const site = await newSite('NEW');

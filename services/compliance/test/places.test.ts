@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { eventually, expectError, ok, person, startTestService, untilPlacesKnown, type GraphQLResult, type TestService, notFoundShape } from '@opsgraph/testing';
+import { eventually, expectError, ok, person, startTestService, untilPlacesKnown, type GraphQLResult, type TestService, expectAlikeNotFound } from '@opsgraph/testing';
 import type { QueryRunner } from 'typeorm';
 import { service as workService } from '../../work/src/service';
 import { seedPlant, type Plant } from '../../work/test/fixtures';
@@ -64,24 +63,7 @@ async function written() {
   return counts;
 }
 
-/** The NOT_FOUND error of a result, with the id it names taken out: what is left must not tell two ids apart. */
-function shape(result: GraphQLResult, id: string) {
-  expect(result.errors).toHaveLength(1);
-  expect(result.data ?? null).toBeNull();
-  expect(result.errors![0].message).toContain(id);
-  expect(result.errors![0].extensions?.id).toBe(id);
-  return notFoundShape(result, id);
-}
-
-/** Calls with another site's (or a mismatched) id and with a random id: both NOT_FOUND, alike but for the id, nothing written. */
-async function alikeNotFound(call: (id: string) => Promise<GraphQLResult>, theirs: string) {
-  const before = await written();
-  const random = randomUUID();
-  const [a, b] = [shape(await call(theirs), theirs), shape(await call(random), random)];
-  expect(a).toEqual(b);
-  expect(await written()).toEqual(before);
-  return a;
-}
+const alikeNotFound = (call: (id: string) => Promise<GraphQLResult>, theirs: string) => expectAlikeNotFound(call, theirs, written);
 
 test('a location created in Work becomes usable in compliance once its event is applied', async () => {
   const area = await newArea(plant.siteId, 'BOIL');

@@ -14,7 +14,7 @@ import {
   type Connection,
 } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
-import { OPEN_STATUSES, STATUSES, WorkItem, type SourceDomain, type WorkItemStatus, type WorkItemType } from '../entities';
+import { OPEN_STATUSES, STATUSES, WorkItem } from '../entities';
 import { allSites, areasWithIds, assetById, siteById, sitesWithIds } from '../store/locations';
 import { shiftLogOfShift } from '../store/shift-log';
 import {
@@ -35,22 +35,8 @@ import {
  * queries are in store/work-items.ts (and the registry's in store/locations.ts).
  */
 
-export interface WorkItemFilter {
-  siteId?: string | null;
-  areaId?: string | null;
-  lineId?: string | null;
-  assetId?: string | null;
-  status?: WorkItemStatus[] | null;
-  ownerId?: string | null;
-  type?: WorkItemType[] | null;
-  sourceDomain?: SourceDomain | null;
-  sourceRecordId?: string | null;
-  contractorCompany?: string | null;
-  blocked?: boolean | null;
-  overdue?: boolean | null;
-  awaitingVerification?: boolean | null;
-  text?: string | null;
-}
+/** The list's filter as a client gives it: the store's conditions before `checkedFilter` has checked them. */
+export type WorkItemFilter = WorkItemConditions;
 
 /** The filter with its values checked (ids, lengths), as the store's work item queries take it. */
 function checkedFilter(filter: WorkItemFilter = {}): WorkItemConditions {
