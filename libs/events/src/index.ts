@@ -11,3 +11,4 @@ export * from './inbox';
 export * from './consumer';
 export * from './background';
 export * from './known-places';
+export * from './outcome';

@@ -20,6 +20,7 @@ import {
   requireLocations,
   unknownLocation,
 } from '@opsgraph/core';
+import { evidenceRequirements } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { REQUIREMENT_SOURCES, type ComplianceCheck, type Requirement, type ComplianceEvidenceRequirement, type ObligationTarget, type RequirementSource } from '../entities';
 import { canSeeRequirement, record, requireSite, type ComplianceContext } from './context';
@@ -34,7 +35,6 @@ export const WORK_TYPES = [
   'MAINTENANCE', 'PRODUCTION_ACTION', 'INSPECTION', 'ROUND', 'CLEANING', 'LOGISTICS', 'PUNCH_ITEM',
   'CONTRACTOR_JOB', 'CORRECTIVE_ACTION', 'PRE_STARTUP_CHECK', 'DOCUMENT_REVIEW', 'OTHER',
 ] as const;
-const EVIDENCE_KINDS = ['PHOTO', 'MEASUREMENT', 'SIGNATURE', 'DOCUMENT', 'CHECKLIST'] as const;
 
 export interface CreateRequirementInput {
   reference: string;
@@ -86,20 +86,7 @@ export function appliesTo(requirement: Requirement, work: WorkFacts): boolean {
 }
 
 function evidenceOf(input: ComplianceEvidenceRequirement[] | null | undefined): ComplianceEvidenceRequirement[] {
-  const list = input ?? [];
-  if (list.length > 50) throw badInput('at most 50 evidence requirements', { field: 'evidence' });
-  const evidence = list.map((e, i) => {
-    const field = `evidence[${i}]`;
-    const kind = oneOf(EVIDENCE_KINDS, e.kind, `${field}.kind`);
-    const questions = e.questions ? textList(e.questions, `${field}.questions`) : null;
-    if (kind === 'CHECKLIST' && !questions?.length) throw badInput(`${field}: a checklist needs its questions`, { field });
-    const min = e.min ?? null;
-    const max = e.max ?? null;
-    if (min !== null && max !== null && min > max) throw badInput(`${field}: min is above max`, { field });
-    return { kind, label: requireText(e.label, `${field}.label`, { max: 200 }), unit: optionalText(e.unit, `${field}.unit`, 30), min, max, questions };
-  });
-  if (new Set(evidence.map((e) => e.label.toLowerCase())).size !== evidence.length) throw badInput('evidence labels must be unique', { field: 'evidence' });
-  return evidence;
+  return evidenceRequirements(input, 'evidence') as ComplianceEvidenceRequirement[];
 }
 
 function requirementFields(caller: Caller, input: CreateRequirementInput) {

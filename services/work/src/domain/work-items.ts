@@ -18,6 +18,7 @@ import {
   requireUuid,
   type Caller,
 } from '@opsgraph/core';
+import { requiredOutcome } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import {
   EVIDENCE_KINDS,
@@ -103,27 +104,7 @@ export interface EvidenceInput {
 const MAX_LIST = 50;
 
 function requiredOutcomeOf(input: CreateWorkItemInput['requiredOutcome'], title: string): RequiredOutcome {
-  if (!input) return { acceptanceCriteria: `${title}: done as described`, evidence: [] };
-  const evidence = (input.evidence ?? []).map((req, i) => {
-    const field = `requiredOutcome.evidence[${i}]`;
-    const kind = oneOf(EVIDENCE_KINDS, req.kind, `${field}.kind`);
-    const min = req.min ?? null;
-    const max = req.max ?? null;
-    if (min !== null && max !== null && min > max) throw badInput(`${field}: min is above max`, { field });
-    if (kind === 'CHECKLIST' && !req.questions?.length) throw badInput(`${field}: a checklist needs its questions`, { field });
-    return {
-      kind,
-      label: requireText(req.label, `${field}.label`, { max: 200 }),
-      unit: optionalText(req.unit, `${field}.unit`, 30),
-      min,
-      max,
-      questions: req.questions?.map((q, j) => requireText(q, `${field}.questions[${j}]`, { max: 500 })) ?? null,
-    };
-  });
-  if (evidence.length > MAX_LIST) throw badInput(`at most ${MAX_LIST} evidence requirements`, { field: 'requiredOutcome.evidence' });
-  const labels = new Set(evidence.map((e) => e.label.toLowerCase()));
-  if (labels.size !== evidence.length) throw badInput('evidence requirement labels must be unique', { field: 'requiredOutcome.evidence' });
-  return { acceptanceCriteria: requireText(input.acceptanceCriteria, 'requiredOutcome.acceptanceCriteria', { max: 4000 }), evidence };
+  return requiredOutcome(input, { acceptanceCriteria: `${title}: done as described`, evidence: [] }) as RequiredOutcome;
 }
 
 function prerequisiteOf(input: PrerequisiteInput, field: string) {
