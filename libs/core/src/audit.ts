@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Column, Entity, Index, PrimaryGeneratedColumn, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { requireRole, type Caller } from './auth';
+import { inSiteScope, requireRole, type Caller } from './auth';
 import type { RequestContext } from './context';
 import { DomainError } from './errors';
 import { isUuid, optionalText, toStorableText } from './ids';
@@ -83,10 +83,14 @@ function namedSites(value: unknown, found: Set<string>, depth = 0): Set<string> 
   return found;
 }
 
-/** The sites an entry concerns: those named, else the actor's (see `AuditEntry.siteIds`). */
+/**
+ * The sites an entry concerns: those named that the actor works at, else the actor's own (see
+ * `AuditEntry.siteIds`). A site named outside the actor's scope is not one of them: an attempt on another site
+ * is refused as if the site did not exist, so it goes to the actor's own trail, never into the other site's.
+ */
 export function auditSites(variables: unknown, caller: Caller): string[] {
-  const named = namedSites(variables, new Set());
-  return named.size ? [...named] : caller.sites.includes('*') ? ['*'] : caller.sites;
+  const named = [...namedSites(variables, new Set())].filter((site) => inSiteScope(caller, site));
+  return named.length ? named : caller.sites.includes('*') ? ['*'] : caller.sites;
 }
 
 function trimmed(value: unknown, depth = 0): unknown {

@@ -50,3 +50,13 @@ test('an entry that names no site belongs to its actor\'s sites: an actor of eve
   expect(auditSites({ i: { siteId: green.siteId.toUpperCase() } }, people.admin)).toEqual([green.siteId]);
   expect(auditSites({ ids: [1] }, blueTech)).toEqual([blue.siteId]);
 });
+
+test("an attempt on another site goes to the actor's own trail, never into the other site's", async () => {
+  const greenSupervisor = person('0000000a-0000-4000-8000-0000000000b3', 'supervisor', [green.siteId]);
+  await work.query(`mutation($i: CreateWorkItemInput!) { createWorkItem(input: $i) { id } }`, { i: { siteId: blue.siteId, type: 'OTHER', title: 'green: tried at blue' } }, greenSupervisor);
+  const blueAuditor = person('0000000a-0000-4000-8000-0000000000a5', 'auditor', [blue.siteId]);
+  expect((await trail(blueAuditor)).some((e) => e.actorId === greenSupervisor.id)).toBe(false);
+  const greenAuditor = person('0000000a-0000-4000-8000-0000000000a6', 'auditor', [green.siteId]);
+  expect((await trail(greenAuditor)).some((e) => e.actorId === greenSupervisor.id && e.variables?.includes('green: tried at blue'))).toBe(true);
+  expect(auditSites({ i: { siteIds: [green.siteId, blue.siteId] } }, greenSupervisor)).toEqual([green.siteId]);
+});

@@ -118,6 +118,7 @@ export function ok<T>(result: GraphQLResult<T>): T {
 export type { DataSource };
 export * from './gateway';
 export * from './demo';
+export * from './demo-plant';
 export * from './kafka';
 export * from './postgres-server';
 export * from './events';

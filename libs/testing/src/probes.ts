@@ -151,7 +151,8 @@ export interface ScopeEscapeProbe {
   name: string;
   document: string;
   kind: 'query' | 'mutation';
-  target: (typeof PLACE_ID_ARGUMENTS)[string];
+  /** What the probed id names: a place kind or a work item (PLACE_ID_ARGUMENTS), or a record's GraphQL type. */
+  target: string;
   /** Variables with `id` at the probed argument (and the caller's own site in every other siteId). */
   variables(id: string): Record<string, unknown>;
 }
@@ -159,14 +160,14 @@ export interface ScopeEscapeProbe {
 /** The name an ID leaf is known by: its own, or its argument's when it is the argument itself. */
 const leafName = (arg: GraphQLArgument, path: string[]) => (path.length ? path[path.length - 1] : arg.name);
 
-/** Every ID argument and input field of a subgraph's root fields, by its path, for the classification test. */
-export function idArguments(typeDefs: DocumentNode): { where: string; name: string }[] {
+/** Every ID argument and input field of a subgraph's root fields, by its path (and what the field returns), for the classification test. */
+export function idArguments(typeDefs: DocumentNode): { where: string; name: string; returns: string }[] {
   const schema = buildSubgraphSchema([{ typeDefs }]);
-  const found: { where: string; name: string }[] = [];
+  const found: { where: string; name: string; returns: string }[] = [];
   for (const [kind, root] of [['Query', schema.getQueryType()], ['Mutation', schema.getMutationType()]] as const) {
     for (const field of Object.values(root?.getFields() ?? {})) {
       if (field.name.startsWith('_')) continue;
-      for (const arg of field.args) for (const path of leavesOf(arg.type, 'ID')) found.push({ where: `${kind}.${field.name} ${[arg.name, ...path].join('.')}`, name: leafName(arg, path) });
+      for (const arg of field.args) for (const path of leavesOf(arg.type, 'ID')) found.push({ where: `${kind}.${field.name} ${[arg.name, ...path].join('.')}`, name: leafName(arg, path), returns: getNamedType(field.type).name });
     }
   }
   return found;
@@ -189,12 +190,16 @@ function ownSiteValue(type: GraphQLInputType, ownSite: string, probed?: { path: 
   return placeholderLeaf(inner);
 }
 
+/** What an ID argument names, from its own name: a place or a work item (PLACE_ID_ARGUMENTS), or nothing. */
+export type IdClassifier = (leaf: string, field: GraphQLField<unknown, unknown>) => string | undefined;
+const placeTarget: IdClassifier = (leaf) => PLACE_ID_ARGUMENTS[leaf];
+
 /**
- * For every argument or input field of a root field that names a location or a work item: the request with
- * that id, everything else well-formed and at the caller's own site. Sent once with another site's (or
- * company's) id and once with a random one, the two answers must be the same.
+ * For every argument or input field of a root field whose id `classify` names (by default: a location or a
+ * work item): the request with that id, everything else well-formed and at the caller's own site. Sent once
+ * with another site's (or company's) id and once with a random one, the two answers must be the same.
  */
-export function scopeEscapeProbes(typeDefs: DocumentNode, ownSite: string): ScopeEscapeProbe[] {
+export function scopeEscapeProbes(typeDefs: DocumentNode, ownSite: string, classify: IdClassifier = placeTarget): ScopeEscapeProbe[] {
   const schema = buildSubgraphSchema([{ typeDefs }]);
   const probes: ScopeEscapeProbe[] = [];
   for (const [kind, root] of [['query', schema.getQueryType()], ['mutation', schema.getMutationType()]] as const) {
@@ -203,7 +208,7 @@ export function scopeEscapeProbes(typeDefs: DocumentNode, ownSite: string): Scop
       const document = operationOf(kind, field);
       field.args.forEach((arg, i) => {
         for (const path of leavesOf(arg.type, 'ID')) {
-          const target = PLACE_ID_ARGUMENTS[leafName(arg, path)];
+          const target = classify(leafName(arg, path), field);
           if (!target) continue;
           probes.push({
             name: `${kind === 'query' ? 'Query' : 'Mutation'}.${field.name} ${[arg.name, ...path].join('.')}`,
@@ -228,9 +233,9 @@ export function scopeEscapeProbes(typeDefs: DocumentNode, ownSite: string): Scop
 
 /**
  * A read of every root query field with its required arguments at the caller's own site, selecting the ids of
- * what it returns two levels down: no other site's (or company's) id may appear in any answer.
+ * what it returns `depth` levels down: no other site's (or company's) id may appear in any answer.
  */
-export function readEverything(typeDefs: DocumentNode, ownSite: string): { name: string; document: string; variables: Record<string, unknown> }[] {
+export function readEverything(typeDefs: DocumentNode, ownSite: string, depth = 2): { name: string; document: string; variables: Record<string, unknown> }[] {
   const schema = buildSubgraphSchema([{ typeDefs }]);
   const selectionOf = (type: GraphQLObjectType, depth: number): string => {
     const parts: string[] = [];
@@ -249,7 +254,7 @@ export function readEverything(typeDefs: DocumentNode, ownSite: string): { name:
   for (const field of Object.values(schema.getQueryType()?.getFields() ?? {})) {
     if (field.name.startsWith('_')) continue;
     const named = getNamedType(field.type);
-    const selection = !isScalarType(named) && !isEnumType(named) && 'getFields' in named && !('getPossibleTypes' in named) ? selectionOf(named as GraphQLObjectType, 2) : '';
+    const selection = !isScalarType(named) && !isEnumType(named) && 'getFields' in named && !('getPossibleTypes' in named) ? selectionOf(named as GraphQLObjectType, depth) : '';
     if (!isScalarType(named) && !isEnumType(named) && !selection) continue;
     const declared = field.args.map((a, i) => `$a${i}: ${String(a.type)}`).join(', ');
     const call = field.args.length ? `(${field.args.map((a, i) => `${a.name}: $a${i}`).join(', ')})` : '';
