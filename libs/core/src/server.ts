@@ -12,6 +12,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import type { DataSource, EntityManager } from 'typeorm';
 import { auditPlugin, auditResolvers, auditTypeDefs } from './audit';
+import { scheduleResolvers, scheduleTypeDefs, type RunningSchedule } from './scheduler';
 import { DateTimeScalar, inputChecksPlugin } from './inputs';
 import { INTERNAL_HEADER, verifyInternalCaller, type Caller } from './auth';
 import { envInt, isDevelopment } from './config';
@@ -233,13 +234,14 @@ export async function executeGraphQL<C extends object>(
 }
 
 /**
- * The SDL a subgraph serves: its own schema.graphql plus what every subgraph shares (its audit trail).
+ * The SDL a subgraph serves: its own schema.graphql plus what every subgraph shares (its audit trail, its
+ * time-driven rules run on demand).
  * Composition reads the same function, so the supergraph and the servers always agree.
  */
 export function subgraphSdl(name: string, ownSdl: string): string {
   const shareable = /@link\([^)]*import:\s*\[[^\]]*"@shareable"/.test(ownSdl);
   if (!shareable) throw new Error(`${name}: schema.graphql must import @shareable from the federation spec`);
-  return `${ownSdl}\n${auditTypeDefs(name)}`;
+  return `${ownSdl}\n${auditTypeDefs(name)}\n${scheduleTypeDefs(name)}`;
 }
 
 function mergeResolvers(own: object, shared: Record<string, Record<string, unknown>>): object {
@@ -257,6 +259,8 @@ export interface SubgraphOptions<Loaders> {
   db: DataSource;
   /** Fresh per request, on the request's scoped manager; the caller lets loaders apply role rules too. */
   createLoaders: (db: EntityManager, caller: Caller) => Loaders;
+  /** The service's running time-driven rules, which an administrator may run on demand. */
+  schedules?: RunningSchedule[];
 }
 
 /** Builds a federated subgraph: schema, error mapping, gateway-signed caller check, per-request loaders. */
@@ -266,7 +270,7 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
   // Shared scalars: every subgraph that declares DateTime reads and checks it the same way.
   const scalars = /^\s*scalar\s+DateTime\b/m.test(sdl) ? { DateTime: DateTimeScalar } : {};
   const apollo = new ApolloServer<RequestContext<Loaders>>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers: { ...scalars, ...mergeResolvers(options.resolvers, auditResolvers(options.name)) } as never }]),
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: { ...scalars, ...mergeResolvers(mergeResolvers(options.resolvers, auditResolvers(options.name)), scheduleResolvers(options.name, options.schedules ?? [])) } as never }]),
     formatError: (formatted, error) => formatError(formatted, error, isDevelopment()),
     includeStacktraceInErrorResponses: false,
     // The gateway sends the fetches of one request that start together as one batch; they share the

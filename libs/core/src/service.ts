@@ -3,7 +3,7 @@ import { SUBGRAPH_PORTS, checkConfiguration, envInt, type SubgraphName } from '.
 import { openDatabase, type DataSourceOptions } from './db';
 import { logger } from './logger';
 import { registerPoolMetrics } from './metrics';
-import { atMost } from './scheduler';
+import { atMost, startScheduler, type Schedule } from './scheduler';
 import { createSubgraph, type HttpApp, type SubgraphOptions } from './server';
 import { startTracing } from './tracing';
 
@@ -14,8 +14,10 @@ export interface ServiceDefinition<Loaders> {
   entities: DataSourceOptions['entities'];
   migrations: DataSourceOptions['migrations'];
   createLoaders: SubgraphOptions<Loaders>['createLoaders'];
-  /** Background work the service runs beside its graph (event relay, consumers, schedulers). */
+  /** Background work the service runs beside its graph (event relay, consumers). */
   background?: (db: DataSource) => Promise<{ stop(): Promise<void> }[]>;
+  /** Its time-driven rules: run every interval, and on demand by an administrator (`run<Service>Schedules`). */
+  schedules?: (db: DataSource) => Schedule[];
 }
 
 /** The database name of a service: one database per service on the shared server. */
@@ -45,7 +47,9 @@ export async function startService<Loaders>(
     throw err;
   });
   registerPoolMetrics(definition.name, db);
-  const subgraph = createSubgraph({ ...definition, db });
+  // The rules first (stopped first, before the relay and consumers they feed).
+  const schedules = (definition.schedules?.(db) ?? []).map((s) => startScheduler(s.name, s.intervalMs, s.rule));
+  const subgraph = createSubgraph({ ...definition, db, schedules });
   const port = options.port ?? envInt(`OPSGRAPH_${definition.name.toUpperCase()}_PORT`, SUBGRAPH_PORTS[definition.name]);
   const app = await subgraph.listen(port, process.env.OPSGRAPH_HOST);
   const background = definition.background ? await definition.background(db) : [];
@@ -57,7 +61,7 @@ export async function startService<Loaders>(
       if (stopped) return;
       stopped = true;
       await app.close();
-      for (const task of background) await atMost(task.stop(), 10_000, `${definition.name} background task`);
+      for (const task of [...schedules, ...background]) await atMost(task.stop(), 10_000, `${definition.name} background task`);
       await atMost(db.destroy(), 10_000, `${definition.name} database pool`);
       // Last: flushes the spans of everything above.
       await atMost(tracing.shutdown(), 10_000, `${definition.name} tracing`);

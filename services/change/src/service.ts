@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { envInt, startScheduler, systemScope, type ServiceDefinition } from '@opsgraph/core';
+import { envInt, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { changeConsumer } from './consumer';
 import { reviewTemporaryChanges } from './domain/changes';
@@ -18,9 +18,7 @@ export const service: ServiceDefinition<Loaders> = {
   entities,
   migrations,
   createLoaders,
-  // The temporary-change rule first (stopped first), then the relay and consumer.
-  background: async (db) => [
-    startScheduler('change.temporary-changes', envInt('OPSGRAPH_TEMPORARY_CHANGE_INTERVAL_MS', 3_600_000), (now) => reviewTemporaryChanges(systemScope(db), now)),
-    ...(await events(db)),
-  ],
+  // Its time-driven rule, run every interval and on demand (stopped before the relay and consumer).
+  schedules: (db) => [{ name: 'change.temporary-changes', intervalMs: envInt('OPSGRAPH_TEMPORARY_CHANGE_INTERVAL_MS', 3_600_000), rule: (now) => reviewTemporaryChanges(systemScope(db), now) }],
+  background: events,
 };

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { envInt, startScheduler, systemScope, type ServiceDefinition } from '@opsgraph/core';
+import { envInt, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { expireRecords } from './domain/records';
 import { competenceConsumer } from './domain/work';
@@ -17,9 +17,7 @@ export const service: ServiceDefinition<Loaders> = {
   entities,
   migrations,
   createLoaders,
-  // The expiry rule (stopped first), then the consumer of Work's and Permits' facts and the outbox relay.
-  background: async (db) => [
-    startScheduler('competence.expire', envInt('OPSGRAPH_COMPETENCE_EXPIRY_INTERVAL_MS', 60_000), (now) => expireRecords(systemScope(db), now)),
-    ...(await events(db)),
-  ],
+  // Its time-driven rule, run every interval and on demand (stopped before the relay and consumer).
+  schedules: (db) => [{ name: 'competence.expire', intervalMs: envInt('OPSGRAPH_COMPETENCE_EXPIRY_INTERVAL_MS', 60_000), rule: (now) => expireRecords(systemScope(db), now) }],
+  background: events,
 };

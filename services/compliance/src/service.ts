@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { envInt, startScheduler, systemScope, type ServiceDefinition } from '@opsgraph/core';
+import { envInt, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { complianceConsumer } from './consumer';
 import { raiseDueObligations } from './domain/obligations';
@@ -18,9 +18,7 @@ export const service: ServiceDefinition<Loaders> = {
   entities,
   migrations,
   createLoaders,
-  // The obligations rule first (stopped first), then the relay and consumer.
-  background: async (db) => [
-    startScheduler('compliance.due-obligations', envInt('OPSGRAPH_OBLIGATION_INTERVAL_MS', 3_600_000), (now) => raiseDueObligations(systemScope(db), now)),
-    ...(await events(db)),
-  ],
+  // Its time-driven rule, run every interval and on demand (stopped before the relay and consumer).
+  schedules: (db) => [{ name: 'compliance.due-obligations', intervalMs: envInt('OPSGRAPH_OBLIGATION_INTERVAL_MS', 3_600_000), rule: (now) => raiseDueObligations(systemScope(db), now) }],
+  background: events,
 };

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { envInt, startScheduler, systemScope, type ServiceDefinition } from '@opsgraph/core';
+import { envInt, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground, knownLocationHandlers, topicOf } from '@opsgraph/events';
 import { raiseDueReviews } from './domain/reviews';
 import { WORK_EVENTS, onWorkItemEvent } from './domain/work-events';
@@ -25,9 +25,7 @@ export const service: ServiceDefinition<Loaders> = {
   entities,
   migrations,
   createLoaders,
-  // The review schedule first (stopped first), then the relay and consumer.
-  background: async (db) => [
-    startScheduler('documents.periodic-reviews', envInt('OPSGRAPH_DOCUMENT_REVIEW_INTERVAL_MS', 3_600_000), (now) => raiseDueReviews(systemScope(db), now)),
-    ...(await events(db)),
-  ],
+  // Its time-driven rule, run every interval and on demand (stopped before the relay and consumer).
+  schedules: (db) => [{ name: 'documents.periodic-reviews', intervalMs: envInt('OPSGRAPH_DOCUMENT_REVIEW_INTERVAL_MS', 3_600_000), rule: (now) => raiseDueReviews(systemScope(db), now) }],
+  background: events,
 };

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { envInt, startScheduler, systemScope, type ServiceDefinition } from '@opsgraph/core';
+import { envInt, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { expirePermits, suspendForStaleGasTests } from './domain/permits';
 import { permitsConsumer } from './domain/work';
@@ -18,9 +18,7 @@ export const service: ServiceDefinition<Loaders> = {
   entities,
   migrations,
   createLoaders,
-  // The expiry rule first (stopped first), then the relay and the consumer.
-  background: async (db) => [
-    startScheduler('permits.expire', envInt('OPSGRAPH_PERMIT_EXPIRY_INTERVAL_MS', 60_000), async (now) => [...(await expirePermits(systemScope(db), now)), ...(await suspendForStaleGasTests(systemScope(db), now))]),
-    ...(await events(db)),
-  ],
+  // Its time-driven rule, run every interval and on demand (stopped before the relay and consumer).
+  schedules: (db) => [{ name: 'permits.expire', intervalMs: envInt('OPSGRAPH_PERMIT_EXPIRY_INTERVAL_MS', 60_000), rule: async (now) => [...(await expirePermits(systemScope(db), now)), ...(await suspendForStaleGasTests(systemScope(db), now))] }],
+  background: events,
 };
