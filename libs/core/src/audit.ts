@@ -96,12 +96,14 @@ export function auditSites(variables: unknown, caller: Caller): string[] {
 function trimmed(value: unknown, depth = 0): unknown {
   // Refused input is recorded too, so text Postgres cannot store is recorded with U+FFFD in its place.
   if (typeof value === 'string') return toStorableText(value.length > 500 ? `${value.slice(0, 500)}…` : value);
-  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Deeper input is still recorded, as storable text: jsonb refuses what Postgres cannot store (a NUL).
+  if (depth > 6) return toStorableText(JSON.stringify(value).slice(0, 500));
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => trimmed(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, trimmed(v, depth + 1)]));
 }
 
-const DOMAIN_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'ILLEGAL_TRANSITION', 'PREREQUISITES_OPEN', 'EVIDENCE_INCOMPLETE', 'SEPARATION_OF_DUTIES', 'CONFLICT', 'GRAPHQL_VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_PROGRESS', 'IDEMPOTENCY_RESULT_LOST']);
+const DOMAIN_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'UNAUTHENTICATED', 'FORBIDDEN', 'ILLEGAL_TRANSITION', 'PREREQUISITES_OPEN', 'EVIDENCE_INCOMPLETE', 'SEPARATION_OF_DUTIES', 'CONFLICT', 'SIMOPS_CONFLICT', 'GRAPHQL_VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_KEY_IN_PROGRESS', 'IDEMPOTENCY_RESULT_LOST']);
 
 /** Records each mutation request after it ran. A failure to write the trail is logged, never hidden. */
 export function auditPlugin(db: DataSource): ApolloServerPlugin<RequestContext<unknown>> {

@@ -62,6 +62,7 @@ export function scopeSettings(caller: Caller): { sites: string; company: string 
 
 const SCOPE_SQL = `SELECT set_config('role', '${REQUEST_ROLE}', false), set_config('opsgraph.sites', $1, false), set_config('opsgraph.company', $2, false)`;
 const UNSCOPE_SQL = `RESET ROLE; RESET opsgraph.sites; RESET opsgraph.company`;
+const SNAPSHOT_SQL = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`;
 
 interface PgClient {
   query(sql: string, params?: unknown[]): Promise<unknown>;
@@ -86,26 +87,52 @@ function oneAtATime(client: PgClient): PgClient {
  * taken from the pool at its first statement, as `opsgraph_request` with the caller's scope. `release` undoes
  * the switch and returns the connection; a connection whose switch cannot be undone is closed, never reused.
  * The statement that sets the scope goes to the connection directly: statement counts stay the request's own.
+ *
+ * A read (`readOnly()` before its first statement) runs in one REPEATABLE READ, READ ONLY transaction: every
+ * statement of the request sees the same snapshot, so an answer never mixes two moments (an item's status
+ * from before a change and its prerequisites from after it). `writable()` (a mutation) ends such a snapshot
+ * before its own statements.
  */
-export function requestManager(dataSource: DataSource, caller: Caller): { manager: EntityManager; release(): Promise<void> } {
+export function requestManager(dataSource: DataSource, caller: Caller): { manager: EntityManager; readOnly(): void; writable(): void; release(): Promise<void> } {
   const runner = dataSource.createQueryRunner();
   const connect = runner.connect.bind(runner) as () => Promise<PgClient>;
   const { sites, company } = scopeSettings(caller);
+  let snapshot: 'wanted' | 'open' | 'none' = 'none';
   let scoped: Promise<PgClient> | undefined;
   runner.connect = () =>
     (scoped ??= connect().then(async (client) => {
+      if (snapshot === 'wanted') {
+        await client.query(SNAPSHOT_SQL);
+        snapshot = 'open';
+      }
+      // For the session, not the snapshot's transaction: a transaction of the request's own that ends the
+      // snapshot early (a nested BEGIN is only a warning to Postgres, its COMMIT ends ours) keeps the scope.
       await client.query(SCOPE_SQL, [sites, company]);
       return oneAtATime(client);
     }));
   return {
     manager: runner.manager,
+    readOnly() {
+      if (!scoped && snapshot === 'none') snapshot = 'wanted';
+    },
+    writable() {
+      if (snapshot === 'wanted') snapshot = 'none';
+      else if (snapshot === 'open') {
+        // Rare (a batch with a query before a mutation): the snapshot ends before the mutation's statements.
+        snapshot = 'none';
+        void scoped!.then((client) => client.query('COMMIT'));
+      }
+    },
     async release() {
       if (!scoped) return runner.release();
       let failure: unknown;
       try {
         const client = await scoped;
-        if (runner.isTransactionActive) await client.query('ROLLBACK');
-        await client.query(UNSCOPE_SQL);
+        if (snapshot === 'open') await client.query(`COMMIT; ${UNSCOPE_SQL}`);
+        else {
+          if (runner.isTransactionActive) await client.query('ROLLBACK');
+          await client.query(UNSCOPE_SQL);
+        }
       } catch (e) {
         failure = e ?? new Error('the request scope could not be undone');
       }

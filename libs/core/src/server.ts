@@ -282,6 +282,18 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
       // Nothing uses cache hints; the plugin wraps every resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
       inputChecksPlugin() as never,
+      {
+        // A read sees one snapshot of the database; a mutation runs its own transactions (see requestManager).
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ operation, contextValue }: GraphQLRequestContext<RequestContext<Loaders>>) {
+              const scoped = (contextValue as RequestContext<Loaders> & { scoped?: ReturnType<typeof requestManager> }).scoped;
+              if (operation?.operation === 'query') scoped?.readOnly();
+              else scoped?.writable();
+            },
+          };
+        },
+      },
       auditPlugin(options.db) as never,
       idempotencyPlugin(options.db) as never,
       metricsPlugin(options.name) as never,
@@ -316,7 +328,7 @@ export function createSubgraph<Loaders>(options: SubgraphOptions<Loaders>) {
     // Every statement of the request runs in the caller's scope, enforced by the database (see scope.ts).
     const scoped = requestManager(options.db, caller);
     const run = (scope?: { count: number }) =>
-      executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, db: scoped.manager, loaders: options.createLoaders(scoped.manager, caller) }), () => ({
+      executeGraphQL(apollo, req, res, body, async () => ({ caller, requestId, db: scoped.manager, loaders: options.createLoaders(scoped.manager, caller), scoped }), () => ({
         ...(scope && { [STATEMENTS_HEADER]: String(scope.count) }),
         [REQUEST_ID_HEADER]: requestId,
       }));
