@@ -78,6 +78,8 @@ const RECORDS: Record<string, { service: string; sql: string }> = {
   Requirement: { service: 'compliance', sql: `SELECT id FROM requirement WHERE $1 = ANY(site_ids)` },
   ComplianceAudit: { service: 'compliance', sql: `SELECT id FROM compliance_audit WHERE site_id = $1` },
   AuditFinding: { service: 'compliance', sql: `SELECT id FROM audit_finding WHERE site_id = $1` },
+  HandoverRecord: { service: 'work', sql: `SELECT id FROM handover WHERE site_id = $1` },
+  StandingCondition: { service: 'work', sql: `SELECT id FROM recorded_condition WHERE site_id = $1 UNION ALL SELECT id FROM shift_log_entry WHERE site_id = $1 AND attention_next_shift` },
 };
 /**
  * ID arguments that are neither a place nor a site's record: people (held in competence for every site they
@@ -135,6 +137,10 @@ beforeAll(async () => {
   await query(`mutation($i: RequestDocumentReviewInput!) { requestDocumentReview(input: $i) { id } }`, {
     i: { documentId: document.id, reviewerIds: [demoPeople.supervisor.id], dueAt: new Date(Date.now() + 7 * 86_400_000).toISOString(), reason: 'scope matrix' },
   }, demoPeople.supervisor);
+  // Nor does it hand over: a standing condition, a flagged note and a handover awaiting acceptance are made here.
+  await query(`mutation($i: StandingConditionInput!) { recordStandingCondition(input: $i) { id } }`, { i: { siteId: demo.siteId, kind: 'DEVIATION', description: 'scope matrix' } }, demoPeople.supervisor);
+  await query(`mutation($i: ShiftLogInput!) { addShiftLogEntry(input: $i) { id } }`, { i: { siteId: demo.siteId, shift: 'A', text: 'scope matrix', attentionNextShift: true } }, demoPeople.supervisor);
+  await query(`mutation($i: StartHandoverInput!) { startHandover(input: $i) { id } }`, { i: { siteId: demo.siteId, shift: 'A', from: new Date(Date.now() - 3600_000).toISOString() } }, demoPeople.supervisor);
   for (const [kind, { service, sql }] of Object.entries(RECORDS)) {
     demoRecords[kind] = (await services[service].db.query(`${sql} ORDER BY 1 LIMIT 2`, [demo.siteId])).map((r: { id: string }) => r.id);
   }

@@ -22,6 +22,14 @@ const UNPROTECTED: Record<string, string> = {
     "people named by other domains' records (who approved a permit, who granted a record) resolve to their id and name whatever the reader's sites; what more of a person a caller sees is decided by personVisible, and their records are protected by the person's sites",
 };
 
+/**
+ * Tables only background work reads and writes (as the owner), with no access for requests at all, and why.
+ * - `prerequisite_fact` (Work): the latest state supporting records told Work for blockers not raised yet (a
+ *   permit suspended, a change rejected); it names no site, so a request must not read it: only Work's event
+ *   consumer applies it, to blockers of the record's own site.
+ */
+const BACKGROUND_ONLY = ['prerequisite_fact'];
+
 describe.each(services.map((s) => [s.name, s] as const))('%s', (_name, definition) => {
   let database: Awaited<ReturnType<typeof testDatabase>>;
   beforeAll(async () => {
@@ -54,10 +62,15 @@ describe.each(services.map((s) => [s.name, s] as const))('%s', (_name, definitio
               has_table_privilege($1, 'outbox', 'INSERT') AS "appendsEvents",
               has_table_privilege($1, 'outbox', 'SELECT') OR has_table_privilege($1, 'outbox', 'UPDATE') OR has_table_privilege($1, 'outbox', 'DELETE') AS "readsEvents",
               bool_and(has_table_privilege($1, format('%I', tablename), 'SELECT,INSERT,UPDATE,DELETE'))
-                FILTER (WHERE tablename NOT IN ('migrations', 'outbox', 'outbox_pending', 'inbox', 'parked_event')) AS others
+                FILTER (WHERE tablename NOT IN ('migrations', 'outbox', 'outbox_pending', 'inbox', 'parked_event', ${BACKGROUND_ONLY.map((t) => `'${t}'`).join(', ')})) AS others
          FROM pg_tables WHERE schemaname = 'public'`,
       [REQUEST_ROLE],
     );
     expect(grants).toEqual({ migrations: false, appendsEvents: true, readsEvents: false, others: true });
+    const [background] = await database.db.query(
+      `SELECT bool_or(has_table_privilege($1, format('%I', tablename), 'SELECT,INSERT,UPDATE,DELETE')) AS any FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY($2)`,
+      [REQUEST_ROLE, BACKGROUND_ONLY],
+    );
+    expect(background.any ?? false).toBe(false);
   });
 });

@@ -2,8 +2,8 @@ import type { Caller } from '@opsgraph/core';
 import DataLoader from 'dataloader';
 import type { EntityManager } from 'typeorm';
 import { approvalsOfChangeLoader } from './store/approvals';
-import { changeLoader, historyOfChangeLoader } from './store/changes';
-import { checksOfChangeLoader } from './store/checks';
+import { changeLoader, historyOfChangeLoader, startupAuthorizationLoader } from './store/changes';
+import { checkLoader, checksOfChangeLoader } from './store/checks';
 import { tasksOfChangeLoader } from './store/tasks';
 import { requestsOfCompanyWork, trackedWorkOfRequestLoader } from './store/tracked-work';
 
@@ -15,6 +15,8 @@ export function createLoaders(db: EntityManager, caller: Caller) {
     historyByChange: historyOfChangeLoader(db),
     tasksByChange: tasksOfChangeLoader(db),
     checksByChange: checksOfChangeLoader(db),
+    checkById: checkLoader(db),
+    startupAuthorizationByChange: startupAuthorizationLoader(db),
     /** The work item Work created for one of our requests, from the local view of Work's events. */
     workByRequest: trackedWorkOfRequestLoader(db),
     /** Whether the work item Work created for one of our requests is the caller's contractor company's. */

@@ -2,10 +2,14 @@ import { entityRef, isContractorOnly, isUuid, requestedWorkStatus, type Caller }
 import * as changes from './domain/changes';
 import { canSee, changeNumber } from './domain/context';
 import * as queries from './domain/queries';
+import type { VerifiedCheck } from './entities';
 import type { Resolvers } from './generated/graphql';
 import type { Loaders } from './loaders';
 
 const refs = (ids: string[]) => ids.map((id) => ({ id }));
+
+/** A verified check as the start-up authorization stored it. */
+const stored = (v: unknown) => v as VerifiedCheck;
 
 /**
  * What a contractor reads of a change. The database shows a contractor-only caller only the changes behind
@@ -28,7 +32,7 @@ export const resolvers: Resolvers = {
   Query: {
     changeRequest: (_, { id }, { db, caller }) => queries.getChangeRequest(db, caller, id),
     changeRequests: (_, { filter, first, after }, { db, caller }) => queries.listChangeRequests(db, caller, filter, first, after),
-    restartReadiness: (_, { areaId, lineId }, { db, caller }) => queries.restartReadiness(db, caller, areaId, lineId),
+    restartReadiness: (_, question, { db, caller }) => queries.restartReadiness(db, caller, question),
   },
 
   Mutation: {
@@ -40,6 +44,7 @@ export const resolvers: Resolvers = {
     startChangeImplementation: (_, { id }, { db, caller, requestId }) => changes.startChangeImplementation(db, caller, id, requestId),
     startPreStartupReview: (_, { id }, { db, caller, requestId }) => changes.startPreStartupReview(db, caller, id, requestId),
     closeChangeRequest: (_, { id, note }, { db, caller, requestId }) => changes.closeChangeRequest(db, caller, id, note, requestId),
+    authorizeStartup: (_, { id, note, expectedVersion }, { db, caller, requestId }) => changes.authorizeStartup(db, caller, id, note, expectedVersion, requestId),
     cancelChangeRequest: (_, { id, reason }, { db, caller, requestId }) => changes.cancelChangeRequest(db, caller, id, reason, requestId),
     addChangeTask: (_, { changeId, input }, { db, caller, requestId }) => changes.addChangeTask(db, caller, changeId, input, requestId),
     addPreStartupCheck: (_, { changeId, input }, { db, caller, requestId }) => changes.addPreStartupCheck(db, caller, changeId, input, requestId),
@@ -68,6 +73,18 @@ export const resolvers: Resolvers = {
     tasks: async (c, _, { loaders, caller }) => contractorsOwnWork(caller, loaders, await loaders.tasksByChange.load(c.id)),
     preStartupChecks: async (c, _, { loaders, caller }) => contractorsOwnWork(caller, loaders, await loaders.checksByChange.load(c.id)),
     history: (c, _, { loaders, caller }) => (isContractorOnly(caller) ? [] : loaders.historyByChange.load(c.id)),
+    startupAuthorization: (c, _, { loaders, caller }) => (isContractorOnly(caller) ? null : loaders.startupAuthorizationByChange.load(c.id)),
+  },
+  StartupAuthorization: {
+    authorizedBy: (a) => ({ id: a.authorizedById }),
+    // Stored rows (VerifiedCheck), resolved field by field below.
+    verifiedChecks: (a) => a.verifiedChecks as never,
+  },
+  VerifiedPreStartupCheck: {
+    check: async (v, _, { loaders }) => (await loaders.checkById.load(stored(v).checkId))!,
+    workItem: (v) => ({ id: stored(v).workItemId }),
+    verifiedAt: (v) => (stored(v).verifiedAt ? new Date(stored(v).verifiedAt!) : null),
+    verifiedBy: (v) => entityRef(stored(v).verifierId),
   },
   ChangeApproval: {
     approver: (a) => ({ id: a.approverId }),
@@ -86,6 +103,7 @@ export const resolvers: Resolvers = {
     workType: (t) => t.workType as never,
     workItem: async (t, _, { loaders }) => entityRef((await loaders.workByRequest.load(t.requestId))?.workItemId),
     workStatus: async (t, _, { loaders }) => requestedWorkStatus(await loaders.workByRequest.load(t.requestId)),
+    workStatusAsOf: async (t, _, { loaders }) => (await loaders.workByRequest.load(t.requestId))?.lastEventAt ?? null,
   },
   PreStartupCheck: {
     change: async (c, _, { loaders }) => (await loaders.change.load(c.changeId))!,
@@ -97,6 +115,7 @@ export const resolvers: Resolvers = {
     owner: (c, _, { caller }) => hiddenFromContractor(caller, entityRef(c.ownerId), null),
     workItem: async (c, _, { loaders }) => (c.requestId ? entityRef((await loaders.workByRequest.load(c.requestId))?.workItemId) : null),
     workStatus: async (c, _, { loaders }) => requestedWorkStatus(c.requestId ? await loaders.workByRequest.load(c.requestId) : null),
+    workStatusAsOf: async (c, _, { loaders }) => (c.requestId ? ((await loaders.workByRequest.load(c.requestId))?.lastEventAt ?? null) : null),
     done: async (c, _, { loaders }) => !!c.requestId && (await loaders.workByRequest.load(c.requestId))?.status === 'DONE',
     verifiedAt: async (c, _, { loaders }) => (c.requestId ? ((await loaders.workByRequest.load(c.requestId))?.verifiedAt ?? null) : null),
   },

@@ -137,13 +137,21 @@ describe('change request: lifecycle and approvals', () => {
     ]);
     // What changed, who asked, which document, whether a permit is needed, what to confirm before restart.
     expect(requests[0].description).toContain('What changed: Filler infeed valve replaced by a fail-closed type');
-    expect(requests[0].description).toContain(`requested by person ${crew.technician.id}`);
-    expect(requests[0].description).toContain(`Documents: ${places.assetId}`);
+    // No raw ids in the text: the people and documents are the work item's links.
+    expect(requests[0].description).toContain("Who asked: the change's requester (linked on this work item), because: Two spills");
+    expect(requests[0].description).toContain('Documents: 1 document(s), linked on this work item');
+    expect(requests[0].description).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
     expect(requests[0].description).toContain('Permit needed: no');
+    expect(requests[0].prerequisites).toEqual([]);
     expect(requests[0].requiredOutcome.evidence[0]).toEqual(expect.objectContaining({ kind: 'CHECKLIST', questions: ['Guards refitted?', 'Valve fails closed on air loss?'] }));
-    expect(requests[0].links).toEqual([{ domain: 'DOCUMENTS', recordId: places.assetId, relation: 'checked against' }]);
+    expect(requests[0].links).toEqual([
+      { domain: 'COMPETENCE', recordId: crew.technician.id, relation: 'requested the change' },
+      { domain: 'DOCUMENTS', recordId: places.assetId, relation: 'checked against' },
+    ]);
     const refused = expectError(await act(change, 'closeChangeRequest', { id: created.id }), 'PREREQUISITES_OPEN');
     expect(refused.extensions?.checks).toHaveLength(2);
+    // The change's copy of Work lags: a refusal never states a status as current (none reported yet here).
+    expect(refused.message).toContain('"Inspect line 3 before restart" (no work item reported by Work yet)');
     expectError(await change.query(`mutation($id: ID!) { reraisePreStartupCheck(id: $id, reason: "again") { id } }`, { id: added.id }), 'ILLEGAL_TRANSITION'); // not cancelled
     expect((await status(created.id)).status).toBe('PRE_STARTUP_REVIEW');
   });

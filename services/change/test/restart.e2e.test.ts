@@ -7,8 +7,9 @@ import { changeInput, check, crew, type Places } from './fixtures';
 /**
  * The whole loop through the gateway, with Work and change each running their relay and consumer on real
  * Kafka: a change gates work on its asset until approved, its implementation task and pre-startup checks
- * become work items, "may we restart?" lists what stands in the way, and verifying the checks in Work lets
- * the change close and the answer turn to yes.
+ * become work items, "may we restart?" lists what stands in the way, and verifying the checks in Work leaves
+ * only the start-up authorization, after which the answer turns to yes and the change may close.
+ * (A check that needs a permit, and the authorization's rules: startup-authorization.e2e.test.ts.)
  */
 
 let work: TestService;
@@ -67,7 +68,7 @@ test('approved change with three pre-startup checks: three work items, the resta
       tasks: [{ title: 'Fit fail-closed infeed valve', assetId: places.assetId, ownerId: crew.technician.id }],
       preStartupChecks: [
         check('Inspect line 3 before restart', { lineId: places.lineId }),
-        check('Leak test the new valve', { assetId: places.assetId, permitRequired: true, permitNote: 'line breaking permit' }),
+        check('Leak test the new valve', { assetId: places.assetId }),
         check('Confirm operators briefed', { lineId: places.lineId, confirmations: ['Briefing signed by shift A and B?'] }),
       ],
     }),
@@ -95,7 +96,7 @@ test('approved change with three pre-startup checks: three work items, the resta
 
   // Implementation: the task is done and verified in Work, then the pre-startup review raises the checks.
   ok(await q(`mutation($id: ID!) { startChangeImplementation(id: $id) { status } }`, { id: created.id }, crew.technician));
-  await carryOut(task.id, []);
+  await carryOut(task.id, [{ kind: 'SIGNATURE', label: 'Implemented as approved', text: 'Tom Technician' }]);
   await eventually(async () => ok(await q(CHANGE_VIEW, { id: created.id })).changeRequest.tasks[0].workStatus === 'DONE');
   ok(await q(`mutation($id: ID!) { startPreStartupReview(id: $id) { status } }`, { id: created.id }, crew.technician));
   const checks = await eventually(async () => {
@@ -136,11 +137,19 @@ test('approved change with three pre-startup checks: three work items, the resta
     const r = ok(await q(READINESS, { line: places.lineId })).restartReadiness;
     return r.blockers.length === 1 && r;
   });
-  expect(onlyChange.blockers[0]).toMatchObject({ kind: 'CHANGE_IN_PROGRESS', change: { number: created.number, status: 'PRE_STARTUP_REVIEW' } });
+  // What remains is said exactly: the start-up authorization, and who may give it.
+  expect(onlyChange.blockers[0]).toMatchObject({
+    kind: 'AWAITING_STARTUP_AUTHORIZATION',
+    description: `${created.number} "Replace filler infeed valve on line 3": all 3 pre-startup check(s) verified; awaiting start-up authorization by an engineering or operations lead (a supervisor or verifier), not the change's requester or owner`,
+    change: { number: created.number, status: 'PRE_STARTUP_REVIEW' },
+  });
+  const early = await q(`mutation($id: ID!) { closeChangeRequest(id: $id, note: "PSSR complete") { status } }`, { id: created.id }, crew.technician);
+  expect(early.errors?.[0].extensions?.code).toBe('ILLEGAL_TRANSITION');
 
-  const closed = ok(await q(`mutation($id: ID!) { closeChangeRequest(id: $id, note: "PSSR complete") { status closedAt } }`, { id: created.id }, crew.technician)).closeChangeRequest;
-  expect(closed.status).toBe('CLOSED');
+  ok(await q(`mutation($id: ID!) { authorizeStartup(id: $id, note: "PSSR complete, release line 3") { status } }`, { id: created.id }, crew.supervisor));
   expect(ok(await q(READINESS, { line: places.lineId })).restartReadiness).toEqual({ mayRestart: true, line: { id: places.lineId }, blockers: [] });
+  const closed = ok(await q(`mutation($id: ID!) { closeChangeRequest(id: $id, note: "drawings updated") { status closedAt } }`, { id: created.id }, crew.technician)).closeChangeRequest;
+  expect(closed.status).toBe('CLOSED');
 
   // ChangeRequest.workItems (resolved by Work) shows the live status of everything the change raised.
   const final = ok(await q(CHANGE_VIEW, { id: created.id })).changeRequest;

@@ -34,8 +34,10 @@ const SITE_OF: Record<string, string> = {
   change_gate: OF_CHANGE,
   change_task: OF_CHANGE,
   pre_startup_check: OF_CHANGE,
+  startup_authorization: OF_CHANGE,
   tracked_work_item: 'r.site_id',
   work_contractor: 'r.site_id',
+  permit_cover: 'r.site_id',
 };
 const KEY: Record<string, string> = { tracked_work_item: 'work_item_id', work_contractor: 'work_item_id' };
 const TABLES = Object.keys(SITE_OF);
@@ -58,7 +60,7 @@ async function seed(manager: EntityManager): Promise<Site> {
   for (const id of [s.changeId, s.otherChangeId]) {
     await q(`INSERT INTO change_transition (change_id, to_status, actor_id, at, note) VALUES ($1, 'DRAFT', $2, now(), 'created')`, [id, people.technician.id]);
     await q(`INSERT INTO change_approval (change_id, role, approver_id, decision, comment, at) VALUES ($1, 'SAFETY', $2, 'APPROVED', 'checked', now())`, [id, people.supervisor.id]);
-    await q(`INSERT INTO change_task (change_id, seq, title, work_type, site_id, request_id, created_by_id) VALUES ($1, 1, 'Fit', 'MAINTENANCE', $2, $3, $4)`, [id, s.siteId, `change:${id}:task:1`, people.technician.id]);
+    await q(`INSERT INTO change_task (change_id, seq, title, work_type, site_id, request_id, created_by_id, required_outcome) VALUES ($1, 1, 'Fit', 'MAINTENANCE', $2, $3, $4, '{"acceptanceCriteria": "Fit: done", "evidence": []}')`, [id, s.siteId, `change:${id}:task:1`, people.technician.id]);
     await q(`INSERT INTO pre_startup_check (change_id, seq, title, what_changed, permit_required, confirmations, site_id, created_by_id) VALUES ($1, 1, 'Inspect', 'valve', false, '{ok?}', $2, $3)`, [id, s.siteId, people.technician.id]);
   }
   // The change's task as Work created it (in-house), and Acme's job on its asset, which waits for the change.
@@ -68,6 +70,8 @@ async function seed(manager: EntityManager): Promise<Site> {
            VALUES ($1, 'TST-2', 'CONTRACTOR_JOB', 'OPEN', $2, $3, 'MANUAL', now())`, [s.acmeWorkItemId, s.siteId, s.assetId]);
   await q(`INSERT INTO work_contractor (work_item_id, site_id, contractor_company) VALUES ($1, $2, 'Acme')`, [s.acmeWorkItemId, s.siteId]);
   await q(`INSERT INTO change_gate (change_id, work_item_id) VALUES ($1, $2)`, [s.changeId, s.acmeWorkItemId]);
+  await q(`INSERT INTO startup_authorization (change_id, authorized_by_id, authorized_at, note, verified_checks) VALUES ($1, $2, now(), 'PSSR complete', '[]')`, [s.changeId, people.supervisor.id]);
+  await q(`INSERT INTO permit_cover (work_item_id, permit_id, permit_number, site_id, issued_at) VALUES ($1, $2, 'PTW-X-0001', $3, now())`, [s.taskWorkItemId, randomUUID(), s.siteId]);
   return s;
 }
 
@@ -112,8 +116,9 @@ test('a contractor reads only the changes behind their company\'s jobs, with the
     gates: (await all(m, 'change_gate')).map((c) => c.change_id),
     work: (await all(m, 'tracked_work_item')).map((w) => w.work_item_id),
     companies: (await all(m, 'work_contractor')).map((w) => w.work_item_id),
+    permitCovers: (await all(m, 'permit_cover')).length,
   }));
-  expect(acme).toEqual({ changes: [a.changeId], approvals: [a.changeId], tasks: [a.changeId], gates: [a.changeId], work: [a.acmeWorkItemId], companies: [a.acmeWorkItemId] });
+  expect(acme).toEqual({ changes: [a.changeId], approvals: [a.changeId], tasks: [a.changeId], gates: [a.changeId], work: [a.acmeWorkItemId], companies: [a.acmeWorkItemId], permitCovers: 0 });
   // Another company's contractor at the same site: nothing.
   for (const table of TABLES) expect(await asCaller(db, contractorAtA('Bolt'), (m) => all(m, table))).toEqual([]);
   // A contractor who also holds a wider role is not bounded by their company.
@@ -124,7 +129,7 @@ test('a contractor reads only the changes behind their company\'s jobs, with the
 test('a change at two sites is seen whole from either, with its work at the other site; not from a third', async () => {
   const both = await change(db.manager, [a.siteId, b.siteId], b.assetId);
   const workAtB = randomUUID();
-  await db.query(`INSERT INTO change_task (change_id, seq, title, work_type, site_id, request_id, created_by_id) VALUES ($1, 1, 'Fit at B', 'MAINTENANCE', $2, $3, 'x')`, [both, b.siteId, `change:${both}:task:1`]);
+  await db.query(`INSERT INTO change_task (change_id, seq, title, work_type, site_id, request_id, created_by_id, required_outcome) VALUES ($1, 1, 'Fit at B', 'MAINTENANCE', $2, $3, 'x', '{"acceptanceCriteria": "x", "evidence": []}')`, [both, b.siteId, `change:${both}:task:1`]);
   await db.query(`INSERT INTO tracked_work_item (work_item_id, number, work_type, status, site_id, source_domain, source_record_id, request_id, last_event_at)
                   VALUES ($1, 'TST-3', 'MAINTENANCE', 'DONE', $2, 'CHANGE', $3, $4, now())`, [workAtB, b.siteId, both, `change:${both}:task:1`]);
   try {
@@ -174,10 +179,12 @@ test('writing a site-B row as a caller of site A fails and writes nothing', asyn
     [`INSERT INTO change_approval (change_id, role, approver_id, decision, at) VALUES ($1, 'OPERATIONS', 'x', 'APPROVED', now())`, [b.changeId]],
     [`INSERT INTO change_transition (change_id, to_status, actor_id, at) VALUES ($1, 'CANCELLED', 'x', now())`, [b.changeId]],
     [`INSERT INTO change_gate (change_id, work_item_id) VALUES ($1, $2)`, [b.changeId, randomUUID()]],
-    [`INSERT INTO change_task (change_id, seq, title, work_type, site_id, request_id, created_by_id) VALUES ($1, 9, 'x', 'MAINTENANCE', $2, $3, 'x')`, [b.changeId, b.siteId, `x:${randomUUID()}`]],
+    [`INSERT INTO change_task (change_id, seq, title, work_type, site_id, request_id, created_by_id, required_outcome) VALUES ($1, 9, 'x', 'MAINTENANCE', $2, $3, 'x', '{"acceptanceCriteria": "x", "evidence": []}')`, [b.changeId, b.siteId, `x:${randomUUID()}`]],
     [`INSERT INTO pre_startup_check (change_id, seq, title, what_changed, permit_required, confirmations, site_id, created_by_id) VALUES ($1, 9, 'x', 'x', false, '{x}', $2, 'x')`, [b.changeId, b.siteId]],
     [`INSERT INTO tracked_work_item (work_item_id, number, work_type, status, site_id, last_event_at) VALUES ($1, 'x', 'MAINTENANCE', 'OPEN', $2, now())`, [randomUUID(), b.siteId]],
     [`INSERT INTO work_contractor (work_item_id, site_id, contractor_company) VALUES ($1, $2, 'Acme')`, [randomUUID(), b.siteId]],
+    [`INSERT INTO startup_authorization (change_id, authorized_by_id, authorized_at, note, verified_checks) VALUES ($1, 'x', now(), 'x', '[]')`, [b.otherChangeId]],
+    [`INSERT INTO permit_cover (work_item_id, permit_id, permit_number, site_id, issued_at) VALUES ($1, $2, 'x', $3, now())`, [randomUUID(), randomUUID(), b.siteId]],
     // Moving one's own change to the other site only is a write of a site-B row too.
     [`UPDATE change_request SET site_ids = $1 WHERE id = $2`, [[b.siteId], a.changeId]],
     // A part of one's own change cannot be moved onto the other site's change.

@@ -73,6 +73,13 @@ const reviewed = async (outcome: 'verified' | 'cancelled') => {
   return { id, checkId };
 };
 
+/** Checks verified and start-up authorized by someone who had no part in the change. */
+const startupAuthorized = async () => {
+  const { id } = await reviewed('verified');
+  await q(`mutation($id: ID!) { authorizeStartup(id: $id, note: "PSSR complete") { id } }`, { id }, crew.supervisor2);
+  return id;
+};
+
 const state = (id: string) =>
   q(`query($id: ID!) { changeRequest(id: $id) { status updatedAt endReason approvals { role decision } history { to note } tasks { id } preStartupChecks { id raisedAt } } }`, { id });
 
@@ -102,7 +109,8 @@ const cases: Record<string, Case> = {
   ),
   startChangeImplementation: { operation: 'startChangeImplementation', permission: 'steerChange', mutation: `mutation($id: ID!) { startChangeImplementation(id: $id) { id } }`, setup: onChange(approved) },
   startPreStartupReview: { operation: 'startPreStartupReview', permission: 'steerChange', mutation: `mutation($id: ID!) { startPreStartupReview(id: $id) { id } }`, setup: onChange(implementing) },
-  closeChangeRequest: { operation: 'closeChangeRequest', permission: 'steerChange', mutation: `mutation($id: ID!) { closeChangeRequest(id: $id, note: "checks verified") { id } }`, setup: onChange(async () => (await reviewed('verified')).id) },
+  authorizeStartup: { operation: 'authorizeStartup', permission: 'authorizeStartup', mutation: `mutation($id: ID!) { authorizeStartup(id: $id, note: "PSSR complete") { id } }`, setup: onChange(async () => (await reviewed('verified')).id) },
+  closeChangeRequest: { operation: 'closeChangeRequest', permission: 'steerChange', mutation: `mutation($id: ID!) { closeChangeRequest(id: $id, note: "closed out") { id } }`, setup: onChange(startupAuthorized) },
   cancelChangeRequest: { operation: 'cancelChangeRequest', permission: 'steerChange', mutation: `mutation($id: ID!) { cancelChangeRequest(id: $id, reason: "superseded") { id } }`, setup: onChange(() => submitted()) },
   addChangeTask: { operation: 'addChangeTask', permission: 'steerChange', mutation: `mutation($id: ID!) { addChangeTask(changeId: $id, input: { title: "Fit the valve" }) { id } }`, setup: onChange(() => draft()) },
   addPreStartupCheck: {

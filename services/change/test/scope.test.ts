@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TrackedWorkItem, type Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { eventually, expectError, fakeWork, knowPlaces, ok, person, recordedEvents, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import { eventually, expectAlikeNotFound, expectError, fakeWork, knowPlaces, ok, person, recordedEvents, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
 import { changeInput, check, crew, newPlaces, startChange, type Places } from './fixtures';
 
 /**
@@ -82,7 +82,12 @@ describe('site scope', () => {
     const seenAtBlue = ok(await gateway.query(READINESS, { l: blue.lineId }, at(crew.supervisor, blue))).restartReadiness;
     expect(seenAtBlue.mayRestart).toBe(false);
     expect(seenAtBlue.blockers.map((b: any) => b.change.id)).toContain(rec.blueImplementing);
-    expect(ok(await gateway.query(READINESS, { l: blue.lineId }, greenSupervisor())).restartReadiness).toEqual({ mayRestart: true, blockers: [] });
+    // Asked from green, blue's line is not found, exactly as a random one (so nothing tells it exists), by id
+    // and by code within blue's site.
+    await expectAlikeNotFound((id) => gateway.query(READINESS, { l: id }, greenSupervisor()), blue.lineId, events);
+    const BY_CODE = `query($s: ID, $c: String) { restartReadiness(siteId: $s, lineCode: $c) { mayRestart } }`;
+    await expectAlikeNotFound((id) => gateway.query(BY_CODE, { s: id, c: 'LINE' }, greenSupervisor()), blue.siteId, events);
+    expect(ok(await gateway.query(BY_CODE, { s: blue.siteId, c: 'LINE' }, at(crew.supervisor, blue))).restartReadiness.mayRestart).toBe(false);
   });
 
   test('federation references straight to the subgraph, signed for an out-of-scope caller, resolve to null', async () => {
@@ -130,6 +135,7 @@ describe('site scope', () => {
       [`mutation($id: ID!) { startChangeImplementation(id: $id) { id } }`, { id: rec.blueApproved }, greenSupervisor()],
       [`mutation($id: ID!) { startPreStartupReview(id: $id) { id } }`, { id: rec.blueImplementing }, greenSupervisor()],
       [`mutation($id: ID!) { closeChangeRequest(id: $id) { id } }`, { id: rec.blueReview }, greenSupervisor()],
+      [`mutation($id: ID!) { authorizeStartup(id: $id, note: "x") { id } }`, { id: rec.blueReview }, greenSupervisor()],
       [`mutation($id: ID!) { reraisePreStartupCheck(id: $id, reason: "x") { id } }`, { id: rec.blueCheck }, greenSupervisor()],
     ];
     for (const [mutation, variables, caller] of attempts) {

@@ -15,8 +15,8 @@ import {
 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { ChangeSet, type PrerequisiteSource } from './domain/change-set';
-import { createWorkItemIn, holdWorkOnAsset, raisePrerequisite, setPrerequisitesFromSource, type ChangeContext } from './domain/work-items';
-import type { SourceDomain } from './entities';
+import { DERIVED, applySourceFact, createWorkItemIn, factOrderOf, holdWorkOnAsset, raiseSourcedPrerequisite, setPrerequisitesFromSource, type ChangeContext, type FactOrigin } from './domain/work-items';
+import { OWN_WORK, type SourceDomain } from './entities';
 import { insertWorkRequest, lockWorkRequest, workRequestExists } from './store/work-requests';
 
 type SupportingDomain = (typeof SUPPORTING_DOMAINS)[number];
@@ -27,6 +27,9 @@ type WorkHandler<T> = EventHandler<T, ChangeSet>;
  * one trace runs from the source record to the work.
  */
 const contextOf = (event: CloudEvent<unknown>, changes: ChangeSet): ChangeContext => ({ manager: changes.manager, caller: SYSTEM_CALLER, requestId: event.requestId ?? event.id, changes });
+
+/** What an event says about blockers is a fact of its source as of the event's time (see `applySourceFact`). */
+const originOf = (event: CloudEvent<unknown>, rank?: number): FactOrigin => ({ time: event.time, eventId: event.id, rank });
 
 /** A blocker may arrive before the work item it is for (another topic, another partition): park it, do not refuse it. */
 async function lockExisting(changes: ChangeSet, workItemId: string) {
@@ -64,7 +67,7 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
       links: d.links,
       prerequisites: d.prerequisites?.map((p) => ({ ...p, sourceDomain: p.sourceDomain ?? source })),
       workRequestId: d.requestId,
-    });
+    }, originOf(event));
     await insertWorkRequest(manager, { sourceDomain: source, requestId: d.requestId, workItemId: item.id, eventId: event.id });
   };
 
@@ -76,14 +79,14 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
       logger.warn({ eventId: event.id, type: event.type, workItemId: d.workItemId, siteId: d.siteId }, "a blocker for another site's work item was ignored");
       return;
     }
-    raisePrerequisite(contextOf(event, changes), item, { kind: d.kind, description: d.description, sourceDomain: source, sourceRecordId: d.sourceRecordId, state: d.state, reason: d.reason });
+    await raiseSourcedPrerequisite(contextOf(event, changes), item, { kind: d.kind, description: d.description, sourceDomain: source, sourceRecordId: d.sourceRecordId, state: d.state, reason: d.reason ?? null }, originOf(event));
   };
 
   const sourceChanged =
     (state: 'SATISFIED' | 'OPEN'): WorkHandler<PrerequisiteSourceChangedV1> =>
     async (event, _manager, changes) => {
       const d = event.data;
-      await setPrerequisitesFromSource(contextOf(event, changes), { domain: source, recordId: d.sourceRecordId, kind: d.kind, workItemIds: d.workItemIds }, state, d.reason ?? null);
+      await setPrerequisitesFromSource(contextOf(event, changes), { domain: source, recordId: d.sourceRecordId, kind: d.kind, workItemIds: d.workItemIds }, state, d.reason ?? null, originOf(event));
     };
 
   const holdRequested: WorkHandler<WorkHoldRequestedV1> = async (event, _manager, changes) => {
@@ -99,6 +102,35 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
   };
 }
 
+/** What Work reads of `change_request.status_changed` (libs/events/src/schemas/change.ts). */
+type ChangeStatusChanged = { changeId: string; number: string; status: string };
+const CHANGE_STATUS_CHANGED = ceType('change', 'change_request.status_changed');
+
+/**
+ * A rejected or cancelled change's own work must not go ahead. The change says so on the work items it knows
+ * of (`prerequisite.required` again), but it learns of its items from Work's events: rejected before it heard
+ * of one (a task Work created milliseconds earlier), it names none, and the blocker would keep saying "must be
+ * approved" for good. So Work reads the verdict from the change's status as a fact of its own work's "change
+ * approved" blockers, kept for tasks that appear later; ranked below what the change says itself at the same
+ * moment, so its own wording wins when it names the item.
+ */
+const changeEnded: WorkHandler<ChangeStatusChanged> = async (event, _manager, changes) => {
+  const d = event.data;
+  if (d.status !== 'REJECTED' && d.status !== 'CANCELLED') return;
+  const verdict = `change ${d.number} was ${d.status.toLowerCase()}`;
+  await applySourceFact(contextOf(event, changes), {
+    sourceDomain: 'CHANGE',
+    sourceRecordId: d.changeId,
+    kind: 'CHANGE_APPROVED',
+    targets: [OWN_WORK],
+    state: 'OPEN',
+    description: `Change ${d.number} was ${d.status.toLowerCase()}: this implementation work must not go ahead; cancel it`,
+    reason: `${verdict}: this implementation work must not go ahead`,
+    factOrder: factOrderOf(originOf(event, DERIVED)),
+    eventId: event.id,
+  });
+};
+
 const sourceDomainOf = (event: CloudEvent) => event.type.split('.')[1].toUpperCase() as SourceDomain;
 
 /**
@@ -109,14 +141,24 @@ async function openChanges(manager: EntityManager, events: CloudEvent[]): Promis
   const changes = new ChangeSet(manager);
   const ids: string[] = [];
   const sources: PrerequisiteSource[] = [];
+  // The records whose kept facts the group may need: every blocker it raises or changes.
+  const facts: PrerequisiteSource[] = [];
   for (const event of events) {
-    const data = event.data as Partial<PrerequisiteRequiredV1 & PrerequisiteSourceChangedV1>;
-    if (event.type.endsWith('.prerequisite.required') && data.workItemId) ids.push(data.workItemId);
-    else if (data.sourceRecordId && (event.type.endsWith('.prerequisite.satisfied') || event.type.endsWith('.prerequisite.reopened'))) {
-      sources.push({ domain: sourceDomainOf(event), recordId: data.sourceRecordId });
+    const data = event.data as Partial<PrerequisiteRequiredV1 & PrerequisiteSourceChangedV1 & WorkRequestedV1 & ChangeStatusChanged>;
+    const domain = sourceDomainOf(event);
+    if (event.type.endsWith('.prerequisite.required') && data.workItemId) {
+      ids.push(data.workItemId);
+      if (data.sourceRecordId) facts.push({ domain, recordId: data.sourceRecordId });
+    } else if (data.sourceRecordId && (event.type.endsWith('.prerequisite.satisfied') || event.type.endsWith('.prerequisite.reopened'))) {
+      sources.push({ domain, recordId: data.sourceRecordId });
+    } else if (event.type.endsWith('.work.requested')) {
+      for (const p of data.prerequisites ?? []) if (p.sourceRecordId) facts.push({ domain: (p.sourceDomain as SourceDomain | undefined) ?? domain, recordId: p.sourceRecordId });
+    } else if (event.type === CHANGE_STATUS_CHANGED && data.changeId && (data.status === 'REJECTED' || data.status === 'CANCELLED')) {
+      sources.push({ domain: 'CHANGE', recordId: data.changeId });
     }
   }
   await changes.load(ids.filter(isUuid), sources);
+  await changes.loadFacts([...sources, ...facts]);
   return changes;
 }
 
@@ -124,6 +166,6 @@ async function openChanges(manager: EntityManager, events: CloudEvent[]): Promis
 export const workConsumer: ConsumerOptions = {
   groupId: 'work',
   topics: SUPPORTING_DOMAINS.map(topicOf),
-  handlers: Object.assign({}, ...SUPPORTING_DOMAINS.map(handlersOf)),
+  handlers: Object.assign({}, ...SUPPORTING_DOMAINS.map(handlersOf), { [CHANGE_STATUS_CHANGED]: changeEnded }),
   unitOfWork: openChanges,
 };

@@ -1,5 +1,6 @@
 import { entityRef, found, loaded } from '@opsgraph/core';
 import { OPEN_STATUSES, TERMINAL, WorkItem } from './entities';
+import * as handovers from './domain/handover';
 import * as locations from './domain/locations';
 import * as queries from './domain/queries';
 import { addShiftLogEntry } from './domain/shift-log';
@@ -12,7 +13,10 @@ export const resolvers: Resolvers = {
     workItemByNumber: (_, { number }, { db, caller }) => queries.getWorkItemByNumber(db, caller, number),
     workItems: (_, { filter, first, after }, { db, caller }) => queries.listWorkItems(db, caller, filter, first, after),
     board: (_, { siteId, areaId, first }, { db, caller }) => queries.board(db, caller, siteId, areaId, first),
-    handover: (_, args, { db, caller }) => queries.handover(db, caller, args),
+    handover: (_, args, { db, caller }) => handovers.handover(db, caller, args),
+    handoverRecord: (_, { id }, { db, caller }) => handovers.getHandoverRecord(db, caller, id),
+    handovers: (_, { siteId, areaId, first }, { db, caller }) => handovers.listHandovers(db, caller, siteId, areaId, first),
+    handoverStatus: (_, { siteId }, { db, caller }) => handovers.handoverStatus(db, caller, siteId),
     sites: (_, __, { db, caller }) => queries.listSites(db, caller),
     site: (_, { id }, { db, caller }) => queries.getSite(db, caller, id),
     asset: (_, { id }, { db, caller }) => queries.getAsset(db, caller, id),
@@ -31,10 +35,17 @@ export const resolvers: Resolvers = {
     completeWork: (_, { id, evidence, note, expectedVersion }, { db, caller, requestId }) => work.completeWork(db, caller, id, evidence, note, { requestId, expectedVersion }),
     verifyWork: (_, { id, accept, note, expectedVersion }, { db, caller, requestId }) => work.verifyWork(db, caller, id, accept, note, { requestId, expectedVersion }),
     cancelWork: (_, { id, reason, expectedVersion }, { db, caller, requestId }) => work.cancelWork(db, caller, id, reason, { requestId, expectedVersion }),
+    tightenRequiredOutcome: (_, { id, input, reason, expectedVersion }, { db, caller, requestId }) =>
+      work.tightenRequiredOutcome(db, caller, id, input as Parameters<typeof work.tightenRequiredOutcome>[3], reason, { requestId, expectedVersion }),
     addPrerequisite: (_, { workItemId, input }, { db, caller, requestId }) => work.addPrerequisite(db, caller, workItemId, input, requestId),
     satisfyPrerequisite: (_, { id, note }, { db, caller, requestId }) => work.satisfyPrerequisite(db, caller, id, note, requestId),
     waivePrerequisite: (_, { id, reason }, { db, caller, requestId }) => work.waivePrerequisite(db, caller, id, reason, requestId),
     addShiftLogEntry: (_, { input }, { db, caller }) => addShiftLogEntry(db, caller, input),
+    startHandover: (_, { input }, { db, caller }) => handovers.startHandover(db, caller, input),
+    acceptHandover: (_, { id, note }, { db, caller }) => handovers.acceptHandover(db, caller, id, note),
+    refuseHandover: (_, { id, reason }, { db, caller }) => handovers.refuseHandover(db, caller, id, reason),
+    recordStandingCondition: (_, { input }, { db, caller }) => handovers.recordStandingCondition(db, caller, input),
+    clearStandingCondition: (_, { id, note }, { db, caller }) => handovers.clearStandingCondition(db, caller, id, note),
   },
 
   Site: {
@@ -102,6 +113,38 @@ export const resolvers: Resolvers = {
     from: (t) => t.fromStatus,
     to: (t) => t.toStatus,
     actor: (t) => ({ id: t.actorId }),
+  },
+  HandoverChange: {
+    workItem: (c, _, { loaders }) => (c.workItemId ? loaders.workItem.load(c.workItemId) : null),
+  },
+  StandingCondition: {
+    since: (c) => c.raisedAt,
+    raisedBy: (c) => entityRef(c.raisedById),
+    site: (c, _, { loaders }) => found(loaders.site.load(c.siteId), 'site', c.siteId),
+    area: (c, _, { loaders }) => (c.areaId ? loaders.area.load(c.areaId) : null),
+    asset: (c, _, { loaders }) => (c.assetId ? loaders.asset.load(c.assetId) : null),
+    workItems: async (c, _, { loaders }) => loaded(await loaders.workItem.loadMany(c.workItemIds)),
+    clearedBy: (c) => entityRef(c.clearedById),
+  },
+  HandoverRecord: {
+    site: (r, _, { loaders }) => found(loaders.site.load(r.siteId), 'site', r.siteId),
+    area: (r, _, { loaders }) => (r.areaId ? loaders.area.load(r.areaId) : null),
+    incomingPerson: (r) => entityRef(r.incomingPersonId),
+    from: (r) => r.windowFrom,
+    startedBy: (r) => ({ id: r.startedById }),
+    acceptedBy: (r) => (r.status === 'ACCEPTED' ? entityRef(r.decidedById) : null),
+    acceptedAt: (r) => (r.status === 'ACCEPTED' ? r.decidedAt : null),
+    acceptanceNote: (r) => (r.status === 'ACCEPTED' ? r.decisionNote : null),
+    refusedBy: (r) => (r.status === 'REFUSED' ? entityRef(r.decidedById) : null),
+    refusedAt: (r) => (r.status === 'REFUSED' ? r.decidedAt : null),
+    refusalReason: (r) => (r.status === 'REFUSED' ? r.decisionNote : null),
+    picture: (r) => handovers.storedPicture(r) as never,
+    canonicalPicture: (r) => r.picture,
+    integrity: (r) => handovers.integrityOf(r),
+    addedAfter: (r, _, { db }) => handovers.addedAfter(db, r),
+  },
+  HandoverItem: {
+    workItem: (i, _, { loaders }) => loaders.workItem.load(i.id),
   },
   ShiftLogEntry: {
     site: (entry, _, { loaders }) => found(loaders.site.load(entry.siteId), 'site', entry.siteId),

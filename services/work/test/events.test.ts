@@ -92,7 +92,7 @@ describe('Work consumes the generic work contracts over Kafka', () => {
       'opsgraph.work.work_item.blocked',
     ]);
     const raised = workEvents.find((m) => m.key === item.id && m.headers.ce_type === 'opsgraph.work.prerequisite.raised')!;
-    expect(raised.headers.requestid).toBe('req-permit-1');
+    expect(raised.headers.ce_requestid).toBe('req-permit-1');
     expect(JSON.parse(raised.value.toString())).toMatchObject({ workItemId: item.id, prerequisiteSourceDomain: 'PERMITS', prerequisiteSourceRecordId: permitId, prerequisiteState: 'OPEN' });
     for (const message of workEvents) {
       const event = parseEnvelope(message);

@@ -1,6 +1,7 @@
 import { REQUEST_ROLE, isContractorOnly, type Caller } from '@opsgraph/core';
 import { asCaller, expectError, ok, people, person, testDatabase, type TestService } from '@opsgraph/testing';
 import type { DataSource } from 'typeorm';
+import { clearStandingCondition, recordStandingCondition } from '../src/domain/handover';
 import { createArea, createAsset, createLine, createSite } from '../src/domain/locations';
 import { addShiftLogEntry } from '../src/domain/shift-log';
 import { createWorkItem } from '../src/domain/work-items';
@@ -39,7 +40,25 @@ const TABLES: Record<string, { key: string; owner: string }> = {
       ARRAY(SELECT w.contractor_company FROM work_item w WHERE w.id = ANY (s.work_item_ids) AND w.contractor_company IS NOT NULL) AS companies
       FROM shift_log_entry s`,
   },
+  // A handover's picture holds every company's jobs: contractors read none.
+  handover: { key: 'id', owner: `SELECT id::text AS key, site_id AS site, ARRAY[]::text[] AS companies FROM handover` },
+  recorded_condition: {
+    key: 'id',
+    owner: `SELECT c.id::text AS key, c.site_id AS site,
+      ARRAY(SELECT w.contractor_company FROM work_item w WHERE w.id = ANY (c.work_item_ids) AND w.contractor_company IS NOT NULL) AS companies
+      FROM recorded_condition c`,
+  },
+  // A clearance goes with what it clears: a recorded condition or a flagged note.
+  condition_clearance: {
+    key: 'subject_id',
+    owner: `SELECT k.subject_id::text AS key, k.site_id AS site,
+      ARRAY(SELECT w.contractor_company FROM work_item w WHERE w.id = ANY (coalesce(c.work_item_ids, n.work_item_ids)) AND w.contractor_company IS NOT NULL) AS companies
+      FROM condition_clearance k LEFT JOIN recorded_condition c ON c.id = k.subject_id LEFT JOIN shift_log_entry n ON n.id = k.subject_id`,
+  },
 };
+
+/** Tables with a restrictive contractor policy besides the site one. */
+const CONTRACTOR_POLICIES = ['shift_log_entry', 'handover', 'recorded_condition', 'condition_clearance'];
 
 describe('row-level security on the Work database', () => {
   let db: DataSource;
@@ -100,6 +119,17 @@ describe('row-level security on the Work database', () => {
     await note('a-about-x-and-y', A, [jobs['a-x'], jobs['a-y']]);
     await note('b-general', B, []);
     await note('b-about-x', B, [jobs['b-x']]);
+    // At each site a handover awaiting acceptance and standing conditions: general, about X's job, about Y's job;
+    // the general one and X's cleared, and at site A a flagged note about the site's own job cleared.
+    for (const [site, code] of [[A, 'a'], [B, 'b']] as const) {
+      await owner.query(`INSERT INTO handover (site_id, shift, status, window_from, at, started_by_id, picture, digest) VALUES ($1, 'A', 'AWAITING_ACCEPTANCE', now() - interval '8 hours', now(), 'x', '{}', 'd')`, [site]);
+      const general = await recordStandingCondition(owner, people.supervisor, { siteId: site, kind: 'DEVIATION', description: `${code} general` });
+      const aboutX = await recordStandingCondition(owner, people.supervisor, { siteId: site, kind: 'OPEN_PERMIT', description: `${code} about x`, workItemIds: [jobs[`${code}-x`]] });
+      await recordStandingCondition(owner, people.supervisor, { siteId: site, kind: 'OTHER', description: `${code} about y`, workItemIds: [jobs[`${code}-y`]] });
+      for (const condition of [general, aboutX]) await clearStandingCondition(owner, people.supervisor, condition.id, 'cleared');
+    }
+    const flagged = await addShiftLogEntry(owner, people.operator, { siteId: A, shift: 'A', text: 'a-flagged-own', attentionNextShift: true, workItemIds: [jobs['a-own']] });
+    await clearStandingCondition(owner, people.supervisor, flagged.id, 'seen');
   });
   afterAll(() => close?.());
 
@@ -148,7 +178,7 @@ describe('row-level security on the Work database', () => {
     expect(protectedTables).toEqual(Object.keys(TABLES).sort());
     expect(protectedTables).toEqual(expect.arrayContaining(withSite.map((r) => r.table)));
     for (const r of rows.filter((x) => x.rls)) {
-      expect(r.policies).toEqual(r.table === 'shift_log_entry' ? ['shift_log_entry_contractor', 'shift_log_entry_scope'] : [`${r.table}_scope`]);
+      expect(r.policies).toEqual(CONTRACTOR_POLICIES.includes(r.table) ? [`${r.table}_contractor`, `${r.table}_scope`] : [`${r.table}_scope`]);
     }
   });
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { ROLES, type Role } from '@opsgraph/core';
+import { ROLES, type Caller, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
 import { describeRoleMatrix, expectError, ok, people, person, startTestGateway, type MatrixCase, type MatrixFixture, type TestGateway, type TestService } from '@opsgraph/testing';
 import { WORK_PERMISSIONS } from '../src/domain/permissions';
-import { Asset, ShiftLogEntry } from '../src/entities';
+import { Asset, ConditionClearance, HandoverRecord, ShiftLogEntry, StandingCondition } from '../src/entities';
 import { startWork } from './fixtures';
 
 /**
@@ -59,6 +59,15 @@ const onBlocker = async (): Promise<MatrixFixture> => {
   return { variables: { id }, read: () => itemState(itemId) };
 };
 
+const hourAgo = () => new Date(Date.now() - 3600_000).toISOString();
+const newArea = async () => (await q(`mutation($s: ID!, $c: String!) { createArea(input: { siteId: $s, code: $c, name: "x" }) { id } }`, { s: siteId, c: `H${n++}` })).createArea.id as string;
+/** A handover awaiting acceptance, started by the administrator, naming the caller as the incoming responsible. */
+const onHandover = async (caller: Caller | null): Promise<MatrixFixture> => {
+  const i = { siteId, areaId: await newArea(), shift: 'A', from: hourAgo(), incoming: { personId: caller?.id ?? null } };
+  const id = (await q(`mutation($i: StartHandoverInput!) { startHandover(input: $i) { id } }`, { i })).startHandover.id as string;
+  return { variables: { id }, read: () => q(`query($id: ID!) { handoverRecord(id: $id) { status acceptedBy { id } refusedBy { id } } }`, { id }) };
+};
+
 type Case = MatrixCase<keyof typeof WORK_PERMISSIONS>;
 /** The shift log records no events (`silent`); the registry publishes each location, and everything done to work items records events. */
 const cases: Record<string, Case> = {
@@ -102,6 +111,11 @@ const cases: Record<string, Case> = {
   completeWork: { permission: 'performWork', setup: onItem(started), mutation: `mutation($id: ID!) { completeWork(id: $id, evidence: []) { id } }` },
   verifyWork: { permission: 'verifyWork', setup: onItem(completed), mutation: `mutation($id: ID!) { verifyWork(id: $id, accept: true) { id } }` },
   cancelWork: { permission: 'superviseWork', setup: onItem(() => newItem()), mutation: `mutation($id: ID!) { cancelWork(id: $id, reason: "r") { id } }` },
+  tightenRequiredOutcome: {
+    permission: 'tightenOutcome',
+    setup: onItem(() => newItem()),
+    mutation: `mutation($id: ID!) { tightenRequiredOutcome(id: $id, input: { acceptanceCriteria: "stricter", evidence: [{ kind: PHOTO, label: "after" }] }, reason: "r") { id } }`,
+  },
   addPrerequisite: { permission: 'raiseWork', setup: onItem(() => newItem()), mutation: `mutation($id: ID!) { addPrerequisite(workItemId: $id, input: { kind: OTHER, description: "d" }) { id } }` },
   satisfyPrerequisite: { permission: 'performWork', setup: onBlocker, mutation: `mutation($id: ID!) { satisfyPrerequisite(id: $id) { id } }` },
   waivePrerequisite: { permission: 'superviseWork', setup: onBlocker, mutation: `mutation($id: ID!) { waivePrerequisite(id: $id, reason: "r") { id } }` },
@@ -110,6 +124,34 @@ const cases: Record<string, Case> = {
     // About an Acme job: a contractor's notes must concern their company's work (they read no other notes).
     setup: async () => ({ variables: { i: { siteId, shift: 'A', text: 'note', workItemIds: [await newItem()] } }, read: () => work.db.getRepository(ShiftLogEntry).countBy({ siteId }) }),
     mutation: `mutation($i: ShiftLogInput!) { addShiftLogEntry(input: $i) { id } }`,
+    silent: true,
+  },
+  // Handovers and standing conditions record no events (`silent`). Each handover is of a new area: one awaits
+  // acceptance per place. The matrix caller is named as the incoming responsible, so only the role decides.
+  startHandover: {
+    permission: 'startHandover',
+    setup: async () => {
+      const area = await newArea();
+      return { variables: { i: { siteId, areaId: area, shift: 'A', from: hourAgo() } }, read: () => work.db.getRepository(HandoverRecord).countBy({ areaId: area }) };
+    },
+    mutation: `mutation($i: StartHandoverInput!) { startHandover(input: $i) { id } }`,
+    silent: true,
+  },
+  acceptHandover: { permission: 'acceptHandover', setup: onHandover, mutation: `mutation($id: ID!) { acceptHandover(id: $id) { id } }`, silent: true },
+  refuseHandover: { permission: 'acceptHandover', setup: onHandover, mutation: `mutation($id: ID!) { refuseHandover(id: $id, reason: "r") { id } }`, silent: true },
+  recordStandingCondition: {
+    permission: 'keepConditions',
+    setup: async () => ({ variables: { i: { siteId, kind: 'DEVIATION', description: 'd' } }, read: () => work.db.getRepository(StandingCondition).countBy({ siteId }) }),
+    mutation: `mutation($i: StandingConditionInput!) { recordStandingCondition(input: $i) { id } }`,
+    silent: true,
+  },
+  clearStandingCondition: {
+    permission: 'keepConditions',
+    setup: async () => {
+      const id = (await q(`mutation($i: StandingConditionInput!) { recordStandingCondition(input: $i) { id } }`, { i: { siteId, kind: 'OTHER', description: 'c' } })).recordStandingCondition.id as string;
+      return { variables: { id }, read: () => work.db.getRepository(ConditionClearance).countBy({ subjectId: id }) };
+    },
+    mutation: `mutation($id: ID!) { clearStandingCondition(id: $id, note: "n") { id } }`,
     silent: true,
   },
 };

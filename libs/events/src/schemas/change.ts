@@ -11,14 +11,17 @@ import { workContracts } from './work-contracts';
  *  - `prerequisite.required` (kind CHANGE_APPROVED) on other work on an asset in the scope of a submitted
  *    change, `prerequisite.satisfied` when the change is approved (or, for that other work, rejected or
  *    cancelled), and `prerequisite.required` again on its own tasks when it is rejected or cancelled, so
- *    their still-open blocker says the work must not go ahead.
+ *    their still-open blocker says the work must not go ahead;
+ *  - a pre-startup check that needs a permit carries a PERMIT_VALID prerequisite (source record: the check),
+ *    and `prerequisite.satisfied` follows once the change learns (from the permits domain's events, which it
+ *    consumes) that an issued permit covers the check's work item.
  * It consumes Work's `work_item.*` events to know which work item answered each request and when it is
  * verified done. Its own facts carry ids, classification, state and scope; free texts (description,
  * reason, risk assessment) stay in the change database.
  */
 
 export const CHANGE_TYPES = ['PERMANENT', 'TEMPORARY', 'EMERGENCY'] as const;
-export const CHANGE_STATUSES = ['DRAFT', 'SUBMITTED', 'IN_REVIEW', 'APPROVED', 'IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'CLOSED', 'REJECTED', 'CANCELLED'] as const;
+export const CHANGE_STATUSES = ['DRAFT', 'SUBMITTED', 'IN_REVIEW', 'APPROVED', 'IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'STARTUP_AUTHORIZED', 'CLOSED', 'REJECTED', 'CANCELLED'] as const;
 export const CHANGE_APPROVER_ROLES = ['OPERATIONS', 'ENGINEERING', 'SAFETY'] as const;
 export const CHANGE_RISK_RATINGS = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
@@ -55,7 +58,7 @@ export const change: DomainContracts = [
   }),
   fact(
     'change_request.status_changed',
-    'The change moved along its lifecycle (DRAFT → SUBMITTED → IN_REVIEW → APPROVED → IMPLEMENTING → PRE_STARTUP_REVIEW → CLOSED, or REJECTED / CANCELLED).',
+    'The change moved along its lifecycle (DRAFT → SUBMITTED → IN_REVIEW → APPROVED → IMPLEMENTING → PRE_STARTUP_REVIEW → STARTUP_AUTHORIZED → CLOSED, or REJECTED / CANCELLED).',
     { from: oneOf(CHANGE_STATUSES), actorId, note: describe('Why, when given (a rejection comment, a cancel reason).', nullable(text(4000))) },
   ),
   fact('change_request.approval_recorded', 'One required role decided. All roles approved → a status_changed to APPROVED follows; a rejection → REJECTED.', {
@@ -63,6 +66,33 @@ export const change: DomainContracts = [
     decision: oneOf(['APPROVED', 'REJECTED']),
     actorId: personId('Who decided for the role.'),
   }),
+  fact(
+    'change_request.startup_authorized',
+    'Every pre-startup check verified done, an accountable person (`actorId`, never the change\'s requester or owner) authorized start-up: production in the change\'s scope may resume. A status_changed to STARTUP_AUTHORIZED comes with it; closing the change is a later step.',
+    {
+      actorId: personId('Who authorized start-up.'),
+      authorizedAt: dateTime,
+      verifiedChecks: describe(
+        'The evidence the authorization rests on: each pre-startup check, the work item that verified it, when and by whom.',
+        {
+          type: 'array',
+          minItems: 1,
+          maxItems: 100,
+          items: object(
+            {
+              checkId: uuid,
+              title: text(300),
+              workItemId: uuid,
+              workItemNumber: text(40),
+              verifiedAt: nullable(dateTime),
+              verifierId: personId('Who verified the check\'s work item in Work.', nullable(uuid)),
+            },
+            ['checkId', 'title', 'workItemId', 'workItemNumber', 'verifiedAt', 'verifierId'],
+          ),
+        },
+      ),
+    },
+  ),
   fact('change_request.temporary_expired', 'A temporary change in place passed its end date; the "restore or make permanent" work was requested (once).', {
     actorId,
     restoreRequestId: describe('Request id of the restore action.', text(200)),

@@ -1,4 +1,5 @@
 import {
+  EVIDENCE_KINDS,
   PREREQUISITE_KINDS,
   PREREQUISITE_STATES,
   PRIORITIES,
@@ -51,6 +52,22 @@ function transition(summary: string, to: readonly string[], extra: Record<string
   };
 }
 
+/**
+ * The readings of the submitted evidence outside their limits (a MEASUREMENT below `min` or above `max`):
+ * a failed inspection is a result, not bad input. Empty or absent: every reading was within its limits.
+ */
+const outOfLimits = describe(
+  'MEASUREMENT evidence outside its limits, as submitted (empty or absent: every reading within limits). An inspection with such readings failed; the domain that asked for it acts on that.',
+  {
+    type: 'array',
+    maxItems: 50,
+    items: object(
+      { label: text(200), value: { type: 'number' }, unit: nullable(text(30)), min: nullable({ type: 'number' }), max: nullable({ type: 'number' }) },
+      ['label', 'value'],
+    ),
+  },
+);
+
 const prerequisite = {
   prerequisiteId: uuid,
   kind: oneOf(PREREQUISITE_KINDS),
@@ -95,14 +112,16 @@ export const work: DomainContracts = [
     ...transition('The performer submitted evidence meeting the required outcome; the item awaits verification.', ['AWAITING_VERIFICATION'], {
       performerId: nullable(personId('Person who did the work.')),
       evidenceCount: count,
-    }),
+      outOfLimits,
+    }, ['performerId', 'evidenceCount']),
   },
   {
     type: 'work_item.verified',
     ...transition('Someone other than the performer accepted the result: the item is DONE. Supporting domains close their records on this event.', ['DONE'], {
       verifierId: personId('Person who verified the work.'),
       verifiedAt: dateTime,
-    }),
+      outOfLimits,
+    }, ['verifierId', 'verifiedAt']),
   },
   {
     type: 'work_item.rejected',
@@ -125,6 +144,26 @@ export const work: DomainContracts = [
         assetClass: nullable(text(100)),
       },
       [...itemRequired, 'ownerId', 'previousOwnerId', 'actorId', 'assetClass'],
+    ),
+  },
+  {
+    type: 'work_item.outcome_tightened',
+    version: 1,
+    summary:
+      'A supervisor made the required outcome stricter before the work started (requirements kept, limits narrowed, evidence or questions added); the status is unchanged. `note` is the reason.',
+    schema: object(
+      {
+        ...item,
+        actorId,
+        note,
+        evidence: describe('The evidence now required (kind and label).', {
+          type: 'array',
+          maxItems: 50,
+          items: object({ kind: oneOf(EVIDENCE_KINDS), label: text(200) }, ['kind', 'label']),
+        }),
+        previousEvidenceCount: count,
+      },
+      [...itemRequired, 'actorId', 'note', 'evidence', 'previousEvidenceCount'],
     ),
   },
   {
@@ -169,3 +208,6 @@ export const work: DomainContracts = [
     ),
   },
 ];
+
+/** One reading of `outOfLimits` on `work_item.completed` / `.verified`. */
+export type OutOfLimitsReadingV1 = { label: string; value: number; unit?: string | null; min?: number | null; max?: number | null };

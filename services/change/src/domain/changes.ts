@@ -20,8 +20,9 @@ import {
   type Caller,
   type LocationKind,
   type Role,
+  type TrackedWorkItem,
 } from '@opsgraph/core';
-import { recordEvent } from '@opsgraph/events';
+import { recordEvent, requiredOutcome, type RequiredOutcomeV1 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import {
   APPROVER_ROLES,
@@ -33,18 +34,23 @@ import {
   type ChangeRequest,
   type ChangeStatus,
   type ChangeType,
+  type PreStartupCheck,
   type RiskRating,
+  type VerifiedCheck,
 } from '../entities';
 import { approvalsOfChange, insertApproval } from '../store/approvals';
-import { changeById, insertChangeRequest, insertChangeTransition, lockChangeRequest, saveChangeRequest, submissionsOfChange, temporaryChangesDue } from '../store/changes';
+import { changeById, insertChangeRequest, insertChangeTransition, insertStartupAuthorization, lockChangeRequest, saveChangeRequest, submissionsOfChange, temporaryChangesDue } from '../store/changes';
 import { checkById, checksOfChange, checksOfChangeInOrder, insertCheck, lockCheck, nextCheckSeq } from '../store/checks';
 import { insertTask, nextTaskSeq, tasksOfChange, tasksOfChangeInOrder } from '../store/tasks';
 import { knownLocationsOfSites, trackedWorkOfRequest, trackedWorkOfRequests } from '../store/tracked-work';
-import { canSee, changeNumber, lockChange, type ChangeContext } from './context';
+import { canSee, changeNumber, lockChange, workStatusAsOf, type ChangeContext } from './context';
 import { APPROVER_PERMISSION, CHANGE_PERMISSIONS, hasPermission, requirePermission } from './permissions';
 import { gateOpenWork, raiseCheck, raiseRestoreAction, raiseTask, releaseOnApproval, releaseOnEnd } from './work';
 
 // ---------- input shapes (plain objects; GraphQL is only one way in) ----------
+
+/** The proof a raised work item asks for, as the one validation of it takes it. */
+type RequiredOutcomeInput = NonNullable<Parameters<typeof requiredOutcome>[0]>;
 
 export interface ChangeTaskInput {
   title: string;
@@ -56,6 +62,8 @@ export interface ChangeTaskInput {
   assetId?: string | null;
   ownerId?: string | null;
   dueAt?: Date | string | null;
+  /** What "done" means and the evidence its work item asks for; default: see implementationProof. */
+  requiredOutcome?: RequiredOutcomeInput | null;
 }
 
 export interface PreStartupCheckInput {
@@ -115,14 +123,26 @@ function placeOf(input: { siteId?: string | null; areaId?: string | null; lineId
   return { siteId, areaId: optionalUuid(input.areaId, `${field}.areaId`) ?? null, lineId: optionalUuid(input.lineId, `${field}.lineId`) ?? null, assetId };
 }
 
+/**
+ * The proof an implementation task asks for. A task a change raised is never closable with nothing: by
+ * default the performer signs that it was implemented as approved, and a given outcome names some evidence.
+ */
+function implementationProof(input: RequiredOutcomeInput | null | undefined, title: string, field: string): RequiredOutcomeV1 {
+  const outcome = requiredOutcome(input, { acceptanceCriteria: `${title}: implemented as the approved change describes`, evidence: [{ kind: 'SIGNATURE', label: 'Implemented as approved' }] }, field);
+  if (!outcome.evidence.length) throw badInput(`${field}.evidence: an implementation task needs some proof (a signature, photo, measurement, document or checklist)`, { field: `${field}.evidence` });
+  return outcome;
+}
+
 function taskFields(input: ChangeTaskInput, scope: Scope, field: string) {
+  const title = requireText(input.title, `${field}.title`, { max: 300 });
   return {
-    title: requireText(input.title, `${field}.title`, { max: 300 }),
+    title,
     description: optionalText(input.description, `${field}.description`, 10_000),
     workType: input.workType ? oneOf(TASK_WORK_TYPES, input.workType, `${field}.workType`) : 'MAINTENANCE',
     ...placeOf(input, scope, field),
     ownerId: optionalUuid(input.ownerId, `${field}.ownerId`) ?? null,
     dueAt: optionalDate(input.dueAt, `${field}.dueAt`),
+    requiredOutcome: implementationProof(input.requiredOutcome, title, `${field}.requiredOutcome`),
   };
 }
 
@@ -416,8 +436,8 @@ export function startPreStartupReview(db: EntityManager, caller: Caller, id: str
     // Cancelled implementation work was dropped on purpose; anything else must be verified done first.
     const open = await unfinished(ctx.manager, await tasksOfChangeInOrder(ctx.manager, change.id), true);
     if (open.length) {
-      throw new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot start the pre-startup review: ${open.length} implementation task(s) not verified done: ${open.map((o) => `"${o.record.title}" (${requestedWorkStatus(o.tracked)})`).join('; ')}`, {
-        tasks: open.map((o) => ({ id: o.record.id, title: o.record.title, workItemId: o.tracked?.workItemId ?? null, workStatus: requestedWorkStatus(o.tracked) })),
+      throw new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot start the pre-startup review: ${open.length} implementation task(s) not verified done: ${listOpen(open)}`, {
+        tasks: open.map(openDetail),
       });
     }
     await transition(ctx, change, 'PRE_STARTUP_REVIEW');
@@ -426,20 +446,84 @@ export function startPreStartupReview(db: EntityManager, caller: Caller, id: str
   });
 }
 
+/**
+ * Open work in a refusal: title and where its work item stood as of Work's last event here (the copy lags Work,
+ * so never as if current).
+ */
+const listOpen = (open: { record: { title: string }; tracked?: TrackedWorkItem }[]) => open.map((o) => `"${o.record.title}" (${workStatusAsOf(o.tracked)})`).join('; ');
+const openDetail = (o: { record: { id: string; title: string }; tracked?: TrackedWorkItem }) => ({
+  id: o.record.id,
+  title: o.record.title,
+  workItemId: o.tracked?.workItemId ?? null,
+  workStatus: requestedWorkStatus(o.tracked),
+  asOf: o.tracked?.lastEventAt.toISOString() ?? null,
+});
+
+const refuseOpenChecks = (change: ChangeRequest, action: string, open: Awaited<ReturnType<typeof unfinished<PreStartupCheck>>>) =>
+  new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot ${action} ${changeNumber(change)}: ${open.length} pre-startup check(s) not verified done: ${listOpen(open)}`, { checks: open.map(openDetail) });
+
+/** Who may authorize start-up, in the words the restart answer and the refusals use. */
+export const STARTUP_AUTHORIZERS = "an engineering or operations lead (a supervisor or verifier), not the change's requester or owner";
+
+/**
+ * STARTUP_AUTHORIZED → CLOSED: the change's close-out after production resumed. Start-up is authorized first
+ * (`authorizeStartup`); in the pre-startup review, open checks are refused as before.
+ */
 export function closeChangeRequest(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
   const text = optionalText(note, 'note', 4000);
   requireMaySteerSome(caller, 'close it');
   return inChange(db, caller, id, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'close it');
-    requireStatus(change, ['PRE_STARTUP_REVIEW'], 'close');
-    const open = await unfinished(ctx.manager, await checksOfChangeInOrder(ctx.manager, change.id), false);
-    if (open.length) {
-      throw new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot close ${changeNumber(change)}: ${open.length} pre-startup check(s) not verified done: ${open.map((o) => `"${o.record.title}" (${requestedWorkStatus(o.tracked)})`).join('; ')}`, {
-        checks: open.map((o) => ({ id: o.record.id, title: o.record.title, workItemId: o.tracked?.workItemId ?? null, workStatus: requestedWorkStatus(o.tracked) })),
-      });
+    if (change.status === 'PRE_STARTUP_REVIEW') {
+      const open = await unfinished(ctx.manager, await checksOfChangeInOrder(ctx.manager, change.id), false);
+      if (open.length) throw refuseOpenChecks(change, 'close', open);
+      throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `cannot close ${changeNumber(change)} before its start-up is authorized (authorizeStartup, by ${STARTUP_AUTHORIZERS})`, { from: change.status, action: 'close' });
     }
+    requireStatus(change, ['STARTUP_AUTHORIZED'], 'close');
     change.closedAt = new Date();
-    await transition(ctx, change, 'CLOSED', text ?? 'every pre-startup check verified done');
+    await transition(ctx, change, 'CLOSED', text ?? 'closed out after start-up');
+    return change;
+  });
+}
+
+/**
+ * PRE_STARTUP_REVIEW → STARTUP_AUTHORIZED: an accountable person releases production in the change's scope
+ * once every pre-startup check is verified done in Work. Its own role (`authorizeStartup`), never the change's
+ * requester or owner (they drove the change; the release is someone else's judgement), and recorded with the
+ * verified checks it rests on.
+ */
+export function authorizeStartup(db: EntityManager, caller: Caller, id: string, note: string, expectedVersion?: number | null, requestId?: string) {
+  requirePermission(caller, 'authorizeStartup');
+  const text = requireText(note, 'note', { max: 4000 });
+  if (expectedVersion !== undefined && expectedVersion !== null && (!Number.isInteger(expectedVersion) || expectedVersion < 1)) {
+    throw badInput('expectedVersion must be a positive whole number', { field: 'expectedVersion' });
+  }
+  return inChange(db, caller, id, requestId, async (ctx, change) => {
+    if (expectedVersion !== undefined && expectedVersion !== null && change.version !== expectedVersion) {
+      throw new DomainError(ErrorCode.CONFLICT, `${changeNumber(change)} was changed by someone else (now version ${change.version}, you had ${expectedVersion}); reload and try again`, { currentVersion: change.version, expectedVersion });
+    }
+    requireStatus(change, ['PRE_STARTUP_REVIEW'], 'authorize start-up of');
+    if (caller.id === change.requesterId || caller.id === change.ownerId) {
+      throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, `start-up after ${changeNumber(change)} is authorized by ${STARTUP_AUTHORIZERS}`, { changeId: change.id });
+    }
+    const checks = await checksOfChangeInOrder(ctx.manager, change.id);
+    const open = await unfinished(ctx.manager, checks, false);
+    if (open.length) throw refuseOpenChecks(change, 'authorize start-up after', open);
+    const tracked = await trackedWorkOfRequests(ctx.manager, checks.map((c) => c.requestId!));
+    const verifiedChecks: VerifiedCheck[] = checks.map((check) => {
+      const work = tracked.find((t) => t.requestId === check.requestId)!;
+      return { checkId: check.id, title: check.title, workItemId: work.workItemId, workItemNumber: work.number, verifiedAt: work.verifiedAt?.toISOString() ?? null, verifierId: work.verifierId };
+    });
+    const authorizedAt = new Date();
+    await insertStartupAuthorization(ctx.manager, { changeId: change.id, authorizedById: caller.id, authorizedAt, note: text, verifiedChecks });
+    await transition(ctx, change, 'STARTUP_AUTHORIZED', text);
+    await recordEvent(ctx.manager, {
+      domain: 'change',
+      type: 'change_request.startup_authorized',
+      subject: change.id,
+      data: { ...factOf(change), actorId: caller.id, authorizedAt: authorizedAt.toISOString(), verifiedChecks },
+      requestId,
+    });
     return change;
   });
 }
@@ -473,7 +557,8 @@ export function addPreStartupCheck(db: EntityManager, caller: Caller, changeId: 
   requireMaySteerSome(caller, 'add pre-startup checks');
   return inChange(db, caller, changeId, requestId, async (ctx, change) => {
     requireSteward(caller, change, 'add pre-startup checks');
-    if (FINISHED.includes(change.status)) throw illegalTransition('change request', change.status, 'add a pre-startup check to');
+    // Once start-up is authorized the review is over: a check added now would never hold the restart.
+    if ([...FINISHED, 'STARTUP_AUTHORIZED'].includes(change.status)) throw illegalTransition('change request', change.status, 'add a pre-startup check to');
     const fields = checkFields(input, change, 'input');
     await requireItemPlace(ctx.manager, fields, 'input');
     return addCheckIn(ctx, change, fields);
@@ -494,7 +579,7 @@ export async function reraisePreStartupCheck(db: EntityManager, caller: Caller, 
     const check = (await lockCheck(ctx.manager, checkId))!;
     const tracked = check.requestId ? await trackedWorkOfRequest(ctx.manager, check.requestId) : null;
     if (tracked?.status !== 'CANCELLED') {
-      throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `only a check whose work item was cancelled is raised again; this one is ${requestedWorkStatus(tracked)}`, { from: requestedWorkStatus(tracked), action: 'raise again' });
+      throw new DomainError(ErrorCode.ILLEGAL_TRANSITION, `only a check whose work item was cancelled is raised again; this one's: ${workStatusAsOf(tracked)}`, { from: requestedWorkStatus(tracked), asOf: tracked?.lastEventAt.toISOString() ?? null, action: 'raise again' });
     }
     await insertChangeTransition(ctx.manager, { changeId: change.id, fromStatus: change.status, toStatus: change.status, actorId: caller.id, at: new Date(), note: `check "${check.title}" raised again: ${why}` });
     await raiseCheck(ctx, change, check);

@@ -1,4 +1,4 @@
-import { inSiteScope, notFound, type Caller } from '@opsgraph/core';
+import { inSiteScope, notFound, type Caller, type TrackedWorkItem } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
 import type { ChangeRequest } from '../entities';
 import { lockChangeRequest } from '../store/changes';
@@ -11,6 +11,14 @@ export interface ChangeContext {
 }
 
 export const changeNumber = (change: Pick<ChangeRequest, 'seq'>) => `MOC-${String(change.seq).padStart(6, '0')}`;
+
+/**
+ * Where a work item stood, as this domain last heard it from Work. The copy lags Work by the time its events
+ * take, so a text never states the status as current: it says as of which of Work's events (DONE and CANCELLED
+ * are final, yet dated all the same).
+ */
+export const workStatusAsOf = (tracked: Pick<TrackedWorkItem, 'number' | 'status' | 'lastEventAt'> | null | undefined) =>
+  tracked ? `${tracked.number} was ${tracked.status} as of ${tracked.lastEventAt.toISOString()}` : 'no work item reported by Work yet';
 
 /**
  * A change is visible to callers working at one of its sites. A contractor-only caller sees, on top of it,

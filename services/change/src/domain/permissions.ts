@@ -25,6 +25,11 @@ export const CHANGE_PERMISSIONS = {
   approveEngineering: ['supervisor', 'verifier'],
   /** Approve or reject for the SAFETY role. */
   approveSafety: ['hse'],
+  /**
+   * Authorize start-up once every pre-startup check is verified done: an operations or engineering lead (the
+   * roles that approve for OPERATIONS and ENGINEERING), never the change's requester or owner.
+   */
+  authorizeStartup: ['supervisor', 'verifier'],
 } satisfies Record<string, Role[]>;
 
 export type ChangePermission = keyof typeof CHANGE_PERMISSIONS;

@@ -1,4 +1,6 @@
 import {
+  DomainError,
+  ErrorCode,
   badInput,
   decodeCursor,
   encodeCursor,
@@ -10,7 +12,9 @@ import {
   requireUuid,
   requestedWorkStatus,
   toConnection,
+  unknownLocation,
   type Caller,
+  type TrackedWorkItem,
   type EntityRef,
   type RequestedWorkStatus,
 } from '@opsgraph/core';
@@ -19,8 +23,10 @@ import type { ChangeRequest, PreStartupCheck, ChangeStatus, ChangeType } from '.
 import { changeById, changeRequestsPage, changesBlockingRestart } from '../store/changes';
 import { checksOfChanges } from '../store/checks';
 import { tasksOfChanges } from '../store/tasks';
-import { placesOfAssets, trackedWorkOfRequests } from '../store/tracked-work';
-import { canSee, changeNumber } from './context';
+import { knownLocationsByCode, knownLocationsById, placesOfAssets, trackedWorkOfRequests } from '../store/tracked-work';
+import { STARTUP_AUTHORIZERS } from './changes';
+import { canSee, changeNumber, workStatusAsOf } from './context';
+import { CHANGE_PERMISSIONS } from './permissions';
 
 export async function getChangeRequest(db: EntityManager, caller: Caller, id: string): Promise<ChangeRequest> {
   const change = await changeById(db, requireUuid(id));
@@ -63,27 +69,101 @@ export function concerns(asked: Place, place: Place): boolean {
 }
 
 export interface RestartBlocker {
-  kind: 'PRE_STARTUP_CHECK_OPEN' | 'CHANGE_IN_PROGRESS';
+  kind: 'PRE_STARTUP_CHECK_OPEN' | 'CHANGE_IN_PROGRESS' | 'AWAITING_STARTUP_AUTHORIZATION';
   description: string;
   change: ChangeRequest;
   check: PreStartupCheck | null;
   workItem: EntityRef | null;
   workStatus: RequestedWorkStatus | null;
+  /** When Work's last event about the work item reached this domain: the status is as of then. */
+  workStatusAsOf: Date | null;
+  /** Who may clear it: the roles that may authorize start-up (AWAITING_STARTUP_AUTHORIZATION only). */
+  authorizerRoles: string[];
+}
+
+/** "May we restart?" asked by ids or, as a plant asks it, by the codes of a line or area within a site. */
+export interface RestartQuestion {
+  siteId?: string | null;
+  areaId?: string | null;
+  lineId?: string | null;
+  areaCode?: string | null;
+  lineCode?: string | null;
+}
+
+const code = (value: string | null | undefined, field: string) => {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (!trimmed || trimmed.length > 50) throw badInput(`${field} must be a location code of 1 to 50 characters`, { field });
+  return trimmed;
+};
+
+/** The answer for a code nothing known here carries: the same whether it is another site's or no one's. */
+const unknownCode = (kind: 'area' | 'line', value: string, field: string) =>
+  new DomainError(ErrorCode.NOT_FOUND, `${kind} ${value} not found at this site (one registered in Work a moment ago may not be known here yet: retry shortly)`, { field });
+
+/**
+ * Resolves the asked place against the copy of Work's registry, in the caller's scope (row-level security): ids
+ * must be known and of the site when one is given; codes are looked up within the site (a line's code within
+ * the area when an area is named, since Work keeps line codes unique per area). Unknown, another site's or out
+ * of scope: NOT_FOUND, the same as a random id or code.
+ */
+async function resolvePlace(db: EntityManager, question: RestartQuestion): Promise<Place & { siteId: string | null }> {
+  const siteId = optionalUuid(question.siteId, 'siteId') ?? null;
+  let areaId = optionalUuid(question.areaId, 'areaId') ?? null;
+  let lineId = optionalUuid(question.lineId, 'lineId') ?? null;
+  const areaCode = code(question.areaCode, 'areaCode');
+  const lineCode = code(question.lineCode, 'lineCode');
+  if (areaId && areaCode) throw badInput('name the area by its id or its code, not both', { field: 'areaCode' });
+  if (lineId && lineCode) throw badInput('name the line by its id or its code, not both', { field: 'lineCode' });
+  if (!areaId && !lineId && !areaCode && !lineCode) throw badInput('name an area or a line (or both), by id or by code within a site', { field: 'areaId' });
+  if ((areaCode || lineCode) && !siteId) throw badInput('a code names an area or line within a site: give siteId too', { field: 'siteId' });
+  if (siteId) {
+    const [site] = await knownLocationsById(db, [siteId], 'SITE');
+    if (!site) throw unknownLocation('SITE', siteId, 'siteId');
+  }
+  const byId = async (kind: 'AREA' | 'LINE', id: string, field: string) => {
+    const [row] = await knownLocationsById(db, [id], kind);
+    if (!row || (siteId && row.siteId !== siteId)) throw unknownLocation(kind, id, field);
+    return row;
+  };
+  if (areaId) await byId('AREA', areaId, 'areaId');
+  if (areaCode) {
+    const [area] = await knownLocationsByCode(db, siteId!, 'AREA', areaCode);
+    if (!area) throw unknownCode('area', areaCode, 'areaCode');
+    areaId = area.id;
+  }
+  let lineArea: string | null = null;
+  if (lineId) lineArea = (await byId('LINE', lineId, 'lineId')).areaId;
+  if (lineCode) {
+    const lines = (await knownLocationsByCode(db, siteId!, 'LINE', lineCode)).filter((l) => !areaId || l.areaId === areaId);
+    if (!lines.length) throw unknownCode('line', lineCode, 'lineCode');
+    if (lines.length > 1) throw badInput(`line code ${lineCode} names lines in ${lines.length} areas of this site: give the area's code too`, { field: 'lineCode' });
+    lineId = lines[0].id;
+    lineArea = lines[0].areaId;
+  }
+  if (lineId && areaId && lineArea !== areaId) throw badInput('the line is not in the given area', { field: lineCode ? 'lineCode' : 'lineId' });
+  return { siteId, areaId, lineId };
 }
 
 const stageOf: Partial<Record<ChangeStatus, string>> = { IMPLEMENTING: 'is being implemented', PRE_STARTUP_REVIEW: 'is in its pre-startup safety review' };
 
+/** The roles that may authorize start-up (administrators too, as everywhere). */
+const AUTHORIZER_ROLES: string[] = [...CHANGE_PERMISSIONS.authorizeStartup];
+
+const trackedAsOf = (work: TrackedWorkItem | undefined) => work?.lastEventAt ?? null;
+
 /**
  * Answers "may production restart here?": no while a change in scope is implementing or in pre-startup
- * review, or while any of its pre-startup checks there is not verified done. A fixed number of statements
- * whatever the number of changes and checks.
+ * review: while any of its pre-startup checks is not verified done, and then until start-up is authorized
+ * (`authorizeStartup`), which the answer says, with who may give it. Statuses of work items are Work's as of
+ * the last event this domain received. A fixed number of statements whatever the number of changes and checks.
  */
-export async function restartReadiness(db: EntityManager, caller: Caller, areaIdIn?: string | null, lineIdIn?: string | null) {
+export async function restartReadiness(db: EntityManager, caller: Caller, question: RestartQuestion) {
   // A contractor sees only the changes behind their company's jobs (row-level security): an answer from those
   // alone could say "yes" where another change stands in the way, so they get none.
   if (isContractorOnly(caller)) throw forbidden('"may we restart?" is answered to the site\'s own people, not to a contractor');
-  const asked: Place = { areaId: optionalUuid(areaIdIn, 'areaId') ?? null, lineId: optionalUuid(lineIdIn, 'lineId') ?? null };
-  if (!asked.areaId && !asked.lineId) throw badInput('name an area or a line (or both)', { field: 'areaId' });
+  const resolved = await resolvePlace(db, question);
+  const asked: Place = { areaId: resolved.areaId, lineId: resolved.lineId };
   const changes = (await changesBlockingRestart(db)).filter((c) => canSee(caller, c));
   const ids = changes.map((c) => c.id);
   const [checks, tasks] = ids.length
@@ -106,8 +186,10 @@ export async function restartReadiness(db: EntityManager, caller: Caller, areaId
     if (r.lineId || r.areaId) return { areaId: r.areaId, lineId: r.lineId };
     return (r.assetId && assetPlaces.get(r.assetId)) || { areaId: null, lineId: null };
   };
+  const workOf = (check: PreStartupCheck) => (check.requestId ? byRequest.get(check.requestId) : undefined);
 
   const blockers: RestartBlocker[] = [];
+  const blocker = (fields: Pick<RestartBlocker, 'kind' | 'description' | 'change'> & Partial<RestartBlocker>): RestartBlocker => ({ check: null, workItem: null, workStatus: null, workStatusAsOf: null, authorizerRoles: [], ...fields });
   for (const change of changes) {
     const own = checks.filter((c) => c.changeId === change.id);
     const places: Place[] = [
@@ -118,24 +200,55 @@ export async function restartReadiness(db: EntityManager, caller: Caller, areaId
       ...tasks.filter((t) => t.changeId === change.id).map(placeOfRecord),
     ];
     if (!places.some((p) => concerns(asked, p))) continue;
-    blockers.push({ kind: 'CHANGE_IN_PROGRESS', description: `${changeNumber(change)} "${change.title}" ${stageOf[change.status]}`, change, check: null, workItem: null, workStatus: null });
-    if (change.status !== 'PRE_STARTUP_REVIEW') continue;
+    const title = `${changeNumber(change)} "${change.title}"`;
+    if (change.status !== 'PRE_STARTUP_REVIEW') {
+      blockers.push(blocker({ kind: 'CHANGE_IN_PROGRESS', description: `${title} ${stageOf[change.status]}`, change }));
+      continue;
+    }
+    const verified = own.filter((c) => workOf(c)?.status === 'DONE');
+    if (verified.length === own.length) {
+      // DONE is final in Work: "verified" is true now, not only as of the last event.
+      blockers.push(blocker({
+        kind: 'AWAITING_STARTUP_AUTHORIZATION',
+        description: `${title}: all ${own.length} pre-startup check(s) verified; awaiting start-up authorization by ${STARTUP_AUTHORIZERS}`,
+        change,
+        authorizerRoles: AUTHORIZER_ROLES,
+      }));
+      continue;
+    }
+    blockers.push(blocker({
+      kind: 'CHANGE_IN_PROGRESS',
+      description: `${title} ${stageOf[change.status]}: ${verified.length} of ${own.length} pre-startup check(s) verified done; then start-up is authorized by ${STARTUP_AUTHORIZERS}`,
+      change,
+    }));
     for (const check of own) {
-      const work = check.requestId ? byRequest.get(check.requestId) : undefined;
+      const work = workOf(check);
       const place = placeOfRecord(check);
       // A check placed nowhere more precise than the change applies wherever the change does.
       const placed = !!(place.areaId || place.lineId);
       if (work?.status === 'DONE' || (placed && !concerns(asked, place))) continue;
-      const status = requestedWorkStatus(work);
-      blockers.push({
+      blockers.push(blocker({
         kind: 'PRE_STARTUP_CHECK_OPEN',
-        description: `Pre-startup check "${check.title}" of ${changeNumber(change)} is not verified done (${status})`,
+        description: `Pre-startup check "${check.title}" of ${changeNumber(change)} is not verified done (${workStatusAsOf(work)})`,
         change,
         check,
         workItem: work ? { id: work.workItemId } : null,
-        workStatus: status,
-      });
+        workStatus: requestedWorkStatus(work),
+        workStatusAsOf: trackedAsOf(work),
+      }));
     }
   }
-  return { area: asked.areaId ? { id: asked.areaId } : null, line: asked.lineId ? { id: asked.lineId } : null, mayRestart: blockers.length === 0, blockers };
+  const where = [asked.lineId && (question.lineCode ? `line ${question.lineCode.trim()}` : 'the line'), asked.areaId && (question.areaCode ? `area ${question.areaCode.trim()}` : 'the area')].filter(Boolean).join(' in ');
+  const answer = blockers.length
+    ? `No: ${blockers.length} thing(s) stand in the way of restarting ${where}: ${blockers.map((b) => b.description).join('; ')}`
+    : `Yes: no change in progress and no open pre-startup check stands in the way of restarting ${where}`;
+  return {
+    site: resolved.siteId ? { id: resolved.siteId } : null,
+    area: asked.areaId ? { id: asked.areaId } : null,
+    line: asked.lineId ? { id: asked.lineId } : null,
+    mayRestart: blockers.length === 0,
+    answer,
+    blockers,
+  };
 }
+

@@ -2,10 +2,10 @@ import { OPEN_WORK_STATUSES, clipText, withSystemScope, type TrackedWorkItem, ty
 import { recordEvent } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { PENDING_APPROVAL, type ChangeRequest, type ChangeTask, type PreStartupCheck } from '../entities';
-import { gatesOfChange, insertGate, pendingChangesOnAsset, saveChangeRequest } from '../store/changes';
-import { saveCheck } from '../store/checks';
+import { changeById, gatesOfChange, insertGate, pendingChangesOnAsset, saveChangeRequest } from '../store/changes';
+import { permitChecksOfRequests, saveCheck } from '../store/checks';
 import { tasksOfChange } from '../store/tasks';
-import { applyWorkItemEvent, moveWorkContractor, trackedWorkOfRequests, unstartedWorkOnAssets, upsertWorkContractor } from '../store/tracked-work';
+import { applyWorkItemEvent, insertPermitCover, moveWorkContractor, permitCoversOf, trackedWorkItems, trackedWorkOfRequests, unstartedWorkOnAssets, upsertWorkContractor } from '../store/tracked-work';
 import { changeNumber, type ChangeContext } from './context';
 
 /**
@@ -20,13 +20,35 @@ async function requestWork(ctx: ChangeContext, change: ChangeRequest, data: Reco
   await recordEvent(ctx.manager, { domain: 'change', type: 'work.requested', subject: change.id, data: { ...data, sourceRecordId: change.id }, requestId: ctx.requestId });
 }
 
+/** Work's links hold at most 50 records: the people first, then as many documents as fit. */
+const MAX_LINKS = 50;
+
+/**
+ * The change's people as structured links of the work it raises (Competence keeps people), so texts name
+ * their part without a raw id: a client resolves the person from the link.
+ */
+const peopleLinks = (change: ChangeRequest) => [
+  { domain: 'COMPETENCE', recordId: change.requesterId, relation: 'requested the change' },
+  ...(change.ownerId !== change.requesterId ? [{ domain: 'COMPETENCE', recordId: change.ownerId, relation: 'owns the change' }] : []),
+];
+
+function linksOf(change: ChangeRequest, documentIds: string[], relation: string) {
+  const people = peopleLinks(change);
+  return [...people, ...documentIds.slice(0, MAX_LINKS - people.length).map((recordId) => ({ domain: 'DOCUMENTS', recordId, relation }))];
+}
+
+const documentsText = (ids: string[]) => (ids.length ? `${ids.length} document(s), linked on this work item: check against their current revision` : 'none named');
+
 const approvalPrerequisite = (change: ChangeRequest) => ({
   kind: 'CHANGE_APPROVED',
   sourceRecordId: change.id,
   description: `Change ${changeNumber(change)} "${change.title}" must be approved before this work goes ahead`,
 });
 
-/** Raises an implementation task as a work item; before approval it carries the "change approved" blocker. */
+/**
+ * Raises an implementation task as a work item, asking for the proof stored on the task; before approval it
+ * carries the "change approved" blocker.
+ */
 export async function raiseTask(ctx: ChangeContext, change: ChangeRequest, task: ChangeTask) {
   const approved = !['DRAFT', ...PENDING_APPROVAL].includes(change.status);
   await requestWork(ctx, change, {
@@ -42,22 +64,27 @@ export async function raiseTask(ctx: ChangeContext, change: ChangeRequest, task:
     ownerId: task.ownerId,
     dueAt: task.dueAt?.toISOString() ?? null,
     reason: clipText(`Implementation of change ${changeNumber(change)} "${change.title}": ${change.reason}`, 2000),
+    requiredOutcome: task.requiredOutcome,
     prerequisites: approved ? [] : [approvalPrerequisite(change)],
-    links: change.documentIds.map((recordId) => ({ domain: 'DOCUMENTS', recordId, relation: 'changed by' })),
+    links: linksOf(change, change.documentIds, 'changed by'),
   });
 }
 
 export const checkRequestId = (check: Pick<PreStartupCheck, 'changeId' | 'seq' | 'attempt'>) =>
   `change:${check.changeId}:check:${check.seq}${check.attempt > 1 ? `:${check.attempt}` : ''}`;
 
-/** The work item description of a check: what changed, who asked, which document, permit, what to confirm. */
+/**
+ * The work item description of a check: what changed, who asked, which documents, permit, what to confirm.
+ * No raw ids: people and documents are the work item's links (`linksOf`), the text only says they are there.
+ */
 export function checkDescription(change: ChangeRequest, check: PreStartupCheck): string {
+  const owner = change.ownerId !== change.requesterId ? ' and its owner' : '';
   return [
     `Pre-startup safety review of change ${changeNumber(change)} "${change.title}": production must not resume before this check is verified.`,
     `What changed: ${check.whatChanged}`,
-    `Who asked: the change was requested by person ${change.requesterId}${change.ownerId !== change.requesterId ? ` and is owned by person ${change.ownerId}` : ''}, because: ${change.reason}`,
-    `Documents: ${check.documentIds.length ? check.documentIds.join(', ') : 'none named'}`,
-    `Permit needed: ${check.permitRequired ? `yes${check.permitNote ? ` (${check.permitNote})` : ''}: do not start without a valid permit` : 'no'}`,
+    `Who asked: the change's requester${owner} (linked on this work item), because: ${change.reason}`,
+    `Documents: ${documentsText(check.documentIds)}`,
+    `Permit needed: ${check.permitRequired ? `yes${check.permitNote ? ` (${check.permitNote})` : ''}: blocked until an issued permit to work covers this work item` : 'no'}`,
     `Confirm before production resumes:\n${check.confirmations.map((c) => `- ${c}`).join('\n')}`,
   ].join('\n');
 }
@@ -87,8 +114,65 @@ export async function raiseCheck(ctx: ChangeContext, change: ChangeRequest, chec
         { kind: 'SIGNATURE', label: 'Released for restart' },
       ],
     },
-    links: check.documentIds.map((recordId) => ({ domain: 'DOCUMENTS', recordId, relation: 'checked against' })),
+    prerequisites: check.permitRequired ? [permitPrerequisite(change, check)] : [],
+    links: linksOf(change, check.documentIds, 'checked against'),
   });
+}
+
+/**
+ * The "valid permit" blocker of a check that needs a permit. Its source record is the check: the change
+ * satisfies it when an issued permit covers the check's work item (`settlePermitChecks`); from then on the
+ * permit's own PERMIT_VALID blocker (the permits domain's) follows the permit (suspended, expired, closed).
+ */
+const permitPrerequisite = (change: ChangeRequest, check: PreStartupCheck) => ({
+  kind: 'PERMIT_VALID',
+  sourceRecordId: check.id,
+  description: clipText(`Permit to work${check.permitNote ? ` (${check.permitNote})` : ''} issued for this pre-startup check of ${changeNumber(change)}: a permit naming this work item`, 1000),
+  reason: 'the pre-startup check needs a permit to work',
+});
+
+/**
+ * Satisfies the "valid permit" blocker of the checks among these work items that an issued permit of their
+ * site covers. Called when a permit is issued and when Work reports a check's item, so the outcome does not
+ * depend on which of the two events arrives first; a repeat is harmless (Work keeps a satisfied blocker so).
+ */
+async function settlePermitChecks(ctx: ChangeContext, workItemIds: string[]) {
+  const work = (await trackedWorkItems(ctx.manager, workItemIds)).filter((t) => t.requestId && t.sourceDomain === 'CHANGE' && OPEN_WORK_STATUSES.includes(t.status));
+  if (!work.length) return;
+  const checks = await permitChecksOfRequests(ctx.manager, work.map((t) => t.requestId!));
+  if (!checks.length) return;
+  const covers = await permitCoversOf(ctx.manager, work.map((t) => t.workItemId));
+  for (const check of checks) {
+    const item = work.find((t) => t.requestId === check.requestId)!;
+    const cover = covers.find((c) => c.workItemId === item.workItemId && c.siteId === item.siteId);
+    if (!cover) continue;
+    await recordEvent(ctx.manager, {
+      domain: 'change',
+      type: 'prerequisite.satisfied',
+      subject: check.changeId, // the change's key: after the work request that raised the blocker
+      data: { sourceRecordId: check.id, kind: 'PERMIT_VALID', workItemIds: [item.workItemId], reason: `${cover.permitNumber} issued, covering ${item.number}` },
+      requestId: ctx.requestId,
+    });
+  }
+}
+
+/** The part of a permit fact (`opsgraph.permits.permit.*`) this domain reads. */
+export interface PermitFact {
+  permitId: string;
+  number: string;
+  status: string;
+  siteId: string;
+  workItemIds: string[];
+  at?: string | null;
+}
+
+/** A permit issued (or reinstated, or given more work while issued): it covers its work items' checks. */
+export async function onPermitFact(ctx: ChangeContext, data: PermitFact, time: Date) {
+  if (data.status !== 'ISSUED' || !data.workItemIds?.length) return;
+  for (const workItemId of data.workItemIds) {
+    await insertPermitCover(ctx.manager, { workItemId, permitId: data.permitId, permitNumber: data.number, siteId: data.siteId, issuedAt: data.at ? new Date(data.at) : time });
+  }
+  await settlePermitChecks(ctx, data.workItemIds);
 }
 
 /**
@@ -160,25 +244,33 @@ export async function releaseOnEnd(ctx: ChangeContext, change: ChangeRequest) {
       requestId: ctx.requestId,
     });
   }
-  // Work keeps an open blocker open; raising it again with the verdict updates what the board shows.
-  for (const { workItemId, siteId } of await taskWork(ctx.manager, change.id)) {
-    await recordEvent(ctx.manager, {
-      domain: 'change',
-      type: 'prerequisite.required',
-      subject: change.id,
-      data: {
-        workItemId,
-        siteId,
-        kind: 'CHANGE_APPROVED',
-        sourceRecordId: change.id,
-        description: clipText(`Change ${changeNumber(change)} "${change.title}" was ${change.status.toLowerCase()}: this implementation work must not go ahead; cancel it`, 1000),
-        state: 'OPEN',
-        reason: `${verdict}: this implementation work must not go ahead`,
-      },
-      requestId: ctx.requestId,
-    });
-  }
+  for (const { workItemId, siteId } of await taskWork(ctx.manager, change.id)) await sendVerdict(ctx, change, workItemId, siteId);
 }
+
+/**
+ * Tells a task's work item that its change was rejected or cancelled: Work keeps an open blocker open, and
+ * raising it again with the verdict updates what the board shows. Sent when the change ends for the tasks
+ * known here, and when a task's work item becomes known after the change ended (its creation raced the end).
+ */
+async function sendVerdict(ctx: ChangeContext, change: ChangeRequest, workItemId: string, siteId: string) {
+  await recordEvent(ctx.manager, {
+    domain: 'change',
+    type: 'prerequisite.required',
+    subject: change.id,
+    data: {
+      workItemId,
+      siteId,
+      kind: 'CHANGE_APPROVED',
+      sourceRecordId: change.id,
+      description: clipText(`Change ${changeNumber(change)} "${change.title}" was ${change.status.toLowerCase()}: this implementation work must not go ahead; cancel it`, 1000),
+      state: 'OPEN',
+      reason: `change ${changeNumber(change)} was ${change.status.toLowerCase()}: this implementation work must not go ahead`,
+    },
+    requestId: ctx.requestId,
+  });
+}
+
+const ENDED = ['REJECTED', 'CANCELLED'];
 
 /** The action raised once when a temporary change passes its end date. */
 export async function raiseRestoreAction(ctx: ChangeContext, change: ChangeRequest, now: Date) {
@@ -223,6 +315,13 @@ async function recordContractor(manager: EntityManager, data: WorkEventData, bef
 export async function onWorkEvent(ctx: ChangeContext, type: string, data: WorkEventData, time: Date) {
   const { after, applied, before } = await applyWorkItemEvent(ctx.manager, type, data, time);
   await recordContractor(ctx.manager, data, before, after);
+  // The first time a check's work item is known here, a permit issued for it earlier may already cover it.
+  if (after.requestId && !before?.requestId && after.workType === 'PRE_STARTUP_CHECK' && after.sourceDomain === 'CHANGE') await settlePermitChecks(ctx, [after.workItemId]);
+  // A task's work item first known after its change ended: the verdict sent at the end did not name it.
+  if (after.requestId && !before?.requestId && after.sourceDomain === 'CHANGE' && after.sourceRecordId && after.requestId.startsWith(`change:${after.sourceRecordId}:task:`) && OPEN_WORK_STATUSES.includes(after.status)) {
+    const change = await changeById(ctx.manager, after.sourceRecordId);
+    if (change && ENDED.includes(change.status)) await sendVerdict(ctx, change, after.workItemId, after.siteId);
+  }
   if (!applied || before || !after.assetId || !OPEN_WORK_STATUSES.includes(after.status)) return;
   const pending = await pendingChangesOnAsset(ctx.manager, after.assetId, after.siteId);
   for (const change of pending) {

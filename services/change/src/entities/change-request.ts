@@ -3,13 +3,15 @@ import { Column, CreateDateColumn, Entity, Generated, Index, PrimaryGeneratedCol
 export const CHANGE_TYPES = ['PERMANENT', 'TEMPORARY', 'EMERGENCY'] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 
-export const CHANGE_STATUSES = ['DRAFT', 'SUBMITTED', 'IN_REVIEW', 'APPROVED', 'IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'CLOSED', 'REJECTED', 'CANCELLED'] as const;
+export const CHANGE_STATUSES = ['DRAFT', 'SUBMITTED', 'IN_REVIEW', 'APPROVED', 'IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'STARTUP_AUTHORIZED', 'CLOSED', 'REJECTED', 'CANCELLED'] as const;
 export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
 /** Proposed but not approved: work on assets in scope waits for the approval. */
 export const PENDING_APPROVAL: ChangeStatus[] = ['SUBMITTED', 'IN_REVIEW'];
 /** The plant is being changed or has just been: production on the scope may not restart yet. */
 export const BLOCKING_RESTART: ChangeStatus[] = ['IMPLEMENTING', 'PRE_STARTUP_REVIEW'];
 export const FINISHED: ChangeStatus[] = ['CLOSED', 'REJECTED', 'CANCELLED'];
+/** The change is in the plant: from here on it is restored or made permanent when temporary and past its end. */
+export const IN_PLACE: ChangeStatus[] = ['IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'STARTUP_AUTHORIZED', 'CLOSED'];
 
 export const APPROVER_ROLES = ['OPERATIONS', 'ENGINEERING', 'SAFETY'] as const;
 export type ApproverRole = (typeof APPROVER_ROLES)[number];
@@ -76,6 +78,31 @@ export class ChangeTransition {
   @Column('text') actorId: string;
   @Column('timestamptz') at: Date;
   @Column('text', { nullable: true }) note: string | null;
+}
+
+/** One verified pre-startup check as it stood when start-up was authorized: the evidence the authorization rests on. */
+export interface VerifiedCheck {
+  checkId: string;
+  title: string;
+  workItemId: string;
+  workItemNumber: string;
+  verifiedAt: string | null;
+  verifierId: string | null;
+}
+
+/**
+ * The start-up authorization of a change (one per change): who released production after the pre-startup
+ * review, when, why, and the verified checks it rested on. Written once, never updated.
+ */
+@Entity()
+@Index(['changeId'], { unique: true })
+export class StartupAuthorization {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('uuid') changeId: string;
+  @Column('text') authorizedById: string;
+  @Column('timestamptz') authorizedAt: Date;
+  @Column('text') note: string;
+  @Column('jsonb') verifiedChecks: VerifiedCheck[];
 }
 
 /** A work item that waits for this change's approval because it touches an asset in its scope. */

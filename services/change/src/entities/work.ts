@@ -1,3 +1,4 @@
+import type { RequiredOutcomeV1 } from '@opsgraph/events';
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /** A task that puts the change in place; raised in Work as a work item with the change as its source. */
@@ -16,6 +17,11 @@ export class ChangeTask {
   @Column('uuid', { nullable: true }) assetId: string | null;
   @Column('text', { nullable: true }) ownerId: string | null;
   @Column('timestamptz', { nullable: true }) dueAt: Date | null;
+  /**
+   * The proof the task's work item asks for, as raised (given, or the default of implementationProof). Null
+   * only for tasks raised before it was kept, which asked for Work's default.
+   */
+  @Column('jsonb', { nullable: true }) requiredOutcome: RequiredOutcomeV1 | null;
   @Column('text', { unique: true }) requestId: string;
   @Column('text') createdById: string;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
@@ -62,4 +68,20 @@ export class WorkContractor {
   @PrimaryColumn('uuid') workItemId: string;
   @Column('uuid') siteId: string;
   @Column('text') contractorCompany: string;
+}
+
+/**
+ * An issued permit to work covering a work item, from the permits domain's events (`permit.issued`,
+ * `permit.reinstated`, work items added to an issued permit): what satisfies the "valid permit" blocker of a
+ * pre-startup check that needs one, whichever of the permit's and Work's events arrives first.
+ */
+@Entity()
+@Index(['workItemId', 'permitId'], { unique: true })
+export class PermitCover {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('uuid') workItemId: string;
+  @Column('uuid') permitId: string;
+  @Column('text') permitNumber: string;
+  @Column('uuid') siteId: string;
+  @Column('timestamptz') issuedAt: Date;
 }

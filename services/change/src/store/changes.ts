@@ -1,6 +1,6 @@
 import { loaderBy, loaderGrouped, type Caller } from '@opsgraph/core';
 import { In, type EntityManager } from 'typeorm';
-import { BLOCKING_RESTART, ChangeGate, ChangeRequest, ChangeTransition, PENDING_APPROVAL, type ChangeStatus, type ChangeType } from '../entities';
+import { BLOCKING_RESTART, ChangeGate, ChangeRequest, ChangeTransition, IN_PLACE, PENDING_APPROVAL, StartupAuthorization, type ChangeStatus, type ChangeType } from '../entities';
 
 /**
  * Change requests, their history (transitions) and their gates (the work items a pending change holds
@@ -72,7 +72,7 @@ export function pendingChangesOnAsset(db: EntityManager, assetId: string, siteId
 /** Temporary changes in place past their end date that have not raised their restore action, oldest first. */
 export function temporaryChangesDue(db: EntityManager, now: Date): Promise<ChangeRequest[]> {
   return db.getRepository(ChangeRequest).createQueryBuilder('c')
-    .where(`c.type = 'TEMPORARY' AND c.status IN (:...statuses) AND c.endDate <= :now AND c.restoreRequestId IS NULL`, { statuses: ['IMPLEMENTING', 'PRE_STARTUP_REVIEW', 'CLOSED'], now })
+    .where(`c.type = 'TEMPORARY' AND c.status IN (:...statuses) AND c.endDate <= :now AND c.restoreRequestId IS NULL`, { statuses: IN_PLACE, now })
     .orderBy('c.seq', 'ASC')
     .getMany();
 }
@@ -86,6 +86,13 @@ export async function insertChangeTransition(db: EntityManager, row: Omit<Change
 /** The transitions of a change into SUBMITTED (who submitted it). */
 export function submissionsOfChange(db: EntityManager, changeId: string): Promise<ChangeTransition[]> {
   return db.find(ChangeTransition, { where: { changeId, toStatus: 'SUBMITTED' } });
+}
+
+// ---------- start-up authorization ----------
+
+/** Records the start-up authorization of a change (once: the unique index refuses a second). */
+export async function insertStartupAuthorization(db: EntityManager, row: Omit<StartupAuthorization, 'id'>): Promise<StartupAuthorization> {
+  return db.save(db.create(StartupAuthorization, row));
 }
 
 // ---------- gates ----------
@@ -107,4 +114,5 @@ export function gatesOfChange(db: EntityManager, changeId: string): Promise<Chan
 // ---------- per-request loaders (one statement per tick) ----------
 
 export const changeLoader = (db: EntityManager) => loaderBy(db, ChangeRequest);
+export const startupAuthorizationLoader = (db: EntityManager) => loaderBy(db, StartupAuthorization, 'changeId');
 export const historyOfChangeLoader = (db: EntityManager) => loaderGrouped(db, ChangeTransition, 'changeId', { id: 'ASC' });

@@ -1,4 +1,4 @@
-import { loaderGrouped } from '@opsgraph/core';
+import { loaderBy, loaderGrouped } from '@opsgraph/core';
 import { In, type EntityManager } from 'typeorm';
 import { PreStartupCheck } from '../entities';
 
@@ -43,4 +43,10 @@ export function checksOfChanges(db: EntityManager, changeIds: string[]): Promise
   return db.getRepository(PreStartupCheck).find({ where: { changeId: In(changeIds) }, order: { seq: 'ASC' } });
 }
 
+/** The checks that need a permit and were raised under these work request ids. */
+export function permitChecksOfRequests(db: EntityManager, requestIds: string[]): Promise<PreStartupCheck[]> {
+  return db.find(PreStartupCheck, { where: { requestId: In(requestIds), permitRequired: true } });
+}
+
 export const checksOfChangeLoader = (db: EntityManager) => loaderGrouped(db, PreStartupCheck, 'changeId', { seq: 'ASC' });
+export const checkLoader = (db: EntityManager) => loaderBy(db, PreStartupCheck);

@@ -1,5 +1,6 @@
 import { TrackedWorkItem, applyWorkEvent, loaderBy, type LocationKind, type WorkEventData } from '@opsgraph/core';
 import { In, type EntityManager } from 'typeorm';
+import { PermitCover } from '../entities';
 
 /**
  * What this domain knows of Work: the tracked view of work items (kept from Work's events, libs/core/src/tracked-work.ts),
@@ -17,6 +18,11 @@ export function trackedWorkOfRequests(db: EntityManager, requestIds: string[]): 
 /** The tracked work item that answers one request. */
 export function trackedWorkOfRequest(db: EntityManager, requestId: string): Promise<TrackedWorkItem | null> {
   return db.findOneBy(TrackedWorkItem, { requestId });
+}
+
+/** The tracked work items with these ids. */
+export function trackedWorkItems(db: EntityManager, workItemIds: string[]): Promise<TrackedWorkItem[]> {
+  return db.find(TrackedWorkItem, { where: { workItemId: In(workItemIds) } });
 }
 
 /** Open work not started yet (OPEN, READY, ON_HOLD) on these assets at these sites, by work item id: only ids, site and source. */
@@ -70,4 +76,29 @@ export function requestsOfCompanyWork(db: EntityManager, requestIds: readonly st
 /** Which of these locations of a kind are known, of one of these sites (row-level security shows the request's sites only). */
 export function knownLocationsOfSites(db: EntityManager, ids: string[], kind: LocationKind, siteIds: string[]): Promise<{ id: string }[]> {
   return db.query(`SELECT id FROM known_location WHERE id = ANY($1::uuid[]) AND kind = $2 AND site_id = ANY($3::uuid[])`, [ids, kind, siteIds]);
+}
+
+/** A location of a kind by its code within a site (an area's code is unique in its site, a line's in its area). */
+export function knownLocationsByCode(db: EntityManager, siteId: string, kind: LocationKind, code: string): Promise<{ id: string; areaId: string | null; code: string }[]> {
+  return db.query(`SELECT id, area_id AS "areaId", code FROM known_location WHERE site_id = $1 AND kind = $2 AND code = $3 ORDER BY id`, [siteId, kind, code]);
+}
+
+/** Locations of a kind, known and in the caller's scope (row-level security), by id. */
+export function knownLocationsById(db: EntityManager, ids: string[], kind: LocationKind): Promise<{ id: string; siteId: string; areaId: string | null; code: string; name: string }[]> {
+  return db.query(`SELECT id, site_id AS "siteId", area_id AS "areaId", code, name FROM known_location WHERE id = ANY($1::uuid[]) AND kind = $2`, [ids, kind]);
+}
+
+// ---------- issued permits covering work items ----------
+
+/** Records that an issued permit covers a work item (a repeat changes nothing). */
+export async function insertPermitCover(db: EntityManager, row: Omit<PermitCover, 'id'>): Promise<void> {
+  await db.query(
+    `INSERT INTO permit_cover (work_item_id, permit_id, permit_number, site_id, issued_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (work_item_id, permit_id) DO NOTHING`,
+    [row.workItemId, row.permitId, row.permitNumber, row.siteId, row.issuedAt],
+  );
+}
+
+/** The issued permits known to cover these work items, earliest first. */
+export function permitCoversOf(db: EntityManager, workItemIds: string[]): Promise<PermitCover[]> {
+  return db.find(PermitCover, { where: { workItemId: In(workItemIds) }, order: { issuedAt: 'ASC' } });
 }

@@ -2,8 +2,9 @@ import { notFound, requireUuid, type Caller } from '@opsgraph/core';
 import { recordEvents, type NewEvent } from '@opsgraph/events';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { Prerequisite, Transition, WorkItem, SourceDomain } from '../entities';
+import type { Prerequisite, PrerequisiteFact, Transition, WorkItem, SourceDomain } from '../entities';
 import { insertTransitions, performanceOfWorkItem } from '../store/history';
+import { dropFacts, factsOfRecords, keepFacts } from '../store/prerequisite-facts';
 import { insertPrerequisites, prerequisitesOfWorkItems, updatePrerequisites } from '../store/prerequisites';
 import { lockWorkItems, updateWorkItems } from '../store/work-items';
 
@@ -25,7 +26,7 @@ const ITEM_FIELDS = [
   'shift', 'batch', 'vehicle', 'contractorCompany', 'windowStart', 'windowEnd', 'customerCommitment', 'dueAt', 'ownerId', 'team', 'performerId',
   'verifiedById', 'verifiedAt', 'completedAt', 'sourceDomain', 'sourceRecordId', 'sourceReason', 'requiredOutcome', 'links',
 ] as const satisfies readonly (keyof WorkItem)[];
-const PREREQUISITE_FIELDS = ['state', 'description', 'reason', 'waivedReason', 'waivedById', 'resolvedAt'] as const satisfies readonly (keyof Prerequisite)[];
+const PREREQUISITE_FIELDS = ['state', 'description', 'reason', 'waivedReason', 'waivedById', 'resolvedAt', 'stateFact', 'descriptionFact'] as const satisfies readonly (keyof Prerequisite)[];
 type ItemField = (typeof ITEM_FIELDS)[number];
 
 /** A field's value in a form that compares with `===`: dates by time, JSON columns (links) by their text. */
@@ -53,6 +54,10 @@ export class ChangeSet {
   private readonly changedPrerequisites = new Set<Prerequisite>();
   private transitions: Partial<Transition>[] = [];
   private events: NewEvent[] = [];
+  /** Kept facts of the records looked up so far (`domain|recordId` → facts by `kind|target`), with this transaction's changes. */
+  private readonly facts = new Map<string, Map<string, KeptFact>>();
+  private factsToKeep = new Map<string, KeptFact>();
+  private factsToDrop = new Map<string, KeptFact>();
 
   constructor(readonly manager: EntityManager) {}
 
@@ -87,6 +92,41 @@ export class ChangeSet {
     const items = this.itemsBySource.get(key);
     if (items) items.add(item);
     else this.itemsBySource.set(key, new Set([item]));
+  }
+
+  /** Reads the kept facts of the records not looked up yet, in one statement (see PrerequisiteFact). */
+  async loadFacts(sources: readonly PrerequisiteSource[]): Promise<void> {
+    const missing = uniqueSources(sources).filter((s) => !this.facts.has(`${s.domain}|${s.recordId}`));
+    if (!missing.length) return;
+    for (const s of missing) this.facts.set(`${s.domain}|${s.recordId}`, new Map());
+    for (const row of await factsOfRecords(this.manager, missing)) this.facts.get(`${row.sourceDomain}|${row.sourceRecordId}`)!.set(`${row.kind}|${row.target}`, row);
+  }
+
+  /** The kept facts of a record, this transaction's included. */
+  async factsOf(source: PrerequisiteSource): Promise<KeptFact[]> {
+    await this.loadFacts([source]);
+    return [...this.facts.get(`${source.domain}|${source.recordId}`)!.values()];
+  }
+
+  /** Keeps a fact unless a newer one of its record, kind and target is kept already; written at the end. */
+  async keepFact(fact: KeptFact): Promise<void> {
+    await this.loadFacts([{ domain: fact.sourceDomain, recordId: fact.sourceRecordId }]);
+    const kept = this.facts.get(`${fact.sourceDomain}|${fact.sourceRecordId}`)!;
+    const key = `${fact.kind}|${fact.target}`;
+    const current = kept.get(key);
+    if (current && current.factOrder > fact.factOrder) return;
+    kept.set(key, fact);
+    const full = factKey(fact);
+    this.factsToDrop.delete(full);
+    this.factsToKeep.set(full, fact);
+  }
+
+  /** Forgets a fact about one item once its blocker has taken it. */
+  dropFact(fact: KeptFact): void {
+    this.facts.get(`${fact.sourceDomain}|${fact.sourceRecordId}`)?.delete(`${fact.kind}|${fact.target}`);
+    const full = factKey(fact);
+    this.factsToKeep.delete(full);
+    this.factsToDrop.set(full, fact);
   }
 
   /** A locked item, loaded if need be; NOT_FOUND when there is none. */
@@ -146,8 +186,8 @@ export class ChangeSet {
   }
 
   /** A new prerequisite on a loaded item; its id is given here, so events can name it before it is written. */
-  addPrerequisite(item: WorkItem, fields: Omit<Prerequisite, 'id' | 'workItemId' | 'createdAt' | 'waivedReason' | 'waivedById'> & Partial<Prerequisite>): Prerequisite {
-    const prerequisite = { waivedReason: null, waivedById: null, ...fields, id: randomUUID(), workItemId: item.id, createdAt: new Date() } as Prerequisite;
+  addPrerequisite(item: WorkItem, fields: Omit<Prerequisite, 'id' | 'workItemId' | 'createdAt' | 'waivedReason' | 'waivedById' | 'stateFact' | 'descriptionFact'> & Partial<Prerequisite>): Prerequisite {
+    const prerequisite = { waivedReason: null, waivedById: null, stateFact: null, descriptionFact: null, ...fields, id: randomUUID(), workItemId: item.id, createdAt: new Date() } as Prerequisite;
     this.prerequisitesOf(item).push(prerequisite);
     this.indexSource(item, prerequisite);
     this.newPrerequisites.add(prerequisite);
@@ -192,6 +232,10 @@ export class ChangeSet {
     const changed = [...this.changedPrerequisites];
     const transitions = this.transitions;
     const events = this.events;
+    const keep = [...this.factsToKeep.values()];
+    const drop = [...this.factsToDrop.values()];
+    this.factsToKeep = new Map();
+    this.factsToDrop = new Map();
     this.changedItems.clear();
     this.newPrerequisites.clear();
     this.changedPrerequisites.clear();
@@ -204,8 +248,15 @@ export class ChangeSet {
     await insertPrerequisites(this.manager, created);
     await updatePrerequisites(this.manager, changed, PREREQUISITE_FIELDS);
     await insertTransitions(this.manager, transitions);
+    await keepFacts(this.manager, keep);
+    await dropFacts(this.manager, drop);
     if (events.length) await recordEvents(this.manager, events);
   }
 }
+
+/** A fact as kept, without the row's own recording time. */
+export type KeptFact = Omit<PrerequisiteFact, 'recordedAt'>;
+const factKey = (f: KeptFact) => `${f.sourceDomain}|${f.sourceRecordId}|${f.kind}|${f.target}`;
+const uniqueSources = (sources: readonly PrerequisiteSource[]) => [...new Map(sources.map((s) => [`${s.domain}|${s.recordId}`, s])).values()];
 
 const byId = (items: WorkItem[]) => items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -16,6 +16,14 @@ export const WORK_PERMISSIONS = {
   verifyWork: ['verifier', 'supervisor', 'hse'],
   /** Assign owners, cancel work, waive blockers. */
   superviseWork: ['supervisor'],
+  /** Make the required outcome of work not yet started stricter (never looser). */
+  tightenOutcome: ['supervisor'],
+  /** Start a shift handover: the outgoing shift. */
+  startHandover: ['operator', 'technician', 'supervisor'],
+  /** Accept or refuse a handover: the incoming responsible it names, or a supervisor; never whoever started it. */
+  acceptHandover: ['operator', 'technician', 'supervisor'],
+  /** Record a standing condition of a place, and clear one (a recorded condition or a flagged shift note). */
+  keepConditions: ['operator', 'technician', 'supervisor', 'permit_issuer', 'hse'],
   /** Read the audit trail. */
   readAudit: ['auditor'],
 } satisfies Record<string, Role[]>;

@@ -16,23 +16,18 @@ import {
 import type { EntityManager } from 'typeorm';
 import { OPEN_STATUSES, STATUSES, WorkItem } from '../entities';
 import { allSites, areasWithIds, assetById, siteById, sitesWithIds } from '../store/locations';
-import { shiftLogOfShift } from '../store/shift-log';
 import {
   boardCounts,
   boardItems,
-  workAwaitingVerification,
-  workBlockedOrHeld,
-  workFinishedBetween,
   workItemById,
   workItemByNumber,
   workItemsPage,
-  workUnderway,
   type WorkItemConditions,
 } from '../store/work-items';
 
 /**
- * The reads of Work's API: lists, the board and the handover, checked against the caller's scope; their
- * queries are in store/work-items.ts (and the registry's in store/locations.ts).
+ * The reads of Work's API: lists and the board, checked against the caller's scope; their queries are in
+ * store/work-items.ts (and the registry's in store/locations.ts). The handover is in domain/handover.ts.
  */
 
 /** The list's filter as a client gives it: the store's conditions before `checkedFilter` has checked them. */
@@ -83,7 +78,8 @@ export async function getWorkItemByNumber(db: EntityManager, caller: Caller, num
   return item;
 }
 
-async function requireSiteAndArea(db: EntityManager, caller: Caller, siteId: string, areaId?: string | null) {
+/** The site and (when given) one of its areas, in the caller's scope; another site's is not found, as a random id is. */
+export async function requireSiteAndArea(db: EntityManager, caller: Caller, siteId: string, areaId?: string | null) {
   // Plain lookups (no find): the board runs this on every refresh of every screen.
   const [site] = await sitesWithIds(db, [requireUuid(siteId, 'siteId')]);
   if (!site || !inSiteScope(caller, site.id)) throw notFound('site', siteId);
@@ -107,32 +103,6 @@ export async function board(db: EntityManager, caller: Caller, siteId: string, a
     blockedCount: counts.filter((c) => OPEN_STATUSES.includes(c.status)).reduce((n, c) => n + c.blocked, 0),
     awaitingVerificationCount: byStatus.get('AWAITING_VERIFICATION')?.count ?? 0,
   };
-}
-
-const HANDOVER_LIMIT = 200;
-
-/**
- * What the next shift needs: what was finished in the window, and the live state of the area now
- * (in progress, blocked and by what, awaiting verification), with the shift's log entries.
- */
-export async function handover(db: EntityManager, caller: Caller, input: { siteId: string; areaId?: string | null; shift: string; from: Date | string; to: Date | string }) {
-  const { site, area } = await requireSiteAndArea(db, caller, input.siteId, input.areaId);
-  const shift = requireText(input.shift, 'shift', { max: 50 });
-  const from = new Date(input.from);
-  const to = new Date(input.to);
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw badInput('from and to must be ISO date-times', { field: 'from' });
-  if (to <= from) throw badInput('to must be after from', { field: 'to' });
-  const place = { siteId: site.id, areaId: area?.id ?? null };
-  const [done, inProgress, blocked, awaitingVerification, notes] = await Promise.all([
-    workFinishedBetween(db, caller, place, from, to, HANDOVER_LIMIT),
-    workUnderway(db, caller, place, HANDOVER_LIMIT),
-    workBlockedOrHeld(db, caller, place, HANDOVER_LIMIT),
-    workAwaitingVerification(db, caller, place, HANDOVER_LIMIT),
-    // A contractor gets only the notes about their company's jobs: row-level security drops the area's other
-    // notes (policy shift_log_entry_contractor, migrations/1796900000100-RowLevelSecurity.ts).
-    shiftLogOfShift(db, place, shift, from, to),
-  ]);
-  return { site, area, shift, from, to, done, inProgress, blocked, awaitingVerification, notes };
 }
 
 export async function listSites(db: EntityManager, caller: Caller) {

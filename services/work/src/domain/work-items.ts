@@ -18,10 +18,12 @@ import {
   requireUuid,
   type Caller,
 } from '@opsgraph/core';
-import { requiredOutcome } from '@opsgraph/events';
+import { evidenceRequirements, requiredOutcome } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import {
+  ALL_ITEMS,
   EVIDENCE_KINDS,
+  OWN_WORK,
   PREREQUISITE_KINDS,
   PRIORITIES,
   Prerequisite,
@@ -45,7 +47,7 @@ import { insertEvidence } from '../store/history';
 import { classOfAsset, takeWorkItemNumber } from '../store/locations';
 import { prerequisiteById } from '../store/prerequisites';
 import { insertWorkItem, openWorkItemIdsOnAsset } from '../store/work-items';
-import { ChangeSet, type PerformanceHistory } from './change-set';
+import { ChangeSet, type KeptFact, type PerformanceHistory } from './change-set';
 import { resolvePlace } from './locations';
 import { WORK_PERMISSIONS } from './permissions';
 
@@ -262,7 +264,7 @@ function validateNewWorkItem(caller: Caller, input: CreateWorkItemInput) {
 }
 
 /** Creates a work item inside an existing transaction (used by the API and by the event consumer). */
-export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItemInput): Promise<WorkItem> {
+export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItemInput, origin?: FactOrigin): Promise<WorkItem> {
   const { manager, caller } = ctx;
   const { fields, prerequisites } = validateNewWorkItem(caller, input);
   if (!inSiteScope(caller, input.siteId)) throw notFound('site', input.siteId);
@@ -271,7 +273,10 @@ export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItem
   const item = await insertWorkItem(manager, { ...fields, ...place, number, status: 'OPEN', openPrerequisites: 0 });
   ctx.changes.adopt(item);
   ctx.changes.addTransition(item, null, caller, fields.sourceReason);
-  for (const p of prerequisites) ctx.changes.addPrerequisite(item, { ...p, resolvedAt: p.state === 'OPEN' ? null : new Date() });
+  // Raised on a source's request: its blockers carry the request's order, then take what their records said since.
+  const order = origin ? factOrderOf(origin) : null;
+  for (const p of prerequisites) ctx.changes.addPrerequisite(item, { ...p, resolvedAt: p.state === 'OPEN' ? null : new Date(), stateFact: order, descriptionFact: order });
+  if (origin) await takeKeptFacts(ctx, item, ctx.changes.prerequisitesOf(item));
   emit(ctx, item, 'work_item.created', eventData(item, {
     ownerId: item.ownerId,
     priority: item.priority,
@@ -317,6 +322,97 @@ export function assignWorkItem(db: EntityManager, caller: Caller, id: string, ow
     if (teamName !== null) item.team = teamName;
     ctx.changes.itemChanged(item);
     emit(ctx, item, 'work_item.assigned', eventData(item, { ownerId: owner, previousOwnerId, actorId: caller.id, assetClass: await assetClassOf(ctx.manager, item) }));
+    return item;
+  });
+}
+
+/** What a tightened outcome would loosen, per requirement of the current one: empty when it only narrows. */
+export function loosenings(before: RequiredOutcome, after: RequiredOutcome, field: string): { field: string; problem: string }[] {
+  const found: { field: string; problem: string }[] = [];
+  const lower = (s: string | null | undefined) => (s ?? '').toLowerCase();
+  for (const old of before.evidence) {
+    const name = `${old.kind.toLowerCase()} "${old.label}"`;
+    const i = after.evidence.findIndex((e) => e.kind === old.kind && lower(e.label) === lower(old.label));
+    if (i < 0) {
+      found.push({ field: `${field}.evidence`, problem: `${name} would be dropped` });
+      continue;
+    }
+    const now = after.evidence[i];
+    const at = `${field}.evidence[${i}]`;
+    if (old.unit && lower(now.unit) !== lower(old.unit)) found.push({ field: `${at}.unit`, problem: `${name}: the unit must stay ${old.unit}` });
+    if (old.min !== null && old.min !== undefined && (now.min === null || now.min === undefined || now.min < old.min)) {
+      found.push({ field: `${at}.min`, problem: `${name}: the minimum may only rise from ${old.min}` });
+    }
+    if (old.max !== null && old.max !== undefined && (now.max === null || now.max === undefined || now.max > old.max)) {
+      found.push({ field: `${at}.max`, problem: `${name}: the maximum may only fall from ${old.max}` });
+    }
+    const asked = new Set((now.questions ?? []).map(lower));
+    const dropped = (old.questions ?? []).filter((q) => !asked.has(lower(q)));
+    if (dropped.length) found.push({ field: `${at}.questions`, problem: `${name}: questions may only be added (dropped: ${dropped.join(', ')})` });
+  }
+  return found;
+}
+
+/** How a tightened outcome differs from the current one, in words for the history. */
+function tighteningSummary(before: RequiredOutcome, after: RequiredOutcome): string[] {
+  const key = (e: EvidenceRequirement) => `${e.kind}|${e.label.toLowerCase()}`;
+  const old = new Map(before.evidence.map((e) => [key(e), e]));
+  const limits = (e: EvidenceRequirement) => `${e.min ?? '-∞'}..${e.max ?? '∞'}${e.unit ? ` ${e.unit}` : ''}`;
+  const parts: string[] = [];
+  for (const e of after.evidence) {
+    const was = old.get(key(e));
+    const name = `${e.kind.toLowerCase()} "${e.label}"`;
+    if (!was) parts.push(`added ${name}${e.kind === 'MEASUREMENT' ? ` (${limits(e)})` : ''}${e.questions?.length ? ` (${e.questions.length} question(s))` : ''}`);
+    else {
+      if (limits(was) !== limits(e)) parts.push(`${name} limits ${limits(e)} (were ${limits(was)})`);
+      const added = (e.questions ?? []).length - (was.questions ?? []).length;
+      if (added > 0) parts.push(`${name}: ${added} question(s) added`);
+    }
+  }
+  if (after.acceptanceCriteria !== before.acceptanceCriteria) parts.push(`acceptance criteria were: "${before.acceptanceCriteria}"`);
+  return parts;
+}
+
+/**
+ * A supervisor makes the proof an item needs stricter before anyone starts it: every requirement stays (limits
+ * only narrow, checklists only gain questions), new ones may be added, the acceptance criteria may be reworded.
+ * Anything looser is refused, so the outcome never weakens without trace; the old text stays in the history.
+ */
+export function tightenRequiredOutcome(
+  db: EntityManager,
+  caller: Caller,
+  id: string,
+  input: { acceptanceCriteria: string; evidence?: EvidenceRequirement[] | null },
+  reason: string,
+  options: ChangeOptions = {},
+) {
+  requireRole(caller, ...WORK_PERMISSIONS.tightenOutcome);
+  if (!input) throw badInput('input is required', { field: 'input' });
+  const why = requireText(reason, 'reason', { max: 2000 });
+  const outcome = {
+    acceptanceCriteria: requireText(input.acceptanceCriteria, 'input.acceptanceCriteria', { max: 4000 }),
+    evidence: evidenceRequirements(input.evidence, 'input.evidence'),
+  } as RequiredOutcome;
+  return changeWorkItem(db, caller, id, options, async (ctx, item) => {
+    const started = item.performerId !== null || (item.status === 'ON_HOLD' && item.heldFrom === 'IN_PROGRESS');
+    if (!['OPEN', 'READY', 'ON_HOLD'].includes(item.status) || started) throw illegalTransition('work item', item.status, 'tighten the required outcome of');
+    const loose = loosenings(item.requiredOutcome, outcome, 'input');
+    if (loose.length) {
+      throw badInput(`the required outcome may only be tightened: ${loose.map((l) => l.problem).join('; ')}`, { field: loose[0].field, loosened: loose });
+    }
+    const changes = tighteningSummary(item.requiredOutcome, outcome);
+    if (!changes.length) throw badInput('the required outcome is unchanged: nothing to tighten', { field: 'input' });
+    const before = item.requiredOutcome;
+    item.requiredOutcome = outcome;
+    ctx.changes.itemChanged(item);
+    // The status stays: the history entry goes from it to itself and says what changed and why.
+    ctx.changes.addTransition(item, item.status, caller, `required outcome tightened: ${why} (${changes.join('; ')})`);
+    emit(ctx, item, 'work_item.outcome_tightened', eventData(item, {
+      actorId: caller.id,
+      note: why,
+      evidence: outcome.evidence.map((e) => ({ kind: e.kind, label: e.label })),
+      previousEvidenceCount: before.evidence.length,
+    }));
     return item;
   });
 }
@@ -554,6 +650,8 @@ async function changePrerequisite(db: EntityManager, caller: Caller, id: string,
       if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'change a prerequisite of');
       change(ctx, p, item);
       p.resolvedAt = p.state === 'OPEN' ? null : new Date();
+      // A person's act is a fact as of now: a source's older word, arriving late, does not undo it.
+      p.stateFact = factOrderOf({ time: p.resolvedAt ?? new Date(), eventId: '' });
       ctx.changes.prerequisiteChanged(p);
       emit(ctx, item, 'prerequisite.changed', eventData(item, { prerequisiteId: p.id, kind: p.kind, prerequisiteState: p.state, actorId: caller.id }));
       settleReadiness(ctx, item, p.state === 'OPEN' ? `blocked: ${p.description}` : null);
@@ -589,14 +687,30 @@ export function waivePrerequisite(db: EntityManager, caller: Caller, id: string,
 
 /**
  * Sets the state of every prerequisite a supporting record raised (e.g. all "valid permit" blockers of a
- * permit) and settles the affected items. Used by the event consumer; returns the items touched.
+ * permit) and settles the affected items. Used by the event consumer; returns the items touched. With the
+ * event's `origin` the change is a fact of the record: applied only over older ones, and kept for blockers
+ * that appear later (see `applySourceFact`).
  */
 export async function setPrerequisitesFromSource(
   ctx: ChangeContext,
   source: { domain: SourceDomain; recordId: string; kind?: PrerequisiteKind; workItemIds?: string[] },
   state: 'OPEN' | 'SATISFIED',
   reason: string | null,
+  origin?: FactOrigin,
 ): Promise<WorkItem[]> {
+  if (origin) {
+    return applySourceFact(ctx, {
+      sourceDomain: source.domain,
+      sourceRecordId: source.recordId,
+      kind: source.kind ?? '',
+      targets: source.workItemIds ?? [ALL_ITEMS],
+      state,
+      description: null,
+      reason,
+      factOrder: factOrderOf(origin),
+      eventId: origin.eventId,
+    });
+  }
   // Every item with a prerequisite of the record is then in the set (a whole consumer group loads them at once).
   await ctx.changes.load([], [source]);
   const raisedBySource = (p: Prerequisite) => p.sourceDomain === source.domain && p.sourceRecordId === source.recordId && (!source.kind || p.kind === source.kind);
@@ -619,4 +733,123 @@ export async function setPrerequisitesFromSource(
     }
   }
   return touched;
+}
+
+// ---------- facts of supporting records: blockers whose outcome does not depend on the order events arrive in ----------
+
+/**
+ * Events of different records (and the retries of parked ones) reach Work in no fixed order: a record's
+ * release may come before the request that raises its blocker, or in the same group. So what a source says
+ * about its blockers is a fact with an order (`<event time>#<rank>`): a blocker takes a fact only when it is not
+ * older than the one it holds (state and reason, and the description, each by their own), a fact about every
+ * item of a record (or its own work) is kept to apply to blockers raised later, and a fact about an item
+ * whose blocker is not there yet is kept until it appears. Then every order of the same events ends alike.
+ */
+export interface FactOrigin {
+  time: Date;
+  eventId: string;
+  /** Among facts of the same millisecond: what Work reads from a record's status (DERIVED) yields to what its domain said (STATED, the default). */
+  rank?: number;
+}
+export const DERIVED = 0;
+export const STATED = 1;
+export const factOrderOf = (origin: FactOrigin) => `${origin.time.toISOString()}#${origin.rank ?? STATED}`;
+
+interface FactContent {
+  state: 'OPEN' | 'SATISFIED';
+  description?: string | null;
+  reason: string | null;
+  order: string;
+}
+
+/** Takes a fact unless the blocker holds a newer one (a waived blocker stays waived); true when its state or reason changed. */
+function takeFact(ctx: ChangeContext, p: Prerequisite, fact: FactContent): boolean {
+  let written = false;
+  let settled = false;
+  if (fact.description && (p.descriptionFact ?? '') <= fact.order) {
+    written ||= p.description !== fact.description || p.descriptionFact !== fact.order;
+    p.description = fact.description;
+    p.descriptionFact = fact.order;
+  }
+  if ((p.stateFact ?? '') <= fact.order) {
+    if (p.state !== 'WAIVED' && (p.state !== fact.state || p.reason !== fact.reason)) {
+      settled = true;
+      p.state = fact.state;
+      p.reason = fact.reason;
+      p.resolvedAt = fact.state === 'OPEN' ? null : (p.resolvedAt ?? new Date());
+    }
+    written ||= settled || p.stateFact !== fact.order;
+    p.stateFact = fact.order;
+  }
+  if (written) ctx.changes.prerequisiteChanged(p);
+  return settled;
+}
+
+/** Whether a kept fact is about this blocker on this item. */
+function factCovers(fact: KeptFact, item: WorkItem, p: Prerequisite): boolean {
+  if (p.sourceDomain !== fact.sourceDomain || p.sourceRecordId !== fact.sourceRecordId || (fact.kind && p.kind !== fact.kind)) return false;
+  if (fact.target === ALL_ITEMS || fact.target === item.id) return true;
+  return fact.target === OWN_WORK && item.sourceDomain === fact.sourceDomain && item.sourceRecordId === fact.sourceRecordId;
+}
+
+/** New blockers raised on a source's request take the facts their records told before (oldest first); true when a state changed. */
+async function takeKeptFacts(ctx: ChangeContext, item: WorkItem, prerequisites: Prerequisite[]): Promise<boolean> {
+  let settled = false;
+  for (const p of prerequisites) {
+    if (!p.sourceRecordId || p.sourceDomain === 'MANUAL' || p.sourceDomain === 'WORK') continue;
+    const facts = (await ctx.changes.factsOf({ domain: p.sourceDomain, recordId: p.sourceRecordId })).filter((f) => factCovers(f, item, p));
+    for (const fact of facts.sort((a, b) => (a.factOrder < b.factOrder ? -1 : a.factOrder > b.factOrder ? 1 : 0))) {
+      if (takeFact(ctx, p, { state: fact.state, description: fact.description, reason: fact.reason, order: fact.factOrder })) settled = true;
+      if (fact.target === item.id) ctx.changes.dropFact(fact); // taken: a later change of the record comes as a fact of its own
+    }
+  }
+  return settled;
+}
+
+/**
+ * Applies a record's fact to the blockers it covers now (items in the set) and keeps it for those raised later:
+ * about every item (`*`) or the record's own work (`own`) always, about one item only while that item has none.
+ */
+export async function applySourceFact(ctx: ChangeContext, fact: Omit<KeptFact, 'target'> & { targets: string[] }): Promise<WorkItem[]> {
+  const source = { domain: fact.sourceDomain, recordId: fact.sourceRecordId };
+  await ctx.changes.load([], [source]);
+  const { targets, ...content } = fact;
+  const forItems = !targets.includes(ALL_ITEMS) && !targets.includes(OWN_WORK);
+  const covered = new Set<string>();
+  const touched: WorkItem[] = [];
+  for (const item of ctx.changes.itemsRaisedBy(source)) {
+    if (forItems && !targets.includes(item.id)) continue;
+    const prerequisites = ctx.changes.prerequisitesOf(item).filter((p) => targets.some((target) => factCovers({ ...content, target }, item, p)));
+    if (!prerequisites.length) continue;
+    covered.add(item.id);
+    if (TERMINAL.includes(item.status)) continue;
+    let settled = false;
+    for (const p of prerequisites) if (takeFact(ctx, p, { ...content, order: fact.factOrder })) settled = true;
+    if (settled) {
+      settleReadiness(ctx, item, fact.reason);
+      touched.push(item);
+    }
+  }
+  for (const target of targets) if (!forItems || !covered.has(target)) await ctx.changes.keepFact({ ...content, target });
+  return touched;
+}
+
+/**
+ * Raises a source's blocker on an item, or updates the one with the same kind and source, as a fact of the
+ * record (see `applySourceFact`): a new blocker then takes what its record said before.
+ */
+export async function raiseSourcedPrerequisite(ctx: ChangeContext, item: WorkItem, input: PrerequisiteInput, origin: FactOrigin): Promise<Prerequisite> {
+  if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'add a prerequisite to');
+  const fields = prerequisiteOf(input, 'input');
+  const order = factOrderOf(origin);
+  const existing = ctx.changes.prerequisitesOf(item).find((p) => p.kind === fields.kind && p.sourceDomain === fields.sourceDomain && p.sourceRecordId === fields.sourceRecordId);
+  if (existing) {
+    if (takeFact(ctx, existing, { ...fields, order })) settleReadiness(ctx, item, existing.state === 'OPEN' ? `blocked: ${existing.description}` : null);
+    return existing;
+  }
+  const prerequisite = ctx.changes.addPrerequisite(item, { ...fields, resolvedAt: fields.state === 'OPEN' ? null : new Date(), stateFact: order, descriptionFact: order });
+  await takeKeptFacts(ctx, item, [prerequisite]);
+  emit(ctx, item, 'prerequisite.raised', eventData(item, { prerequisiteId: prerequisite.id, kind: prerequisite.kind, prerequisiteState: prerequisite.state, prerequisiteSourceDomain: prerequisite.sourceDomain, prerequisiteSourceRecordId: prerequisite.sourceRecordId || null }));
+  settleReadiness(ctx, item, prerequisite.state === 'OPEN' ? `blocked: ${prerequisite.description}` : null);
+  return prerequisite;
 }

@@ -27,5 +27,9 @@ export class Prerequisite {
   @Column('text', { nullable: true }) waivedReason: string | null;
   @Column('uuid', { nullable: true }) waivedById: string | null;
   @Column('timestamptz', { nullable: true }) resolvedAt: Date | null;
+  /** Order (`<ISO time>#<rank>`) of the source's fact its state and reason came from; an older fact never overwrites it. Null: set by hand or before facts were kept. */
+  @Column('text', { nullable: true }) stateFact: string | null;
+  /** Order of the source's fact its description came from. */
+  @Column('text', { nullable: true }) descriptionFact: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
 }
