@@ -5,6 +5,7 @@ import type { Document, DocumentAcknowledgement, DocumentRevision } from './enti
 import { appliesTo, atPlace, type Place, type WorkPlace } from './domain/applicability';
 import { canSee } from './domain/common';
 import { acknowledgementsOfRevisionLoader, pendingAcknowledgementsOfPeople } from './store/acknowledgements';
+import { blockedWorkOfRevisionLoader } from './store/blocked-work';
 import { documentLoader, documentsAt } from './store/documents';
 import { reviewersOfReviewLoader, reviewsOfDocumentLoader } from './store/reviews';
 import { revisionLoader, revisionsOfDocumentLoader, revisionsOfDocuments } from './store/revisions';
@@ -43,6 +44,8 @@ export function createLoaders(db: EntityManager, caller: Caller) {
     reviewsByDocument: reviewsOfDocumentLoader(db),
     reviewersByReview: reviewersOfReviewLoader(db),
     acknowledgementsByRevision: acknowledgementsOfRevisionLoader(db),
+    /** The record of acknowledgement blockers raised for a revision, open and cleared. */
+    blockedWorkByRevision: blockedWorkOfRevisionLoader(db),
     pendingAcknowledgementsByPerson: new DataLoader<string, DocumentAcknowledgement[]>(async (personIds) => {
       const rows = await pendingAcknowledgementsOfPeople(db, personIds);
       return personIds.map((id) => rows.filter((r) => r.personId === id));

@@ -1,11 +1,12 @@
 import { entityRef, found, isUuid, requestedWorkStatus } from '@opsgraph/core';
-import { acknowledgeRevision, pendingAcknowledgements, visibleAcknowledgements, visibleWorkItems } from './domain/acknowledgements';
+import { acknowledgeRevision, pendingAcknowledgements, visibleAcknowledgements, visibleBlockedWork, visibleWorkItems } from './domain/acknowledgements';
 import { requireAcknowledgementsOf, workVisible } from './domain/common';
 import { registerDocument, updateDocument } from './domain/documents';
 import * as queries from './domain/queries';
 import { nextReviewDue, requestReview } from './domain/reviews';
 import { approveRevision, draftRevision, returnRevision, submitRevision, updateRevision } from './domain/revisions';
-import type { Document } from './entities';
+import type { Document, DocumentBlockedWork } from './entities';
+import type { Loaders } from './loaders';
 import type { Resolvers, WorkItemType } from './generated/graphql';
 
 /** What Work sends with a reference for the fields that @require it. */
@@ -16,6 +17,12 @@ interface WorkItemRepresentation {
   area?: { id: string } | null;
   asset?: { id: string } | null;
 }
+/** The blockers on record for a revision (of one person, if given) that the caller may see. */
+async function blockedWorkOf(loaders: Loaders, caller: Parameters<typeof visibleBlockedWork>[0], revisionId: string, personId?: string): Promise<DocumentBlockedWork[]> {
+  const rows = (await loaders.blockedWorkByRevision.load(revisionId)).filter((r) => !personId || r.personId === personId);
+  return visibleBlockedWork(caller, rows, await loaders.trackedWorkItem.loadMany(rows.map((r) => r.workItemId)));
+}
+
 interface AssetRepresentation {
   id: string;
   site: { id: string };
@@ -94,6 +101,7 @@ export const resolvers: Resolvers = {
     author: (r) => ({ id: r.authorId }),
     approvedBy: (r) => entityRef(r.approvedById),
     acknowledgements: async (r, { state }, { loaders, caller }) => visibleAcknowledgements(caller, await loaders.acknowledgementsByRevision.load(r.id)).filter((a) => !state || a.state === state),
+    blockedWork: (r, _, { loaders, caller }) => blockedWorkOf(loaders, caller, r.id),
   },
   DocumentReview: {
     document: (r, _, { loaders }) => found(loaders.document.load(r.documentId), 'document', r.documentId),
@@ -112,5 +120,11 @@ export const resolvers: Resolvers = {
     revision: (a, _, { loaders }) => found(loaders.revision.load(a.revisionId), 'document revision', a.revisionId),
     person: (a) => ({ id: a.personId }),
     workItems: async (a, _, { loaders, caller }) => visibleWorkItems(caller, a, await loaders.trackedWorkItem.loadMany(a.workItemIds)).map((id) => ({ id })),
+    blockedWork: (a, _, { loaders, caller }) => blockedWorkOf(loaders, caller, a.revisionId, a.personId),
+  },
+  DocumentBlockedWork: {
+    workItem: (b) => ({ id: b.workItemId }),
+    person: (b) => ({ id: b.personId }),
+    clearedByRevision: (b, _, { loaders }) => (b.clearedByRevisionId ? loaders.revision.load(b.clearedByRevisionId) : null),
   },
 };

@@ -70,6 +70,12 @@ test('blockers follow owners, applicability and the end of the work', async () =
     { type: 'prerequisite.required', person: people.operator.id, workItemIds: [atAsset.workItemId] },
     { type: 'prerequisite.satisfied', person: people.technician.id, workItemIds: [atAsset.workItemId] },
   ].sort((a, b) => a.person.localeCompare(b.person)));
+  // The released blocker stays on record, and says why it ended.
+  const record = ok(await documents.query(`query($id: ID!) { documentRevision(id: $id) { blockedWork { workItem { id } person { id } clearedAt clearedBy clearedByRevision { id } clearedReason } } }`, { id: rev.id }, people.supervisor)).documentRevision.blockedWork;
+  expect(record.filter((b: { workItem: { id: string } }) => b.workItem.id === atAsset.workItemId)).toEqual([
+    { workItem: { id: atAsset.workItemId }, person: { id: people.technician.id }, clearedAt: expect.any(String), clearedBy: 'RELEASED', clearedByRevision: null, clearedReason: expect.stringMatching(/^not needed any more/) },
+    { workItem: { id: atAsset.workItemId }, person: { id: people.operator.id }, clearedAt: null, clearedBy: null, clearedByRevision: null, clearedReason: null },
+  ]);
   const pending = async (caller: typeof people.operator) => ok(await documents.query(`{ pendingAcknowledgements { revision { id } workItems { id } } }`, {}, caller)).pendingAcknowledgements;
   expect(await pending(people.technician)).toEqual([]);
   expect(await pending(people.operator)).toEqual([{ revision: { id: rev.id }, workItems: [{ id: atAsset.workItemId }] }]);

@@ -120,6 +120,82 @@ test('approving a revision blocks the applicable open work until its owner ackno
   expect(atAsset).toEqual([{ number: 'SOP-MECH-007', currentRevision: { label: 'B' } }]);
 });
 
+test('a superseded revision\'s blocker names the current revision, clears with it, and its record is kept', async () => {
+  const title = 'Coupling alignment';
+  const document = (await q(`mutation($i: RegisterDocumentInput!) { registerDocument(input: $i) { id number } }`, {
+    i: { number: 'SOP-MECH-021', title, type: 'PROCEDURE', ownerId: people.supervisor.id, siteId: plant.siteId, applicability: { assetIds: [plant.assetId], workTypes: ['MAINTENANCE'] } },
+  }, people.supervisor)).registerDocument;
+  const job = await createWork({ title: 'Align coupling on P-301', assetId: plant.assetId, ownerId: people.technician2.id });
+  const blockersOf = async () => (await item(job)).blockers.filter((b: { kind: string }) => b.kind === 'DOCUMENT_ACKNOWLEDGED');
+
+  const one = await approvedRevision(document.id, '1');
+  const first = await eventually(async () => (await blockersOf()).length === 1 && blockersOf());
+  expect(first).toEqual([{ kind: 'DOCUMENT_ACKNOWLEDGED', sourceDomain: 'DOCUMENTS', sourceRecordId: `${one.id}:${people.technician2.id}`, description: `Read and understood: SOP-MECH-021 rev 1 "${title}"` }]);
+
+  // Revision 2 before technician2 read revision 1: revision 1's blocker stays (so the work cannot slip
+  // through in between) but now names revision 2, the one they can act on.
+  const two = await approvedRevision(document.id, '2');
+  const replaced = `Read and understood: SOP-MECH-021 rev 2 (replaces rev 1) "${title}"`;
+  const both = await eventually(async () => {
+    const open = await blockersOf();
+    return open.length === 2 && open.some((b: { description: string }) => b.description === replaced) && open;
+  });
+  expect(both.map((b: { sourceRecordId: string; description: string }) => [b.sourceRecordId, b.description]).sort()).toEqual(
+    [
+      [`${one.id}:${people.technician2.id}`, replaced],
+      [`${two.id}:${people.technician2.id}`, `Read and understood: SOP-MECH-021 rev 2 "${title}"`],
+    ].sort(),
+  );
+  expect(both.filter((b: { description: string }) => b.description.includes('rev 1 "'))).toEqual([]);
+
+  // Revision 1 can no longer be acknowledged: refused, naming revision 2, and nothing changes.
+  const refused = expectError(await gateway.query(`mutation($id: ID!) { acknowledgeDocumentRevision(revisionId: $id) { state } }`, { id: one.id }, people.technician2), 'ILLEGAL_TRANSITION');
+  expect(refused.message).toBe('cannot acknowledge a document revision that is SUPERSEDED: SOP-MECH-021 rev 1 was replaced by rev 2; acknowledge rev 2, which clears this one\'s blockers too');
+  const pending = (await q(`{ pendingAcknowledgements { revision { label document { number } } } }`, {}, people.technician2)).pendingAcknowledgements;
+  expect(pending.filter((p: { revision: { document: { number: string } } }) => p.revision.document.number === 'SOP-MECH-021')).toEqual([{ revision: { label: '2', document: { number: 'SOP-MECH-021' } } }]);
+  expect((await item(job)).blocked).toBe(true);
+
+  await acknowledge(two.id, people.technician2);
+  await eventually(async () => !(await item(job)).blocked);
+  const cleared = (await q(`query($id: ID!) { workItem(id: $id) { number prerequisites { sourceRecordId state description } } }`, { id: job }, people.supervisor)).workItem;
+  expect(cleared.prerequisites.filter((p: { sourceRecordId: string }) => p.sourceRecordId === `${one.id}:${people.technician2.id}`)).toEqual([{ sourceRecordId: `${one.id}:${people.technician2.id}`, state: 'SATISFIED', description: replaced }]);
+
+  // Revision 1's record of the work it blocked is still there, and says how the blocker ended.
+  const RECORD = `blockedWork { workItem { id } workItemNumber person { id } description raisedAt clearedAt clearedBy clearedByRevision { label } clearedReason }`;
+  // The earlier test's work at the asset is blocked by this document too: only technician2's job is looked at.
+  const record = async (revisionId: string, caller = people.supervisor) => {
+    const revision = (await q(`query($id: ID!) { documentRevision(id: $id) { status acknowledgements { state person { id } ${RECORD} } ${RECORD} } }`, { id: revisionId }, caller)).documentRevision;
+    const ours = (b: { workItem: { id: string } }) => b.workItem.id === job;
+    return {
+      status: revision.status,
+      acknowledgements: revision.acknowledgements.filter((a: { person: { id: string } }) => a.person.id === people.technician2.id).map((a: { blockedWork: [] }) => ({ ...a, blockedWork: a.blockedWork.filter(ours) })),
+      blockedWork: revision.blockedWork.filter(ours),
+    };
+  };
+  const old = await record(one.id);
+  const expected = {
+    workItem: { id: job },
+    workItemNumber: cleared.number,
+    person: { id: people.technician2.id },
+    description: replaced,
+    raisedAt: expect.any(String),
+    clearedAt: expect.any(String),
+    clearedBy: 'ACKNOWLEDGED',
+    clearedByRevision: { label: '2' },
+    clearedReason: 'acknowledged SOP-MECH-021 rev 2, which replaced rev 1',
+  };
+  expect(old).toMatchObject({ status: 'SUPERSEDED', acknowledgements: [{ state: 'SUPERSEDED', person: { id: people.technician2.id }, blockedWork: [expected] }], blockedWork: [expected] });
+  expect(new Date(old.blockedWork[0].clearedAt).getTime()).toBeGreaterThanOrEqual(new Date(old.blockedWork[0].raisedAt).getTime());
+  expect((await record(two.id)).blockedWork).toEqual([
+    { ...expected, description: `Read and understood: SOP-MECH-021 rev 2 "${title}"`, clearedReason: 'acknowledged SOP-MECH-021 rev 2' },
+  ]);
+  // Someone else's record is theirs and their supervisors' to read.
+  const technicians = (await q(`query($id: ID!) { documentRevision(id: $id) { blockedWork { person { id } } } }`, { id: one.id }, people.technician)).documentRevision.blockedWork;
+  expect(technicians.length).toBeGreaterThan(0);
+  expect(technicians.filter((b: { person: { id: string } }) => b.person.id !== people.technician.id)).toEqual([]);
+  expect((await record(one.id, people.technician2)).blockedWork).toEqual([expected]);
+});
+
 test('a review is work for each reviewer, and closes when that work is verified', async () => {
   const document = (await q(`mutation($i: RegisterDocumentInput!) { registerDocument(input: $i) { id } }`, {
     i: { number: 'WI-PACK-100', title: 'Filler changeover', type: 'WORK_INSTRUCTION', ownerId: people.supervisor.id, siteId: plant.siteId, applicability: { areaIds: [plant.otherAreaId] } },
@@ -132,9 +208,23 @@ test('a review is work for each reviewer, and closes when that work is verified'
   const reviewer = async () => (await q(`query($id: ID!) { documentReview(id: $id) { status closedAt reviewers { workStatus workItem { id } } } }`, { id: review.id })).documentReview;
   await eventually(async () => (await reviewer()).reviewers[0].workItem?.id === reviewWork.id);
 
-  for (const [mutation, caller] of [['startWork(id: $id)', people.technician], ['completeWork(id: $id, evidence: [])', people.technician], ['verifyWork(id: $id, accept: true)', people.verifier]] as const) {
-    ok(await gateway.query(`mutation($id: ID!) { ${mutation} { id } }`, { id: reviewWork.id }, caller));
-  }
+  // The review's proof is the reviewer's decision, answered on the work item, and their signature.
+  const { requiredOutcome } = (await q(`query($id: ID!) { workItem(id: $id) { requiredOutcome { acceptanceCriteria evidence { kind label unit min max questions } } } }`, { id: reviewWork.id })).workItem;
+  expect(requiredOutcome).toEqual({
+    acceptanceCriteria: 'Document reviewed: confirmed as still correct, or a new revision drafted with the changes it needs',
+    evidence: [
+      { kind: 'CHECKLIST', label: 'Review decision', unit: null, min: null, max: null, questions: ['Still correct as issued? If not, which draft revision carries the changes?'] },
+      { kind: 'SIGNATURE', label: 'Reviewed by', unit: null, min: null, max: null, questions: null },
+    ],
+  });
+  const complete = (evidence: Record<string, unknown>[]) => gateway.query(`mutation($id: ID!, $e: [EvidenceInput!]!) { completeWork(id: $id, evidence: $e) { status } }`, { id: reviewWork.id, e: evidence }, people.technician);
+  const signature = { kind: 'SIGNATURE', label: 'Reviewed by', text: 'Tom Technician' };
+  ok(await gateway.query(`mutation($id: ID!) { startWork(id: $id) { id } }`, { id: reviewWork.id }, people.technician));
+  expect(expectError(await complete([]), 'EVIDENCE_INCOMPLETE').message).toContain('checklist "Review decision": not submitted');
+  expect(expectError(await complete([{ kind: 'CHECKLIST', label: 'Review decision', answers: [] }, signature]), 'EVIDENCE_INCOMPLETE').message).toContain('unanswered: Still correct as issued?');
+  const decision = { kind: 'CHECKLIST', label: 'Review decision', answers: [{ question: requiredOutcome.evidence[0].questions[0], answer: 'Still correct; changeover times checked against the new model' }] };
+  expect(ok(await complete([decision, signature])).completeWork.status).toBe('AWAITING_VERIFICATION');
+  ok(await gateway.query(`mutation($id: ID!) { verifyWork(id: $id, accept: true) { id } }`, { id: reviewWork.id }, people.verifier));
   const closed = await eventually(async () => {
     const r = await reviewer();
     return r.status === 'CLOSED' && r;

@@ -32,7 +32,7 @@ const everywhere = person('0000000f-0000-4000-8000-0000000000f7', 'auditor', ['*
 const nowhere = person('0000000f-0000-4000-8000-0000000000f8', 'supervisor', []);
 
 /** The protected tables, each with how a row names its document (a reviewer through its review). */
-const PROTECTED = ['document', 'document_revision', 'document_review', 'document_acknowledgement', 'document_reviewer'] as const;
+const PROTECTED = ['document', 'document_revision', 'document_review', 'document_acknowledgement', 'document_blocked_work', 'document_reviewer'] as const;
 type Table = (typeof PROTECTED)[number];
 
 /** Held at green, applying there. */
@@ -98,6 +98,7 @@ async function documentOf(table: Table): Promise<Map<string, string>> {
     document_revision: `SELECT id AS row, document_id AS document FROM document_revision`,
     document_review: `SELECT id AS row, document_id AS document FROM document_review`,
     document_acknowledgement: `SELECT id AS row, document_id AS document FROM document_acknowledgement`,
+    document_blocked_work: `SELECT id AS row, document_id AS document FROM document_blocked_work`,
     document_reviewer: `SELECT r.id AS row, v.document_id AS document FROM document_reviewer r JOIN document_review v ON v.id = r.review_id`,
   };
   const rows: { row: string; document: string }[] = await db.query(sql[table]);
@@ -169,6 +170,7 @@ describe('a request writes only documents held at its sites', () => {
       [`document_revision`, `INSERT INTO document_revision (document_id, label, status, content_ref, checksum, author_id, version) VALUES ($1, 'Z', 'SUPERSEDED', 'dms://x', 'sha256:x', 'x', 1)`, [blueDoc.id]],
       [`document_review`, `INSERT INTO document_review (document_id, kind, due_at, status, requested_by_id) VALUES ($1, 'TRIGGERED', now(), 'CLOSED', 'x')`, [blueDoc.id]],
       [`document_acknowledgement`, `INSERT INTO document_acknowledgement (revision_id, document_id, person_id, state) VALUES ($1, $2, $3, 'ACKNOWLEDGED')`, [current.get(blueDoc.id)!.id, blueDoc.id, greenTech.id]],
+      [`document_blocked_work`, `INSERT INTO document_blocked_work (revision_id, document_id, person_id, work_item_id, description, raised_at) VALUES ($1, $2, $3, gen_random_uuid(), 'planted', now())`, [current.get(blueDoc.id)!.id, blueDoc.id, greenTech.id]],
       [`document_reviewer`, `INSERT INTO document_reviewer (review_id, person_id, request_id) VALUES ($1, $2, 'planted')`, [review, greenTech.id]],
     ] as const;
     for (const [table, sql, params] of attempts) {
@@ -199,6 +201,8 @@ describe('a request writes only documents held at its sites', () => {
     const ack = await asCaller(db, greenTech, (m) => acknowledgeRevision(m, greenTech, revision.id));
     expect(ack.state).toBe('ACKNOWLEDGED');
     expect((await db.query(`SELECT state FROM document_acknowledgement WHERE id = $1`, [ack.id]))[0].state).toBe('ACKNOWLEDGED');
+    // The record of the blocker it cleared is written under the same policy.
+    expect(await db.query(`SELECT cleared_by, cleared_by_revision_id FROM document_blocked_work WHERE revision_id = $1 AND person_id = $2`, [revision.id, greenTech.id])).toEqual([{ cleared_by: 'ACKNOWLEDGED', cleared_by_revision_id: revision.id }]);
     // Not a document of another site only, though.
     await expect(asCaller(db, greenTech, (m) => acknowledgeRevision(m, greenTech, current.get(blueDoc.id)!.id))).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });

@@ -9,7 +9,10 @@ import { workContracts } from './work-contracts';
  *  - `prerequisite.required` / `prerequisite.satisfied` of kind DOCUMENT_ACKNOWLEDGED, with
  *    `sourceRecordId` = `<revisionId>:<personId>` (see `acknowledgementSourceRecordId`): one source record
  *    per person and revision, so that person's "read and understood" clears every blocker it raised on
- *    their work items at once, and nobody else's. These events are keyed by that source record.
+ *    their work items at once, and nobody else's. These events are keyed by that source record. When a
+ *    newer revision is approved first, the old source record's open blockers are sent again
+ *    (`prerequisite.required`, same source record) with a description naming the current revision; they
+ *    are cleared when the person acknowledges that one.
  */
 
 export const DOCUMENT_TYPES = ['PROCEDURE', 'WORK_INSTRUCTION', 'DRAWING', 'DATA_SHEET', 'CHECKLIST', 'SAFETY_DATA_SHEET'] as const;
@@ -123,7 +126,8 @@ export const documents: DomainContracts = [
   {
     type: 'acknowledgement.recorded',
     version: 1,
-    summary: '"Read and understood": a person acknowledged the current revision of a document; the blockers it raised on their work are cleared.',
+    summary:
+      '"Read and understood": a person acknowledged the current revision of a document; the blockers it raised on their work are cleared, and those of revisions it replaced that they had not acknowledged.',
     schema: object(
       {
         acknowledgementId: uuid,
@@ -132,6 +136,14 @@ export const documents: DomainContracts = [
         actorId: personId('Who acknowledged (for themselves).'),
         at: dateTime,
         workItemIds: ids('Work items the acknowledgement had been blocking.'),
+        supersededCleared: describe(
+          "Blockers of revisions this one replaced that the person had not acknowledged, cleared by this acknowledgement (the superseded acknowledgements' records keep them).",
+          {
+            type: 'array',
+            maxItems: 500,
+            items: object({ revisionId: uuid, label: describe('Label of the superseded revision.', text(20)), workItemIds: ids('Work items its blockers were on.') }, ['revisionId', 'label', 'workItemIds']),
+          },
+        ),
       },
       ['acknowledgementId', 'revisionId', 'documentId', 'actorId', 'at', 'workItemIds'],
     ),

@@ -1,5 +1,6 @@
 import { DAY_MS, DomainError, ErrorCode, SYSTEM_CALLER, logger, requireDate, requireText, requireUuid, uuidList, type Caller, type TrackedWorkItem } from '@opsgraph/core';
 import { reviewRequestId, type ReviewKind } from '@opsgraph/events/src/schemas/documents';
+import type { RequiredOutcomeV1 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Document, DocumentReview } from '../entities';
 import { documentsDueForReview, lockDocumentOrFail, saveDocument } from '../store/documents';
@@ -23,6 +24,7 @@ import { emit, iso, lockDocument, requireDocumentControl, type ChangeContext } f
  * verified done. A document under periodic review is raised for review REVIEW_LEAD_DAYS before it is due.
  */
 export const REVIEW_LEAD_DAYS = 30;
+export const REVIEW_QUESTION = 'Still correct as issued? If not, which draft revision carries the changes?';
 const MAX_REVIEWERS = 20;
 
 export interface RequestReviewInput {
@@ -31,6 +33,18 @@ export interface RequestReviewInput {
   dueAt: Date | string;
   reason: string;
 }
+
+/**
+ * The proof of one reviewer's review work: their decision (still correct, or the draft revision with the
+ * changes) answered on the work item, and their signature. Work refuses to complete it without both.
+ */
+export const REVIEW_OUTCOME = {
+  acceptanceCriteria: 'Document reviewed: confirmed as still correct, or a new revision drafted with the changes it needs',
+  evidence: [
+    { kind: 'CHECKLIST', label: 'Review decision', questions: [REVIEW_QUESTION] },
+    { kind: 'SIGNATURE', label: 'Reviewed by' },
+  ],
+} satisfies RequiredOutcomeV1;
 
 /** When the next periodic review is due: last approval or review plus the interval. */
 export const nextReviewDue = (document: Pick<Document, 'reviewIntervalDays' | 'lastReviewedAt'>) =>
@@ -68,7 +82,7 @@ async function openReview(ctx: ChangeContext, document: Document, kind: ReviewKi
       dueAt: dueAt.toISOString(),
       sourceRecordId: document.id,
       reason: (kind === 'PERIODIC' ? `Periodic review (every ${document.reviewIntervalDays} days)` : `Review requested: ${reason}`).slice(0, 2000),
-      requiredOutcome: { acceptanceCriteria: 'Document reviewed: confirmed as still correct, or a new revision drafted with the changes it needs' },
+      requiredOutcome: REVIEW_OUTCOME,
     });
   }
   await emit(ctx, 'review.requested', review.id, reviewFact(document, review, reviewerIds, ctx.caller.id));

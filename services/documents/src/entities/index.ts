@@ -1,6 +1,6 @@
 import { KnownLocation, TrackedWorkItem } from '@opsgraph/core';
 import { inboxEntities, outboxEntities } from '@opsgraph/events';
-import { DocumentAcknowledgement } from './acknowledgement';
+import { DocumentAcknowledgement, DocumentBlockedWork } from './acknowledgement';
 import { Document, DocumentRevision } from './document';
 import { DocumentReview, DocumentReviewer } from './review';
 
@@ -8,4 +8,4 @@ export * from './document';
 export * from './review';
 export * from './acknowledgement';
 
-export const entities = [Document, DocumentRevision, DocumentReview, DocumentReviewer, DocumentAcknowledgement, TrackedWorkItem, KnownLocation, ...outboxEntities, ...inboxEntities];
+export const entities = [Document, DocumentRevision, DocumentReview, DocumentReviewer, DocumentAcknowledgement, DocumentBlockedWork, TrackedWorkItem, KnownLocation, ...outboxEntities, ...inboxEntities];
