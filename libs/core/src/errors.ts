@@ -11,6 +11,8 @@ export const ErrorCode = {
   EVIDENCE_INCOMPLETE: 'EVIDENCE_INCOMPLETE',
   SEPARATION_OF_DUTIES: 'SEPARATION_OF_DUTIES',
   CONFLICT: 'CONFLICT',
+  /** Live work nearby conflicts with this permit (simultaneous operations): issue it only with an explicit decision. */
+  SIMOPS_CONFLICT: 'SIMOPS_CONFLICT',
   UNAVAILABLE: 'UNAVAILABLE',
   /** The Idempotency-Key was used before for another request (another mutation or other input). */
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',

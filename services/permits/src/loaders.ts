@@ -6,6 +6,8 @@ import type { Isolation, Permit } from './entities';
 import { gasTestsOfPermitLoader } from './store/gas-tests';
 import { activeIsolationsOnAssets, isolationsOfPermitLoader } from './store/isolations';
 import { historyOfPermitLoader, permitLoader, permitsOfWorkItems } from './store/permits';
+import { decisionsOfPermitLoader } from './store/simops';
+import { simultaneousOperations, type SimopsConflictView } from './domain/simops';
 
 /**
  * Per-request batch loaders: every nested field of a list resolves in one statement per kind. Permits
@@ -21,6 +23,10 @@ export function createLoaders(db: EntityManager, caller: Caller) {
     isolationsByPermit: isolationsOfPermitLoader(db),
     gasTestsByPermit: gasTestsOfPermitLoader(db),
     historyByPermit: historyOfPermitLoader(db),
+    /** Simultaneous-operations decisions recorded on each permit (for its history). */
+    decisionsByPermit: decisionsOfPermitLoader(db),
+    /** The live conflicts of each permit with their decisions: three statements for a whole list. */
+    simopsByPermit: new DataLoader<Permit, SimopsConflictView[], string>((permits) => simultaneousOperations(db, caller, permits), { cacheKeyFn: (p) => p.id }),
     /** Permits covering each work item, newest first: one statement (GIN overlap) for a whole list. */
     permitsByWorkItem: new DataLoader<string, Permit[]>(async (workItemIds) => {
       const rows = visible(await permitsOfWorkItems(db, workItemIds));

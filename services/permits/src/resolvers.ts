@@ -1,4 +1,4 @@
-import { entityRef, found } from '@opsgraph/core';
+import { entityRef, found, loaded } from '@opsgraph/core';
 import { gasFailures, isolationState } from './entities';
 import { addIsolation, applyIsolation, removeIsolation, verifyIsolation } from './domain/isolations';
 import { recordGasTest } from './domain/gas-tests';
@@ -19,9 +19,9 @@ export const resolvers: Resolvers = {
     addPermitWorkItems: (_, { id, workItemIds }, { db, caller, requestId }) => permits.addPermitWorkItems(db, caller, id, workItemIds, requestId),
     requestPermit: (_, { id, note }, { db, caller, requestId }) => permits.requestPermit(db, caller, id, note, requestId),
     approvePermit: (_, { id, note }, { db, caller, requestId }) => permits.approvePermit(db, caller, id, note, requestId),
-    issuePermit: (_, { id, performingAuthorityId, note }, { db, caller, requestId }) => permits.issuePermit(db, caller, id, performingAuthorityId, note, requestId),
+    issuePermit: (_, { id, performingAuthorityId, note, simopsDecision }, { db, caller, requestId }) => permits.issuePermit(db, caller, id, performingAuthorityId, note, requestId, simopsDecision),
     suspendPermit: (_, { id, reason }, { db, caller, requestId }) => permits.suspendPermit(db, caller, id, reason, requestId),
-    reinstatePermit: (_, { id, note }, { db, caller, requestId }) => permits.reinstatePermit(db, caller, id, note, requestId),
+    reinstatePermit: (_, { id, note, simopsDecision }, { db, caller, requestId }) => permits.reinstatePermit(db, caller, id, note, requestId, simopsDecision),
     closePermit: (_, { id, note }, { db, caller, requestId }) => permits.closePermit(db, caller, id, note, requestId),
     cancelPermit: (_, { id, reason }, { db, caller, requestId }) => permits.cancelPermit(db, caller, id, reason, requestId),
     addIsolation: (_, { permitId, input }, { db, caller, requestId }) => addIsolation(db, caller, permitId, input, requestId),
@@ -45,6 +45,7 @@ export const resolvers: Resolvers = {
     isolations: (p, _, { loaders }) => loaders.isolationsByPermit.load(p.id),
     gasTests: (p, _, { loaders }) => loaders.gasTestsByPermit.load(p.id),
     history: (p, _, { loaders }) => loaders.historyByPermit.load(p.id),
+    simultaneousOperations: (p, _, { loaders }) => loaders.simopsByPermit.load(p),
   },
   Isolation: {
     permit: (i, _, { loaders }) => found(loaders.permit.load(i.permitId), 'permit', i.permitId),
@@ -64,6 +65,12 @@ export const resolvers: Resolvers = {
     from: (t) => t.fromStatus,
     to: (t) => t.toStatus,
     actor: (t) => ({ id: t.actorId }),
+    simopsDecision: async (t, _, { loaders }) => (await loaders.decisionsByPermit.load(t.permitId)).find((d) => String(d.transitionId) === String(t.id)) ?? null,
+  },
+  SimopsDecision: {
+    permit: (d, _, { loaders }) => loaders.permit.load(d.permitId),
+    conflictingPermits: async (d, _, { loaders }) => loaded(await loaders.permit.loadMany(d.conflictingPermitIds)),
+    decidedBy: (d) => ({ id: d.decidedById }),
   },
   WorkItem: {
     __resolveReference: (r) => ({ id: r.id }),

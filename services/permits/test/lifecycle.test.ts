@@ -125,7 +125,9 @@ describe('permit lifecycle', () => {
   });
 
   test('confined space: issuing needs an in-date gas test within limits', async () => {
-    const permit = await createPermit(permits, scope, { type: 'CONFINED_SPACE', description: 'Enter tank T-12 to inspect the agitator' });
+    // A place of its own: hot work issued on the shared scope would conflict with the entry (simultaneous operations).
+    const tank = await knownScope(permits, 'TNK');
+    const permit = await createPermit(permits, tank, { type: 'CONFINED_SPACE', description: 'Enter tank T-12 to inspect the agitator' });
     ok(await act(permits, 'requestPermit', { id: permit.id }));
     ok(await act(permits, 'approvePermit', { id: permit.id }, crew.hse));
     const tryIssue = () => act(permits, 'issuePermit', { id: permit.id, performingAuthorityId: people.technician.id }, crew.issuer);
@@ -155,8 +157,9 @@ describe('permit lifecycle', () => {
   });
 
   test('confined space: an issued permit is suspended when its gas test runs out or a reading is outside limits, and reinstated only after a good test', async () => {
-    const workItemId = await knownWorkItem(permits, scope.siteId);
-    const permit = await createPermit(permits, scope, { type: 'CONFINED_SPACE', workItemIds: [workItemId], description: 'Enter vessel V-7' });
+    const vessel = await knownScope(permits, 'VSL'); // away from the hot work issued on the shared scope
+    const workItemId = await knownWorkItem(permits, vessel.siteId);
+    const permit = await createPermit(permits, vessel, { type: 'CONFINED_SPACE', workItemIds: [workItemId], description: 'Enter vessel V-7' });
     ok(await act(permits, 'requestPermit', { id: permit.id }));
     ok(await act(permits, 'approvePermit', { id: permit.id }, crew.hse));
     const gas = (input: Record<string, unknown>) => act(permits, 'recordGasTest', { permitId: permit.id, input: { o2: 20.9, lel: 0, h2s: 0, co: 2, ...input } }, crew.hse, GAS_FIELDS);

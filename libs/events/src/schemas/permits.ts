@@ -100,6 +100,40 @@ export const permits: DomainContracts = [
   transition('permit.closed', 'ISSUED or SUSPENDED → CLOSED: the job is handed back and every isolation removed.'),
   transition('permit.cancelled', 'DRAFT, REQUESTED or APPROVED → CANCELLED; `reason` says why.', { reason: text(2000) }),
   transition('permit.expired', 'Its validity window passed before it was closed or cancelled (`actorId` is `system`).', { validTo: dateTime }),
+  {
+    type: 'permit.simops_decided',
+    version: 1,
+    summary:
+      'The issuer (`actorId`) issued or reinstated a permit beside conflicting live permits of its site (simultaneous operations, the table in services/permits/src/domain/simops-table.ts), naming each and the controls that make both jobs safe; follows its `permit.issued` or `permit.reinstated`.',
+    schema: object(
+      {
+        permitId: uuid,
+        number: describe('Human number, unique per site, e.g. PTW-GRN-0001.', text(40)),
+        permitType: oneOf(PERMIT_TYPES),
+        siteId: uuid,
+        action: describe('Whether the permit was being issued or reinstated.', oneOf(['ISSUE', 'REINSTATE'])),
+        controls: describe('What makes both jobs safe together, in the issuer\'s words.', text(4000)),
+        conflicts: describe('The conflicting live permits the decision covers.', {
+          type: 'array',
+          minItems: 1,
+          maxItems: 50,
+          items: object(
+            {
+              permitId: uuid,
+              number: text(40),
+              permitType: oneOf(PERMIT_TYPES),
+              proximity: describe('The narrowest place both permits share.', oneOf(['ASSET', 'LINE', 'AREA'])),
+              placeId: describe('The asset, line or area they share.', uuid),
+            },
+            ['permitId', 'number', 'permitType', 'proximity', 'placeId'],
+          ),
+        }),
+        actorId,
+        at: dateTime,
+      },
+      ['permitId', 'number', 'permitType', 'siteId', 'action', 'controls', 'conflicts', 'actorId', 'at'],
+    ),
+  },
   isolation('isolation.applied', 'A lock-out/tag-out point of a permit was applied.'),
   isolation('isolation.verified', 'An applied isolation was verified by someone other than the person who applied it.'),
   isolation('isolation.removed', 'An isolation was removed: the asset may be re-energised.'),

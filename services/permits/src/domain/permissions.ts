@@ -16,7 +16,10 @@ export const PERMIT_PERMISSIONS = {
   cancelPermits: ['supervisor', 'permit_issuer', 'hse'],
   /** Approve a requested permit (area authority; never one the caller requested, put forward, added work to or will work under). */
   approvePermits: ['supervisor', 'hse'],
-  /** Issue and reinstate a permit (never one the caller requested, put forward, added work to, approved or will work under). */
+  /**
+   * Issue and reinstate a permit (never one the caller requested, put forward, added work to, approved or will work under),
+   * and so decide that it may be live beside conflicting live permits (simultaneous operations, domain/simops.ts).
+   */
   issuePermits: ['permit_issuer'],
   /** Stop work under an issued permit. */
   suspendPermits: ['permit_issuer', 'hse', 'supervisor'],

@@ -44,6 +44,7 @@ import { PERMIT_PERMISSIONS } from './permissions';
 import { permitProblem, requirementText } from './readiness';
 import { requirePermitPlaces } from './places';
 import { checkCoverable } from './work';
+import { checkedDecision, checkSimultaneousOperations, recordDecision, type SimopsDecisionInput } from './simops';
 
 // ---------- input ----------
 
@@ -155,14 +156,15 @@ export function permitFact(permit: Permit, ctx: ChangeContext, extra: Record<str
   };
 }
 
-/** Moves a permit to a new state with an append-only history entry and the matching fact. */
-export async function transition(ctx: ChangeContext, permit: Permit, to: PermitStatus, event: string, note: string | null, extra: Record<string, unknown> = {}) {
+/** Moves a permit to a new state with an append-only history entry and the matching fact; returns the entry's id. */
+export async function transition(ctx: ChangeContext, permit: Permit, to: PermitStatus, event: string, note: string | null, extra: Record<string, unknown> = {}): Promise<string> {
   const from = permit.status;
   permit.status = to;
   if (FINAL_STATUSES.includes(to)) permit.endedAt = ctx.now;
   await savePermit(ctx.manager, permit);
-  await insertPermitTransition(ctx.manager, { permitId: permit.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: ctx.now, note });
+  const entry = await insertPermitTransition(ctx.manager, { permitId: permit.id, fromStatus: from, toStatus: to, actorId: ctx.caller.id, at: ctx.now, note });
   await recordEvent(ctx.manager, { domain: 'permits', type: `permit.${event}`, subject: permit.id, data: permitFact(permit, ctx, { from, note, ...extra }), requestId: ctx.requestId });
+  return entry;
 }
 
 // ---------- into Work: the "valid permit" prerequisite on every covered work item ----------
@@ -383,24 +385,35 @@ async function checkAuthorisation(ctx: ChangeContext, permit: Permit, action: st
   }
 }
 
-export function issuePermit(db: EntityManager, caller: Caller, id: string, performingAuthorityId?: string | null, note?: string | null, requestId?: string) {
+export function issuePermit(
+  db: EntityManager,
+  caller: Caller,
+  id: string,
+  performingAuthorityId?: string | null,
+  note?: string | null,
+  requestId?: string,
+  simopsDecision?: SimopsDecisionInput | null,
+) {
   requireRole(caller, ...PERMIT_PERMISSIONS.issuePermits);
   const authority = optionalUuid(performingAuthorityId, 'performingAuthorityId');
   const text = optionalText(note, 'note');
+  const decision = checkedDecision(simopsDecision);
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['APPROVED'], 'issue');
     if (authority) permit.performingAuthorityId = authority; // naming oneself to do the work is a part too
     await requireNoPartIn(ctx, permit, 'issue');
     if (!permit.performingAuthorityId) throw badInput('someone must accept the permit at the job: give performingAuthorityId', { field: 'performingAuthorityId' });
     await checkAuthorisation(ctx, permit, 'issue');
+    const conflicts = await checkSimultaneousOperations(ctx, permit, decision, 'issue');
     permit.issuerId = caller.id;
     permit.issuedAt = ctx.now;
     permit.statusReason = null;
-    await transition(ctx, permit, 'ISSUED', 'issued', text, {
+    const entry = await transition(ctx, permit, 'ISSUED', 'issued', text, {
       performingAuthorityId: permit.performingAuthorityId,
       validFrom: permit.validFrom.toISOString(),
       validTo: permit.validTo.toISOString(),
     });
+    if (decision) await recordDecision(ctx, permit, entry, 'ISSUE', decision, conflicts);
     await settleOnWork(ctx, permit, 'satisfied', `${permit.number} issued`);
     await supersedeEnded(ctx, permit);
     return permit;
@@ -417,15 +430,19 @@ export function suspendPermit(db: EntityManager, caller: Caller, id: string, rea
   });
 }
 
-export function reinstatePermit(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export function reinstatePermit(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string, simopsDecision?: SimopsDecisionInput | null) {
   requireRole(caller, ...PERMIT_PERMISSIONS.issuePermits);
   const text = optionalText(note, 'note');
+  const decision = checkedDecision(simopsDecision);
   return changePermit(db, caller, id, requestId, async (ctx, permit) => {
     expectStatus(permit, ['SUSPENDED'], 'reinstate');
     await requireNoPartIn(ctx, permit, 'reinstate');
     await checkAuthorisation(ctx, permit, 'reinstate');
+    // Whatever was decided before the suspension is decided again: the conditions around the job have changed.
+    const conflicts = await checkSimultaneousOperations(ctx, permit, decision, 'reinstate');
     permit.statusReason = null;
-    await transition(ctx, permit, 'ISSUED', 'reinstated', text);
+    const entry = await transition(ctx, permit, 'ISSUED', 'reinstated', text);
+    if (decision) await recordDecision(ctx, permit, entry, 'REINSTATE', decision, conflicts);
     await settleOnWork(ctx, permit, 'satisfied', `${permit.number} reinstated`);
     return permit;
   });

@@ -160,7 +160,8 @@ export function transitionsOfPermitTo(db: EntityManager, permitId: string, toSta
   return db.find(PermitTransition, { where: { permitId, toStatus }, order: { id: 'ASC' } });
 }
 
-/** A history entry. */
-export async function insertPermitTransition(db: EntityManager, row: Partial<PermitTransition>): Promise<void> {
-  await db.insert(PermitTransition, row);
+/** A history entry; returns its id. */
+export async function insertPermitTransition(db: EntityManager, row: Partial<PermitTransition>): Promise<string> {
+  const { identifiers } = await db.insert(PermitTransition, row);
+  return String(identifiers[0].id);
 }
