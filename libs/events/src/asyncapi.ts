@@ -1,15 +1,18 @@
 /**
  * Renders the event registry as an AsyncAPI 3.0 document (libs/events/asyncapi.yaml) and as the catalogue
- * table in libs/events/README.md, so both always say what the code validates. After changing a contract:
+ * table in libs/events/README.md, and as standalone JSON Schema files (src/published.ts), so all say what the
+ * code validates. After changing a contract:
  *   npx tsx libs/events/src/asyncapi.ts
  * A test fails when the checked-in files are out of date.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SUPPORTING_DOMAINS, eventCatalog, type CatalogEntry } from './contracts';
-import { DEAD_LETTER_TOPIC, DLQ_HEADERS } from './consumer';
+import { DLQ_HEADERS } from './dead-letter';
+import { DEAD_LETTER_TOPIC } from './names';
 import { CE_HEADERS, CONTENT_TYPE } from './envelope';
 import { DOMAINS, topicOf, type Domain } from './outbox';
+import { PUBLISHED_DIR, RELEASED_PATH, renderPublished, renderReleased } from './published';
 import { PERSON_ID_FIELDS, workContracts, type JsonSchema } from './schemas';
 
 export const ASYNCAPI_PATH = path.join(__dirname, '..', 'asyncapi.yaml');
@@ -120,8 +123,8 @@ export function asyncApiDocument() {
       [CE_HEADERS.time]: { type: 'string', format: 'date-time', description: 'When the change was committed.' },
       [CE_HEADERS.dataschema]: { type: 'string', description: 'urn:opsgraph:schema:<domain>.<type>:v<N>; N is the contract version.' },
       'content-type': { const: CONTENT_TYPE },
-      requestid: { type: 'string', description: 'Request id of the change that caused the event (optional).' },
-      traceparent: { type: 'string', description: 'W3C trace context (optional; present when the producer traces): the publishing span, a child of the change that caused the event. Consumers handle the event in a child span, so one trace runs from the request to its consequences.' },
+      ce_requestid: { type: 'string', description: 'CloudEvents extension `requestid`: the request id of the change that caused the event (optional).' },
+      ce_traceparent: { type: 'string', description: 'CloudEvents distributed-tracing extension `traceparent`, W3C trace context (optional; present when the producer traces): the publishing span, a child of the change that caused the event. Consumers handle the event in a child span, so one trace runs from the request to its consequences.' },
     },
   };
 
@@ -194,5 +197,13 @@ export function renderReadme(current: string): string {
 if (require.main === module) {
   writeFileSync(ASYNCAPI_PATH, renderAsyncApi());
   writeFileSync(README_PATH, renderReadme(readFileSync(README_PATH, 'utf8')));
-  console.log(`wrote ${path.relative(process.cwd(), ASYNCAPI_PATH)} and the catalogue in ${path.relative(process.cwd(), README_PATH)}`);
+  // The published JSON Schema files: stale ones (a contract removed) go, released.json stays unless asked.
+  const files = renderPublished();
+  if (existsSync(PUBLISHED_DIR)) for (const dir of readdirSync(PUBLISHED_DIR, { withFileTypes: true })) if (dir.isDirectory()) rmSync(path.join(PUBLISHED_DIR, dir.name), { recursive: true });
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(PUBLISHED_DIR, file)), { recursive: true });
+    writeFileSync(path.join(PUBLISHED_DIR, file), text);
+  }
+  if (process.argv.includes('--release')) writeFileSync(RELEASED_PATH, renderReleased());
+  console.log(`wrote ${path.relative(process.cwd(), ASYNCAPI_PATH)}, the catalogue in ${path.relative(process.cwd(), README_PATH)} and ${Object.keys(files).length} files in ${path.relative(process.cwd(), PUBLISHED_DIR)}${process.argv.includes('--release') ? ' (released)' : ''}`);
 }

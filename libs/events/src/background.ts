@@ -2,7 +2,8 @@ import { eventTasks, type EventTaskName } from '@opsgraph/core';
 import type { DataSource } from 'typeorm';
 import { startConsumer, type Consumer, type ConsumerOptions } from './consumer';
 import { startRelay, type Relay, type RelayOptions } from './relay';
-import { createTransport, type Transport } from './transport';
+import { createTransport } from './create-transport';
+import type { Transport } from './transport';
 
 export interface EventBackgroundOptions {
   /** The service's consumer, if it reacts to other domains' events. */

@@ -1,37 +1,36 @@
-import { DomainError, envInt, isUnavailable, logger } from '@opsgraph/core';
+import { envInt, logger } from '@opsgraph/core';
 import type { DataSource, EntityManager } from 'typeorm';
 import { contractOf, payloadProblem } from './contracts';
-import { eventRetries, eventsConsumed } from './metrics';
+import { RetryLater, classifyFailure, deadLetterOf, describeError } from './dead-letter';
 import { parseEnvelope, type CloudEvent } from './envelope';
-import { deleteInSlices, deleteRows, pruneEvery } from './retention';
+import {
+  deferParked,
+  deleteParked,
+  firstParkedOfKey,
+  insertInbox,
+  insertInboxRows,
+  insertParked,
+  lockKey,
+  lockKeys,
+  parkedHead,
+  parkedKeys,
+  pruneInbox,
+  rollbackToSavepoint,
+  savepoint,
+  waitingAndApplied,
+  type ParkedRow,
+} from './inbox-store';
+import { eventRetries, eventsConsumed } from './metrics';
+import { pruneEvery } from './retention';
 import { backoff, sleep } from './timing';
 import { consumeTraced } from './tracing';
 import type { BatchControl, ReceivedMessage, Transport } from './transport';
 
-/** Where events no consumer can ever apply go, with the reason in the `dlq_reason` header. */
-export const DEAD_LETTER_TOPIC = 'opsgraph.deadletter.v1';
-export const DLQ_HEADERS = {
-  reason: 'dlq_reason',
-  consumer: 'dlq_consumer',
-  topic: 'dlq_topic',
-  partition: 'dlq_partition',
-  offset: 'dlq_offset',
-  time: 'dlq_time',
-} as const;
-
-/**
- * Thrown by a handler when the event refers to something that does not exist yet (a blocker for a work
- * item another topic has not delivered). The event is parked and applied later, not dead-lettered.
- */
-export class RetryLater extends Error {
-  override name = 'RetryLater';
-}
+export { DLQ_HEADERS, RetryLater, classifyFailure } from './dead-letter';
 
 /** `unit` is the consumer's unit of work for the transaction when it has one (see `ConsumerOptions.unitOfWork`). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EventHandler<T = Record<string, unknown>, U = any> = (event: CloudEvent<T>, manager: EntityManager, unit: U) => Promise<void>;
 /** Handlers by CloudEvents type; each is typed for its own payload. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EventHandlers = Record<string, EventHandler<any>>;
 
 /** What the handlers of one transaction share when the consumer has a unit of work. */
@@ -101,47 +100,6 @@ export interface Consumer {
 }
 
 type Outcome = 'applied' | 'duplicate' | 'parked' | 'skipped';
-type Failure = 'not-yet' | 'rejected' | 'transient' | 'unexpected';
-
-/** Serialization failure, deadlock, lock not available: the same transaction succeeds when tried again. */
-const RETRYABLE_SQLSTATE = new Set(['40001', '40P01', '55P03']);
-
-/**
- * Sorts a handler failure: "not yet" parks, a refusal (domain rule, bad data) dead-letters at once, an
- * outage retries with backoff and without committing the offset, and anything else (a bug) is retried a
- * few times and then dead-lettered so one event cannot stop a partition for good.
- */
-export function classifyFailure(err: unknown): Failure {
-  if (err instanceof RetryLater) return 'not-yet';
-  if (err instanceof DomainError) return 'rejected';
-  if (isUnavailable(err)) return 'transient';
-  const e = err as { code?: unknown; name?: unknown };
-  if (typeof e.code === 'string') {
-    // Connection, resources, operator intervention, system errors: the database is (partly) away.
-    if (RETRYABLE_SQLSTATE.has(e.code) || /^(08|53|57|58)/.test(e.code)) return 'transient';
-    if (/^2[23][0-9A-Z]{3}$/.test(e.code)) return 'rejected'; // data exception or integrity violation: the same event fails again
-  }
-  if (typeof e.name === 'string' && e.name.startsWith('KafkaJS')) return 'transient'; // the dead-letter publish failed
-  return 'unexpected';
-}
-
-const describeError = (err: unknown) => (err instanceof DomainError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));
-/** Key of the advisory locks that serialise one (consumer, message key) across replicas and the parked-event retry. */
-const KEY_LOCK = 7_243_119;
-
-interface ParkedRow {
-  seq: string;
-  event_id: string;
-  topic: string;
-  message_key: string;
-  headers: Record<string, string>;
-  value: Buffer;
-  source_partition: number;
-  source_offset: string;
-  reason: string;
-  attempts: number;
-  parked_for_ms: string;
-}
 
 /**
  * Consumes events into a service's database, once in effect.
@@ -163,15 +121,7 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   const maxUnexpectedAttempts = options.maxUnexpectedAttempts ?? 3;
   const groupSize = Math.max(1, options.groupSize ?? 250);
   const inboxRetentionMs = options.inboxRetentionMs ?? envInt('OPSGRAPH_INBOX_RETENTION_HOURS', 336) * 3_600_000;
-  const pruneInbox = () =>
-    deleteInSlices((limit) =>
-      deleteRows(
-        db,
-        `DELETE FROM inbox WHERE consumer = $1 AND event_id IN (
-           SELECT event_id FROM inbox WHERE consumer = $1 AND processed_at < now() - $2 * interval '1 millisecond' ORDER BY processed_at LIMIT $3)`,
-        [groupId, inboxRetentionMs, limit],
-      ),
-    );
+  const pruneOldInbox = () => pruneInbox(db, groupId, inboxRetentionMs);
   const stats: ConsumerStats = { applied: 0, duplicates: 0, ignored: 0, parked: 0, unparked: 0, deadLettered: 0, retries: 0 };
   const STAT = { applied: 'applied', duplicate: 'duplicates', ignored: 'ignored', parked: 'parked', dead_lettered: 'deadLettered' } as const;
   const count = (outcome: keyof typeof STAT) => {
@@ -197,34 +147,32 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   const orderKey = (message: ReceivedMessage, eventId: string) => message.key || `event:${eventId}`;
 
   async function deadLetter(message: ReceivedMessage, reason: string): Promise<void> {
-    await transport.publish([
-      {
-        topic: DEAD_LETTER_TOPIC,
-        key: message.key,
-        value: message.value,
-        headers: {
-          ...message.headers,
-          [DLQ_HEADERS.reason]: reason.slice(0, 2000),
-          [DLQ_HEADERS.consumer]: groupId,
-          [DLQ_HEADERS.topic]: message.topic,
-          [DLQ_HEADERS.partition]: String(message.partition),
-          [DLQ_HEADERS.offset]: message.offset,
-          [DLQ_HEADERS.time]: new Date().toISOString(),
-        },
-      },
-    ]);
+    await transport.publish([deadLetterOf(message, groupId, reason)]);
     count('dead_lettered');
     logger.warn({ consumer: groupId, topic: message.topic, offset: message.offset, type: message.headers.ce_type, reason }, 'event dead-lettered');
   }
 
   async function park(manager: EntityManager, event: CloudEvent, message: ReceivedMessage, reason: string) {
-    const inserted = await manager.query(
-      `INSERT INTO parked_event (consumer, event_id, topic, message_key, headers, value, source_partition, source_offset, reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (consumer, event_id) DO NOTHING RETURNING seq`,
-      [groupId, event.id, message.topic, orderKey(message, event.id), message.headers, message.value, message.partition, message.offset, reason.slice(0, 2000)],
-    );
+    const inserted = await insertParked(manager, groupId, event, message, orderKey(message, event.id), reason);
     mayHaveParked = true;
-    return inserted.length > 0; // else a redelivery of an event that is parked already
+    return inserted; // else a redelivery of an event that is parked already
+  }
+
+  /**
+   * The inbox row and `run` (the handler) under a savepoint: a redelivery is a 'duplicate' and runs nothing;
+   * a "not yet" undoes both (the locks and the line are kept) and is returned for the caller to park.
+   */
+  async function handleOnce(manager: EntityManager, event: CloudEvent, run: () => Promise<void>): Promise<'applied' | 'duplicate' | RetryLater> {
+    await savepoint(manager);
+    try {
+      if (!(await insertInbox(manager, groupId, event))) return 'duplicate';
+      await run();
+      return 'applied';
+    } catch (err) {
+      if (!(err instanceof RetryLater)) throw err;
+      await rollbackToSavepoint(manager);
+      return err;
+    }
   }
 
   /**
@@ -234,35 +182,25 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   function apply(event: CloudEvent, message: ReceivedMessage, parked: ParkedRow | null): Promise<Outcome> {
     const key = orderKey(message, event.id);
     return db.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [KEY_LOCK, `${groupId}:${key}`]);
-      const [head] = await manager.query('SELECT seq FROM parked_event WHERE consumer = $1 AND message_key = $2 ORDER BY seq LIMIT 1', [groupId, key]);
+      await lockKey(manager, groupId, key);
+      const head = await firstParkedOfKey(manager, groupId, key);
       if (parked ? head?.seq !== parked.seq : head) {
         if (parked) return 'skipped'; // applied meanwhile by another replica, or no longer first in line
         if (await park(manager, event, message, `waiting behind parked event of key ${key}`)) count('parked');
         return 'parked';
       }
-      // Everything after the savepoint is undone for a "not yet", while the lock and the line are kept.
-      await manager.query('SAVEPOINT handler');
-      try {
-        const inserted = await manager.query('INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id', [groupId, event.id, event.type]);
-        if (inserted.length) {
-          const unit = await options.unitOfWork?.(manager, [event]);
-          await handlers[event.type](event, manager, unit);
-          await unit?.flush();
-        }
-        if (parked) await manager.query('DELETE FROM parked_event WHERE seq = $1', [parked.seq]);
-        return inserted.length ? 'applied' : 'duplicate';
-      } catch (err) {
-        if (!(err instanceof RetryLater)) throw err;
-        await manager.query('ROLLBACK TO SAVEPOINT handler');
-        if (parked) {
-          const delayMs = Math.min(parkedRetryMs * 2 ** parked.attempts, 300_000);
-          await manager.query(`UPDATE parked_event SET attempts = attempts + 1, reason = $2, retry_at = now() + $3 * interval '1 millisecond' WHERE seq = $1`, [parked.seq, err.message.slice(0, 2000), delayMs]);
-        } else if (await park(manager, event, message, err.message)) {
-          count('parked');
-        }
+      const handled = await handleOnce(manager, event, async () => {
+        const unit = await options.unitOfWork?.(manager, [event]);
+        await handlers[event.type](event, manager, unit);
+        await unit?.flush();
+      });
+      if (handled instanceof RetryLater) {
+        if (parked) await deferParked(manager, parked.seq, handled.message, Math.min(parkedRetryMs * 2 ** parked.attempts, 300_000));
+        else if (await park(manager, event, message, handled.message)) count('parked');
         return 'parked';
       }
+      if (parked) await deleteParked(manager, parked.seq);
+      return handled;
     });
   }
 
@@ -295,7 +233,7 @@ export async function startConsumer(db: DataSource, transport: Transport, option
         const kind = classifyFailure(err);
         if (kind === 'rejected' || (kind === 'unexpected' && failures + 1 >= maxUnexpectedAttempts)) {
           await deadLetter(message, kind === 'rejected' ? `rejected by handler: ${describeError(err)}` : `handler failed ${failures + 1} times: ${describeError(err)}`);
-          if (parked) await db.query('DELETE FROM parked_event WHERE seq = $1', [parked.seq]);
+          if (parked) await deleteParked(db, parked.seq);
           return 'dead-lettered';
         }
         throw err;
@@ -345,22 +283,10 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   function applyTogether(group: { event: CloudEvent; message: ReceivedMessage }[]): Promise<{ outcomes: Outcome[]; newlyParked: number }> {
     return db.transaction(async (manager) => {
       const keys = [...new Set(group.map(({ event, message }) => orderKey(message, event.id)))];
-      await manager.query(
-        'SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS ordered',
-        [KEY_LOCK, keys.map((key) => `${groupId}:${key}`)],
-      );
+      await lockKeys(manager, groupId, keys);
       // After the locks (a statement of its own, so this one's snapshot sees what other replicas committed
       // before they let go): the keys with parked events, and with a unit of work the events already applied.
-      // One index probe per key and per event, whatever the planner's statistics say: with `= ANY($3)` and an
-      // inbox that grew since it was last analysed, the planner took every row of the consumer (its
-      // `inbox_processed` index) and filtered them, a cost that grew with the inbox (9 ms at 40,000 rows).
-      const [checks]: { waiting: string[]; applied: string[] }[] = await manager.query(
-        `SELECT ARRAY(SELECT k.key FROM unnest($2::text[]) AS k(key)
-                      CROSS JOIN LATERAL (SELECT 1 FROM parked_event WHERE consumer = $1 AND message_key = k.key LIMIT 1) AS parked) AS waiting,
-                ARRAY(SELECT e.id FROM unnest($3::text[]) AS e(id)
-                      CROSS JOIN LATERAL (SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = e.id LIMIT 1) AS seen) AS applied`,
-        [groupId, keys, options.unitOfWork ? group.map(({ event }) => event.id) : []],
-      );
+      const checks = await waitingAndApplied(manager, groupId, keys, options.unitOfWork ? group.map(({ event }) => event.id) : []);
       const waiting = new Set<string>(checks.waiting);
       let newlyParked = 0;
       const parkInLine = async (event: CloudEvent, message: ReceivedMessage, key: string, reason: string): Promise<Outcome> => {
@@ -390,16 +316,8 @@ export async function startConsumer(db: DataSource, transport: Transport, option
             return parkInLine(event, message, key, err.message);
           }
         }
-        await manager.query('SAVEPOINT handler');
-        try {
-          const inserted = await manager.query('INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id', [groupId, event.id, event.type]);
-          if (inserted.length) await handlers[event.type](event, manager, undefined);
-          return inserted.length ? 'applied' : 'duplicate';
-        } catch (err) {
-          if (!(err instanceof RetryLater)) throw err;
-          await manager.query('ROLLBACK TO SAVEPOINT handler');
-          return parkInLine(event, message, key, err.message);
-        }
+        const handled = await handleOnce(manager, event, () => handlers[event.type](event, manager, undefined));
+        return handled instanceof RetryLater ? parkInLine(event, message, key, handled.message) : handled;
       };
 
       const outcomes: Outcome[] = [];
@@ -411,7 +329,7 @@ export async function startConsumer(db: DataSource, transport: Transport, option
       if (unit) {
         await unit.flush();
         if (applied.length) {
-          await manager.query('INSERT INTO inbox (consumer, event_id, type) SELECT $1, * FROM unnest($2::text[], $3::text[])', [groupId, applied.map((e) => e.id), applied.map((e) => e.type)]);
+          await insertInboxRows(manager, groupId, applied);
         }
       }
       return { outcomes, newlyParked };
@@ -449,28 +367,18 @@ export async function startConsumer(db: DataSource, transport: Transport, option
   /** Retries parked events key by key, oldest first, stopping at the first of a key that is still not applicable. `onlyDue` skips keys whose head waits for its backoff. */
   async function retryParked(onlyDue: boolean, control: BatchControl = always): Promise<void> {
     if (!mayHaveParked) return;
-    const heads: { message_key: string; retry_due: boolean }[] = await db.query(
-      `SELECT message_key, retry_at <= now() AS retry_due
-       FROM (SELECT DISTINCT ON (message_key) message_key, seq, retry_at FROM parked_event WHERE consumer = $1 ORDER BY message_key, seq) AS head
-       ORDER BY seq LIMIT 500`,
-      [groupId],
-    );
+    const heads = await parkedKeys(db, groupId);
     if (!heads.length) mayHaveParked = false;
     for (const { message_key: key, retry_due: due } of heads) {
       if (onlyDue && !due) continue;
       for (;;) {
         if (!control.isRunning()) return;
-        const [row]: ParkedRow[] = await db.query(
-          `SELECT seq, event_id, topic, message_key, headers, value, source_partition, source_offset, reason, attempts,
-                  (extract(epoch FROM now() - parked_at) * 1000)::bigint AS parked_for_ms
-           FROM parked_event WHERE consumer = $1 AND message_key = $2 ORDER BY seq LIMIT 1`,
-          [groupId, key],
-        );
+        const row = await parkedHead(db, groupId, key);
         if (!row) break;
         const message: ReceivedMessage = { topic: row.topic, key: row.message_key.startsWith('event:') ? null : row.message_key, value: row.value, headers: row.headers, partition: row.source_partition, offset: row.source_offset };
         if (Number(row.parked_for_ms) > parkedTtlMs) {
           await deadLetter(message, `still not applicable after ${Math.round(parkedTtlMs / 60_000)} min: ${row.reason}`);
-          await db.query('DELETE FROM parked_event WHERE seq = $1', [row.seq]);
+          await deleteParked(db, row.seq);
           continue;
         }
         const outcome = await consumeTraced(groupId, transport.kind, message, () => settle(parseEnvelope(message), message, control, row));
@@ -518,12 +426,12 @@ export async function startConsumer(db: DataSource, transport: Transport, option
     void exclusive(() => retryParked(true)).catch((err) => logger.warn({ consumer: groupId, err: describeError(err) }, 'parked retry failed'));
   }, parkedRetryMs);
   timer.unref();
-  const stopPruning = pruneEvery(options.pruneIntervalMs ?? 3_600_000, 'expired inbox entries', { consumer: groupId }, pruneInbox);
+  const stopPruning = pruneEvery(options.pruneIntervalMs ?? 3_600_000, 'expired inbox entries', { consumer: groupId }, pruneOldInbox);
 
   return {
     stats,
     retryParked: () => exclusive(() => retryParked(false)),
-    pruneInbox,
+    pruneInbox: pruneOldInbox,
     async stop() {
       if (!running) return;
       running = false;

@@ -43,7 +43,7 @@ for (const domain of DOMAINS) {
 }
 
 /** Adds `additionalProperties: false` to every object schema that lists its properties and says nothing else. */
-function closed(schema: unknown): unknown {
+export function closed(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closed);
   if (!schema || typeof schema !== 'object') return schema;
   const out: JsonSchema = {};

@@ -16,6 +16,26 @@ export const CE_HEADERS = {
 } as const;
 export const CONTENT_TYPE = 'application/json';
 
+/**
+ * CloudEvents extension attributes, in their Kafka binary-mode form (`ce_` + name) so the CloudEvents SDKs
+ * keep them: the distributed-tracing extension (`traceparent`, `tracestate`) and `requestid`, the request that
+ * caused the event. Outbox rows keep the bare names (what the trace propagator reads and writes); the names
+ * are switched on the wire, and bare names on a received message (sent before) are still read.
+ */
+export const CE_EXTENSIONS = { requestid: 'ce_requestid', traceparent: 'ce_traceparent', tracestate: 'ce_tracestate' } as const;
+type Extension = keyof typeof CE_EXTENSIONS;
+const isExtension = (name: string): name is Extension => name in CE_EXTENSIONS;
+
+/** A message's extension attributes under their bare names (for the trace propagator and logs). */
+export function extensionsOf(headers: Record<string, string | undefined>): Partial<Record<Extension, string>> {
+  const found: Partial<Record<Extension, string>> = {};
+  for (const name of Object.keys(CE_EXTENSIONS) as Extension[]) {
+    const value = headers[CE_EXTENSIONS[name]] ?? headers[name];
+    if (value) found[name] = value;
+  }
+  return found;
+}
+
 /** An event as handlers see it: the envelope attributes plus the parsed, validated payload. */
 export interface CloudEvent<T = Record<string, unknown>> {
   id: string;
@@ -52,7 +72,10 @@ export function toMessage(row: Pick<OutboxEvent, 'eventId' | 'topic' | 'key' | '
     [CE_HEADERS.dataschema]: row.dataschema,
     'content-type': CONTENT_TYPE,
   };
-  for (const name in row.headers) if (!(name in headers)) headers[name] = row.headers[name];
+  for (const name in row.headers) {
+    const wire = isExtension(name) ? CE_EXTENSIONS[name] : name;
+    if (!(wire in headers)) headers[wire] = row.headers[name];
+  }
   return { topic: row.topic, key: row.key, value: Buffer.from(typeof row.data === 'string' ? row.data : JSON.stringify(row.data)), headers };
 }
 
@@ -96,8 +119,8 @@ export function parseEnvelope(message: ReceivedMessage): CloudEvent {
     dataschema,
     version: Number(match[3]),
     data: data as Record<string, unknown>,
-    requestId: h.requestid,
-    traceparent: h.traceparent,
+    requestId: h[CE_EXTENSIONS.requestid] ?? h.requestid,
+    traceparent: h[CE_EXTENSIONS.traceparent] ?? h.traceparent,
     topic: message.topic,
     key: message.key,
   };

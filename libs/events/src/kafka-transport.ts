@@ -1,8 +1,8 @@
 import { envInt, logger, atMost } from '@opsgraph/core';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Producer } from 'kafkajs';
-import { DEAD_LETTERS_TOPIC, watchConsumerLag, type LagReading } from './metrics';
+import { watchConsumerLag, type LagReading } from './metrics';
 import { backoff, Waker } from './timing';
-import { TopicNames, groupBy, topicPrefixFromEnv } from './names';
+import { DEAD_LETTER_TOPIC, TopicNames, groupBy, topicPrefixFromEnv } from './names';
 import type { BatchControl, ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
 
 export interface KafkaConsumerTimings {
@@ -194,7 +194,7 @@ export class KafkaTransport implements Transport {
     const admin = await this.connectedLagAdmin();
     try {
       const existing = new Set(await admin.listTopics());
-      const deadLetters = this.names.physical(DEAD_LETTERS_TOPIC);
+      const deadLetters = this.names.physical(DEAD_LETTER_TOPIC);
       const topics = new Set([...this.consumedGroups.values()].flatMap((g) => [...g.topics]).filter((t) => existing.has(t)));
       if (existing.has(deadLetters)) topics.add(deadLetters);
       const ends = new Map(await Promise.all([...topics].map(async (t) => [t, await admin.fetchTopicOffsets(t)] as const)));
@@ -248,7 +248,8 @@ export class KafkaTransport implements Transport {
     const stopSignal = new Promise<void>((resolve) => (signalStop = resolve));
 
     const runOnce = async (consumer: Consumer) => {
-      await this.ensureTopics(options.topics);
+      // The dead-letter topic with them: whoever watches it can subscribe before the first poison message.
+      await this.ensureTopics([...options.topics, DEAD_LETTER_TOPIC]);
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
       // kafkajs restarts a crashed consumer by itself; only a crash it gives up on comes back to us.

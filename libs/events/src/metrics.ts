@@ -1,6 +1,6 @@
 import { envInt, logger, metricsRegistry } from '@opsgraph/core';
 import { Counter, Gauge } from 'prom-client';
-import type { OutboxBacklog } from './relay';
+import { DEAD_LETTER_TOPIC } from './names';
 
 /**
  * The event backbone's Prometheus metrics, on the process registry every service serves at /metrics.
@@ -8,6 +8,13 @@ import type { OutboxBacklog } from './relay';
  * and so is the consumer lag (one read of the positions per transport, bounded in time; see below).
  */
 // By relay (several relays may share one outbox; the database is read once).
+/** Unpublished outbox rows: what a metrics endpoint or alert reads (a growing age means the relay is stuck). */
+export interface OutboxBacklog {
+  count: number;
+  /** Age of the oldest unpublished event in ms; null when nothing waits. */
+  oldestAgeMs: number | null;
+}
+
 const backlogSources = new Map<object, { database: string; read: () => Promise<OutboxBacklog> }>();
 let scrape: Promise<Map<string, OutboxBacklog>> | null = null;
 
@@ -86,8 +93,6 @@ export interface LagReading {
   deadLetters: number;
 }
 
-/** The dead-letter topic (the consumer's DEAD_LETTER_TOPIC; not imported here so transports stay free of the consumer). */
-export const DEAD_LETTERS_TOPIC = 'opsgraph.deadletter.v1';
 
 interface LagSource {
   transport: string;
@@ -182,7 +187,7 @@ new Gauge({
   async collect() {
     await lagReadings();
     this.reset();
-    for (const source of lagSources) if (source.last) this.set({ topic: DEAD_LETTERS_TOPIC }, source.last.deadLetters);
+    for (const source of lagSources) if (source.last) this.set({ topic: DEAD_LETTER_TOPIC }, source.last.deadLetters);
   },
 });
 

@@ -1,3 +1,6 @@
+/** Where events no consumer can ever apply go, with the reason in `dlq_*` headers (see consumer.ts). */
+export const DEAD_LETTER_TOPIC = 'opsgraph.deadletter.v1';
+
 /** The topic prefix from OPSGRAPH_TOPIC_PREFIX (empty in production; unique per test file). */
 export const topicPrefixFromEnv = () => process.env.OPSGRAPH_TOPIC_PREFIX ?? '';
 

@@ -1,7 +1,7 @@
 import { databaseName, ensureDatabase, envInt, logger, postgresConfig, type PostgresConfig } from '@opsgraph/core';
 import { Pool, type PoolClient } from 'pg';
-import { DEAD_LETTERS_TOPIC, watchConsumerLag, type LagReading } from './metrics';
-import { TopicNames, topicPrefixFromEnv } from './names';
+import { watchConsumerLag, type LagReading } from './metrics';
+import { DEAD_LETTER_TOPIC, TopicNames, topicPrefixFromEnv } from './names';
 import { listen } from './pg-listen';
 import { deleteInSlices, pruneEvery } from './retention';
 import { backoff, Waker } from './timing';
@@ -170,7 +170,7 @@ export class PostgresTransport implements Transport {
       );
       for (const r of rows) lag.push({ consumer: this.names.logical(group), topic: this.names.logical(r.topic), partition: 0, messages: Number(r.lag) });
     }
-    const { rows } = await pool.query('SELECT count(*)::bigint AS n FROM bus_event WHERE topic = $1', [this.names.physical(DEAD_LETTERS_TOPIC)]);
+    const { rows } = await pool.query('SELECT count(*)::bigint AS n FROM bus_event WHERE topic = $1', [this.names.physical(DEAD_LETTER_TOPIC)]);
     return { lag, deadLetters: Number(rows[0].n) };
   }
 

@@ -1,7 +1,7 @@
 import { envInt, logger } from '@opsgraph/core';
 import type { DataSource } from 'typeorm';
 import { toMessage } from './envelope';
-import { outboxPublishFailures, outboxPublished, watchBacklog } from './metrics';
+import { outboxPublishFailures, outboxPublished, watchBacklog, type OutboxBacklog } from './metrics';
 import { OUTBOX_CHANNEL } from './outbox';
 import { listen, pgConfigOf } from './pg-listen';
 import { deleteInSlices, deleteRows, pruneEvery } from './retention';
@@ -29,13 +29,6 @@ export interface RelayOptions {
   retentionMs?: number;
   /** How often the relay deletes what outlived the retention (default hourly). */
   pruneIntervalMs?: number;
-}
-
-/** Unpublished outbox rows: what a metrics endpoint or alert reads (a growing age means the relay is stuck). */
-export interface OutboxBacklog {
-  count: number;
-  /** Age of the oldest unpublished event in ms; null when nothing waits. */
-  oldestAgeMs: number | null;
 }
 
 export interface Relay {

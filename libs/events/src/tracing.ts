@@ -1,5 +1,6 @@
 import { SpanKind, trace, type Span } from '@opentelemetry/api';
 import { extractTraceContext, inSpan, logger, markFailed, traceHeaders, tracer, tracingEnabled } from '@opsgraph/core';
+import { CE_EXTENSIONS, extensionsOf } from './envelope';
 import type { ReceivedMessage, Transport, TransportMessage } from './transport';
 
 /**
@@ -25,11 +26,13 @@ export async function publishTraced(transport: Transport, messages: TransportMes
   const spans: Span[] = [];
   const traced = messages.map((message) => {
     // A row recorded outside any trace (tracing off in its process, a scheduled job) starts none here.
-    if (!message.headers.traceparent) return message;
-    const parent = extractTraceContext(message.headers);
+    const extensions = extensionsOf(message.headers);
+    if (!extensions.traceparent) return message;
+    const parent = extractTraceContext(extensions);
     const span = tracer().startSpan(`publish ${message.topic}`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.operation.type': 'send', ...messagingAttributes(transport.kind, message) } }, parent);
     spans.push(span);
-    return { ...message, headers: { ...message.headers, ...traceHeaders(trace.setSpan(parent, span)) } };
+    const own = traceHeaders(trace.setSpan(parent, span));
+    return { ...message, headers: { ...message.headers, ...(own.traceparent ? { [CE_EXTENSIONS.traceparent]: own.traceparent } : {}) } };
   });
   try {
     await transport.publish(traced);
@@ -57,7 +60,7 @@ export function consumeTraced<T extends string>(consumer: string, transport: Tra
     } finally {
       // Events a consumer has no use for (or has seen) are routine: only applied, parked and failed ones are worth a line at info.
       logger[outcome === 'ignored' || outcome === 'duplicate' ? 'debug' : 'info'](
-        { consumer, type, eventId: message.headers.ce_id, topic: message.topic, partition: message.partition, offset: message.offset, requestId: message.headers.requestid, outcome, durationMs: Math.round(performance.now() - started) },
+        { consumer, type, eventId: message.headers.ce_id, topic: message.topic, partition: message.partition, offset: message.offset, requestId: extensionsOf(message.headers).requestid, outcome, durationMs: Math.round(performance.now() - started) },
         'event consumed',
       );
     }
@@ -66,7 +69,7 @@ export function consumeTraced<T extends string>(consumer: string, transport: Tra
   const options = tracingEnabled()
     ? {
         kind: SpanKind.CONSUMER,
-        parent: extractTraceContext(message.headers),
+        parent: extractTraceContext(extensionsOf(message.headers)),
         attributes: { 'messaging.operation.type': 'process', 'messaging.consumer.group.name': consumer, ...messagingAttributes(transport, message) },
       }
     : {};

@@ -136,6 +136,16 @@ describe('envelope', () => {
     });
   });
 
+  test('the request id and trace context travel as CloudEvents extensions (ce_requestid, ce_traceparent); bare names sent before still parse', () => {
+    const message = toMessage(row);
+    expect(message.headers).toMatchObject({ ce_requestid: 'req-9', ce_traceparent: row.headers.traceparent });
+    expect(message.headers).not.toHaveProperty('requestid');
+    expect(message.headers).not.toHaveProperty('traceparent');
+    const { ce_requestid, ce_traceparent, ...legacy } = message.headers;
+    const old = parseEnvelope({ ...received(), headers: { ...legacy, requestid: ce_requestid, traceparent: ce_traceparent } });
+    expect([old.requestId, old.traceparent]).toEqual(['req-9', row.headers.traceparent]);
+  });
+
   test('outbox headers cannot override the CloudEvents attributes', () => {
     const message = toMessage({ ...row, headers: { ce_type: 'opsgraph.permits.forged' } });
     expect(message.headers.ce_type).toBe(row.type);

@@ -35,7 +35,7 @@ describe('outbox relay on Kafka', () => {
       ce_subject: 'permit-order',
       ce_dataschema: 'urn:opsgraph:schema:permits.work.hold_requested:v1',
       'content-type': 'application/json',
-      requestid: 'req-order',
+      ce_requestid: 'req-order',
     });
     expect(new Date(first.headers.ce_time).getTime()).toBeGreaterThan(Date.now() - 60_000);
     expect(JSON.parse(first.value.toString())).toMatchObject({ sourceRecordId: 'order-0', reason: 'inspection' });
