@@ -1,6 +1,6 @@
 import { envInt, logger, atMost } from '@opsgraph/core';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Producer } from 'kafkajs';
-import { watchConsumerLag, type LagReading } from './metrics';
+import { ConsumedGroups, type LagReading } from './metrics';
 import { backoff, Waker } from './timing';
 import { DEAD_LETTER_TOPIC, TopicNames, groupBy, topicPrefixFromEnv } from './names';
 import type { BatchControl, ReceivedMessage, SubscribeOptions, Subscription, Transport, TransportMessage } from './transport';
@@ -71,8 +71,7 @@ export class KafkaTransport implements Transport {
   private readonly brokers: string[];
   private readonly clientId: string;
   /** Groups this transport consumed for (by physical id): their lag is on /metrics until the transport closes. */
-  private readonly consumedGroups = new Map<string, { topics: Set<string>; fromBeginning: boolean }>();
-  private unwatchLag: (() => void) | null = null;
+  private readonly consumedGroups = new ConsumedGroups('kafka', (name) => this.names.logical(name), () => this.readLag());
   private lagAdmin: Promise<Admin> | null = null;
 
   constructor(options: KafkaTransportOptions) {
@@ -225,22 +224,10 @@ export class KafkaTransport implements Transport {
     }
   }
 
-  /** Reports the group's lag on /metrics from now until the transport closes (also while no member runs here). */
-  private watchGroup(groupId: string, topics: string[], fromBeginning: boolean) {
-    const group = this.consumedGroups.get(groupId) ?? { topics: new Set<string>(), fromBeginning };
-    for (const t of topics) group.topics.add(t);
-    this.consumedGroups.set(groupId, group);
-    this.unwatchLag ??= watchConsumerLag(
-      'kafka',
-      () => [...this.consumedGroups.keys()].map((g) => this.names.logical(g)),
-      () => this.readLag(),
-    );
-  }
-
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const groupId = this.names.physical(options.groupId);
     const topics = options.topics.map((t) => this.names.physical(t));
-    this.watchGroup(groupId, topics, options.fromBeginning ?? true);
+    this.consumedGroups.watch(groupId, topics, options.fromBeginning ?? true);
     const waker = new Waker();
     let stopped = false;
     let current: Consumer | null = null;
@@ -353,9 +340,7 @@ export class KafkaTransport implements Transport {
 
   async close(): Promise<void> {
     for (const subscription of [...this.subscriptions]) await subscription.stop();
-    this.unwatchLag?.();
-    this.unwatchLag = null;
-    this.consumedGroups.clear();
+    this.consumedGroups.close();
     const lagAdmin = this.lagAdmin;
     this.lagAdmin = null;
     if (lagAdmin) await atMost((async () => (await lagAdmin.catch(() => null))?.disconnect())(), 5_000);

@@ -200,3 +200,29 @@ export function watchConsumerLag(transport: string, consumers: () => string[], r
   lagSources.add(source);
   return () => lagSources.delete(source);
 }
+
+/**
+ * The consumer groups a transport serves in this process, by physical name, with their topics: its lag is
+ * reported on /metrics from the first subscription until the transport closes (also while no member runs here).
+ */
+export class ConsumedGroups extends Map<string, { topics: Set<string>; fromBeginning: boolean }> {
+  private unwatch: (() => void) | null = null;
+  constructor(
+    private readonly transport: string,
+    private readonly logical: (name: string) => string,
+    private readonly readLag: () => Promise<LagReading>,
+  ) {
+    super();
+  }
+  watch(group: string, topics: string[], fromBeginning: boolean): void {
+    const watched = this.get(group) ?? { topics: new Set<string>(), fromBeginning };
+    for (const t of topics) watched.topics.add(t);
+    this.set(group, watched);
+    this.unwatch ??= watchConsumerLag(this.transport, () => [...this.keys()].map(this.logical), this.readLag);
+  }
+  close(): void {
+    this.unwatch?.();
+    this.unwatch = null;
+    this.clear();
+  }
+}

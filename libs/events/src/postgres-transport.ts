@@ -1,6 +1,6 @@
 import { databaseName, ensureDatabase, envInt, logger, postgresConfig, type PostgresConfig } from '@opsgraph/core';
 import { Pool, type PoolClient } from 'pg';
-import { watchConsumerLag, type LagReading } from './metrics';
+import { ConsumedGroups, type LagReading } from './metrics';
 import { DEAD_LETTER_TOPIC, TopicNames, topicPrefixFromEnv } from './names';
 import { listen } from './pg-listen';
 import { deleteInSlices, pruneEvery } from './retention';
@@ -63,8 +63,7 @@ export class PostgresTransport implements Transport {
   private pool: Promise<Pool> | null = null;
   private readonly subscriptions = new Set<Subscription>();
   /** Groups this transport consumed for (by physical id): their lag is on /metrics until the transport closes. */
-  private readonly consumedGroups = new Map<string, { topics: Set<string>; fromBeginning: boolean }>();
-  private unwatchLag: (() => void) | null = null;
+  private readonly consumedGroups = new ConsumedGroups('postgres', (name) => this.names.logical(name), () => this.readLag());
   private readonly retentionMs: number;
   private readonly pruneIntervalMs: number;
   private stopPruning: (() => void) | null = null;
@@ -174,22 +173,10 @@ export class PostgresTransport implements Transport {
     return { lag, deadLetters: Number(rows[0].n) };
   }
 
-  /** Reports the group's lag on /metrics from now until the transport closes (also while no member runs here). */
-  private watchGroup(group: string, topics: string[], fromBeginning: boolean) {
-    const watched = this.consumedGroups.get(group) ?? { topics: new Set<string>(), fromBeginning };
-    for (const t of topics) watched.topics.add(t);
-    this.consumedGroups.set(group, watched);
-    this.unwatchLag ??= watchConsumerLag(
-      'postgres',
-      () => [...this.consumedGroups.keys()].map((g) => this.names.logical(g)),
-      () => this.readLag(),
-    );
-  }
-
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const group = this.names.physical(options.groupId);
     const topics = options.topics.map((t) => this.names.physical(t));
-    this.watchGroup(group, topics, options.fromBeginning ?? true);
+    this.consumedGroups.watch(group, topics, options.fromBeginning ?? true);
     const waker = new Waker();
     let running = true;
     let listener: { close(): Promise<void> } | null = null;
@@ -257,9 +244,7 @@ export class PostgresTransport implements Transport {
 
   async close(): Promise<void> {
     for (const subscription of [...this.subscriptions]) await subscription.stop();
-    this.unwatchLag?.();
-    this.unwatchLag = null;
-    this.consumedGroups.clear();
+    this.consumedGroups.close();
     this.stopPruning?.();
     this.stopPruning = null;
     const pool = this.pool;
