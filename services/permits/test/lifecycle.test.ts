@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expectError, ok, people, person, sleep, type TestService } from '@opsgraph/testing';
 import { expirePermits, suspendForStaleGasTests } from '../src/domain/permits';
-import { GAS_FIELDS, ISOLATION_FIELDS, PERMIT_FIELDS, act, createPermit, crew, issue, knownScope, knownWorkItem, knownWorkItems, outbox, startPermits, type Scope } from './fixtures';
+import { GAS_FIELDS, ISOLATION_FIELDS, act, createPermit, crew, issue, knownScope, knownWorkItem, knownWorkItems, outbox, startPermits, type Scope } from './fixtures';
 
 let permits: TestService;
 let scope: Scope;
