@@ -49,14 +49,14 @@ async function pumpJob(title: string, ownerId: string | null = tom.id) {
 }
 
 /** A hot-work permit with one isolation on the pump, covering the given items, taken to ISSUED through the gateway. */
-async function issuedPermit(workItemIds: string[]) {
+async function issuedPermit(workItemIds: string[], validTo = new Date(Date.now() + 8 * 3600_000)) {
   // Permits checks the places and items a permit names against what Work's events told it.
   await untilPlacesKnown(permits.db, [plant.siteId, plant.assetId]);
   await untilWorkItemsKnown(permits, workItemIds);
   const permit = (await gql(`mutation($i: CreatePermitInput!) { createPermit(input: $i) { id number isolations { id } } }`, {
     i: {
       type: 'HOT_WORK', description: 'Cut and weld P-301 discharge bracket', siteId: plant.siteId, siteCode: 'GRN', assetIds: [plant.assetId], workItemIds,
-      validTo: new Date(Date.now() + 8 * 3600_000).toISOString(), precautions: ['Fire watch 30 min after'],
+      validTo: validTo.toISOString(), precautions: ['Fire watch 30 min after'],
       isolations: [{ assetId: plant.assetId, point: 'MCC-3 breaker 12', method: 'ELECTRICAL_LOCKOUT' }],
     },
   })).createPermit;
@@ -94,6 +94,19 @@ test('suspending a permit shows the work in progress blocked, with the reason; r
   await eventually(async () => !(await itemState(job.id)).blocked);
   expect(await itemState(job.id)).toMatchObject({ status: 'IN_PROGRESS', blockers: [], permitReadiness: { ready: true, problems: [] } });
 });
+
+test("a permit's end blocks the work at that moment, before the expiry rule has run", async () => {
+  const job = await pumpJob('Grind weld on P-301 bracket');
+  const validTo = new Date(Date.now() + 15_000);
+  await issuedPermit([job.id], validTo);
+  await eventually(async () => (await itemState(job.id)).status === 'READY');
+  const [prerequisite] = (await gql(`query($id: ID!) { workItem(id: $id) { prerequisites { kind validUntil } } }`, { id: job.id })).workItem.prerequisites.filter((p: { kind: string }) => p.kind === 'PERMIT_VALID');
+  expect(new Date(prerequisite.validUntil).getTime()).toBe(validTo.getTime());
+  await new Promise((resolve) => setTimeout(resolve, validTo.getTime() - Date.now() + 200));
+  const refused = await gateway.query(`mutation($id: ID!) { startWork(id: $id) { status } }`, { id: job.id }, tom);
+  expect(refused.errors?.[0]?.extensions?.code).toBe('PREREQUISITES_OPEN');
+  expect(refused.errors?.[0]?.message).toMatch(/lapsed at/);
+}, 90_000);
 
 test('a qualification that lapses shows the competence blocker on the assigned work; renewing clears it', async () => {
   const job = await pumpJob('Replace P-301 mechanical seal');

@@ -25,6 +25,14 @@ import {
  */
 const sourceRecordId = describe('Id of the record in the producing domain the request is about (incident, permit, finding, ...).', text(100));
 const reason = describe('Why, in words people read on the board and in the history.', text(2000));
+const validUntil = describe(
+  'When a satisfied condition lapses (a qualification\'s expiry, a permit\'s validTo, a gas test\'s validity). From that moment Work judges the blocker open at every start, resume, complete and verify, and reads show it lapsed, whether or not the lapse event has arrived. Absent or null: no end known.',
+  nullable(dateTime),
+);
+const resumeRoles = describe(
+  'Roles that may resume work this hold stopped (also after its release), and override it with a reason while its cause is open; roles that perform work (default: supervisor; administrators always may).',
+  { type: 'array', minItems: 1, maxItems: 3, items: oneOf(['operator', 'technician', 'supervisor']) },
+);
 
 const evidenceRequirement = object(
   {
@@ -46,6 +54,7 @@ const prerequisiteRequest = object(
     sourceRecordId: describe('Record whose `prerequisite.satisfied` clears the blocker.', text(100)),
     state: oneOf(['OPEN', 'SATISFIED']),
     reason: nullable(text(1000)),
+    validUntil,
   },
   ['kind', 'description'],
 );
@@ -102,6 +111,7 @@ export const workContracts: DomainContracts = [
         description: describe('What must be true before the work may start.', text(1000)),
         state: describe('OPEN (default) blocks the item; SATISFIED records a need that is already met.', oneOf(['OPEN', 'SATISFIED'])),
         reason: nullable(text(1000)),
+        validUntil,
       },
       ['workItemId', 'kind', 'sourceRecordId', 'description'],
     ),
@@ -119,6 +129,7 @@ export const workContracts: DomainContracts = [
         kind: oneOf(PREREQUISITE_KINDS),
         workItemIds: describe('Only blockers on these items (default: all items).', { type: 'array', minItems: 1, maxItems: 500, items: uuid }),
         reason: nullable(reason),
+        ...(change === 'satisfied' ? { validUntil } : {}),
       },
       ['sourceRecordId'],
     ),
@@ -126,15 +137,32 @@ export const workContracts: DomainContracts = [
   {
     type: 'work.hold_requested',
     version: 1,
-    summary: 'Puts all open, ready and in-progress work on an asset on hold (e.g. after a serious incident); people resume it by hand.',
+    summary:
+      'Puts all open, ready and in-progress work on an asset on hold (e.g. after a serious incident), and keeps the asset held: work created on it while the hold is active starts ON_HOLD. Only `resumeRoles` resume the work, and only after `work.hold_released`, unless one of them overrides with a reason.',
     schema: object(
       {
         assetId: uuid,
         siteId: describe("The site of the source record: only that site's work on the asset is held.", uuid),
         reason,
         sourceRecordId,
+        resumeRoles,
       },
       ['assetId', 'reason', 'sourceRecordId'],
+    ),
+  },
+  {
+    type: 'work.hold_released',
+    version: 1,
+    summary:
+      'The cause of a hold ended (e.g. the incident was closed): new work on the asset is no longer held and the held work may be resumed by the roles the hold named. Held work is not resumed by itself: a person resumes it.',
+    schema: object(
+      {
+        sourceRecordId: describe('The record whose `work.hold_requested` this releases.', text(100)),
+        assetId: describe("Only the hold on this asset (default: every asset the record held).", uuid),
+        siteId: describe("The site of the source record.", uuid),
+        reason: nullable(reason),
+      },
+      ['sourceRecordId'],
     ),
   },
 ];
@@ -159,6 +187,8 @@ export type PrerequisiteRequestV1 = {
   sourceRecordId?: string;
   state?: 'OPEN' | 'SATISFIED';
   reason?: string | null;
+  /** ISO date-time at which a SATISFIED condition lapses. */
+  validUntil?: string | null;
 };
 
 export type WorkRequestedV1 = {
@@ -190,6 +220,8 @@ export type PrerequisiteRequiredV1 = {
   description: string;
   state?: 'OPEN' | 'SATISFIED';
   reason?: string | null;
+  /** ISO date-time at which a SATISFIED condition lapses. */
+  validUntil?: string | null;
 };
 
 /** Payload of both `prerequisite.satisfied` and `prerequisite.reopened`. */
@@ -198,6 +230,8 @@ export type PrerequisiteSourceChangedV1 = {
   kind?: Of<typeof PREREQUISITE_KINDS>;
   workItemIds?: string[];
   reason?: string | null;
+  /** `prerequisite.satisfied` only: ISO date-time at which the condition lapses. */
+  validUntil?: string | null;
 };
 
 export type WorkHoldRequestedV1 = {
@@ -205,4 +239,12 @@ export type WorkHoldRequestedV1 = {
   siteId?: string;
   reason: string;
   sourceRecordId: string;
+  resumeRoles?: ('operator' | 'technician' | 'supervisor')[];
+};
+
+export type WorkHoldReleasedV1 = {
+  sourceRecordId: string;
+  assetId?: string;
+  siteId?: string;
+  reason?: string | null;
 };

@@ -73,20 +73,28 @@ async function raise(ctx: EffectContext, item: OpenWorkItem, ownerId: string, q:
     subject: sourceRecordId,
     // The owner is named by the item itself; the event carries no names (personal data stays out of the log).
     // The item's site: Work applies the blocker only to an item of that site.
-    data: { workItemId: item.workItemId, siteId: item.siteId, kind: KIND, sourceRecordId, description: clipText(`Owner holds ${q.name} (${q.code})`, 1000), state: held ? 'SATISFIED' : 'OPEN', reason } satisfies PrerequisiteRequiredV1,
+    data: { workItemId: item.workItemId, siteId: item.siteId, kind: KIND, sourceRecordId, description: clipText(`Owner holds ${q.name} (${q.code})`, 1000), state: held ? 'SATISFIED' : 'OPEN', reason,
+      // Work judges the holding lapsed from its expiry on, at the very moment, before the expiry scheduler says so.
+      validUntil: held?.expiresAt ? new Date(held.expiresAt).toISOString() : null } satisfies PrerequisiteRequiredV1,
     requestId: ctx.requestId,
   });
 }
 
 /** Satisfies or re-opens one holding's prerequisites on the given items (the contract takes 500 ids at a time). */
-export async function settleHolding(ctx: EffectContext, change: 'satisfied' | 'reopened', personId: string, q: Qualification, workItemIds: string[], reason: string) {
+export async function settleHolding(ctx: EffectContext, change: 'satisfied' | 'reopened', personId: string, q: Qualification, workItemIds: string[], reason: string, validUntil: Date | null = null) {
   const sourceRecordId = holdingId(personId, q.code);
   for (let i = 0; i < workItemIds.length; i += 500) {
     await recordEvent(ctx.manager, {
       domain: 'competence',
       type: `prerequisite.${change}`,
       subject: sourceRecordId,
-      data: { sourceRecordId, kind: KIND, workItemIds: workItemIds.slice(i, i + 500), reason: clipText(reason, 2000) } satisfies PrerequisiteSourceChangedV1,
+      data: {
+        sourceRecordId,
+        kind: KIND,
+        workItemIds: workItemIds.slice(i, i + 500),
+        reason: clipText(reason, 2000),
+        ...(change === 'satisfied' && validUntil ? { validUntil: new Date(validUntil).toISOString() } : {}),
+      } satisfies PrerequisiteSourceChangedV1,
       requestId: ctx.requestId,
     });
   }
@@ -149,7 +157,7 @@ export async function holdingChanged(ctx: EffectContext, record: CompetenceRecor
     const items = (await openWorkIn(manager, scopes, record.personId)).map((i) => i.workItemId);
     if (!items.length) return;
     const effect = { ...ctx, manager };
-    if (holdsNow(record, now)) await settleHolding(effect, 'satisfied', record.personId, q, items, `${q.code} ${change}${record.expiresAt ? `, valid until ${day(record.expiresAt)}` : ''}`);
+    if (holdsNow(record, now)) await settleHolding(effect, 'satisfied', record.personId, q, items, `${q.code} ${change}${record.expiresAt ? `, valid until ${day(record.expiresAt)}` : ''}`, record.expiresAt);
     else await settleHolding(effect, 'reopened', record.personId, q, items, whyMissing(record, q));
   });
 }

@@ -190,19 +190,22 @@ async function requireOnWork(ctx: ChangeContext, permit: Permit, workItemIds: st
         description: requirementText(permit),
         state: problem ? 'OPEN' : 'SATISFIED',
         reason: problem ?? `${permit.number} issued`,
+        // Work judges the end itself at the moment of action, before the expiry rule says so.
+        ...(problem ? {} : { validUntil: permit.validTo.toISOString() }),
       } satisfies PrerequisiteRequiredV1,
       requestId: ctx.requestId,
     });
   }
 }
 
-async function settleOnWork(ctx: ChangeContext, permit: Permit, type: 'satisfied' | 'reopened', reason: string, workItemIds?: string[]) {
+/** `validUntil`: a permit's blockers satisfied by its being in force end with its validity (see requireOnWork). */
+async function settleOnWork(ctx: ChangeContext, permit: Permit, type: 'satisfied' | 'reopened', reason: string, workItemIds?: string[], validUntil?: Date) {
   if (!(workItemIds ?? permit.workItemIds).length) return;
   await recordEvent(ctx.manager, {
     domain: 'permits',
     type: `prerequisite.${type}`,
     subject: permit.id,
-    data: { sourceRecordId: permit.id, kind: KIND, reason, ...(workItemIds ? { workItemIds } : {}) } satisfies PrerequisiteSourceChangedV1,
+    data: { sourceRecordId: permit.id, kind: KIND, reason, ...(workItemIds ? { workItemIds } : {}), ...(validUntil ? { validUntil: validUntil.toISOString() } : {}) } satisfies PrerequisiteSourceChangedV1,
     requestId: ctx.requestId,
   });
 }
@@ -414,7 +417,7 @@ export function issuePermit(
       validTo: permit.validTo.toISOString(),
     });
     if (decision) await recordDecision(ctx, permit, entry, 'ISSUE', decision, conflicts);
-    await settleOnWork(ctx, permit, 'satisfied', `${permit.number} issued`);
+    await settleOnWork(ctx, permit, 'satisfied', `${permit.number} issued`, undefined, permit.validTo);
     await supersedeEnded(ctx, permit);
     return permit;
   });
@@ -443,7 +446,7 @@ export function reinstatePermit(db: EntityManager, caller: Caller, id: string, n
     permit.statusReason = null;
     const entry = await transition(ctx, permit, 'ISSUED', 'reinstated', text);
     if (decision) await recordDecision(ctx, permit, entry, 'REINSTATE', decision, conflicts);
-    await settleOnWork(ctx, permit, 'satisfied', `${permit.number} reinstated`);
+    await settleOnWork(ctx, permit, 'satisfied', `${permit.number} reinstated`, undefined, permit.validTo);
     return permit;
   });
 }
