@@ -12,7 +12,7 @@ const swc = [
 ];
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/gateway'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/gateway', '<rootDir>/infra'],
   testMatch: ['**/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': swc },
   // Generous: a loaded 2-core machine runs real Postgres, Kafka and several services per file.

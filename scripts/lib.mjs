@@ -101,6 +101,15 @@ export async function startEmbeddedPostgres({ dataDir, port }) {
   return { stop: () => pg.stop() };
 }
 
+/** Whether infra/kafka can run a broker here: it needs `java` and `mvn` on PATH (Maven fetches the broker's jars). */
+export function hasJavaAndMaven() {
+  const works = (cmd, args) => {
+    const result = spawnSync(cmd, args, { stdio: 'ignore' });
+    return !result.error && result.status === 0;
+  };
+  return works('java', ['-version']) && works('mvn', ['-v']);
+}
+
 /**
  * Gives Kafka brokers: KAFKA_BROKERS when set; otherwise, where java and mvn exist, a real
  * single-node KRaft broker from infra/kafka; otherwise none (services then use the Postgres transport).
@@ -110,8 +119,7 @@ export async function ensureKafka({ port = 19092, dataDir, required = false } = 
     log(`Kafka: ${process.env.KAFKA_BROKERS} (KAFKA_BROKERS)`);
     return { brokers: process.env.KAFKA_BROKERS, stop: async () => {} };
   }
-  const hasJava = spawnSync('java', ['-version']).status === 0 && spawnSync('mvn', ['-v']).status === 0;
-  if (!hasJava || process.env.OPSGRAPH_NO_KAFKA) {
+  if (!hasJavaAndMaven() || process.env.OPSGRAPH_NO_KAFKA) {
     if (required) throw new Error('Kafka is required but neither KAFKA_BROKERS nor java+mvn are available');
     log('Kafka: not available (no KAFKA_BROKERS, no java+mvn): events use the Postgres transport');
     return { brokers: undefined, stop: async () => {} };
@@ -144,10 +152,12 @@ export function startChild(name, command, args, env) {
   return child;
 }
 
-export async function waitForHttp(url, { timeoutMs = 60_000, child } = {}) {
+/** Resolves once `url` answers 2xx; rejects when `child` exits or `alive()` turns false first, or after `timeoutMs`. */
+export async function waitForHttp(url, { timeoutMs = 60_000, child, alive } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
+    if (alive && !alive()) throw new Error(`${url}: given up`);
     try {
       const res = await fetch(url);
       if (res.ok) return;
@@ -157,4 +167,66 @@ export async function waitForHttp(url, { timeoutMs = 60_000, child } = {}) {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${url} not ready after ${timeoutMs} ms`);
+}
+
+/**
+ * Keeps one child process running. When it ends without being told to (killed, out of memory, a crash), it is
+ * started again after a backoff (`firstDelayMs`, doubling, at most `maxDelayMs`) and the others keep serving;
+ * the `limit`-th end within `windowMs` gives up and calls `onGiveUp`. `start()` spawns the process; `onStart`
+ * hears of every (re)start.
+ */
+export function supervise(name, start, { limit = 5, windowMs = 60_000, firstDelayMs = 1000, maxDelayMs = 30_000, onStart = () => {}, onGiveUp = () => {} } = {}) {
+  const crashes = [];
+  let child;
+  let timer;
+  let stopped = false;
+  let gaveUp = false;
+  const launch = () => {
+    child = start();
+    log(`${name} started (pid ${child.pid})`);
+    const current = child;
+    current.once('exit', (code, signal) => {
+      if (stopped) return;
+      const now = Date.now();
+      crashes.push(now);
+      while (crashes[0] <= now - windowMs) crashes.shift();
+      const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+      if (crashes.length >= limit) {
+        gaveUp = true;
+        log(`${name} ${how}: ${crashes.length} crashes within ${windowMs / 1000} s, giving up`);
+        onGiveUp(name);
+        return;
+      }
+      const delay = Math.min(maxDelayMs, firstDelayMs * 2 ** (crashes.length - 1));
+      log(`${name} ${how}; restarting it in ${delay / 1000} s (crash ${crashes.length}; ${limit} within ${windowMs / 1000} s stop everything). The other services keep serving.`);
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (stopped) return;
+        launch();
+        onStart(name, child, crashes.length);
+      }, delay);
+    });
+  };
+  launch();
+  onStart(name, child, 0);
+  return {
+    name,
+    get child() {
+      return child;
+    },
+    /** False once it gave up or was stopped. */
+    get alive() {
+      return !gaveUp && !stopped;
+    },
+    /** Stops it for good: no restart; resolves when the process has exited. */
+    async stop(signal = 'SIGTERM') {
+      stopped = true;
+      clearTimeout(timer);
+      const c = child;
+      if (c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((resolve) => c.once('exit', resolve));
+      c.kill(signal);
+      await exited;
+    },
+  };
 }

@@ -20,9 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Must match <kafka.version> in pom.xml (the cache marker is named after it). */
-export const KAFKA_VERSION = '3.9.2';
 export const KAFKA_DIR = path.dirname(fileURLToPath(import.meta.url));
+/** The broker version, stated once: <kafka.version> in pom.xml, which Maven fetches (docker-compose.yml's image is tested against it). */
+export const KAFKA_VERSION = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(fs.readFileSync(path.join(KAFKA_DIR, 'pom.xml'), 'utf8'))[1];
 export const CACHE_DIR = path.join(KAFKA_DIR, '.cache');
 export const LIB_DIR = path.join(CACHE_DIR, 'lib');
 const MARKER = `.complete-kafka-${KAFKA_VERSION}`;
