@@ -94,7 +94,20 @@ export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, whe
       assetId: plant.assets.vessel,
       description: 'V-101 safety valve has no test tag; last test certificate could not be found.',
       correctiveActions: [
-        { title: 'Test and tag the V-101 safety valve', ownerId: p.technician2.id, dueAt: new Date(Date.now() + 7 * DAY).toISOString() },
+        {
+          title: 'Test and tag the V-101 safety valve',
+          ownerId: p.technician2.id,
+          dueAt: new Date(Date.now() + 7 * DAY).toISOString(),
+          // The proof Work will ask for; the second action takes the default (a record and a signature).
+          requiredOutcome: {
+            acceptanceCriteria: 'Safety valve lifts within its set pressure and carries a test tag',
+            evidence: [
+              { kind: 'MEASUREMENT', label: 'Lift pressure', unit: 'bar', min: 9.5, max: 10.5 },
+              { kind: 'DOCUMENT', label: 'Test certificate' },
+              { kind: 'PHOTO', label: 'Test tag fitted' },
+            ],
+          },
+        },
         { title: 'File safety valve certificates in the inspection record', ownerId: p.hse.id, dueAt: new Date(Date.now() + 14 * DAY).toISOString() },
       ],
     },

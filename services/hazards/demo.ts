@@ -60,11 +60,28 @@ export const seedDemo: SeedDemo = async ({ query, people, plant, eventually, whe
       title: 'Caustic spill at the FL-303 CIP return',
       description: 'Return hose coupling parted during the CIP of batch 2291; about 20 l of 2% caustic on the floor, contained by the bund.',
       peopleInvolvedIds: [people.operator.id],
+      // Caustic at head height had the operator been at the bund: the worst credible outcome is an eye injury.
+      potentialSeverity: 'HIGH',
+      witnesses: [{ personId: people.supervisor.id, statement: 'Saw the hose part at the start of the caustic step' }],
     },
   }, people.operator))).reportIncident;
   await query(`mutation($id: ID!, $p: ID!) { startIncidentInvestigation(id: $id, investigatorId: $p) { id } }`, { id: incident.id, p: people.engineer.id }, people.hse);
   const action = (input: Record<string, unknown>) => query(`mutation($id: ID!, $i: IncidentActionInput!) { addIncidentAction(incidentId: $id, input: $i) { id } }`, { id: incident.id, i: input }, people.engineer);
-  await action({ kind: 'CORRECTIVE', title: 'Replace the FL-303 CIP return hose coupling with a locking type', ownerId: people.technician.id, dueAt: new Date(Date.now() + 72 * HOUR).toISOString() });
+  await action({
+    kind: 'CORRECTIVE',
+    title: 'Replace the FL-303 CIP return hose coupling with a locking type',
+    ownerId: people.technician.id,
+    dueAt: new Date(Date.now() + 72 * HOUR).toISOString(),
+    // The proof Work will ask for; the preventive action below takes the default (a record and a signature).
+    requiredOutcome: {
+      acceptanceCriteria: 'Locking coupling fitted on the CIP return and holds at CIP supply pressure',
+      evidence: [
+        { kind: 'PHOTO', label: 'Locking coupling fitted' },
+        { kind: 'MEASUREMENT', label: 'Hold pressure for 5 minutes', unit: 'bar', min: 3, max: 6 },
+        { kind: 'SIGNATURE', label: 'Done and effective' },
+      ],
+    },
+  });
   await action({ kind: 'PREVENTIVE', title: 'Add a coupling check to the CIP start-up checklist', ownerId: people.supervisor.id, dueAt: new Date(Date.now() + 14 * 24 * HOUR).toISOString() });
 
   await eventually(async () => {

@@ -6,8 +6,8 @@ import { canSeeRequirement } from './domain/context';
 import { appliesTo, type WorkFacts } from './domain/requirements';
 import { auditLoader } from './store/audits';
 import { checksOfRequirementLoader, checksOfWorkItemLoader } from './store/checks';
-import { actionsOfFindingLoader, findingLoader, findingsOfAuditLoader } from './store/findings';
-import { obligationsOfRequirementLoader } from './store/obligations';
+import { actionsOfFindingLoader, findingLoader, findingsOfAuditLoader, historyOfFindingLoader } from './store/findings';
+import { obligationLoader, obligationsOfRequirementLoader } from './store/obligations';
 import { requirementLoader, requirementsAtSites } from './store/requirements';
 import { trackedWorkByRequestLoader } from './store/tracked-work';
 
@@ -22,6 +22,8 @@ export function createLoaders(db: EntityManager, caller: Caller) {
     finding: findingLoader(db),
     findingsByAudit: findingsOfAuditLoader(db),
     actionsByFinding: actionsOfFindingLoader(db),
+    historyByFinding: historyOfFindingLoader(db),
+    obligation: obligationLoader(db),
     /** The work item Work created for one of our requests, from the local view of Work's events. */
     workByRequest: trackedWorkByRequestLoader(db),
     /** Requirements that apply to work items (keyed by their facts as JSON): one statement for a whole list. */

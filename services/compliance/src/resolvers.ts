@@ -1,7 +1,7 @@
 import { entityRef, isUuid, requestedWorkStatus } from '@opsgraph/core';
 import * as audits from './domain/audits';
 import { auditNumber, canSeeRequirement, canSeeSite, findingNumber } from './domain/context';
-import { evidenceList, evidenceOf, listObligations, occurrenceStatus } from './domain/obligations';
+import { evidenceList, evidenceOf, inspectionOutcome, listObligations, occurrenceStatus } from './domain/obligations';
 import * as requirements from './domain/requirements';
 import { complianceStatus, visibleRequirementStatus } from './domain/status';
 import type { Resolvers } from './generated/graphql';
@@ -34,7 +34,8 @@ export const resolvers: Resolvers = {
     recordAudit: (_, { input }, { db, caller, requestId }) => audits.recordAudit(db, caller, input, requestId),
     recordAuditFinding: (_, { input }, { db, caller, requestId }) => audits.recordAuditFinding(db, caller, input, requestId),
     addFindingAction: (_, { findingId, input }, { db, caller, requestId }) => audits.addFindingAction(db, caller, findingId, input, requestId),
-    closeAuditFinding: (_, { id, note }, { db, caller, requestId }) => audits.closeAuditFinding(db, caller, id, note, requestId),
+    closeAuditFinding: (_, { id, note, effectivenessCheckDays }, { db, caller, requestId }) => audits.closeAuditFinding(db, caller, id, note, requestId, effectivenessCheckDays),
+    reopenAuditFinding: (_, { id, reason }, { db, caller, requestId }) => audits.reopenAuditFinding(db, caller, id, reason, requestId),
     confirmComplianceCheck: (_, { requirementId, workItemId, note }, { db, caller, requestId }) =>
       requirements.confirmComplianceCheck(db, caller, requirementId, workItemId, note, requestId),
   },
@@ -46,7 +47,7 @@ export const resolvers: Resolvers = {
     },
     appliesTo: (r) => ({ sites: refs(r.siteIds), areas: refs(r.areaIds), assets: refs(r.assetIds), assetClasses: r.assetClasses, workTypes: r.workTypes as never }),
     recurrence: (r) => (r.recurrenceMonths ? { months: r.recurrenceMonths, leadDays: r.leadDays } : null),
-    requiredOutcome: (r) => ({ acceptanceCriteria: r.acceptanceCriteria, evidence: r.evidence }),
+    requiredOutcome: (r) => inspectionOutcome(r),
     owner: (r) => entityRef(r.ownerId),
     status: async (r, _, { loaders, caller }) => {
       const [occurrences, checks] = await Promise.all([loaders.obligationsByRequirement.load(r.id), loaders.checksByRequirement.load(r.id)]);
@@ -71,6 +72,8 @@ export const resolvers: Resolvers = {
       return o.requestId ? requestedWorkStatus(await loaders.workByRequest.load(o.requestId)) : null;
     },
     evidence: (o) => evidenceOf(o),
+    failedInspection: async (o, _, { loaders }) => (o.inspectionId ? loaders.audit.load(o.inspectionId) : null),
+    nonConformance: async (o, _, { loaders }) => (o.findingId ? loaders.finding.load(o.findingId) : null),
   },
   ComplianceCheck: {
     requirement: async (c, _, { loaders }) => (await loaders.requirement.load(c.requirementId))!,
@@ -83,6 +86,15 @@ export const resolvers: Resolvers = {
     areas: (a) => refs(a.areaIds),
     auditor: (a) => ({ id: a.auditorId }),
     findings: (a, _, { loaders }) => loaders.findingsByAudit.load(a.id),
+    inspection: async (a, _, { loaders }) =>
+      a.kind === 'INSPECTION' && a.inspectionWorkItemId
+        ? {
+            workItem: { id: a.inspectionWorkItemId },
+            number: a.inspectionWorkItemNumber,
+            obligation: a.obligationId ? await loaders.obligation.load(a.obligationId) : null,
+            readings: a.readings,
+          }
+        : null,
   },
   AuditFinding: {
     __resolveReference: async (r, { loaders, caller }) => {
@@ -105,6 +117,27 @@ export const resolvers: Resolvers = {
       return audits.closability(f, actions.map((action, i) => ({ action, work: work[i] instanceof Error ? null : (work[i] as never) }))).closable;
     },
     closedBy: (f) => entityRef(f.closedById),
+    sourceInspection: (f) => entityRef(f.inspectionWorkItemId),
+    effectiveness: async (f, _, { loaders }) => {
+      if (!f.effectivenessStatus) return null;
+      const work = f.effectivenessRequestId ? await loaders.workByRequest.load(f.effectivenessRequestId) : null;
+      return {
+        status: f.effectivenessStatus,
+        checkDays: f.effectivenessCheckDays,
+        checkAt: f.effectivenessCheckAt,
+        raisedAt: f.effectivenessRaisedAt,
+        workItem: entityRef(f.effectivenessWorkItemId ?? work?.workItemId),
+        workStatus: f.effectivenessWorkItemId ? 'DONE' : f.effectivenessRequestId ? requestedWorkStatus(work) : null,
+        checkedAt: f.effectivenessCheckedAt,
+        checkedBy: entityRef(f.effectivenessCheckedById),
+      };
+    },
+    closedEffective: (f) => f.status === 'CLOSED' && f.effectivenessStatus === 'EFFECTIVE',
+    history: (f, _, { loaders }) => loaders.historyByFinding.load(f.id),
+  },
+  FindingHistoryEntry: {
+    actor: (h) => (isUuid(h.actorId) ? { id: h.actorId } : null),
+    workItem: (h) => entityRef(h.workItemId),
   },
   ComplianceFindingAction: {
     owner: (a) => entityRef(a.ownerId),

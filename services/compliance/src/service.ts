@@ -2,6 +2,7 @@ import path from 'node:path';
 import { envInt, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { complianceConsumer } from './consumer';
+import { raiseDueEffectivenessChecks } from './domain/effectiveness';
 import { raiseDueObligations } from './domain/obligations';
 import { entities } from './entities';
 import { createLoaders, type Loaders } from './loaders';
@@ -18,7 +19,10 @@ export const service: ServiceDefinition<Loaders> = {
   entities,
   migrations,
   createLoaders,
-  // Its time-driven rule, run every interval and on demand (stopped before the relay and consumer).
-  schedules: (db) => [{ name: 'compliance.due-obligations', intervalMs: envInt('OPSGRAPH_OBLIGATION_INTERVAL_MS', 3_600_000), rule: (now) => raiseDueObligations(systemScope(db), now) }],
+  // Its time-driven rules (inspections coming due, findings' effectiveness checks), run every interval and on demand (stopped before the relay and consumer).
+  schedules: (db) => [
+    { name: 'compliance.due-obligations', intervalMs: envInt('OPSGRAPH_OBLIGATION_INTERVAL_MS', 3_600_000), rule: (now) => raiseDueObligations(systemScope(db), now) },
+    { name: 'compliance.effectiveness-checks', intervalMs: envInt('OPSGRAPH_EFFECTIVENESS_INTERVAL_MS', 3_600_000), rule: (now) => raiseDueEffectivenessChecks(systemScope(db), now) },
+  ],
   background: events,
 };

@@ -1,4 +1,4 @@
-import { TrackedWorkItem } from '@opsgraph/core';
+import { TrackedWorkItem, addMonths } from '@opsgraph/core';
 import { eventually, ok, startTestGateway, startTestService, untilPlacesKnown, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as workService } from '../../work/src/service';
 import { seedPlant, type Plant } from '../../work/test/fixtures';
@@ -88,12 +88,12 @@ test('an obligation comes due → an inspection work item → verified with evid
     return r.status === 'MET' && r;
   });
   expect(met.evidence).toEqual([expect.objectContaining({ workItem: { id: inspection.id }, number: inspection.number, verifiedBy: { id: crew.verifier.id }, dueAt: firstDue.toISOString() })]);
-  const verifiedAt = new Date(met.evidence[0].verifiedAt);
-  // The next occurrence is scheduled a year after the verification; the met one keeps its work as proof.
+  // The next occurrence is due a year after this one's due date (not after the verification, which may be
+  // early or late: the schedule keeps its dates); the met one keeps its work as proof.
   const [next, done] = met.obligations;
   expect(done).toMatchObject({ status: 'MET', workStatus: 'DONE', workItem: { id: inspection.id } });
   expect(next).toMatchObject({ status: 'SCHEDULED', raisedAt: null, workItem: null });
-  expect(new Date(next.dueAt).getUTCFullYear()).toBe(verifiedAt.getUTCFullYear() + 1);
+  expect(new Date(next.dueAt).toISOString()).toBe(addMonths(firstDue, 12).toISOString());
   // Work resolves the requirement's work with its evidence.
   expect(met.workItems).toEqual([expect.objectContaining({ id: inspection.id, status: 'DONE', evidence: expect.arrayContaining([expect.objectContaining({ label: 'Safety valve set pressure', value: 10.1 })]) })]);
   const status = ok(await q(STATUS, { s: plant.siteId })).complianceStatus.requirements.find((r: { requirement: { id: string } }) => r.requirement.id === requirement.id);
@@ -102,6 +102,30 @@ test('an obligation comes due → an inspection work item → verified with evid
   const why = ok(await q(`query($id: ID!) { workItem(id: $id) { complianceRequirements { id reference } } }`, { id: inspection.id })).workItem;
   expect(why.complianceRequirements).toEqual([{ id: requirement.id, reference: 'Pressure Equipment Directive 2014/68/EU' }]);
 }, 90_000);
+
+test('a late inspection keeps the schedule: the next one is due a recurrence after the due date, not after the inspection', async () => {
+  const vessel = await addAsset('V-105', 'pressure_vessel');
+  const due = new Date(Date.now() - 20 * DAY); // 20 days late already
+  const requirement = ok(await q(`mutation($i: CreateRequirementInput!) { createRequirement(input: $i) { id status } }`, {
+    i: vesselInspection(plant.siteId, [vessel], { firstDueAt: due.toISOString() }),
+  }, crew.hse)).createRequirement;
+  expect(requirement.status).toBe('OVERDUE');
+  const inspection = await eventually(async () => {
+    const o = ok(await q(`query($id: ID!) { requirement(id: $id) { obligations { workItem { id status } } } }`, { id: requirement.id })).requirement.obligations[0];
+    return o.workItem?.status === 'READY' && o.workItem;
+  });
+  await carryOut(inspection.id, [
+    { kind: 'MEASUREMENT', label: 'Safety valve set pressure', value: 10.0, unit: 'bar' },
+    { kind: 'DOCUMENT', label: 'Inspection report', url: 'https://files.example/v105.pdf' },
+  ]);
+  const met = await eventually(async () => {
+    const r = ok(await q(`query($id: ID!) { requirement(id: $id) { status obligations { status dueAt } evidence { verifiedAt } } }`, { id: requirement.id })).requirement;
+    return r.status === 'MET' && r;
+  });
+  expect(met.obligations.map((o: { status: string }) => o.status)).toEqual(['SCHEDULED', 'MET']);
+  expect(new Date(met.obligations[0].dueAt).toISOString()).toBe(addMonths(due, 12).toISOString());
+  expect(new Date(met.obligations[0].dueAt).getTime()).toBeLessThan(addMonths(new Date(met.evidence[0].verifiedAt), 12).getTime());
+}, 60_000);
 
 test('a requirement with a work check gates matching work until the check is confirmed', async () => {
   // Work that exists before the requirement is recorded is gated too, once compliance has seen it.
@@ -162,8 +186,10 @@ test('an audit finding raises corrective actions, and closes only when they are 
   // Closed by HSE: whoever recorded a finding does not close it (test/duties.test.ts).
   const close = () => q(`mutation($id: ID!) { closeAuditFinding(id: $id) { status closedAt } }`, { id: finding.id }, crew.hse);
   expect((await close()).errors?.[0].extensions?.code).toBe('PREREQUISITES_OPEN');
-  await carryOut(actions.actions[0].id, []);
-  await carryOut(actions.actions[1].id, []);
+  // Each action asks for its default proof (test/action-outcome.e2e.test.ts): a record of it and a signature.
+  const proof = [{ kind: 'DOCUMENT', label: 'Record of the action taken', url: 'https://files.example.com/guard.jpg' }, { kind: 'SIGNATURE', label: 'Done and effective', text: 'Tom Technician' }];
+  await carryOut(actions.actions[0].id, proof);
+  await carryOut(actions.actions[1].id, proof);
   await eventually(async () => ok(await q(`query($id: ID!) { auditFinding(id: $id) { closable } }`, { id: finding.id })).auditFinding.closable);
   expect(ok(await close()).closeAuditFinding.status).toBe('CLOSED');
 }, 60_000);
@@ -200,3 +226,38 @@ test('statements per request do not grow with the number of work items', async (
   expect(ok(after).complianceStatus.requirements.length).toBe(ok(before).complianceStatus.requirements.length + 2);
   expect(after.statements).toBe(before.statements);
 }, 60_000);
+
+test('a failed inspection through Work: the reading outside its limits is accepted as a result, and compliance records the occurrence NOT_MET with its non-conformance and corrective work', async () => {
+  const vessel = await addAsset('V-104', 'pressure_vessel');
+  const requirement = ok(await q(`mutation($i: CreateRequirementInput!) { createRequirement(input: $i) { id } }`, {
+    i: vesselInspection(plant.siteId, [vessel], { reference: 'PED failed inspection', firstDueAt: new Date(Date.now() + 10 * DAY).toISOString() }),
+  }, crew.hse)).createRequirement;
+  await raiseDueObligations(compliance.db.manager, new Date());
+  const inspection = await eventually(async () => {
+    const edges = ok(await q(`query($f: WorkItemFilter) { workItems(filter: $f, first: 10) { edges { node { id status } } } }`, { f: { sourceDomain: 'COMPLIANCE', sourceRecordId: requirement.id } })).workItems.edges;
+    return edges[0]?.node.status === 'READY' && edges[0].node;
+  });
+  // The safety valve lifts at 11.2 bar against 9.5..10.5: Work keeps the reading, marked outside its limits.
+  await carryOut(inspection.id, [
+    { kind: 'MEASUREMENT', label: 'Safety valve set pressure', value: 11.2, unit: 'bar' },
+    { kind: 'DOCUMENT', label: 'Inspection report', url: 'https://files.example/v104.pdf' },
+  ]);
+  const evidence = ok(await q(`query($id: ID!) { workItem(id: $id) { status evidence { label value withinLimits } } }`, { id: inspection.id })).workItem;
+  expect(evidence).toMatchObject({ status: 'DONE', evidence: expect.arrayContaining([{ label: 'Safety valve set pressure', value: 11.2, withinLimits: false }]) });
+
+  const occurrence = await eventually(async () => {
+    const r = ok(await q(`query($id: ID!) { requirement(id: $id) { status obligations { status workItem { id } failedInspection { inspection { readings { label value unit min max } } } nonConformance { id status severity } } } }`, { id: requirement.id })).requirement;
+    return r.status === 'NOT_MET' && r.obligations.find((o: { status: string }) => o.status === 'NOT_MET');
+  });
+  expect(occurrence).toMatchObject({
+    workItem: { id: inspection.id },
+    failedInspection: { inspection: { readings: [{ label: 'Safety valve set pressure', value: 11.2, unit: 'bar', min: 9.5, max: 10.5 }] } },
+    nonConformance: { status: 'OPEN', severity: 'MAJOR' },
+  });
+  // The corrective work, in Work, sourced from the non-conformance.
+  const corrective = await eventually(async () => {
+    const edges = ok(await q(`query($f: WorkItemFilter) { workItems(filter: $f, first: 10) { edges { node { type source { domain recordId } } } } }`, { f: { sourceDomain: 'COMPLIANCE', sourceRecordId: occurrence.nonConformance.id } })).workItems.edges;
+    return edges[0]?.node;
+  });
+  expect(corrective).toEqual({ type: 'CORRECTIVE_ACTION', source: { domain: 'COMPLIANCE', recordId: occurrence.nonConformance.id } });
+});

@@ -41,6 +41,7 @@ const PROTECTED: Record<string, { key: (row: Record<string, unknown>) => string;
     key: (r) => String(r.id),
     sites: `SELECT a.id::text AS key, ARRAY[f.site_id] AS sites FROM compliance_finding_action a JOIN audit_finding f ON f.id = a.finding_id`,
   },
+  finding_history_entry: { key: (r) => String(r.id), sites: `SELECT id::text AS key, ARRAY[site_id] AS sites FROM finding_history_entry` },
   requirement: { key: (r) => String(r.id), sites: `SELECT id::text AS key, site_ids AS sites FROM requirement` },
   compliance_obligation: { key: (r) => String(r.id), sites: `SELECT id::text AS key, ARRAY[site_id] AS sites FROM compliance_obligation` },
   compliance_check: { key: (r) => String(r.id), sites: `SELECT id::text AS key, ARRAY[site_id] AS sites FROM compliance_check` },

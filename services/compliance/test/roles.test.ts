@@ -52,7 +52,7 @@ const q = (query: string, variables: Record<string, unknown> = {}, caller?: Call
 
 const finding = async (severity: string) =>
   (await q(`mutation($i: RecordAuditFindingInput!) { recordAuditFinding(input: $i) { id } }`, { i: { auditId, severity, requirementId, description: 'Test certificate missing on one job' } })).recordAuditFinding.id as string;
-const findingState = (id: string) => q(`query($id: ID!) { auditFinding(id: $id) { status closedAt closeNote correctiveActions { id } } }`, { id });
+const findingState = (id: string) => q(`query($id: ID!) { auditFinding(id: $id) { status closedAt closeNote reopenCount correctiveActions { id } history { action } } }`, { id });
 
 type Case = MatrixCase<keyof typeof COMPLIANCE_PERMISSIONS>;
 
@@ -91,6 +91,15 @@ const cases: Record<string, Case> = {
     mutation: `mutation($id: ID!) { closeAuditFinding(id: $id, note: "noted") { id } }`,
     setup: async () => {
       const id = await finding('OBSERVATION');
+      return { variables: { id }, read: () => findingState(id) };
+    },
+  },
+  reopenAuditFinding: {
+    permission: 'reopenFindings',
+    mutation: `mutation($id: ID!) { reopenAuditFinding(id: $id, reason: "Certificate missing again on the next job") { id } }`,
+    setup: async () => {
+      const id = await finding('OBSERVATION');
+      await q(`mutation($id: ID!) { closeAuditFinding(id: $id, note: "noted") { id } }`, { id }, crew.hse);
       return { variables: { id }, read: () => findingState(id) };
     },
   },

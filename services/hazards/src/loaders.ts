@@ -11,7 +11,7 @@ import {
   jobHazardsOfWorkItemLoader,
 } from './store/assessments';
 import { controlsOfHazardLoader, hazardLoader } from './store/hazards';
-import { actionsOfIncidentLoader, incidentLoader, openIncidentsInAreas } from './store/incidents';
+import { actionsOfIncidentLoader, historyOfIncidentLoader, incidentLoader, openIncidentsInAreas } from './store/incidents';
 import { trackedWorkOfRequestLoader } from './store/tracked-work';
 
 /**
@@ -32,6 +32,7 @@ export function createLoaders(db: EntityManager, caller: Caller) {
     controlsByJobHazard: controlsOfJobHazardLoader(db),
     controlsByAssessment: controlsOfAssessmentLoader(db),
     actionsByIncident: actionsOfIncidentLoader(db),
+    historyByIncident: historyOfIncidentLoader(db),
     /** Work Work created for our requests (incident actions), from the tracked view of its events. */
     trackedByRequest: trackedWorkOfRequestLoader(db),
     incident: new DataLoader<string, Incident | null>(async (keys) =>

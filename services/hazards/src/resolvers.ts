@@ -1,7 +1,8 @@
-import { entityRef, found, requestedWorkStatus } from '@opsgraph/core';
+import { entityRef, found, isUuid, requestedWorkStatus } from '@opsgraph/core';
 import { assessJobRisk, confirmControl, getAssessment, reopenControl } from './domain/assessments';
 import * as incidents from './domain/incidents';
 import { getHazard, listHazards, reassessHazard, registerHazard, retireHazard } from './domain/register';
+import { classify } from './domain/recordability';
 import { bandOf, highestBand, riskOf } from './domain/risk';
 import type { Resolvers, WorkItemType } from './generated/graphql';
 
@@ -26,7 +27,10 @@ export const resolvers: Resolvers = {
     startIncidentInvestigation: (_, { id, investigatorId }, { db, caller, requestId }) => incidents.startInvestigation(db, caller, id, investigatorId, requestId),
     completeIncidentInvestigation: (_, { id, input }, { db, caller, requestId }) => incidents.completeInvestigation(db, caller, id, input, requestId),
     addIncidentAction: (_, { incidentId, input }, { db, caller, requestId }) => incidents.addAction(db, caller, incidentId, input, requestId),
-    closeIncident: (_, { id, note }, { db, caller, requestId }) => incidents.closeIncident(db, caller, id, note, requestId),
+    closeIncident: (_, { id, note, noActionJustification, effectivenessCheckDays }, { db, caller, requestId }) =>
+      incidents.closeIncident(db, caller, id, { note, noActionJustification, effectivenessCheckDays }, requestId),
+    reopenIncident: (_, { id, reason }, { db, caller, requestId }) => incidents.reopenIncident(db, caller, id, reason, requestId),
+    recordIncidentDetails: (_, { id, input }, { db, caller, requestId }) => incidents.recordIncidentDetails(db, caller, id, input, requestId),
   },
 
   Area: {
@@ -82,9 +86,34 @@ export const resolvers: Resolvers = {
       completedAt: i.investigationCompletedAt,
       rootCauses: i.rootCauses,
       findings: i.findings,
+      rootCauseCategories: i.rootCauseCategories,
+      whys: i.whys,
     }),
+    injuries: (i, _, { caller }) => incidents.personalDetails(caller, i, 'injuries').map(({ personId, ...injury }) => ({ ...injury, person: { id: personId } })),
+    witnesses: (i, _, { caller }) => incidents.personalDetails(caller, i, 'witnesses').map(({ personId, statement }) => ({ person: { id: personId }, statement })),
+    regulatory: (i) => classify(i.occurredAt, i.injuries),
+    effectiveness: async (i, _, { loaders }) => {
+      if (!i.effectivenessStatus) return null;
+      const work = i.effectivenessRequestId ? await loaders.trackedByRequest.load(i.effectivenessRequestId) : null;
+      return {
+        status: i.effectivenessStatus,
+        checkDays: i.effectivenessCheckDays,
+        checkAt: i.effectivenessCheckAt,
+        raisedAt: i.effectivenessRaisedAt,
+        workItem: entityRef(i.effectivenessWorkItemId ?? work?.workItemId),
+        workStatus: i.effectivenessWorkItemId ? 'DONE' : i.effectivenessRequestId ? requestedWorkStatus(work) : null,
+        checkedAt: i.effectivenessCheckedAt,
+        checkedBy: entityRef(i.effectivenessCheckedById),
+      };
+    },
+    closedEffective: (i) => i.status === 'CLOSED' && i.effectivenessStatus === 'EFFECTIVE',
+    history: (i, _, { loaders }) => loaders.historyByIncident.load(i.id),
     correctiveActions: (i, _, { loaders }) => loaders.actionsByIncident.load(i.id),
     closedBy: (i) => entityRef(i.closedById),
+  },
+  IncidentHistoryEntry: {
+    actor: (h) => (isUuid(h.actorId) ? { id: h.actorId } : null),
+    workItem: (h) => entityRef(h.workItemId),
   },
   IncidentAction: {
     owner: (a) => ({ id: a.ownerId }),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TrackedWorkItem, type Caller } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
-import { incidentActionRequestId } from '@opsgraph/events/src/schemas/hazards';
+import { incidentActionRequestId } from '@opsgraph/events';
 import { eventually, expectError, fakeWork, ok, people, person, startTestGateway, type FakeWorkItem, type TestGateway, type TestService } from '@opsgraph/testing';
 import { WorkPerformer } from '@opsgraph/core';
 import { assess, knownPlaces, registerHazard, startHazards, trackWork, type Places } from './fixtures';

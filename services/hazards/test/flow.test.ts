@@ -121,7 +121,11 @@ test('an incident with two actions closes only when both action work items are v
 
   const finish = async (id: string) => {
     ok(await run('startWork(id: $id)', id, people.technician));
-    ok(await run('completeWork(id: $id, evidence: [])', id, people.technician));
+    expectError(await run('completeWork(id: $id, evidence: [])', id, people.technician), 'EVIDENCE_INCOMPLETE'); // an action asks for proof
+    ok(await gateway.query(`mutation($id: ID!, $e: [EvidenceInput!]!) { completeWork(id: $id, evidence: $e) { id } }`, {
+      id,
+      e: [{ kind: 'DOCUMENT', label: 'Record of the action taken', url: 'https://files.example.com/toe-boards.jpg' }, { kind: 'SIGNATURE', label: 'Done and effective', text: 'Tom Technician' }],
+    }, people.technician));
     expectError(await run('verifyWork(id: $id, accept: true)', id, people.technician), 'FORBIDDEN');
     ok(await run('verifyWork(id: $id, accept: true)', id, people.verifier));
   };

@@ -32,6 +32,7 @@ const SITE_OF: Record<string, string> = {
   job_hazard_control: '(SELECT a.site_id FROM job_risk_assessment a WHERE a.id = r.assessment_id)',
   incident: 'r.site_id',
   incident_action: '(SELECT i.site_id FROM incident i WHERE i.id = r.incident_id)',
+  incident_history_entry: 'r.site_id',
   tracked_work_item: 'r.site_id',
   work_performer: '(SELECT t.site_id FROM tracked_work_item t WHERE t.work_item_id = r.work_item_id)',
   known_location: 'r.site_id',
@@ -55,6 +56,7 @@ async function seed(manager: EntityManager): Promise<Site> {
   await q(`INSERT INTO job_hazard_control (assessment_id, job_hazard_id, work_item_id, hazard_id, kind, description, position, state) VALUES ($1, $2, $3, $4, 'PPE', 'visor', 0, 'REQUIRED')`, [s.assessmentId, s.jobHazardId, s.workItemId, s.hazardId]);
   await q(`INSERT INTO incident (id, type, severity, status, occurred_at, site_id, title, description, reporter_id, version) VALUES ($1, 'SPILL', 'LOW', 'REPORTED', now(), $2, 'Spill', 'd', $3, 1)`, [s.incidentId, s.siteId, people.operator.id]);
   await q(`INSERT INTO incident_action (incident_id, number, kind, title, owner_id, request_id, created_by_id) VALUES ($1, 1, 'CORRECTIVE', 'Fix', $2, $3, $4)`, [s.incidentId, people.technician.id, `incident:${s.incidentId}:action:1`, people.supervisor.id]);
+  await q(`INSERT INTO incident_history_entry (incident_id, site_id, action, to_status, actor_id) VALUES ($1, $2, 'REPORTED', 'REPORTED', $3)`, [s.incidentId, s.siteId, people.operator.id]);
   return s;
 }
 

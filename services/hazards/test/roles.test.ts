@@ -76,7 +76,7 @@ const investigated = async (caller: Caller | null) => {
   return id;
 };
 const incidentState = (id: string) =>
-  q(`query($id: ID!) { incident(id: $id) { status version closedAt investigation { investigator { id } rootCauses findings } correctiveActions { id } } }`, { id });
+  q(`query($id: ID!) { incident(id: $id) { status version closedAt reopenCount potentialSeverity witnesses { person { id } } investigation { investigator { id } rootCauses findings } correctiveActions { id } history { action } } }`, { id });
 
 type Case = MatrixCase<keyof typeof HAZARDS_PERMISSIONS>;
 
@@ -153,6 +153,23 @@ const cases: Record<string, Case> = {
     mutation: `mutation($id: ID!) { addIncidentAction(incidentId: $id, input: { kind: CORRECTIVE, title: "Post rack load limits", ownerId: "${people.technician.id}" }) { id } }`,
     setup: async (caller) => {
       const id = await investigating(caller);
+      return { variables: { id }, read: () => incidentState(id) };
+    },
+  },
+  reopenIncident: {
+    permission: 'reopenIncident',
+    mutation: `mutation($id: ID!) { reopenIncident(id: $id, reason: "A pallet fell again from the same rack") { id } }`,
+    setup: async (caller) => {
+      const id = await investigated(caller);
+      await q(`mutation($id: ID!) { closeIncident(id: $id, note: "no action needed") { id } }`, { id });
+      return { variables: { id }, read: () => incidentState(id) };
+    },
+  },
+  recordIncidentDetails: {
+    permission: 'recordIncidentDetails',
+    mutation: `mutation($id: ID!) { recordIncidentDetails(id: $id, input: { potentialSeverity: HIGH, witnesses: [{ personId: "${people.technician2.id}" }] }) { id } }`,
+    setup: async (caller) => {
+      const id = await reported(caller);
       return { variables: { id }, read: () => incidentState(id) };
     },
   },

@@ -44,6 +44,24 @@ const finding: Record<string, JsonSchema> = {
   assetId: nullable(uuid),
   actorId,
 };
+/** Added within version 1: where the finding came from. */
+const findingSource: Record<string, JsonSchema> = {
+  inspectionWorkItemId: describe('The failed inspection (work item) the finding records the non-conformance of; null for an audit finding.', nullable(uuid)),
+};
+const findingFact = (type: string, summary: string, extra: Record<string, JsonSchema> = {}) => ({
+  type,
+  version: 1,
+  summary,
+  schema: object({ ...finding, ...findingSource, ...extra }, [...Object.keys(finding), ...Object.keys(extra)]),
+});
+
+const reading = object(
+  { label: text(200), value: { type: 'number' }, unit: nullable(text(30)), min: nullable({ type: 'number' }), max: nullable({ type: 'number' }) },
+  ['label', 'value'],
+);
+
+/** The work request id of a finding's n-th effectiveness check. */
+export const findingEffectivenessRequestId = (findingId: string, n: number) => `compliance:finding:${findingId}:effectiveness:${n}`;
 
 export const compliance: DomainContracts = [
   ...workContracts,
@@ -100,7 +118,7 @@ export const compliance: DomainContracts = [
   {
     type: 'audit.recorded',
     version: 1,
-    summary: 'An audit was recorded.',
+    summary: 'An audit was recorded (or, of kind INSPECTION, a failed inspection).',
     schema: object(
       {
         auditId: uuid,
@@ -109,20 +127,43 @@ export const compliance: DomainContracts = [
         areaIds: uuids('Areas in its scope.'),
         auditDate: dateTime,
         actorId,
+        kind: describe('AUDIT (by people), or INSPECTION: the record of a failed inspection, kept with its readings.', oneOf(['AUDIT', 'INSPECTION'])),
       },
       ['auditId', 'number', 'siteId', 'areaIds', 'auditDate', 'actorId'],
     ),
   },
+  findingFact('finding.recorded', 'A finding of an audit was recorded (OPEN); its corrective actions follow as `work.requested`. A failed inspection records one too (`inspectionWorkItemId`).'),
+  findingFact('finding.closed', 'A finding closed: every corrective action was verified done.', {}),
   {
-    type: 'finding.recorded',
+    type: 'obligation.not_met',
     version: 1,
-    summary: 'A finding of an audit was recorded (OPEN); its corrective actions follow as `work.requested`.',
-    schema: object(finding, Object.keys(finding)),
+    summary:
+      'The inspection of an occurrence was verified with readings outside their limits: the occurrence is NOT_MET, the failed inspection is recorded with its readings, a finding (the non-conformance) and its corrective work follow; the next occurrence is scheduled from the due date.',
+    schema: object(
+      {
+        ...obligation,
+        workItemId: describe('The failed inspection.', uuid),
+        verifiedAt: dateTime,
+        verifierId: nullable(personId('Who verified the inspection.')),
+        outOfLimits: describe('The readings outside their limits.', { type: 'array', minItems: 1, maxItems: 50, items: reading }),
+        inspectionId: describe('The record of the failed inspection (an audit of kind INSPECTION).', uuid),
+        findingId: describe('The non-conformance recorded for it.', uuid),
+        nextObligationId: nullable(uuid),
+        nextDueAt: nullable(dateTime),
+      },
+      [...Object.keys(obligation), 'workItemId', 'verifiedAt', 'verifierId', 'outOfLimits', 'inspectionId', 'findingId', 'nextObligationId', 'nextDueAt'],
+    ),
   },
-  {
-    type: 'finding.closed',
-    version: 1,
-    summary: 'A finding closed: every corrective action was verified done.',
-    schema: object(finding, Object.keys(finding)),
-  },
+  findingFact('finding.effectiveness_check_raised', 'The set time after closing has passed: Work is asked for the effectiveness check (INSPECTION, the finding as source).', {
+    requestId: text(200),
+    dueAt: dateTime,
+  }),
+  findingFact('finding.effectiveness_checked', 'The effectiveness check was verified in Work: effective (the finding is closed-effective) or not (readings out of limits: the finding is reopened).', {
+    workItemId: uuid,
+    effective: { type: 'boolean' },
+  }),
+  findingFact('finding.reopened', 'CLOSED → OPEN: by a person with a reason (recurrence, new facts), or by a failed effectiveness check. New corrective actions, close and check follow.', {
+    trigger: oneOf(['PERSON', 'FAILED_EFFECTIVENESS_CHECK']),
+    reopenCount: { type: 'integer', minimum: 1 },
+  }),
 ];

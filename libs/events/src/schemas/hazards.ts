@@ -1,4 +1,4 @@
-import { WORK_ITEM_TYPES, actorId, dateTime, describe, nullable, object, oneOf, text, uuid, type DomainContracts, type JsonSchema } from './common';
+import { WORK_ITEM_TYPES, actorId, count, dateTime, describe, nullable, object, oneOf, text, uuid, type DomainContracts, type JsonSchema } from './common';
 import { workContracts } from './work-contracts';
 
 /**
@@ -79,12 +79,29 @@ const incident: Record<string, JsonSchema> = {
   actorId,
   at: dateTime,
 };
-const incidentFact = (type: string, summary: string, extra: Record<string, JsonSchema> = {}) => ({
+/** An incident fact: the incident's fields, `extra` (required) and `optional` (added later within the version). */
+const incidentFact = (type: string, summary: string, extra: Record<string, JsonSchema> = {}, optional: Record<string, JsonSchema> = {}) => ({
   type,
   version: 1,
   summary,
-  schema: object({ ...incident, ...extra }, [...Object.keys(incident), ...Object.keys(extra)]),
+  schema: object({ ...incident, ...extra, ...optional }, [...Object.keys(incident), ...Object.keys(extra)]),
 });
+
+/** Why an incident or finding was reopened: by a person (recurrence, new facts) or by a failed effectiveness check. */
+export const REOPEN_TRIGGERS = ['PERSON', 'FAILED_EFFECTIVENESS_CHECK'] as const;
+export type ReopenTrigger = (typeof REOPEN_TRIGGERS)[number];
+
+/** The work request id of an incident's n-th effectiveness check (n from 1; a reopened incident gets a new one). */
+export const incidentEffectivenessRequestId = (incidentId: string, n: number) => `incident:${incidentId}:effectiveness:${n}`;
+
+/** What an incident's classification says to regulators (derived, see services/hazards/src/domain/recordability.ts). */
+const classification: Record<string, JsonSchema> = {
+  potentialSeverity: describe('The worst credible outcome (null: not assessed).', nullable(oneOf(INCIDENT_SEVERITIES))),
+  recordable: describe('OSHA 300 recordable (death, days away, restricted work, medical treatment beyond first aid, loss of consciousness, significant diagnosed injury).', { type: 'boolean' }),
+  reportable: describe('Must be reported to the regulator (fatality; in-patient hospitalisation, amputation, loss of an eye).', { type: 'boolean' }),
+  reportDeadline: describe('When the report is due: occurrence + 8 h for a fatality, + 24 h otherwise (null: not reportable).', nullable(dateTime)),
+  injuryCount: count,
+};
 
 export const hazards: DomainContracts = [
   ...workContracts,
@@ -118,7 +135,7 @@ export const hazards: DomainContracts = [
   },
   incidentFact('incident.reported', 'An incident was reported. Severity HIGH or CRITICAL on an asset also requests a hold of the open work on that asset.', {
     holdRequested: describe('True when `work.hold_requested` was sent for the asset.', { type: 'boolean' }),
-  }),
+  }, classification),
   incidentFact('incident.investigation_started', 'REPORTED → INVESTIGATING: an investigator was appointed.', { investigatorId: describe('The investigator. Personal data (a person id).', uuid) }),
   incidentFact('incident.investigation_completed', 'INVESTIGATING → INVESTIGATED: root causes are recorded (their text stays in the hazards database).', {
     rootCauseCount: { type: 'integer', minimum: 1 },
@@ -137,5 +154,21 @@ export const hazards: DomainContracts = [
   }),
   incidentFact('incident.closed', 'INVESTIGATED → CLOSED: every action is verified done (cancelled work does not count as an action).', {
     actionCount: { type: 'integer', minimum: 0 },
+  }, {
+    effectivenessCheckAt: describe('When the effectiveness check is raised as work (null: none, the incident closed without actions).', nullable(dateTime)),
+    noActionJustified: describe('True when HSE recorded why a HIGH or CRITICAL incident closed without actions.', { type: 'boolean' }),
+  }),
+  incidentFact('incident.details_recorded', "The incident's classification was recorded or revised: potential severity, injuries (body part, treatment, lost days: kept in the hazards database), witnesses.", classification),
+  incidentFact('incident.effectiveness_check_raised', 'The set time after closing has passed: Work is asked for the effectiveness check (INSPECTION, the incident as source).', {
+    requestId: text(200),
+    dueAt: dateTime,
+  }),
+  incidentFact('incident.effectiveness_checked', 'The effectiveness check was verified in Work: effective (the incident is closed-effective) or not (readings out of limits: the incident is reopened).', {
+    workItemId: uuid,
+    effective: { type: 'boolean' },
+  }),
+  incidentFact('incident.reopened', 'CLOSED → INVESTIGATING: by a person with a reason (recurrence, new facts), or by a failed effectiveness check. The loop starts again: investigation, actions, close, check.', {
+    trigger: oneOf(REOPEN_TRIGGERS),
+    reopenCount: { type: 'integer', minimum: 1 },
   }),
 ];

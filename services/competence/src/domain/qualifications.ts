@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, badInput, notFound, oneOf, optionalText, requireRole, requireText, requireUuid, type Caller } from '@opsgraph/core';
 import { WORK_ITEM_TYPES, recordEvent } from '@opsgraph/events';
-import { PERMIT_TYPES } from '@opsgraph/events/src/schemas/permits';
+import { PERMIT_TYPES } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Qualification, QualificationRequirement, RequirementScope } from '../entities';
 import {

@@ -3,6 +3,7 @@ import {
   ErrorCode,
   type TrackedWorkItem,
   badInput,
+  isUuid,
   clipText,
   illegalTransition,
   inSiteScope,
@@ -21,13 +22,16 @@ import {
   requireLocations,
   requirePlace,
 } from '@opsgraph/core';
+import { requiredOutcome, type RequiredOutcomeV1 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
-import { FINDING_SEVERITIES, type AuditFinding, type ComplianceAudit, type ComplianceFindingAction, type FindingSeverity } from '../entities';
+import { FINDING_SEVERITIES, type AuditFinding, type ComplianceAudit, type ComplianceFindingAction, type ComplianceObligation, type FindingSeverity, type InspectionReading, type Requirement } from '../entities';
+import { lockObligationOfFinding, saveObligation } from '../store/obligations';
+import { describeReadings, effectivenessDays, noteHistory, reopenLockedFinding, scheduleEffectivenessCheck } from './effectiveness';
 import { auditById, auditsOfSite, insertAudit, lockAudit } from '../store/audits';
 import { actionsOfFindings, findingById, insertFinding, insertFindingAction, lockFinding as lockFindingRow, nextActionSeq, nextFindingSeq, saveFinding } from '../store/findings';
 import { requirementById } from '../store/requirements';
 import { participantsOfWork, trackedWorkOfRequests } from '../store/tracked-work';
-import { auditNumber, canSeeRequirement, canSeeSite, findingNumber, record, requireSite, type ComplianceContext } from './context';
+import { auditNumber, canSeeRequirement, canSeeSite, findingFact, findingNumber, record, requireSite, type ComplianceContext } from './context';
 import { requirePermission } from './permissions';
 
 export interface RecordAuditInput {
@@ -44,6 +48,8 @@ export interface ComplianceActionInput {
   description?: string | null;
   ownerId?: string | null;
   dueAt?: Date | string | null;
+  /** What "done" means and the evidence its work item asks for; default: see actionProof. */
+  requiredOutcome?: Parameters<typeof requiredOutcome>[0];
 }
 
 export interface RecordAuditFindingInput {
@@ -58,12 +64,33 @@ export interface RecordAuditFindingInput {
 
 const PRIORITY_BY_SEVERITY: Record<FindingSeverity, string> = { OBSERVATION: 'LOW', MINOR: 'MEDIUM', MAJOR: 'HIGH', CRITICAL: 'CRITICAL' };
 
-const actionFields = (input: ComplianceActionInput, field: string) => ({
-  title: requireText(input.title, `${field}.title`, { max: 300 }),
-  description: optionalText(input.description, `${field}.description`, 4000),
-  ownerId: optionalUuid(input.ownerId, `${field}.ownerId`) ?? null,
-  dueAt: optionalDate(input.dueAt, `${field}.dueAt`),
-});
+/**
+ * The proof a corrective action's work item asks for. Never nothing: by default a record of what was done (a
+ * file: a photo of the fix, a certificate, the updated record) and its owner's signature that it is done and
+ * effective; a given outcome names some evidence.
+ */
+function actionProof(given: ComplianceActionInput['requiredOutcome'], title: string, field: string): RequiredOutcomeV1 {
+  const outcome = requiredOutcome(given, {
+    acceptanceCriteria: `${title}: done, and it corrects the finding`,
+    evidence: [
+      { kind: 'DOCUMENT', label: 'Record of the action taken' },
+      { kind: 'SIGNATURE', label: 'Done and effective' },
+    ],
+  }, field);
+  if (!outcome.evidence.length) throw badInput(`${field}.evidence: a corrective action needs some proof (a photo, document, measurement, checklist or signature)`, { field: `${field}.evidence` });
+  return outcome;
+}
+
+function actionFields(input: ComplianceActionInput, field: string) {
+  const title = requireText(input.title, `${field}.title`, { max: 300 });
+  return {
+    title,
+    description: optionalText(input.description, `${field}.description`, 4000),
+    ownerId: optionalUuid(input.ownerId, `${field}.ownerId`) ?? null,
+    dueAt: optionalDate(input.dueAt, `${field}.dueAt`),
+    requiredOutcome: actionProof(input.requiredOutcome, title, `${field}.requiredOutcome`),
+  };
+}
 
 export async function recordAudit(db: EntityManager, caller: Caller, input: RecordAuditInput, requestId?: string): Promise<ComplianceAudit> {
   requirePermission(caller, 'recordAudits');
@@ -94,7 +121,7 @@ export async function recordAudit(db: EntityManager, caller: Caller, input: Reco
 }
 
 /** Records a corrective action and asks Work for it: a CORRECTIVE_ACTION with the finding as its source. */
-async function raiseAction(ctx: ComplianceContext, audit: ComplianceAudit, finding: AuditFinding, fields: ReturnType<typeof actionFields>) {
+async function raiseAction(ctx: ComplianceContext, audit: ComplianceAudit, finding: AuditFinding, { requiredOutcome: proof, ...fields }: ReturnType<typeof actionFields>, links: { domain: string; recordId: string; relation: string }[] = []) {
   const seq = await nextActionSeq(ctx.manager, finding.id);
   const action = await insertFindingAction(ctx.manager, { ...fields, findingId: finding.id, seq, requestId: `compliance:finding:${finding.id}:action:${seq}`, createdById: ctx.caller.id });
   const number = findingNumber(audit, finding.seq);
@@ -111,9 +138,9 @@ async function raiseAction(ctx: ComplianceContext, audit: ComplianceAudit, findi
     dueAt: action.dueAt?.toISOString() ?? null,
     sourceRecordId: finding.id,
     reason: clipText(`Corrective action for audit finding ${number} of "${audit.title}" (${finding.severity})`, 2000),
-    requiredOutcome: { acceptanceCriteria: clipText(`The finding is corrected: ${finding.description}`, 4000) },
+    requiredOutcome: proof,
     // The requirement the finding is against shows this work too (Work resolves links as well as sources).
-    links: finding.requirementId ? [{ domain: 'COMPLIANCE', recordId: finding.requirementId, relation: 'corrects non-compliance with' }] : [],
+    links: [...links, ...(finding.requirementId ? [{ domain: 'COMPLIANCE', recordId: finding.requirementId, relation: 'corrects non-compliance with' }] : [])],
   });
   return action;
 }
@@ -152,23 +179,14 @@ export async function recordAuditFinding(db: EntityManager, caller: Caller, inpu
       status: 'OPEN',
       createdById: caller.id,
     });
+    await noteHistory(ctx, finding, 'RECORDED', null);
     await record(ctx, 'finding.recorded', finding.id, { ...findingFact(audit, finding), actorId: caller.id });
     for (const action of actions) await raiseAction(ctx, audit, finding, action);
     return finding;
   });
 }
 
-export const findingFact = (audit: ComplianceAudit, f: AuditFinding) => ({
-  findingId: f.id,
-  auditId: audit.id,
-  number: findingNumber(audit, f.seq),
-  severity: f.severity,
-  status: f.status,
-  requirementId: f.requirementId,
-  siteId: f.siteId,
-  areaId: f.areaId,
-  assetId: f.assetId,
-});
+export { findingFact };
 
 async function lockFinding(ctx: ComplianceContext, id: string) {
   const finding = await lockFindingRow(ctx.manager, id);
@@ -227,10 +245,11 @@ async function requireNoPartInFinding(ctx: ComplianceContext, audit: ComplianceA
   requireNoPart(ctx.caller, parts, (part) => `${FINDING_PART_WORDS[part]} ${number} cannot close it`, { findingId: finding.id });
 }
 
-export async function closeAuditFinding(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string): Promise<AuditFinding> {
+export async function closeAuditFinding(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string, effectivenessCheckDays?: number | null): Promise<AuditFinding> {
   requirePermission(caller, 'recordAudits');
   const findingId = requireUuid(id);
   const text = optionalText(note, 'note', 4000);
+  const days = effectivenessDays(effectivenessCheckDays);
   return db.transaction(async (manager) => {
     const ctx = { manager, caller, requestId };
     const { finding, audit } = await lockFinding(ctx, findingId);
@@ -246,14 +265,99 @@ export async function closeAuditFinding(db: EntityManager, caller: Caller, id: s
         actions: open.map((o) => ({ id: o.action.id, title: o.action.title, workItemId: o.work?.workItemId ?? null, workStatus: requestedWorkStatus(o.work) })),
       });
     }
+    const now = new Date();
     finding.status = 'CLOSED';
-    finding.closedAt = new Date();
+    finding.closedAt = now;
     finding.closedById = caller.id;
     finding.closeNote = text;
     await saveFinding(manager, finding);
+    await noteHistory(ctx, finding, 'CLOSED', 'OPEN', text);
+    // The non-conformance of a failed inspection is corrected: its occurrence no longer holds the target NOT_MET.
+    if (finding.inspectionWorkItemId) {
+      const occurrence = await lockObligationOfFinding(manager, finding.id);
+      if (occurrence) {
+        occurrence.correctedAt = now;
+        await saveObligation(manager, occurrence);
+      }
+    }
     await record(ctx, 'finding.closed', finding.id, { ...findingFact(audit, finding), actorId: caller.id });
+    await scheduleEffectivenessCheck(ctx, audit, finding, actions.filter((a) => a.work?.status === 'DONE').length, days, now);
     return finding;
   });
+}
+
+/** CLOSED → OPEN with a reason (a recurrence, new facts): new corrective actions, close and check follow. */
+export async function reopenAuditFinding(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string): Promise<AuditFinding> {
+  requirePermission(caller, 'reopenFindings');
+  const findingId = requireUuid(id);
+  const why = requireText(reason, 'reason', { max: 2000 });
+  return db.transaction(async (manager) => {
+    const ctx = { manager, caller, requestId };
+    const { finding, audit } = await lockFinding(ctx, findingId);
+    if (finding.status !== 'CLOSED') throw illegalTransition('audit finding', finding.status, 'reopen');
+    await reopenLockedFinding(ctx, audit, finding, why, 'PERSON');
+    return finding;
+  });
+}
+
+/**
+ * A failed inspection (verified with readings outside their limits; the occurrence locked by the consumer):
+ * recorded as an audit of kind INSPECTION with its readings and the verifier as auditor, with one MAJOR
+ * finding against the requirement (the non-conformance, `inspectionWorkItemId` = the failed inspection) and
+ * one corrective action raised in Work (CORRECTIVE_ACTION, the finding as source, linked to the failed
+ * inspection and the requirement) whose proof is the requirement's own evidence again: the fix is shown by
+ * readings within limits.
+ */
+export async function recordFailedInspection(ctx: ComplianceContext, requirement: Requirement, o: ComplianceObligation, work: TrackedWorkItem, readings: InspectionReading[]) {
+  const ref = `${requirement.reference}${requirement.clause ? ` ${requirement.clause}` : ''}`;
+  const verifiedAt = work.verifiedAt ?? new Date();
+  const audit = await insertAudit(ctx.manager, {
+    kind: 'INSPECTION',
+    title: clipText(`Failed inspection ${work.number}: ${requirement.title}`, 300),
+    siteId: o.siteId,
+    areaIds: o.areaId ? [o.areaId] : [],
+    scope: clipText(`${ref}: ${requirement.acceptanceCriteria}`, 4000),
+    auditDate: verifiedAt,
+    auditorId: work.verifierId ?? ctx.caller.id,
+    createdById: ctx.caller.id,
+    inspectionWorkItemId: work.workItemId,
+    inspectionWorkItemNumber: work.number,
+    obligationId: o.id,
+    readings,
+  });
+  await record(ctx, 'audit.recorded', audit.id, {
+    auditId: audit.id,
+    number: auditNumber(audit),
+    siteId: audit.siteId,
+    areaIds: audit.areaIds,
+    auditDate: audit.auditDate.toISOString(),
+    actorId: ctx.caller.id,
+    kind: 'INSPECTION',
+  });
+  const finding = await insertFinding(ctx.manager, {
+    auditId: audit.id,
+    seq: 1,
+    severity: 'MAJOR',
+    requirementId: requirement.id,
+    siteId: o.siteId,
+    areaId: o.assetId ? null : o.areaId,
+    assetId: o.assetId,
+    description: clipText(`Inspection ${work.number} against ${ref} (due ${o.dueAt.toISOString().slice(0, 10)}) failed: ${describeReadings(readings)}`, 10_000),
+    status: 'OPEN',
+    createdById: ctx.caller.id,
+    inspectionWorkItemId: work.workItemId,
+  });
+  await noteHistory(ctx, finding, 'RECORDED', null, `from the failed inspection ${work.number}`, work.workItemId);
+  await record(ctx, 'finding.recorded', finding.id, { ...findingFact(audit, finding), actorId: ctx.caller.id });
+  const evidence = [...requirement.evidence, { kind: 'DOCUMENT' as const, label: 'Record of the action taken' }].filter((e, i, all) => all.findIndex((x) => x.label.toLowerCase() === e.label.toLowerCase()) === i);
+  await raiseAction(ctx, audit, finding, {
+    title: clipText(`Restore compliance after failed inspection ${work.number}: ${requirement.title}`, 300),
+    description: clipText(`Correct what the inspection found outside limits (${describeReadings(readings)}) so that it meets ${ref} again.`, 4000),
+    ownerId: requirement.ownerId && isUuid(requirement.ownerId) ? requirement.ownerId : null,
+    dueAt: null,
+    requiredOutcome: { acceptanceCriteria: clipText(`${requirement.acceptanceCriteria}: met again after the failed inspection ${work.number}`, 4000), evidence },
+  }, [{ domain: 'WORK', recordId: work.workItemId, relation: 'corrects the failed inspection' }]);
+  return { audit, finding };
 }
 
 export async function getAudit(db: EntityManager, caller: Caller, id: string) {

@@ -1,7 +1,7 @@
 import { inSiteScope, requirePlace, unknownLocation, type Caller } from '@opsgraph/core';
 import { recordEvent } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
-import type { ComplianceAudit, Requirement } from '../entities';
+import type { AuditFinding, ComplianceAudit, Requirement } from '../entities';
 
 /** What every change to this domain's records runs with: the transaction, who acts, the request id. */
 export interface ComplianceContext {
@@ -31,3 +31,17 @@ export const findingNumber = (audit: Pick<ComplianceAudit, 'seq'>, seq: number) 
 export function record(ctx: ComplianceContext, type: string, subject: string, data: Record<string, unknown>) {
   return recordEvent(ctx.manager, { domain: 'compliance', type, subject, data, requestId: ctx.requestId });
 }
+
+/** A finding's fact for events: ids, number, severity, status and place (never its description). */
+export const findingFact = (audit: ComplianceAudit, f: AuditFinding) => ({
+  findingId: f.id,
+  auditId: audit.id,
+  number: findingNumber(audit, f.seq),
+  severity: f.severity,
+  status: f.status,
+  requirementId: f.requirementId,
+  siteId: f.siteId,
+  areaId: f.areaId,
+  assetId: f.assetId,
+  inspectionWorkItemId: f.inspectionWorkItemId,
+});

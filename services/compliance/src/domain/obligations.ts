@@ -1,21 +1,22 @@
 import { DAY_MS, SYSTEM_CALLER, addMonths, clipText, optionalUuid, type Caller, type TrackedWorkItem } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
-import type { ComplianceObligation, Requirement } from '../entities';
+import type { ComplianceObligation, InspectionReading, Requirement } from '../entities';
+import { recordFailedInspection } from './audits';
 import { insertObligation, lockObligation, lockObligationOfRequest, obligationsDueToRaise, obligationsOverdueUnannounced, obligationsWithRequirements, saveObligation } from '../store/obligations';
 import { requirementById } from '../store/requirements';
 import { canSeeSite, record, type ComplianceContext } from './context';
 
-export type ComplianceStatus = 'MET' | 'DUE' | 'OVERDUE' | 'SCHEDULED';
-/** Worst first: a requirement is as bad as its worst target. */
-const SEVERITY: Record<ComplianceStatus, number> = { OVERDUE: 3, DUE: 2, SCHEDULED: 1, MET: 0 };
+export type ComplianceStatus = 'MET' | 'DUE' | 'OVERDUE' | 'SCHEDULED' | 'NOT_MET';
+/** Worst first: a requirement is as bad as its worst target; a failed inspection not yet corrected is the worst. */
+const SEVERITY: Record<ComplianceStatus, number> = { NOT_MET: 4, OVERDUE: 3, DUE: 2, SCHEDULED: 1, MET: 0 };
 export const worst = (statuses: ComplianceStatus[], none: ComplianceStatus = 'MET'): ComplianceStatus =>
   statuses.reduce<ComplianceStatus>((w, s) => (SEVERITY[s] > SEVERITY[w] ? s : w), statuses.length ? 'MET' : none);
 
 export const obligationRequestId = (o: Pick<ComplianceObligation, 'id' | 'attempt'>) => `compliance:obligation:${o.id}${o.attempt > 1 ? `:${o.attempt}` : ''}`;
 
-/** One occurrence: MET when proven, OVERDUE past its due date, DUE inside its lead time, else SCHEDULED. */
+/** One occurrence: MET when proven, NOT_MET when its inspection failed, OVERDUE past its due date, DUE inside its lead time, else SCHEDULED. */
 export function occurrenceStatus(o: ComplianceObligation, leadDays: number, now: Date): ComplianceStatus {
-  if (o.status === 'MET') return 'MET';
+  if (o.status === 'MET' || o.status === 'NOT_MET') return o.status;
   if (now.getTime() > o.dueAt.getTime()) return 'OVERDUE';
   if (o.raisedAt || now.getTime() >= o.dueAt.getTime() - leadDays * DAY_MS) return 'DUE';
   return 'SCHEDULED';
@@ -25,7 +26,8 @@ const targetKey = (o: ComplianceObligation) => `${o.siteId}|${o.areaId ?? ''}|${
 
 /**
  * The current state of each target of a requirement: its open occurrence (there is one at a time), and
- * the target counts as MET while that occurrence is not yet due and the one before it was proven.
+ * the target counts as MET while that occurrence is not yet due and the one before it was proven (or failed
+ * and was corrected: its non-conformance closed). A failed one not yet corrected keeps the target NOT_MET.
  */
 export function currentByTarget(occurrences: ComplianceObligation[], leadDays: number, now: Date) {
   const groups = new Map<string, ComplianceObligation[]>();
@@ -34,9 +36,12 @@ export function currentByTarget(occurrences: ComplianceObligation[], leadDays: n
     const sorted = [...list].sort((a, b) => b.dueAt.getTime() - a.dueAt.getTime());
     const open = sorted.find((o) => o.status === 'OPEN') ?? null;
     const lastMet = sorted.find((o) => o.status === 'MET') ?? null;
-    const current = open ?? lastMet!;
+    const lastDone = sorted.find((o) => o.status !== 'OPEN') ?? null;
+    const failed = lastDone?.status === 'NOT_MET' && !lastDone.correctedAt ? lastDone : null;
+    const current = failed ?? open ?? lastDone!;
     let status = occurrenceStatus(current, leadDays, now);
-    if (status === 'SCHEDULED' && lastMet) status = 'MET';
+    if (status === 'SCHEDULED' && lastDone) status = 'MET';
+    if (failed && open) status = worst([status, occurrenceStatus(open, leadDays, now)]);
     return { current, lastMet, status };
   });
 }
@@ -85,6 +90,15 @@ async function markOverdue(db: EntityManager, now: Date) {
 export const isDue = (o: ComplianceObligation, leadDays: number, now: Date) => o.status === 'OPEN' && !o.requestId && o.dueAt.getTime() - leadDays * DAY_MS <= now.getTime();
 
 /**
+ * The proof each inspection of a requirement must produce: the requirement's own evidence, or when it names
+ * none the inspector's signature, so that an inspection is never closable with nothing.
+ */
+export const inspectionOutcome = (requirement: Pick<Requirement, 'acceptanceCriteria' | 'evidence'>) => ({
+  acceptanceCriteria: requirement.acceptanceCriteria,
+  evidence: requirement.evidence.length ? requirement.evidence : [{ kind: 'SIGNATURE' as const, label: 'Inspected by' }],
+});
+
+/**
  * Raises one occurrence as an INSPECTION work item with the requirement as its source and the proof it
  * must produce as its required outcome (the occurrence must be locked by the caller).
  */
@@ -107,7 +121,7 @@ export async function raiseOccurrence(ctx: ComplianceContext, requirement: Requi
     dueAt: o.dueAt.toISOString(),
     sourceRecordId: requirement.id,
     reason: clipText(`Recurring obligation ${ref}: every ${requirement.recurrenceMonths} month(s), due ${o.dueAt.toISOString().slice(0, 10)}`, 2000),
-    requiredOutcome: { acceptanceCriteria: requirement.acceptanceCriteria, evidence: requirement.evidence },
+    requiredOutcome: inspectionOutcome(requirement),
   });
 }
 
@@ -122,11 +136,14 @@ export const obligationFact = (o: ComplianceObligation) => ({
 });
 
 /**
- * Work's verdict on an inspection an occurrence raised: verified → the occurrence is MET with the work as
- * evidence and the next one is scheduled a recurrence after the verification; cancelled → it is raised
- * again by the next run of the rule (the obligation did not go away).
+ * Work's verdict on an inspection an occurrence raised. Verified within limits → the occurrence is MET with
+ * the work as evidence. Verified with readings outside their limits (`outOfLimits` of `work_item.verified`)
+ * → a failed inspection: NOT_MET, recorded with its readings, its non-conformance and corrective work raised
+ * (recordFailedInspection). Either way the next occurrence is due a recurrence after this one's due date, so a
+ * late inspection does not shift the schedule. Cancelled → it is raised again by the next run of the rule (the
+ * obligation did not go away).
  */
-export async function onInspectionWork(ctx: ComplianceContext, type: string, work: TrackedWorkItem) {
+export async function onInspectionWork(ctx: ComplianceContext, type: string, work: TrackedWorkItem, outOfLimits: InspectionReading[] = []) {
   if (!work.requestId) return;
   const o = await lockObligationOfRequest(ctx.manager, work.requestId);
   if (!o || o.status !== 'OPEN') return;
@@ -139,12 +156,17 @@ export async function onInspectionWork(ctx: ComplianceContext, type: string, wor
   if (!type.endsWith('work_item.verified')) return;
   const requirement = (await requirementById(ctx.manager, o.requirementId))!;
   const verifiedAt = work.verifiedAt ?? new Date();
-  o.status = 'MET';
-  o.metAt = verifiedAt;
+  o.status = outOfLimits.length ? 'NOT_MET' : 'MET';
+  o.metAt = outOfLimits.length ? null : verifiedAt;
   o.evidenceWorkItemId = work.workItemId;
   o.evidenceVerifiedAt = verifiedAt;
   o.evidenceVerifierId = work.verifierId;
   o.evidenceNumber = work.number;
+  const failed = outOfLimits.length ? await recordFailedInspection(ctx, requirement, o, work, outOfLimits) : null;
+  if (failed) {
+    o.inspectionId = failed.audit.id;
+    o.findingId = failed.finding.id;
+  }
   await saveObligation(ctx.manager, o);
   const next = requirement.recurrenceMonths
     ? await insertObligation(ctx.manager, {
@@ -153,21 +175,26 @@ export async function onInspectionWork(ctx: ComplianceContext, type: string, wor
         siteId: o.siteId,
         areaId: o.areaId,
         assetId: o.assetId,
-        dueAt: addMonths(verifiedAt, requirement.recurrenceMonths),
+        dueAt: nextDueAt(o.dueAt, requirement.recurrenceMonths),
         status: 'OPEN',
         attempt: 0,
         previousId: o.id,
       })
     : null;
-  await record(ctx, 'obligation.met', o.requirementId, {
+  const fact = {
     ...obligationFact(o),
     workItemId: work.workItemId,
     verifiedAt: verifiedAt.toISOString(),
     verifierId: work.verifierId,
     nextObligationId: next?.id ?? null,
     nextDueAt: next?.dueAt.toISOString() ?? null,
-  });
+  };
+  if (failed) await record(ctx, 'obligation.not_met', o.requirementId, { ...fact, outOfLimits, inspectionId: failed.audit.id, findingId: failed.finding.id });
+  else await record(ctx, 'obligation.met', o.requirementId, fact);
 }
+
+/** The next occurrence is due a recurrence after the previous due date (not after the inspection was done). */
+export const nextDueAt = (previousDueAt: Date, recurrenceMonths: number) => addMonths(previousDueAt, recurrenceMonths);
 
 export interface ObligationFilter {
   siteId?: string | null;

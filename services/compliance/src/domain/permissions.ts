@@ -12,6 +12,8 @@ export const COMPLIANCE_PERMISSIONS = {
    * caller recorded, or whose corrective action they own or did).
    */
   recordAudits: ['auditor', 'hse'],
+  /** Reopen a closed finding with a reason (a recurrence, new facts): the loop of actions, close and check starts again. */
+  reopenFindings: ['auditor', 'hse'],
   /** Add a corrective action to an open finding. */
   addFindingActions: ['auditor', 'hse', 'supervisor'],
   /** Confirm a statutory check on a work item (its COMPLIANCE_CHECK prerequisite; never on work the caller owns or did). */

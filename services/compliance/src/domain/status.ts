@@ -24,7 +24,7 @@ export function visibleRequirementStatus(caller: Caller, requirement: Requiremen
 }
 
 /**
- * Compliance at a site: per requirement that applies there, MET / DUE / OVERDUE / SCHEDULED with the
+ * Compliance at a site: per requirement that applies there, MET / DUE / OVERDUE / SCHEDULED / NOT_MET with the
  * current occurrence per target (and the work behind it), open checks and the latest evidence.
  * Three statements whatever the number of requirements.
  */
@@ -52,5 +52,5 @@ export async function complianceStatus(db: EntityManager, caller: Caller, siteId
     };
   });
   const count = (s: ComplianceStatus) => rows.filter((r) => r.status === s).length;
-  return { site: { id: siteId }, met: count('MET'), due: count('DUE'), overdue: count('OVERDUE'), scheduled: count('SCHEDULED'), requirements: rows };
+  return { site: { id: siteId }, met: count('MET'), due: count('DUE'), overdue: count('OVERDUE'), scheduled: count('SCHEDULED'), notMet: count('NOT_MET'), requirements: rows };
 }

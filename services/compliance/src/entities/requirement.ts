@@ -65,7 +65,8 @@ export class ComplianceObligation {
   @Column('uuid', { nullable: true }) areaId: string | null;
   @Column('uuid', { nullable: true }) assetId: string | null;
   @Column('timestamptz') dueAt: Date;
-  @Column('text') status: 'OPEN' | 'MET';
+  /** NOT_MET: its inspection was verified with readings outside their limits (a failed inspection). */
+  @Column('text') status: 'OPEN' | 'MET' | 'NOT_MET';
   /** Raised again under a new request id when its inspection work was cancelled. */
   @Column('int', { default: 0 }) attempt: number;
   @Index() @Column('text', { nullable: true }) requestId: string | null;
@@ -78,6 +79,11 @@ export class ComplianceObligation {
   @Column('timestamptz', { nullable: true }) evidenceVerifiedAt: Date | null;
   @Column('text', { nullable: true }) evidenceVerifierId: string | null;
   @Column('text', { nullable: true }) evidenceNumber: string | null;
+  /** NOT_MET: the record of the failed inspection (an audit of kind INSPECTION) and its non-conformance. */
+  @Column('uuid', { nullable: true }) inspectionId: string | null;
+  @Index() @Column('uuid', { nullable: true }) findingId: string | null;
+  /** NOT_MET: when its non-conformance closed (every corrective action verified); cleared when it is reopened. */
+  @Column('timestamptz', { nullable: true }) correctedAt: Date | null;
   /** The occurrence this one follows (null for the first). */
   @Column('uuid', { nullable: true }) previousId: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;

@@ -1,6 +1,6 @@
 import { loaderBy, loaderGrouped } from '@opsgraph/core';
-import { In, type DeepPartial, type EntityManager } from 'typeorm';
-import { AuditFinding, ComplianceFindingAction } from '../entities';
+import { In, LessThanOrEqual, type DeepPartial, type EntityManager } from 'typeorm';
+import { AuditFinding, ComplianceFindingAction, FindingHistoryEntry } from '../entities';
 
 /** Audit findings and their corrective actions: numbering, reads, locked reads, loaders and writes. */
 
@@ -30,6 +30,16 @@ export async function saveFinding(db: EntityManager, finding: AuditFinding): Pro
   await db.save(finding);
 }
 
+/** Locks (`FOR UPDATE`) and reads the finding whose effectiveness check asked for the work with this request id. */
+export function lockFindingOfEffectivenessRequest(db: EntityManager, requestId: string): Promise<AuditFinding | null> {
+  return db.findOne(AuditFinding, { where: { effectivenessRequestId: requestId }, lock: { mode: 'pessimistic_write' } });
+}
+
+/** Closed findings whose effectiveness check is pending and due by `now`, soonest first. */
+export function findingsWithEffectivenessDue(db: EntityManager, now: Date): Promise<AuditFinding[]> {
+  return db.find(AuditFinding, { where: { status: 'CLOSED', effectivenessStatus: 'PENDING', effectivenessCheckAt: LessThanOrEqual(now) }, order: { effectivenessCheckAt: 'ASC' } });
+}
+
 export const findingLoader = (db: EntityManager) => loaderBy(db, AuditFinding);
 export const findingsOfAuditLoader = (db: EntityManager) => loaderGrouped(db, AuditFinding, 'auditId', { seq: 'ASC' });
 
@@ -51,3 +61,11 @@ export function actionsOfFindings(db: EntityManager, findingIds: string[]): Prom
 }
 
 export const actionsOfFindingLoader = (db: EntityManager) => loaderGrouped(db, ComplianceFindingAction, 'findingId', { seq: 'ASC' });
+
+// ---------- history ----------
+
+export function insertFindingHistory(db: EntityManager, fields: DeepPartial<FindingHistoryEntry>): Promise<FindingHistoryEntry> {
+  return db.save(db.create(FindingHistoryEntry, fields));
+}
+
+export const historyOfFindingLoader = (db: EntityManager) => loaderGrouped(db, FindingHistoryEntry, 'findingId', { at: 'ASC' });

@@ -1,4 +1,4 @@
-import { loaderGrouped } from '@opsgraph/core';
+import { loaderBy, loaderGrouped } from '@opsgraph/core';
 import { In, type DeepPartial, type EntityManager } from 'typeorm';
 import { ComplianceObligation, Requirement } from '../entities';
 
@@ -34,6 +34,11 @@ export function lockObligationOfRequest(db: EntityManager, requestId: string): P
   return db.findOne(ComplianceObligation, { where: { requestId }, lock: { mode: 'pessimistic_write' } });
 }
 
+/** Locks (`FOR UPDATE`) and reads the failed occurrence whose non-conformance is this finding. */
+export function lockObligationOfFinding(db: EntityManager, findingId: string): Promise<ComplianceObligation | null> {
+  return db.findOne(ComplianceObligation, { where: { findingId }, lock: { mode: 'pessimistic_write' } });
+}
+
 /** What the list of occurrences filters on; `sites` (absent: every site) keeps the caller to theirs. */
 export interface ObligationConditions {
   siteId?: string;
@@ -61,6 +66,7 @@ export function obligationsOfRequirementsAtSite(db: EntityManager, ids: string[]
   return db.getRepository(ComplianceObligation).find({ where: { requirementId: In(ids), siteId } });
 }
 
+export const obligationLoader = (db: EntityManager) => loaderBy(db, ComplianceObligation);
 export const obligationsOfRequirementLoader = (db: EntityManager) => loaderGrouped(db, ComplianceObligation, 'requirementId', { dueAt: 'DESC' });
 
 /** A new occurrence, with the database's id on the returned entity. */

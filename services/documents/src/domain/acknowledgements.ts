@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode, forbidden, illegalTransition, isUuid, notFound, requireRole, requireUuid, type Caller, type TrackedWorkItem } from '@opsgraph/core';
-import { acknowledgementSourceRecordId } from '@opsgraph/events/src/schemas/documents';
+import { acknowledgementSourceRecordId } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Document, DocumentAcknowledgement, DocumentBlockedWork, DocumentRevision } from '../entities';
 import {

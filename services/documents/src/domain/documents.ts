@@ -1,6 +1,6 @@
 import { badInput, inSiteScope, notFound, oneOf, requireText, requireUuid, uuidList, type Caller } from '@opsgraph/core';
 import { WORK_ITEM_TYPES } from '@opsgraph/events';
-import { DOCUMENT_TYPES, type DocumentType } from '@opsgraph/events/src/schemas/documents';
+import { DOCUMENT_TYPES, type DocumentType } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Document } from '../entities';
 import { insertDocument, saveDocument } from '../store/documents';

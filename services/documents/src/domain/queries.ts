@@ -1,5 +1,5 @@
 import { decodeCursor, encodeCursor, notFound, oneOf, optionalUuid, pageSize, requireText, requireUuid, toConnection, type Caller, type Connection } from '@opsgraph/core';
-import { DOCUMENT_TYPES, type DocumentType } from '@opsgraph/events/src/schemas/documents';
+import { DOCUMENT_TYPES, type DocumentType } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Document, DocumentReview, DocumentRevision } from '../entities';
 import { documentById, documentByNumber, documentsPage, type DocumentConditions } from '../store/documents';

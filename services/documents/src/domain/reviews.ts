@@ -1,5 +1,5 @@
 import { DAY_MS, DomainError, ErrorCode, SYSTEM_CALLER, logger, requireDate, requireText, requireUuid, uuidList, type Caller, type TrackedWorkItem } from '@opsgraph/core';
-import { reviewRequestId, type ReviewKind } from '@opsgraph/events/src/schemas/documents';
+import { reviewRequestId, type ReviewKind } from '@opsgraph/events';
 import type { RequiredOutcomeV1 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Document, DocumentReview } from '../entities';

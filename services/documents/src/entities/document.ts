@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
-import type { DocumentType, RevisionStatus } from '@opsgraph/events/src/schemas/documents';
+import type { DocumentType, RevisionStatus } from '@opsgraph/events';
 
 /**
  * A controlled document: what it is, who owns it, and where it applies. It applies to a work item when

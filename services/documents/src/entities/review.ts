@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { ReviewKind } from '@opsgraph/events/src/schemas/documents';
+import type { ReviewKind } from '@opsgraph/events';
 
 export const REVIEW_STATUSES = ['OPEN', 'CLOSED', 'CANCELLED'] as const;
 export type ReviewStatus = (typeof REVIEW_STATUSES)[number];

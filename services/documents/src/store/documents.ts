@@ -1,5 +1,5 @@
 import { loaderBy, selectRowsWhere, type Caller } from '@opsgraph/core';
-import type { DocumentType } from '@opsgraph/events/src/schemas/documents';
+import type { DocumentType } from '@opsgraph/events';
 import { Brackets, In, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { Document } from '../entities';
 

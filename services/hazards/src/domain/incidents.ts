@@ -23,6 +23,7 @@ import {
   type Caller,
   type Connection,
   type TrackedWorkItem,
+  hasRole,
   requireNoPart,
   requirePlace,
   unknownLocation,
@@ -36,7 +37,8 @@ import {
   type IncidentSeverity,
   type IncidentStatus,
   type IncidentType,
-} from '@opsgraph/events/src/schemas/hazards';
+} from '@opsgraph/events';
+import { requiredOutcome, type RequiredOutcomeV1 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Incident, IncidentAction } from '../entities';
 import {
@@ -53,6 +55,10 @@ import {
 } from '../store/incidents';
 import { participantsOfWork, trackedWorkOfRequests } from '../store/tracked-work';
 import { emit, type ChangeContext } from './common';
+import { effectivenessDays, noteHistory, reopenLockedIncident, scheduleEffectivenessCheck } from './effectiveness';
+import { classificationFact, incidentFact, incidentNumber } from './facts';
+import { holdAssetWork } from './holds';
+import { injuries as injuryList, rootCauseCategories, whys as whyList, witnesses as witnessList, type InjuryInput } from './recordability';
 import { canSeeIncident, hasPermission, requirePermission } from './permissions';
 
 /**
@@ -78,6 +84,16 @@ export interface ReportIncidentInput {
   title: string;
   description: string;
   peopleInvolvedIds?: string[] | null;
+  potentialSeverity?: IncidentSeverity | null;
+  injuries?: InjuryInput[] | null;
+  witnesses?: { personId: string; statement?: string | null }[] | null;
+}
+
+/** The classification regulators and HSE ask for; each list given replaces the one recorded. */
+export interface IncidentDetailsInput {
+  potentialSeverity?: IncidentSeverity | null;
+  injuries?: InjuryInput[] | null;
+  witnesses?: { personId: string; statement?: string | null }[] | null;
 }
 
 export interface ActionInput {
@@ -88,6 +104,8 @@ export interface ActionInput {
   dueAt?: Date | string | null;
   areaId?: string | null;
   assetId?: string | null;
+  /** What "done" means and the evidence its work item asks for; default: see actionProof. */
+  requiredOutcome?: Parameters<typeof requiredOutcome>[0];
 }
 
 export interface IncidentFilter {
@@ -99,38 +117,34 @@ export interface IncidentFilter {
   type?: IncidentType[] | null;
 }
 
-export const incidentNumber = (incident: Pick<Incident, 'serial'>) => `INC-${String(incident.serial).padStart(6, '0')}`;
-
-/** Ids, classification, place and time: never the description or the people involved. */
-export function incidentFact(incident: Incident, actorId: string, extra: Record<string, unknown> = {}) {
-  return {
-    incidentId: incident.id,
-    number: incidentNumber(incident),
-    incidentType: incident.type,
-    severity: incident.severity,
-    status: incident.status,
-    occurredAt: incident.occurredAt.toISOString(),
-    siteId: incident.siteId,
-    areaId: incident.areaId,
-    assetId: incident.assetId,
-    actorId,
-    at: new Date().toISOString(),
-    ...extra,
-  };
-}
+export { incidentFact, incidentNumber };
 
 /** Who may see the people involved: HSE, supervisors, administrators, the investigator and the reporter. */
 export function mayKnowPeopleInvolved(caller: Caller, incident: Incident) {
   return hasPermission(caller, 'seePeopleInvolved') || caller.id === incident.investigatorId || caller.id === incident.reporterId;
 }
 
+/** The potential severity is the worst credible outcome: never below what happened. */
+function potentialSeverity(value: string | null | undefined, actual: IncidentSeverity): IncidentSeverity | null {
+  if (value === null || value === undefined) return null;
+  const potential = oneOf(INCIDENT_SEVERITIES, value, 'potentialSeverity');
+  if (INCIDENT_SEVERITIES.indexOf(potential) < INCIDENT_SEVERITIES.indexOf(actual)) {
+    throw badInput(`potentialSeverity (the worst credible outcome) cannot be below the actual severity ${actual}`, { field: 'potentialSeverity' });
+  }
+  return potential;
+}
+
 export async function reportIncident(db: EntityManager, caller: Caller, input: ReportIncidentInput, requestId?: string): Promise<Incident> {
   requirePermission(caller, 'reportIncident');
   const occurredAt = requireDate(input.occurredAt, 'occurredAt');
   if (occurredAt.getTime() > Date.now() + CLOCK_SKEW_MS) throw badInput('occurredAt is in the future', { field: 'occurredAt' });
+  const severity = oneOf(INCIDENT_SEVERITIES, input.severity, 'severity');
   const fields = {
     type: oneOf(INCIDENT_TYPES, input.type, 'type'),
-    severity: oneOf(INCIDENT_SEVERITIES, input.severity, 'severity'),
+    severity,
+    potentialSeverity: potentialSeverity(input.potentialSeverity, severity),
+    injuries: injuryList(input.injuries),
+    witnesses: witnessList(input.witnesses),
     occurredAt,
     siteId: requireUuid(input.siteId, 'siteId'),
     areaId: optionalUuid(input.areaId, 'areaId') ?? null,
@@ -148,15 +162,9 @@ export async function reportIncident(db: EntityManager, caller: Caller, input: R
     await requirePlace(manager, fields);
     const hold = !!fields.assetId && HOLD_SEVERITIES.includes(fields.severity);
     const incident = await insertIncident(manager, { ...fields, status: 'REPORTED', reporterId: caller.id, holdRequestedAt: hold ? new Date() : null });
-    if (hold) {
-      await emit(ctx, 'work.hold_requested', incident.id, {
-        assetId: fields.assetId,
-        siteId: incident.siteId,
-        reason: `${incidentNumber(incident)}: ${fields.severity.toLowerCase()} severity ${fields.type.toLowerCase().replace(/_/g, ' ')} on this asset; work stays on hold until a supervisor resumes it`,
-        sourceRecordId: incident.id,
-      });
-    }
-    await emit(ctx, 'incident.reported', incident.id, incidentFact(incident, caller.id, { holdRequested: hold }));
+    if (hold) await holdAssetWork(ctx, incident);
+    await noteHistory(ctx, incident, 'REPORTED', null);
+    await emit(ctx, 'incident.reported', incident.id, incidentFact(incident, caller.id, { holdRequested: hold, ...classificationFact(incident) }));
     return incident;
   });
 }
@@ -210,25 +218,54 @@ export function startInvestigation(db: EntityManager, caller: Caller, id: string
     requireNotInvolved(incident, investigator, 'investigate it');
     Object.assign(incident, { status: 'INVESTIGATING', investigatorId: investigator, investigationStartedAt: new Date() });
     await saveIncident(ctx.manager, incident);
+    await noteHistory(ctx, incident, 'INVESTIGATION_STARTED', 'REPORTED');
     await emit(ctx, 'incident.investigation_started', incident.id, incidentFact(incident, caller.id, { investigatorId: investigator }));
   });
 }
 
-export function completeInvestigation(db: EntityManager, caller: Caller, id: string, input: { rootCauses: string[]; findings: string }, requestId?: string) {
+/** The investigation's result: root causes (at least one), findings, and the structured cause: categories and five whys. */
+export interface InvestigationInput {
+  rootCauses: string[];
+  findings: string;
+  rootCauseCategories?: string[] | null;
+  whys?: string[] | null;
+}
+
+export function completeInvestigation(db: EntityManager, caller: Caller, id: string, input: InvestigationInput, requestId?: string) {
   const rootCauses = textList(input.rootCauses, 'rootCauses', { max: 20, maxLength: 1000 });
   if (!rootCauses.length) throw badInput('an investigation names at least one root cause', { field: 'rootCauses' });
   const findings = requireText(input.findings, 'findings', { max: 10_000 });
+  const categories = rootCauseCategories(input.rootCauseCategories, 'input.rootCauseCategories');
+  const whys = whyList(input.whys, 'input.whys');
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
     if (caller.id !== incident.investigatorId) requirePermission(caller, 'completeInvestigation');
     if (incident.status !== 'INVESTIGATING') throw illegalTransition('incident', incident.status, 'complete the investigation of');
     requireNotInvolved(incident, caller.id, 'complete its investigation');
-    Object.assign(incident, { status: 'INVESTIGATED', rootCauses, findings, investigationCompletedAt: new Date(), investigationCompletedById: caller.id });
+    Object.assign(incident, { status: 'INVESTIGATED', rootCauses, findings, rootCauseCategories: categories, whys, investigationCompletedAt: new Date(), investigationCompletedById: caller.id });
     await saveIncident(ctx.manager, incident);
+    await noteHistory(ctx, incident, 'INVESTIGATION_COMPLETED', 'INVESTIGATING');
     await emit(ctx, 'incident.investigation_completed', incident.id, incidentFact(incident, caller.id, { rootCauseCount: rootCauses.length }));
   });
 }
 
 const priorityOf = (severity: IncidentSeverity) => (severity === 'CRITICAL' ? 'CRITICAL' : severity === 'HIGH' ? 'HIGH' : 'MEDIUM');
+
+/**
+ * The proof an action's work item asks for. An action is never closable with nothing: by default a record
+ * of what was done (a file: a photo of the fix, the updated procedure, a training record) and its owner's
+ * signature that it is done and effective; a given outcome names some evidence.
+ */
+function actionProof(given: ActionInput['requiredOutcome'], title: string, reference: string): RequiredOutcomeV1 {
+  const outcome = requiredOutcome(given, {
+    acceptanceCriteria: `${title}: done, and it removes or controls the cause found in ${reference}`.slice(0, 4000),
+    evidence: [
+      { kind: 'DOCUMENT', label: 'Record of the action taken' },
+      { kind: 'SIGNATURE', label: 'Done and effective' },
+    ],
+  });
+  if (!outcome.evidence.length) throw badInput('requiredOutcome.evidence: an action needs some proof (a photo, document, measurement, checklist or signature)', { field: 'requiredOutcome.evidence' });
+  return outcome;
+}
 
 /** Adds an action and asks Work for its CORRECTIVE_ACTION work item, in one transaction. */
 export async function addAction(db: EntityManager, caller: Caller, incidentId: string, input: ActionInput, requestId?: string): Promise<IncidentAction> {
@@ -248,10 +285,12 @@ export async function addAction(db: EntityManager, caller: Caller, incidentId: s
     const { manager } = ctx;
     // The action's own place, when it names one, is checked as the incident's was: known, of the incident's site.
     if (areaId || assetId) await requirePlace(manager, { siteId: incident.siteId, areaId, assetId }, { siteId: 'incidentId' });
+    const reference = incidentNumber(incident);
+    // Checked here, where the default can name the incident: a refusal rolls the transaction back.
+    const proof = actionProof(input.requiredOutcome, fields.title, reference);
     const number = (await countActionsOfIncident(manager, incident.id)) + 1;
     const workRequestId = incidentActionRequestId(incident.id, number);
     action = await insertIncidentAction(manager, { ...fields, incidentId: incident.id, number, requestId: workRequestId, createdById: caller.id });
-    const reference = incidentNumber(incident);
     await emit(ctx, 'work.requested', incident.id, {
       requestId: workRequestId,
       siteId: incident.siteId,
@@ -266,25 +305,39 @@ export async function addAction(db: EntityManager, caller: Caller, incidentId: s
       dueAt: fields.dueAt?.toISOString() ?? null,
       sourceRecordId: incident.id,
       reason: `${fields.kind.toLowerCase()} action ${number} of incident ${reference}: ${incident.title}`.slice(0, 2000),
-      requiredOutcome: { acceptanceCriteria: `${fields.title}: done, and it removes or controls the cause found in ${reference}`.slice(0, 4000) },
+      requiredOutcome: proof,
     });
     await emit(ctx, 'incident.action_added', incident.id, incidentFact(incident, caller.id, { actionId: action.id, actionNumber: number, actionKind: fields.kind, requestId: workRequestId }));
   });
   return action;
 }
 
-/** INVESTIGATED → CLOSED by someone with no part in it, refused with PREREQUISITES_OPEN while any action is not verified done. */
-export function closeIncident(db: EntityManager, caller: Caller, id: string, note?: string | null, requestId?: string) {
+export interface CloseIncidentInput {
+  note?: string | null;
+  /** Why a HIGH or CRITICAL incident needs no action: recorded by HSE only. */
+  noActionJustification?: string | null;
+  /** Days after closing its effectiveness check is raised (default 30; 0 raises it at once). */
+  effectivenessCheckDays?: number | null;
+}
+
+/**
+ * INVESTIGATED → CLOSED by someone with no part in it, refused with PREREQUISITES_OPEN while any action is not
+ * verified done, and for a HIGH or CRITICAL incident without actions unless HSE records why none is needed.
+ * With verified actions, the effectiveness check is scheduled; the incident is closed-effective only once it is
+ * verified done.
+ */
+export function closeIncident(db: EntityManager, caller: Caller, id: string, input: CloseIncidentInput = {}, requestId?: string) {
   requirePermission(caller, 'manageIncidents');
-  const closingNote = optionalText(note, 'note', 4000);
+  const closingNote = optionalText(input.note, 'note', 4000);
+  const justification = optionalText(input.noActionJustification, 'noActionJustification', 4000) ?? null;
+  const days = effectivenessDays(input.effectivenessCheckDays);
   return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
     if (incident.status !== 'INVESTIGATED') throw illegalTransition('incident', incident.status, 'close');
     const actions = await actionsOfIncident(ctx.manager, incident.id);
     const work = actions.length ? await trackedWorkOfRequests(ctx.manager, actions.map((a) => a.requestId)) : [];
     await requireNoPartInIncident(ctx, incident, actions, work);
-    const open = actions
-      .map((a) => ({ action: a, status: requestedWorkStatus(work.find((w) => w.requestId === a.requestId)) }))
-      .filter((a) => a.status !== 'DONE' && a.status !== 'CANCELLED');
+    const statuses = actions.map((a) => ({ action: a, status: requestedWorkStatus(work.find((w) => w.requestId === a.requestId)) }));
+    const open = statuses.filter((a) => a.status !== 'DONE' && a.status !== 'CANCELLED');
     if (open.length) {
       throw new DomainError(
         ErrorCode.PREREQUISITES_OPEN,
@@ -292,9 +345,56 @@ export function closeIncident(db: EntityManager, caller: Caller, id: string, not
         { openActions: open.map((a) => ({ id: a.action.id, number: a.action.number, title: a.action.title, workStatus: a.status })) },
       );
     }
-    Object.assign(incident, { status: 'CLOSED', closedAt: new Date(), closedById: caller.id, closingNote });
+    // Withdrawn (cancelled) actions do not count: a serious incident needs one done, or HSE's reason why none is.
+    const done = statuses.filter((a) => a.status === 'DONE').length;
+    if (justification !== null) {
+      if (done || !HOLD_SEVERITIES.includes(incident.severity)) throw badInput('noActionJustification is only for a HIGH or CRITICAL incident closed without actions', { field: 'noActionJustification' });
+      if (!hasRole(caller, 'hse', 'administrator')) throw forbidden('only HSE records why a serious incident needs no action');
+    } else if (!done && HOLD_SEVERITIES.includes(incident.severity)) {
+      throw new DomainError(
+        ErrorCode.PREREQUISITES_OPEN,
+        `cannot close ${incidentNumber(incident)}: a ${incident.severity.toLowerCase()} incident closes with at least one action verified done, or with HSE's recorded justification that none is needed (noActionJustification)`,
+        { openActions: [], justificationRequired: true },
+      );
+    }
+    const now = new Date();
+    Object.assign(incident, { status: 'CLOSED', closedAt: now, closedById: caller.id, closingNote, noActionJustification: justification, noActionJustifiedById: justification ? caller.id : null });
     await saveIncident(ctx.manager, incident);
-    await emit(ctx, 'incident.closed', incident.id, incidentFact(incident, caller.id, { actionCount: actions.length }));
+    await noteHistory(ctx, incident, 'CLOSED', 'INVESTIGATED', justification ? `No action needed: ${justification}` : closingNote);
+    const checkAt = done ? new Date(now.getTime() + days * 86_400_000).toISOString() : null;
+    await emit(ctx, 'incident.closed', incident.id, incidentFact(incident, caller.id, { actionCount: actions.length, effectivenessCheckAt: checkAt, noActionJustified: !!justification }));
+    // The cause is dealt with: new work on the asset is no longer held, and the held work may be resumed.
+    if (incident.holdRequestedAt && incident.assetId) {
+      await emit(ctx, 'work.hold_released', incident.id, { sourceRecordId: incident.id, assetId: incident.assetId, siteId: incident.siteId, reason: `${incidentNumber(incident)} closed` });
+    }
+    await scheduleEffectivenessCheck(ctx, incident, done, days, now);
+  });
+}
+
+/** CLOSED → INVESTIGATING with a reason (a recurrence, new facts): the investigation, actions, close and check start again. */
+export function reopenIncident(db: EntityManager, caller: Caller, id: string, reason: string, requestId?: string) {
+  requirePermission(caller, 'reopenIncident');
+  const why = requireText(reason, 'reason', { max: 2000 });
+  return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
+    if (incident.status !== 'CLOSED') throw illegalTransition('incident', incident.status, 'reopen');
+    await reopenLockedIncident(ctx, incident, why, 'PERSON');
+  });
+}
+
+/**
+ * Records or revises the classification: potential severity, injuries (body part, treatment, lost days: they
+ * accumulate after the report) and witnesses. HSE, supervisors and the investigator; at any status.
+ */
+export function recordIncidentDetails(db: EntityManager, caller: Caller, id: string, input: IncidentDetailsInput, requestId?: string) {
+  const injuries = input.injuries === undefined || input.injuries === null ? null : injuryList(input.injuries, 'input.injuries');
+  const witnesses = input.witnesses === undefined || input.witnesses === null ? null : witnessList(input.witnesses, 'input.witnesses');
+  return changeIncident(db, caller, id, requestId, async (ctx, incident) => {
+    if (caller.id !== incident.investigatorId) requirePermission(caller, 'recordIncidentDetails');
+    const potential = input.potentialSeverity === undefined ? incident.potentialSeverity : potentialSeverity(input.potentialSeverity, incident.severity);
+    Object.assign(incident, { potentialSeverity: potential, injuries: injuries ?? incident.injuries, witnesses: witnesses ?? incident.witnesses });
+    await saveIncident(ctx.manager, incident);
+    await noteHistory(ctx, incident, 'DETAILS_RECORDED', incident.status);
+    await emit(ctx, 'incident.details_recorded', incident.id, incidentFact(incident, caller.id, classificationFact(incident)));
   });
 }
 
@@ -328,8 +428,15 @@ export async function listIncidents(db: EntityManager, caller: Caller, filter: I
   return toConnection(rows, limit, total, (i) => encodeCursor([i.serial]));
 }
 
+/** Injuries and witnesses are personal data, like the people involved: for those who may know them. */
+export function personalDetails<K extends 'injuries' | 'witnesses'>(caller: Caller, incident: Incident, field: K): Incident[K] {
+  if (!mayKnowPeopleInvolved(caller, incident)) throw forbidden(`only HSE, supervisors, the investigator and the reporter see the ${field}`);
+  return incident[field];
+}
+
 /** The people involved, for those who may know them. */
 export function peopleInvolved(caller: Caller, incident: Incident): string[] {
   if (!mayKnowPeopleInvolved(caller, incident)) throw forbidden('only HSE, supervisors, the investigator and the reporter see who was involved');
   return incident.peopleInvolvedIds;
 }
+

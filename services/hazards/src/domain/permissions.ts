@@ -25,6 +25,10 @@ export const HAZARDS_PERMISSIONS = {
   completeInvestigation: ['hse'],
   /** Add corrective and preventive actions: these roles, and the appointed investigator. */
   addIncidentAction: ['hse', 'supervisor'],
+  /** Reopen a closed incident with a reason (a recurrence, new facts): the investigation, actions, close and check start again. */
+  reopenIncident: ['hse', 'supervisor'],
+  /** Record potential severity, injuries and witnesses: these roles, and the appointed investigator. */
+  recordIncidentDetails: ['hse', 'supervisor'],
   /** See `Incident.peopleInvolved` (personal data): these roles, the investigator and the reporter. */
   seePeopleInvolved: ['hse', 'supervisor'],
 } satisfies Record<string, Role[]>;

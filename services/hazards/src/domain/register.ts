@@ -18,7 +18,7 @@ import {
   type Connection,
 } from '@opsgraph/core';
 import { WORK_ITEM_TYPES } from '@opsgraph/events';
-import { HAZARD_CONTROL_KINDS, RISK_BANDS, type RiskBand } from '@opsgraph/events/src/schemas/hazards';
+import { HAZARD_CONTROL_KINDS, RISK_BANDS, type RiskBand } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Hazard, HazardControl } from '../entities';
 import { controlsOfHazard, hazardById, hazardsPage, insertHazard, lockHazard, replaceControlsOfHazard, saveHazard, type HazardConditions } from '../store/hazards';

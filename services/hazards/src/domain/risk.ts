@@ -1,5 +1,5 @@
 import { badInput } from '@opsgraph/core';
-import { RISK_BANDS, type RiskBand } from '@opsgraph/events/src/schemas/hazards';
+import { RISK_BANDS, type RiskBand } from '@opsgraph/events';
 
 /**
  * The risk matrix: likelihood and severity from 1 (rare / negligible) to 5 (almost certain / catastrophic);

@@ -1,9 +1,11 @@
 import { SYSTEM_CALLER, requestedWorkStatus, type WorkEventData } from '@opsgraph/core';
 import { ceType, contractsByDomain, type CloudEvent } from '@opsgraph/events';
+import type { OutOfLimitsReadingV1 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { actionByRequestId, actionsOfIncidentUnordered, existingIncident } from '../store/incidents';
 import { applyWorkItemEvent, recordPerformersOfWork, trackedWorkOfRequests } from '../store/tracked-work';
 import { emit } from './common';
+import { onEffectivenessWork } from './effectiveness';
 import { incidentFact } from './incidents';
 
 /**
@@ -14,9 +16,11 @@ import { incidentFact } from './incidents';
 /** Every `opsgraph.work.work_item.*` type in the contract registry: the tracked view follows them all. */
 export const WORK_EVENTS = contractsByDomain.work.filter((c) => c.type.startsWith('work_item.')).map((c) => ceType('work', c.type));
 
-export async function onWorkItemEvent(event: CloudEvent<WorkEventData>, manager: EntityManager): Promise<void> {
+export async function onWorkItemEvent(event: CloudEvent<WorkEventData & { outOfLimits?: OutOfLimitsReadingV1[] | null }>, manager: EntityManager): Promise<void> {
   const { before, after, applied } = await applyWorkItemEvent(manager, event.type, event.data, event.time);
   await recordPerformersOfWork(manager, event.type, event.data); // who did it stays true, even from an event that arrives late
+  // An incident's effectiveness check: its verdict, with the readings outside their limits Work reported.
+  if (applied) await onEffectivenessWork({ manager, caller: SYSTEM_CALLER, requestId: event.requestId }, event.type, after, event.data.outOfLimits ?? []);
   if (!applied || after.status !== 'DONE' || before?.status === 'DONE' || !after.requestId) return;
   const action = await actionByRequestId(manager, after.requestId);
   if (!action) return;

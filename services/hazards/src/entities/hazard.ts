@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
-import type { HazardControlKind } from '@opsgraph/events/src/schemas/hazards';
+import type { HazardControlKind } from '@opsgraph/events';
 
 /**
  * A hazard in the register: where it is met (a site, optionally an area or asset, optionally only for some

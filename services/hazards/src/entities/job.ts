@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { HazardControlKind } from '@opsgraph/events/src/schemas/hazards';
+import type { HazardControlKind } from '@opsgraph/events';
 
 /** The risk assessment of one job (work item): the hazards met and the controls required before work starts. */
 @Entity()

@@ -1,7 +1,7 @@
 import { isContractorOnly, loaderBy, loaderGrouped, selectRowsWhere, type Caller } from '@opsgraph/core';
-import type { IncidentSeverity, IncidentStatus, IncidentType } from '@opsgraph/events/src/schemas/hazards';
-import type { EntityManager } from 'typeorm';
-import { Incident, IncidentAction } from '../entities';
+import type { IncidentSeverity, IncidentStatus, IncidentType } from '@opsgraph/events';
+import { LessThanOrEqual, type DeepPartial, type EntityManager } from 'typeorm';
+import { Incident, IncidentAction, IncidentHistoryEntry } from '../entities';
 
 /**
  * Incidents and their corrective and preventive actions: reads by id, number and request, the locked read and
@@ -71,6 +71,22 @@ export function openIncidentsInAreas(db: EntityManager, areaIds: readonly string
   return selectRowsWhere(db, Incident, `area_id = ANY($1) AND status <> 'CLOSED'`, [areaIds], { order: { serial: 'DESC' } });
 }
 
+/** Locks (`FOR UPDATE`) and reads the incident whose effectiveness check asked for the work with this request id. */
+export function lockIncidentOfEffectivenessRequest(db: EntityManager, requestId: string): Promise<Incident | null> {
+  return db.findOne(Incident, { where: { effectivenessRequestId: requestId }, lock: { mode: 'pessimistic_write' } });
+}
+
+/** Closed incidents whose effectiveness check is pending and due by `now`, soonest first. */
+export function incidentsWithEffectivenessDue(db: EntityManager, now: Date): Promise<Incident[]> {
+  return db.find(Incident, { where: { status: 'CLOSED', effectivenessStatus: 'PENDING', effectivenessCheckAt: LessThanOrEqual(now) }, order: { effectivenessCheckAt: 'ASC' } });
+}
+
+// ---------- history ----------
+
+export function insertIncidentHistory(db: EntityManager, fields: DeepPartial<IncidentHistoryEntry>): Promise<IncidentHistoryEntry> {
+  return db.save(db.create(IncidentHistoryEntry, fields));
+}
+
 // ---------- actions ----------
 
 /** How many actions an incident has (the next one is numbered one more). */
@@ -101,4 +117,5 @@ export function actionByRequestId(db: EntityManager, requestId: string): Promise
 // ---------- per-request loaders (one statement per tick) ----------
 
 export const incidentLoader = (db: EntityManager) => loaderBy(db, Incident);
+export const historyOfIncidentLoader = (db: EntityManager) => loaderGrouped(db, IncidentHistoryEntry, 'incidentId', { at: 'ASC' });
 export const actionsOfIncidentLoader = (db: EntityManager) => loaderGrouped(db, IncidentAction, 'incidentId', { number: 'ASC' });

@@ -23,7 +23,7 @@ import {
   type Role,
 } from '@opsgraph/core';
 import { recordEvent, type PrerequisiteRequiredV1, type PrerequisiteSourceChangedV1 } from '@opsgraph/events';
-import { PERMIT_TYPES, type PermitType } from '@opsgraph/events/src/schemas/permits';
+import { PERMIT_TYPES, type PermitType } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { FINAL_STATUSES, gasFailures, isolationState, type Permit, type PermitStatus } from '../entities';
 import { latestGasTestOfPermit } from '../store/gas-tests';

@@ -1,5 +1,5 @@
 import { badInput, decodeCursor, encodeCursor, notFound, oneOf, optionalUuid, pageSize, requireText, requireUuid, toConnection, type Caller, type Connection } from '@opsgraph/core';
-import { PERMIT_TYPES, type PermitType } from '@opsgraph/events/src/schemas/permits';
+import { PERMIT_TYPES, type PermitType } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { PERMIT_STATUSES, type Permit, type PermitStatus } from '../entities';
 import { permitById, permitByNumber, permitsPage } from '../store/permits';

@@ -1,4 +1,4 @@
-import { PERMIT_TYPES, type PermitType } from '@opsgraph/events/src/schemas/permits';
+import { PERMIT_TYPES, type PermitType } from '@opsgraph/events';
 
 /**
  * How close two permits' jobs are: the narrowest place they share. An asset is on a line, a line in an area,

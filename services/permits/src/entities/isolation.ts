@@ -1,4 +1,4 @@
-import { ISOLATION_METHODS } from '@opsgraph/events/src/schemas/permits';
+import { ISOLATION_METHODS } from '@opsgraph/events';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export { ISOLATION_METHODS };

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
-import { PERMIT_STATUSES, type PermitType } from '@opsgraph/events/src/schemas/permits';
+import { PERMIT_STATUSES, type PermitType } from '@opsgraph/events';
 
 export { PERMIT_STATUSES };
 export type PermitStatus = (typeof PERMIT_STATUSES)[number];

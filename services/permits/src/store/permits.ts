@@ -1,5 +1,5 @@
 import { isContractorOnly, loaderBy, loaderGrouped, selectRowsWhere, type Caller } from '@opsgraph/core';
-import type { PermitType } from '@opsgraph/events/src/schemas/permits';
+import type { PermitType } from '@opsgraph/events';
 import { Brackets, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { FINAL_STATUSES, Permit, PermitTransition, type PermitStatus } from '../entities';
 
