@@ -51,6 +51,43 @@ export async function seedDemoWork(query: DemoQuery, code = 'GRN', name = 'Green
   await run('verifyWork', ', accept: true', p.supervisor, { id: workItems.palletMove });
   await query(`mutation($id: ID!) { holdWork(id: $id, reason: "Line 3 running until the end of batch 2292") { id } }`, { id: workItems.vesselInspection }, p.supervisor);
   await query(`mutation($id: ID!) { cancelWork(id: $id, reason: "Duplicate of an electrical job") { id } }`, { id: workItems.duplicate }, p.supervisor);
+  // Work types with their own details: a round on its route (one reading out of limits raised follow-up work on
+  // the boiler), two logistics moves needing bay B2 at the same time (flagged), a category A punch item and a
+  // production action for a customer commitment.
+  workItems.shiftRound = await create({
+    type: 'ROUND', title: 'Shift round: feed pump, boiler, air receiver', areaId: areas.utilities, ownerId: p.operator.id, shift: 'A',
+    details: { round: {
+      route: [
+        { name: 'Feed pump P-301', assetId: assets.pump, checks: [{ label: 'Discharge pressure', kind: 'READING', unit: 'bar', min: 4, max: 6 }, { label: 'Seal dry', kind: 'CHECK' }] },
+        { name: 'Steam boiler B-100', assetId: assets.boiler, checks: [{ label: 'Steam pressure', kind: 'READING', unit: 'bar', min: 8, max: 10 }, { label: 'Water level visible in gauge glass', kind: 'CHECK' }] },
+        { name: 'Air receiver V-101', assetId: assets.vessel, checks: [{ label: 'Receiver drain clear', kind: 'CHECK' }] },
+      ],
+      schedule: { starts: [{ at: '06:00', shift: 'A' }, { at: '14:00', shift: 'B' }, { at: '22:00', shift: 'C' }], allowedMinutes: 120 },
+    } },
+  });
+  await run('startWork', '', p.operator, { id: workItems.shiftRound });
+  const checkpoint = `mutation($id: ID!, $c: Int!, $r: [RoundReadingInput!]!) { recordRoundCheckpoint(workItemId: $id, checkpoint: $c, readings: $r) { id } }`;
+  await query(checkpoint, { id: workItems.shiftRound, c: 1, r: [{ label: 'Discharge pressure', value: 5.1, unit: 'bar' }, { label: 'Seal dry', ok: true }] }, p.operator);
+  await query(checkpoint, { id: workItems.shiftRound, c: 2, r: [{ label: 'Steam pressure', value: 11.2, unit: 'bar', note: 'safety valve simmering' }, { label: 'Water level visible in gauge glass', ok: true }] }, p.operator);
+  const slot = (fromHours: number, toHours: number) => ({ slotStart: new Date(Date.now() + fromHours * hour).toISOString(), slotEnd: new Date(Date.now() + toHours * hour).toISOString() });
+  workItems.filmDelivery = await create({
+    type: 'LOGISTICS', title: 'Deliver film rolls to Line 3 bay B2', areaId: areas.packaging, ownerId: p.operator.id, shift: 'A',
+    details: { logistics: { material: 'Stretch film rolls', quantity: 12, unit: 'pallet', from: { areaId: areas.process, dock: 'D1' }, to: { areaId: areas.packaging, bay: 'B2' }, vehicle: 'FLT-07', ...slot(1, 2) } },
+  });
+  workItems.palletCollection = await create({
+    type: 'LOGISTICS', title: 'Collect finished pallets from bay B2 for dispatch', areaId: areas.packaging, ownerId: p.operator.id, shift: 'A',
+    details: { logistics: { material: 'Finished goods, batch 2291', quantity: 20, unit: 'pallet', from: { areaId: areas.packaging, bay: 'B2' }, to: { areaId: areas.packaging, dock: 'D3' }, vehicle: 'FLT-04', ...slot(1.5, 2.5) } },
+  });
+  workItems.steamLineInsulation = await create({
+    type: 'PUNCH_ITEM', title: 'Insulate steam line at the B-100 outlet', areaId: areas.utilities, ownerId: p.technician.id,
+    details: { punchItem: { project: 'Boiler house revamp', system: 'Steam distribution', category: 'A', milestone: 'Boiler handover' } },
+  });
+  workItems.extraBatch = await create({
+    type: 'PRODUCTION_ACTION', title: 'Run extra batch 2293 of oat base for NordMart', lineId: lines.line1, ownerId: p.supervisor.id, shift: 'B',
+    details: { productionAction: { order: 'PO-7710', batch: '2293', product: 'Oat base 20 l', quantity: 400, unit: 'pcs', customerCommitment: { customer: 'NordMart', reference: 'SO-4471', dueAt: new Date(Date.now() + 48 * hour).toISOString() } } },
+  });
+  workItems.roundFollowUp = (await query(`query($r: ID!) { workItems(filter: { sourceDomain: WORK, sourceRecordId: $r }) { edges { node { id } } } }`, { r: workItems.shiftRound }, p.supervisor)).workItems.edges[0].node.id;
+
   await query(`mutation($i: ShiftLogInput!) { addShiftLogEntry(input: $i) { id } }`, {
     i: { siteId: site.id, areaId: areas.packaging, shift: 'A', text: 'P-301 seal weeping; spare seal on the bench. Filler CIP half done.', attentionNextShift: true, workItemIds: [workItems.sealReplacement, workItems.fillerClean] },
   }, p.operator);

@@ -3,7 +3,7 @@ import { ceType, knownLocationHandlers, topicOf, type ConsumerOptions, type Even
 import { onPermitFact, onWorkEvent, type PermitFact } from './domain/work';
 
 /** Work's events this domain follows: every state of the work items it raised, and new work on assets it gates. */
-export const WORK_ITEM_EVENTS = ['created', 'assigned', 'ready', 'blocked', 'started', 'held', 'resumed', 'completed', 'verified', 'rejected', 'cancelled'].map((e) => ceType('work', `work_item.${e}`));
+export const WORK_ITEM_EVENTS = ['created', 'assigned', 'ready', 'blocked', 'started', 'held', 'resumed', 'completed', 'verified', 'rejected', 'cancelled', 'details_changed'].map((e) => ceType('work', `work_item.${e}`));
 
 /** The permits domain's facts after which a permit is issued with work items: what satisfies a check's permit blocker. */
 export const PERMIT_EVENTS = ['issued', 'reinstated', 'work_items_added'].map((e) => ceType('permits', `permit.${e}`));

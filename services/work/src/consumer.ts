@@ -10,12 +10,14 @@ import {
   type EventHandlers,
   type PrerequisiteRequiredV1,
   type PrerequisiteSourceChangedV1,
+  type WorkHoldReleasedV1,
   type WorkHoldRequestedV1,
   type WorkRequestedV1,
 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { ChangeSet, type PrerequisiteSource } from './domain/change-set';
-import { DERIVED, applySourceFact, createWorkItemIn, factOrderOf, holdWorkOnAsset, raiseSourcedPrerequisite, setPrerequisitesFromSource, type ChangeContext, type FactOrigin } from './domain/work-items';
+import { releaseHold, requestHold } from './domain/holds';
+import { DERIVED, applySourceFact, createWorkItemIn, factOrderOf, raiseSourcedPrerequisite, setPrerequisitesFromSource, type ChangeContext, type FactOrigin } from './domain/work-items';
 import { OWN_WORK, type SourceDomain } from './entities';
 import { insertWorkRequest, lockWorkRequest, workRequestExists } from './store/work-requests';
 
@@ -79,18 +81,22 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
       logger.warn({ eventId: event.id, type: event.type, workItemId: d.workItemId, siteId: d.siteId }, "a blocker for another site's work item was ignored");
       return;
     }
-    await raiseSourcedPrerequisite(contextOf(event, changes), item, { kind: d.kind, description: d.description, sourceDomain: source, sourceRecordId: d.sourceRecordId, state: d.state, reason: d.reason ?? null }, originOf(event));
+    await raiseSourcedPrerequisite(contextOf(event, changes), item, { kind: d.kind, description: d.description, sourceDomain: source, sourceRecordId: d.sourceRecordId, state: d.state, reason: d.reason ?? null, validUntil: d.validUntil ?? null }, originOf(event));
   };
 
   const sourceChanged =
     (state: 'SATISFIED' | 'OPEN'): WorkHandler<PrerequisiteSourceChangedV1> =>
     async (event, _manager, changes) => {
       const d = event.data;
-      await setPrerequisitesFromSource(contextOf(event, changes), { domain: source, recordId: d.sourceRecordId, kind: d.kind, workItemIds: d.workItemIds }, state, d.reason ?? null, originOf(event));
+      await setPrerequisitesFromSource(contextOf(event, changes), { domain: source, recordId: d.sourceRecordId, kind: d.kind, workItemIds: d.workItemIds }, state, d.reason ?? null, originOf(event), state === 'SATISFIED' && d.validUntil ? new Date(d.validUntil) : null);
     };
 
   const holdRequested: WorkHandler<WorkHoldRequestedV1> = async (event, _manager, changes) => {
-    await holdWorkOnAsset(contextOf(event, changes), event.data.assetId, event.data.reason, event.data.siteId);
+    await requestHold(contextOf(event, changes), source, event.data, event.time);
+  };
+
+  const holdReleased: WorkHandler<WorkHoldReleasedV1> = async (event, _manager, changes) => {
+    await releaseHold(contextOf(event, changes), source, event.data, event.time);
   };
 
   return {
@@ -99,6 +105,7 @@ function handlersOf(domain: SupportingDomain): EventHandlers {
     [ceType(domain, 'prerequisite.satisfied')]: sourceChanged('SATISFIED'),
     [ceType(domain, 'prerequisite.reopened')]: sourceChanged('OPEN'),
     [ceType(domain, 'work.hold_requested')]: holdRequested,
+    [ceType(domain, 'work.hold_released')]: holdReleased,
   };
 }
 
@@ -126,6 +133,7 @@ const changeEnded: WorkHandler<ChangeStatusChanged> = async (event, _manager, ch
     state: 'OPEN',
     description: `Change ${d.number} was ${d.status.toLowerCase()}: this implementation work must not go ahead; cancel it`,
     reason: `${verdict}: this implementation work must not go ahead`,
+    validUntil: null,
     factOrder: factOrderOf(originOf(event, DERIVED)),
     eventId: event.id,
   });

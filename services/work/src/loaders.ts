@@ -15,6 +15,7 @@ import {
   siteLoader,
 } from './store/locations';
 import { prerequisiteLoader, prerequisitesOfWorkItemLoader, workItemsBlockedByRecords } from './store/prerequisites';
+import { bayConflictsOf } from './store/details';
 import { openWorkItemsOnAssets, workItemLoader, workItemsOfRecords, workItemsOwnedBy } from './store/work-items';
 
 /**
@@ -37,6 +38,8 @@ export function createLoaders(db: EntityManager, caller: Caller) {
     asset: scoped(assetLoader(db)),
     workItem: scoped(workItemLoader(db)),
     prerequisite: prerequisiteLoader(db),
+    /** The moment this request judges validity by (a condition's lapse): taken once, so one answer shows one moment. */
+    readAt: readMoment(),
     areasBySite: scopedList(areasOfSiteLoader(db)),
     linesByArea: scopedList(linesOfAreaLoader(db)),
     assetsByArea: scopedList(assetsOfAreaLoader(db)),
@@ -54,6 +57,11 @@ export function createLoaders(db: EntityManager, caller: Caller) {
         return parsed.map(([id, statuses]) => rows.filter((w) => w.ownerId === id && statuses.includes(w.status)));
       },
     )),
+    /** Per logistics move, the open moves needing the same bay or dock in an overlapping slot (scoped in the statement). */
+    bayConflicts: scopedList(new DataLoader<string, WorkItem[]>(async (ids) => {
+      const pairs = await bayConflictsOf(db, caller, ids);
+      return ids.map((id) => pairs.filter((p) => p.forId === id).map((p) => p.item));
+    })),
     openWorkByAsset: scopedList(new DataLoader<string, WorkItem[]>(async (assetIds) => {
       const rows = await openWorkItemsOnAssets(db, assetIds as string[]);
       return assetIds.map((id) => rows.filter((w) => w.assetId === id));
@@ -61,6 +69,11 @@ export function createLoaders(db: EntityManager, caller: Caller) {
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;
+
+function readMoment(): () => Date {
+  let at: Date | undefined;
+  return () => (at ??= new Date());
+}
 
 const COVERED_BY_BLOCKER = new Set<SourceDomain>(['PERMITS']);
 

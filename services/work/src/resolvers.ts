@@ -1,9 +1,12 @@
 import { entityRef, found, loaded } from '@opsgraph/core';
 import { OPEN_STATUSES, TERMINAL, WorkItem } from './entities';
+import * as details from './domain/details';
 import * as handovers from './domain/handover';
 import * as locations from './domain/locations';
 import * as queries from './domain/queries';
+import { recordRoundCheckpoint } from './domain/rounds';
 import { addShiftLogEntry } from './domain/shift-log';
+import * as templates from './domain/templates';
 import * as work from './domain/work-items';
 import type { Resolvers } from './generated/graphql';
 
@@ -20,6 +23,7 @@ export const resolvers: Resolvers = {
     sites: (_, __, { db, caller }) => queries.listSites(db, caller),
     site: (_, { id }, { db, caller }) => queries.getSite(db, caller, id),
     asset: (_, { id }, { db, caller }) => queries.getAsset(db, caller, id),
+    workTemplates: (_, { siteId, type }, { db, caller }) => templates.listTemplates(db, caller, siteId, type),
   },
 
   Mutation: {
@@ -31,7 +35,7 @@ export const resolvers: Resolvers = {
     assignWorkItem: (_, { id, ownerId, team, expectedVersion }, { db, caller, requestId }) => work.assignWorkItem(db, caller, id, ownerId, team, { requestId, expectedVersion }),
     startWork: (_, { id, note, expectedVersion }, { db, caller, requestId }) => work.startWork(db, caller, id, note, { requestId, expectedVersion }),
     holdWork: (_, { id, reason, expectedVersion }, { db, caller, requestId }) => work.holdWork(db, caller, id, reason, { requestId, expectedVersion }),
-    resumeWork: (_, { id, note, expectedVersion }, { db, caller, requestId }) => work.resumeWork(db, caller, id, note, { requestId, expectedVersion }),
+    resumeWork: (_, { id, note, override, expectedVersion }, { db, caller, requestId }) => work.resumeWork(db, caller, id, note, { requestId, expectedVersion, override }),
     completeWork: (_, { id, evidence, note, expectedVersion }, { db, caller, requestId }) => work.completeWork(db, caller, id, evidence, note, { requestId, expectedVersion }),
     verifyWork: (_, { id, accept, note, expectedVersion }, { db, caller, requestId }) => work.verifyWork(db, caller, id, accept, note, { requestId, expectedVersion }),
     cancelWork: (_, { id, reason, expectedVersion }, { db, caller, requestId }) => work.cancelWork(db, caller, id, reason, { requestId, expectedVersion }),
@@ -46,6 +50,18 @@ export const resolvers: Resolvers = {
     refuseHandover: (_, { id, reason }, { db, caller }) => handovers.refuseHandover(db, caller, id, reason),
     recordStandingCondition: (_, { input }, { db, caller }) => handovers.recordStandingCondition(db, caller, input),
     clearStandingCondition: (_, { id, note }, { db, caller }) => handovers.clearStandingCondition(db, caller, id, note),
+    updateWorkItemDetails: (_, { id, details: input, reason, expectedVersion }, { db, caller, requestId }) =>
+      details.updateWorkItemDetails(db, caller, id, input as details.WorkDetailsInput, reason, { requestId, expectedVersion }),
+    recordRoundCheckpoint: (_, { workItemId, checkpoint, readings, expectedVersion }, { db, caller, requestId }) =>
+      recordRoundCheckpoint(db, caller, workItemId, checkpoint, readings, { requestId, expectedVersion }),
+    createWorkTemplate: (_, { input }, { db, caller }) => templates.createWorkTemplate(db, caller, input as templates.WorkTemplateInput),
+    createWorkItemFromTemplate: (_, { siteId, template, input }, { db, caller, requestId }) =>
+      templates.createWorkItemFromTemplate(db, caller, siteId, template, input as templates.FromTemplateInput, requestId),
+  },
+  WorkTemplate: {
+    site: (t, _, { loaders }) => found(loaders.site.load(t.siteId), 'site', t.siteId),
+    details: (t) => details.detailsView({ id: t.id, lineId: null, details: t.details } as unknown as WorkItem) as never,
+    createdBy: (t) => ({ id: t.createdById }),
   },
 
   Site: {
@@ -85,8 +101,10 @@ export const resolvers: Resolvers = {
 
   WorkItem: {
     __resolveReference: (ref, { loaders }) => loaders.workItem.load(ref.id),
-    blocked: (item) => item.openPrerequisites > 0 && !TERMINAL.includes(item.status),
-    blockers: async (item, _, { loaders }) => (await loaders.prerequisitesByWorkItem.load(item.id)).filter((p) => p.state === 'OPEN'),
+    // A condition past its validity blocks from that instant, before its lapse event arrives (see work.hasLapsed).
+    status: (item, _, { loaders }) => work.statusAt(item, loaders.readAt()),
+    blocked: (item, _, { loaders }) => work.blockedAt(item, loaders.readAt()),
+    blockers: async (item, _, { loaders }) => (await loaders.prerequisitesByWorkItem.load(item.id)).filter((p) => p.state === 'OPEN' || work.hasLapsed(p, loaders.readAt())),
     site: (item, _, { loaders }) => found(loaders.site.load(item.siteId), 'site', item.siteId),
     area: (item, _, { loaders }) => (item.areaId ? loaders.area.load(item.areaId) : null),
     line: (item, _, { loaders }) => (item.lineId ? loaders.line.load(item.lineId) : null),
@@ -99,10 +117,50 @@ export const resolvers: Resolvers = {
     prerequisites: (item, _, { loaders }) => loaders.prerequisitesByWorkItem.load(item.id),
     evidence: (item, _, { loaders }) => loaders.evidenceByWorkItem.load(item.id),
     history: (item, _, { loaders }) => loaders.historyByWorkItem.load(item.id),
+    details: (item) => details.detailsView(item) as never,
+  },
+  // The details views carry their item (`detailsView`), so nested fields resolve its places and conflicts.
+  WorkItemDetails: {
+    __resolveType: (d) => (d as unknown as DetailsView).__typename,
+  },
+  RoundDetails: {
+    route: (d) => {
+      const round = d as unknown as Extract<DetailsView, { __typename: 'RoundDetails' }>;
+      return round.route.map((c) => ({ ...c, recording: round.recordings.find((r) => r.checkpoint === c.checkpoint) ?? null })) as never;
+    },
+    recordedCount: (d) => (d as unknown as details.RoundDetails).recordings.length,
+    outOfLimitsCount: (d) => (d as unknown as details.RoundDetails).recordings.filter((r) => !r.withinLimits).length,
+    schedule: (d) => ((d as unknown as details.RoundDetails).schedule ?? null) as never,
+  },
+  RoundSchedule: {
+    nextRound: (s, _, { loaders }) => ((s as unknown as details.RoundSchedule).nextRoundId ? loaders.workItem.load((s as unknown as details.RoundSchedule).nextRoundId!) : null),
+  },
+  RoundCheckpoint: {
+    asset: (c, _, { loaders }) => ((c as unknown as details.RoundCheckpoint).assetId ? loaders.asset.load((c as unknown as details.RoundCheckpoint).assetId!) : null),
+    area: (c, _, { loaders }) => ((c as unknown as details.RoundCheckpoint).areaId ? loaders.area.load((c as unknown as details.RoundCheckpoint).areaId!) : null),
+  },
+  RoundCheckpointRecording: {
+    recordedBy: (r) => ({ id: (r as unknown as details.CheckpointRecording).recordedById }),
+    followUp: (r, _, { loaders }) => ((r as unknown as details.CheckpointRecording).followUpId ? loaders.workItem.load((r as unknown as details.CheckpointRecording).followUpId!) : null),
+  },
+  LogisticsDetails: {
+    bayConflicts: (d, _, { loaders }) => loaders.bayConflicts.load((d as unknown as DetailsView).item.id),
+  },
+  LogisticsPlace: {
+    area: (p, _, { loaders }) => loaders.area.load((p as unknown as details.LogisticsPlace).areaId),
+  },
+  ProductionActionDetails: {
+    line: (d, _, { loaders }) => {
+      const { item } = d as unknown as DetailsView;
+      return item.lineId ? loaders.line.load(item.lineId) : null;
+    },
   },
   Prerequisite: {
     __resolveReference: (ref, { loaders }) => loaders.prerequisite.load(ref.id),
     sourceRecordId: (p) => p.sourceRecordId || null,
+    state: (p, _, { loaders }) => (work.hasLapsed(p, loaders.readAt()) ? 'OPEN' : p.state),
+    reason: (p, _, { loaders }) => (work.hasLapsed(p, loaders.readAt()) ? work.lapseText(p.validUntil!) : p.reason),
+    lapsed: (p, _, { loaders }) => work.readsLapsed(p, loaders.readAt()),
     waivedBy: (p) => entityRef(p.waivedById),
     workItem: (p, _, { loaders }) => found(loaders.workItem.load(p.workItemId), 'work item', p.workItemId),
   },
@@ -153,3 +211,6 @@ export const resolvers: Resolvers = {
     workItems: async (entry, _, { loaders }) => loaded(await loaders.workItem.loadMany(entry.workItemIds)),
   },
 };
+
+/** What `WorkItem.details` resolves to. */
+type DetailsView = NonNullable<ReturnType<typeof details.detailsView>>;

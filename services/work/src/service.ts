@@ -1,7 +1,8 @@
 import path from 'node:path';
-import type { ServiceDefinition } from '@opsgraph/core';
+import { envInt, systemScope, type ServiceDefinition } from '@opsgraph/core';
 import { eventBackground } from '@opsgraph/events';
 import { workConsumer } from './consumer';
+import { raiseScheduledRounds } from './domain/round-schedules';
 import { entities } from './entities';
 import { createLoaders, type Loaders } from './loaders';
 import { migrations } from './migrations';
@@ -16,4 +17,6 @@ export const service: ServiceDefinition<Loaders> = {
   createLoaders,
   // Publishes Work's outbox and applies the supporting domains' work requests and blockers.
   background: eventBackground({ consume: workConsumer }),
+  // Rounds recurring per shift or day raise the next round once the start of the current one has come.
+  schedules: (db) => [{ name: 'work.round-schedules', intervalMs: envInt('OPSGRAPH_ROUND_SCHEDULE_INTERVAL_MS', 300_000), rule: (now) => raiseScheduledRounds(systemScope(db), now) }],
 };

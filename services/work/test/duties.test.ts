@@ -1,4 +1,4 @@
-import { expectError, ok, people, person, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
+import { expectError, ok, people, person, recordedEvents, startTestGateway, type TestGateway, type TestService } from '@opsgraph/testing';
 import type { Caller } from '@opsgraph/core';
 import { createWorkItem } from '../src/domain/work-items';
 import { Evidence } from '../src/entities';
@@ -137,16 +137,20 @@ describe('evidence', () => {
     expect(await evidenceRows(item.id)).toBe(0);
   });
 
-  test('every entry for a measurement is checked: 5 bar and 99 bar is EVIDENCE_INCOMPLETE, and so is a second reading in the wrong unit', async () => {
+  test('every entry for a measurement is checked: a second reading in the wrong unit is EVIDENCE_INCOMPLETE; 5 bar and 99 bar is a result, the 99 marked outside its limits', async () => {
     const item = await create({ requiredOutcome: outcome });
     ok(await act('startWork', { id: item.id }, people.technician));
-    const err = expectError(await act('completeWork', { id: item.id, evidence: [photo, pressure(5), pressure(99)] }, people.technician), 'EVIDENCE_INCOMPLETE');
-    expect(err.message).toMatch(/outside limits: Discharge pressure \(evidence\[2\]: 99 bar, limits 4\.\.6\)/);
-    expect(err.extensions!.outOfLimits).toHaveLength(1);
     const unit = expectError(await act('completeWork', { id: item.id, evidence: [photo, pressure(5), pressure(5, 'psi')] }, people.technician), 'EVIDENCE_INCOMPLETE');
     expect(unit.message).toMatch(/evidence\[2\]\): the unit must be bar/);
     expect(await read(item.id)).toMatchObject({ status: 'IN_PROGRESS', evidence: [] });
     expect(await evidenceRows(item.id)).toBe(0);
+    // A reading outside its limits is not bad input: it is what the work found (a failed inspection), kept and
+    // marked, told to whoever raised the work, and weighed by the verifier.
+    ok(await act('completeWork', { id: item.id, evidence: [photo, pressure(5), pressure(99)] }, people.technician));
+    const rows = await work.db.getRepository(Evidence).findBy({ workItemId: item.id, kind: 'MEASUREMENT' });
+    expect(rows.map((r) => [r.value, r.withinLimits]).sort()).toEqual([[5, true], [99, false]]);
+    const [completed] = await recordedEvents(work, item.id, 'work_item.completed');
+    expect(completed.data.outOfLimits).toEqual([{ label: 'Discharge pressure', value: 99, unit: 'bar', min: 4, max: 6 }]);
   });
 });
 

@@ -169,6 +169,9 @@ describe('Work consumes the generic work contracts over Kafka', () => {
       return current.status === 'ON_HOLD' && current;
     });
     expect(held.holdReason).toBe('Serious incident on P-301: investigation');
+    // Closed: the asset is no longer held, so the work raised on it below starts as usual.
+    await hazards.record('work.hold_released', incidentId, { sourceRecordId: incidentId, reason: 'incident closed' });
+    await eventually(async () => (await work.db.query('SELECT released_at FROM asset_hold WHERE source_record_id = $1', [incidentId]))[0]?.released_at);
   });
 
   test('an event Work refuses is dead-lettered with the reason, and later events still apply', async () => {

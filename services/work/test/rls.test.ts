@@ -23,7 +23,11 @@ const TABLES: Record<string, { key: string; owner: string }> = {
   area: { key: 'id', owner: `SELECT id::text AS key, site_id AS site, NULL::text[] AS companies FROM area` },
   line: { key: 'id', owner: `SELECT id::text AS key, site_id AS site, NULL::text[] AS companies FROM line` },
   asset: { key: 'id', owner: `SELECT id::text AS key, site_id AS site, NULL::text[] AS companies FROM asset` },
+  // A hold on an asset is the site's: everyone there, contractors included, raises work on the asset held.
+  asset_hold: { key: 'source_record_id', owner: `SELECT source_record_id AS key, site_id AS site, NULL::text[] AS companies FROM asset_hold` },
   work_item: { key: 'id', owner: `SELECT id::text AS key, site_id AS site, ARRAY[contractor_company] AS companies FROM work_item` },
+  // A site's work templates: everyone there may raise work from them.
+  work_template: { key: 'id', owner: `SELECT id::text AS key, site_id AS site, NULL::text[] AS companies FROM work_template` },
   ...Object.fromEntries(
     (['prerequisite', 'transition', 'evidence'] as const).map((t) => [
       t,
@@ -81,7 +85,13 @@ describe('row-level security on the Work database', () => {
       const site = await createSite(owner, people.admin, { code, name: `${code} plant` });
       const area = await createArea(owner, people.admin, { siteId: site.id, code: 'PACK', name: 'Packing' });
       const line = await createLine(owner, people.admin, { areaId: area.id, code: 'L1', name: 'Line 1' });
-      await createAsset(owner, people.admin, { siteId: site.id, lineId: line.id, code: 'P-1', name: 'Pump' });
+      const asset = await createAsset(owner, people.admin, { siteId: site.id, lineId: line.id, code: 'P-1', name: 'Pump' });
+      await owner.query(`INSERT INTO asset_hold (source_domain, source_record_id, asset_id, site_id, reason, resume_roles, requested_at) VALUES ('HAZARDS', $1, $2, $3, 'incident', '{supervisor}', now())`, [
+        `incident-${code}`,
+        asset.id,
+        site.id,
+      ]);
+      await owner.query(`INSERT INTO work_template (site_id, type, name, title, priority, required_outcome, created_by_id) VALUES ($1, 'CLEANING', 'CIP', 'CIP clean', 'MEDIUM', '{"acceptanceCriteria":"clean","evidence":[]}', 'x')`, [site.id]);
       return { siteId: site.id, areaId: area.id };
     };
     const a = await plant('AAA');

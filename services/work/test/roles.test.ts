@@ -3,7 +3,7 @@ import { ROLES, type Caller, type Role } from '@opsgraph/core';
 import { OutboxEvent } from '@opsgraph/events';
 import { describeRoleMatrix, expectError, ok, people, person, startTestGateway, type MatrixCase, type MatrixFixture, type TestGateway, type TestService } from '@opsgraph/testing';
 import { WORK_PERMISSIONS } from '../src/domain/permissions';
-import { Asset, ConditionClearance, HandoverRecord, ShiftLogEntry, StandingCondition } from '../src/entities';
+import { Asset, ConditionClearance, HandoverRecord, ShiftLogEntry, StandingCondition, WorkTemplate } from '../src/entities';
 import { startWork } from './fixtures';
 
 /**
@@ -153,6 +153,35 @@ const cases: Record<string, Case> = {
     },
     mutation: `mutation($id: ID!) { clearStandingCondition(id: $id, note: "n") { id } }`,
     silent: true,
+  },
+  updateWorkItemDetails: {
+    permission: 'changeDetails',
+    setup: onItem(() => newItem({ type: 'PUNCH_ITEM', details: { punchItem: { project: 'P', system: 'S', category: 'B', milestone: 'M' } } })),
+    mutation: `mutation($id: ID!) { updateWorkItemDetails(id: $id, details: { punchItem: { project: "P", system: "S", category: A, milestone: "M" } }, reason: "r") { id } }`,
+  },
+  recordRoundCheckpoint: {
+    permission: 'recordRound',
+    setup: onItem(async () => {
+      const id = await newItem({ type: 'ROUND', details: { round: { route: [{ name: 'C1', areaId, checks: [{ label: 'T', kind: 'READING', unit: 'C', max: 40 }] }] } } });
+      await q(`mutation($id: ID!) { startWork(id: $id) { id } }`, { id });
+      return id;
+    }),
+    mutation: `mutation($id: ID!) { recordRoundCheckpoint(workItemId: $id, checkpoint: 1, readings: [{ label: "T", value: 21 }]) { id } }`,
+  },
+  // Templates record no events (`silent`); items raised from one do.
+  createWorkTemplate: {
+    permission: 'manageTemplates',
+    setup: async () => ({ variables: { i: { siteId, type: 'CLEANING', name: `T${n++}`, title: 'x' } }, read: () => work.db.getRepository(WorkTemplate).countBy({ siteId }) }),
+    mutation: `mutation($i: WorkTemplateInput!) { createWorkTemplate(input: $i) { id } }`,
+    silent: true,
+  },
+  createWorkItemFromTemplate: {
+    permission: 'raiseWork',
+    setup: async () => {
+      const t = (await q(`mutation($i: WorkTemplateInput!) { createWorkTemplate(input: $i) { name } }`, { i: { siteId, type: 'CLEANING', name: `T${n++}`, title: 'x' } })).createWorkTemplate.name as string;
+      return { variables: { s: siteId, t }, read: () => q(`query($s: ID) { workItems(filter: { siteId: $s }) { totalCount } }`, { s: siteId }) };
+    },
+    mutation: `mutation($s: ID!, $t: String!) { createWorkItemFromTemplate(siteId: $s, template: $t, input: { contractorCompany: "Acme" }) { id } }`,
   },
 };
 

@@ -68,6 +68,48 @@ const outOfLimits = describe(
   },
 );
 
+/** The details of the work types with their own (services/work/src/domain/details.ts): exactly one member, by type. */
+const number = { type: 'number' };
+const logisticsPlace = object({ areaId: uuid, bay: nullable(text(50)), dock: nullable(text(50)) }, ['areaId', 'bay', 'dock']);
+const details = describe(
+  "The item's type details: `round` (its route; recordings come as `work_item.round_checkpoint_recorded`), `logistics`, `punchItem` or `productionAction`. Absent for types without details of their own.",
+  {
+    type: 'object',
+    minProperties: 1,
+    maxProperties: 1,
+    properties: {
+      round: object({
+        route: {
+          type: 'array',
+          maxItems: 100,
+          items: object({
+            checkpoint: count,
+            name: text(200),
+            assetId: nullable(uuid),
+            areaId: nullable(uuid),
+            checks: { type: 'array', maxItems: 30, items: object({ label: text(200), kind: oneOf(['READING', 'CHECK']), unit: nullable(text(30)), min: nullable(number), max: nullable(number) }, ['label', 'kind']) },
+          }, ['checkpoint', 'name', 'checks']),
+        },
+        schedule: describe('When the round recurs (absent: it does not): start times of day in UTC with their shift, the minutes a round may take, and the start this round is for.', object({
+          starts: { type: 'array', maxItems: 12, items: object({ at: text(5), shift: nullable(text(50)) }, ['at']) },
+          allowedMinutes: count,
+          occurrence: dateTime,
+        }, ['starts', 'allowedMinutes', 'occurrence'])),
+      }, ['route']),
+      logistics: object({
+        material: text(200), quantity: number, unit: text(30), from: logisticsPlace, to: logisticsPlace, vehicle: nullable(text(100)), slotStart: dateTime, slotEnd: dateTime,
+      }, ['material', 'quantity', 'unit', 'from', 'to', 'slotStart', 'slotEnd']),
+      punchItem: object({
+        project: text(100), system: text(100), category: describe('A: must be closed before start-up or handover; B: may follow.', oneOf(['A', 'B'])), milestone: text(200),
+      }, ['project', 'system', 'category', 'milestone']),
+      productionAction: object({
+        order: nullable(text(100)), batch: nullable(text(100)), product: text(200), quantity: number, unit: text(30),
+        customerCommitment: nullable(object({ customer: text(200), reference: nullable(text(100)), dueAt: nullable(dateTime) }, ['customer'])),
+      }, ['product', 'quantity', 'unit']),
+    },
+  },
+);
+
 const prerequisite = {
   prerequisiteId: uuid,
   kind: oneOf(PREREQUISITE_KINDS),
@@ -87,6 +129,7 @@ export const work: DomainContracts = [
         contractorCompany: describe('Contractor company doing the work (a company name, not a person).', nullable(text(200))),
         assetClass: describe('Class of the asset (pump, pressure vessel, ...): what competence and compliance rules key on.', nullable(text(100))),
         workRequestId: describe('The `requestId` of the `work.requested` event the item answers (absent for work raised by people).', text(200)),
+        details,
       },
       [...itemRequired, 'ownerId', 'priority', 'dueAt', 'contractorCompany', 'assetClass'],
     ),
@@ -164,6 +207,32 @@ export const work: DomainContracts = [
         previousEvidenceCount: count,
       },
       [...itemRequired, 'actorId', 'note', 'evidence', 'previousEvidenceCount'],
+    ),
+  },
+  {
+    type: 'work_item.details_changed',
+    version: 1,
+    summary: 'A supervisor changed the type details of an item not yet started; `details` is the new document, `note` the reason. The status is unchanged.',
+    schema: object({ ...item, actorId, note, details }, [...itemRequired, 'actorId', 'note', 'details']),
+  },
+  {
+    type: 'work_item.round_checkpoint_recorded',
+    version: 1,
+    summary:
+      'A checkpoint of a round in progress was recorded (once: a retry records nothing). Readings outside their limits are listed; the follow-up work they raised comes as its own `work_item.created` (source WORK, the round).',
+    schema: object(
+      {
+        ...item,
+        actorId,
+        checkpoint: describe('1-based position on the route.', count),
+        checkpointAssetId: nullable(uuid),
+        checkpointAreaId: nullable(uuid),
+        recordedCount: count,
+        routeLength: count,
+        outOfLimits,
+        followUpWorkItemId: describe('The follow-up work raised for readings outside their limits or checks not ok (null: none).', nullable(uuid)),
+      },
+      [...itemRequired, 'actorId', 'checkpoint', 'recordedCount', 'routeLength', 'outOfLimits', 'followUpWorkItemId'],
     ),
   },
   {

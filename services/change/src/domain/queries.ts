@@ -10,6 +10,7 @@ import {
   optionalUuid,
   pageSize,
   requireUuid,
+  OPEN_WORK_STATUSES,
   requestedWorkStatus,
   toConnection,
   unknownLocation,
@@ -23,6 +24,7 @@ import type { ChangeRequest, PreStartupCheck, ChangeStatus, ChangeType } from '.
 import { changeById, changeRequestsPage, changesBlockingRestart } from '../store/changes';
 import { checksOfChanges } from '../store/checks';
 import { tasksOfChanges } from '../store/tasks';
+import { openCategoryAPunchItems } from '../store/punch-items';
 import { knownLocationsByCode, knownLocationsById, placesOfAssets, trackedWorkOfRequests } from '../store/tracked-work';
 import { STARTUP_AUTHORIZERS } from './changes';
 import { canSee, changeNumber, workStatusAsOf } from './context';
@@ -69,9 +71,10 @@ export function concerns(asked: Place, place: Place): boolean {
 }
 
 export interface RestartBlocker {
-  kind: 'PRE_STARTUP_CHECK_OPEN' | 'CHANGE_IN_PROGRESS' | 'AWAITING_STARTUP_AUTHORIZATION';
+  kind: 'PRE_STARTUP_CHECK_OPEN' | 'CHANGE_IN_PROGRESS' | 'AWAITING_STARTUP_AUTHORIZATION' | 'OPEN_PUNCH_ITEM_A';
   description: string;
-  change: ChangeRequest;
+  /** Null for a punch item: it stands in the way whatever change there is. */
+  change: ChangeRequest | null;
   check: PreStartupCheck | null;
   workItem: EntityRef | null;
   workStatus: RequestedWorkStatus | null;
@@ -237,6 +240,18 @@ export async function restartReadiness(db: EntityManager, caller: Caller, questi
         workStatusAsOf: trackedAsOf(work),
       }));
     }
+  }
+  // Category A punch items on the line or area must be closed (verified done) before start-up.
+  for (const punch of await openCategoryAPunchItems(db, OPEN_WORK_STATUSES, resolved.siteId)) {
+    if (!concerns(asked, { areaId: punch.areaId, lineId: punch.lineId })) continue;
+    blockers.push(blocker({
+      kind: 'OPEN_PUNCH_ITEM_A',
+      description: `Category A punch item ${punch.number} (${[punch.project, punch.system].filter(Boolean).join(', ')}${punch.milestone ? `, milestone ${punch.milestone}` : ''}) is not verified done (${punch.status} as of ${new Date(punch.lastEventAt).toISOString()})`,
+      change: null,
+      workItem: { id: punch.workItemId },
+      workStatus: punch.status as RequestedWorkStatus,
+      workStatusAsOf: new Date(punch.lastEventAt),
+    }));
   }
   const where = [asked.lineId && (question.lineCode ? `line ${question.lineCode.trim()}` : 'the line'), asked.areaId && (question.areaCode ? `area ${question.areaCode.trim()}` : 'the area')].filter(Boolean).join(' in ');
   const answer = blockers.length

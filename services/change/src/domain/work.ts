@@ -7,6 +7,7 @@ import { permitChecksOfRequests, saveCheck } from '../store/checks';
 import { tasksOfChange } from '../store/tasks';
 import { applyWorkItemEvent, insertPermitCover, moveWorkContractor, permitCoversOf, trackedWorkItems, trackedWorkOfRequests, unstartedWorkOnAssets, upsertWorkContractor } from '../store/tracked-work';
 import { changeNumber, type ChangeContext } from './context';
+import { keepPunchItem } from './punch-items';
 
 /**
  * How the change domain talks to Work: it raises work items (implementation tasks, pre-startup checks,
@@ -315,6 +316,7 @@ async function recordContractor(manager: EntityManager, data: WorkEventData, bef
 export async function onWorkEvent(ctx: ChangeContext, type: string, data: WorkEventData, time: Date) {
   const { after, applied, before } = await applyWorkItemEvent(ctx.manager, type, data, time);
   await recordContractor(ctx.manager, data, before, after);
+  await keepPunchItem(ctx.manager, data, time);
   // The first time a check's work item is known here, a permit issued for it earlier may already cover it.
   if (after.requestId && !before?.requestId && after.workType === 'PRE_STARTUP_CHECK' && after.sourceDomain === 'CHANGE') await settlePermitChecks(ctx, [after.workItemId]);
   // A task's work item first known after its change ended: the verdict sent at the end did not name it.

@@ -2,17 +2,13 @@ import { notFound, requireUuid, type Caller } from '@opsgraph/core';
 import { recordEvents, type NewEvent } from '@opsgraph/events';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { Prerequisite, PrerequisiteFact, Transition, WorkItem, SourceDomain } from '../entities';
+import type { Prerequisite, PrerequisiteFact, PrerequisiteSource, Transition, WorkItem } from '../entities';
 import { insertTransitions, performanceOfWorkItem } from '../store/history';
 import { dropFacts, factsOfRecords, keepFacts } from '../store/prerequisite-facts';
 import { insertPrerequisites, prerequisitesOfWorkItems, updatePrerequisites } from '../store/prerequisites';
 import { lockWorkItems, updateWorkItems } from '../store/work-items';
 
-/** A supporting record that raises prerequisites. */
-export interface PrerequisiteSource {
-  domain: SourceDomain;
-  recordId: string;
-}
+export type { PrerequisiteSource } from '../entities';
 
 /** Who moved an item into IN_PROGRESS or AWAITING_VERIFICATION (and from where), and who submitted its evidence. */
 export interface PerformanceHistory {
@@ -22,11 +18,11 @@ export interface PerformanceHistory {
 
 /** The columns a change may write back; the rest (id, number, version, creation and update times) are the row's own. */
 const ITEM_FIELDS = [
-  'type', 'title', 'description', 'status', 'heldFrom', 'holdReason', 'priority', 'openPrerequisites', 'siteId', 'areaId', 'lineId', 'assetId',
+  'type', 'title', 'description', 'status', 'heldFrom', 'holdReason', 'holdSourceDomain', 'holdSourceRecordId', 'priority', 'openPrerequisites', 'lapsesAt', 'siteId', 'areaId', 'lineId', 'assetId',
   'shift', 'batch', 'vehicle', 'contractorCompany', 'windowStart', 'windowEnd', 'customerCommitment', 'dueAt', 'ownerId', 'team', 'performerId',
   'verifiedById', 'verifiedAt', 'completedAt', 'sourceDomain', 'sourceRecordId', 'sourceReason', 'requiredOutcome', 'links',
 ] as const satisfies readonly (keyof WorkItem)[];
-const PREREQUISITE_FIELDS = ['state', 'description', 'reason', 'waivedReason', 'waivedById', 'resolvedAt', 'stateFact', 'descriptionFact'] as const satisfies readonly (keyof Prerequisite)[];
+const PREREQUISITE_FIELDS = ['state', 'description', 'reason', 'waivedReason', 'waivedById', 'resolvedAt', 'validUntil', 'stateFact', 'descriptionFact'] as const satisfies readonly (keyof Prerequisite)[];
 type ItemField = (typeof ITEM_FIELDS)[number];
 
 /** A field's value in a form that compares with `===`: dates by time, JSON columns (links) by their text. */
@@ -186,8 +182,8 @@ export class ChangeSet {
   }
 
   /** A new prerequisite on a loaded item; its id is given here, so events can name it before it is written. */
-  addPrerequisite(item: WorkItem, fields: Omit<Prerequisite, 'id' | 'workItemId' | 'createdAt' | 'waivedReason' | 'waivedById' | 'stateFact' | 'descriptionFact'> & Partial<Prerequisite>): Prerequisite {
-    const prerequisite = { waivedReason: null, waivedById: null, stateFact: null, descriptionFact: null, ...fields, id: randomUUID(), workItemId: item.id, createdAt: new Date() } as Prerequisite;
+  addPrerequisite(item: WorkItem, fields: Omit<Prerequisite, 'id' | 'workItemId' | 'createdAt' | 'waivedReason' | 'waivedById' | 'stateFact' | 'descriptionFact' | 'validUntil'> & Partial<Prerequisite>): Prerequisite {
+    const prerequisite = { waivedReason: null, waivedById: null, stateFact: null, descriptionFact: null, validUntil: null, ...fields, id: randomUUID(), workItemId: item.id, createdAt: new Date() } as Prerequisite;
     this.prerequisitesOf(item).push(prerequisite);
     this.indexSource(item, prerequisite);
     this.newPrerequisites.add(prerequisite);

@@ -87,7 +87,7 @@ export const SECTIONS = ['done', 'cancelled', 'awaitingVerification', 'inProgres
 export type Section = (typeof SECTIONS)[number];
 
 /** An item's handover section by its state now (the store's SECTION says the same in SQL). */
-export function sectionOf(item: Pick<WorkItem, 'status' | 'openPrerequisites'>): Section {
+export function sectionOf(item: Pick<WorkItem, 'status' | 'openPrerequisites' | 'lapsesAt'>): Section {
   switch (item.status) {
     case 'DONE':
       return 'done';
@@ -98,7 +98,8 @@ export function sectionOf(item: Pick<WorkItem, 'status' | 'openPrerequisites'>):
     case 'ON_HOLD':
       return 'blocked';
   }
-  if (item.openPrerequisites > 0) return 'blocked';
+  // A condition past its validity blocks from that instant (domain/work-items.ts, `blockedAt`).
+  if (item.openPrerequisites > 0 || (item.lapsesAt && new Date(item.lapsesAt).getTime() <= Date.now())) return 'blocked';
   return item.status === 'IN_PROGRESS' ? 'inProgress' : 'ready';
 }
 

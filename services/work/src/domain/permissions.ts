@@ -18,6 +18,12 @@ export const WORK_PERMISSIONS = {
   superviseWork: ['supervisor'],
   /** Make the required outcome of work not yet started stricter (never looser). */
   tightenOutcome: ['supervisor'],
+  /** Change the details of work not yet started (a move's slot or bay, a punch item's category, a round's route). */
+  changeDetails: ['supervisor'],
+  /** Describe a recurring job once as a template of its type (items are raised from it by whoever raises work). */
+  manageTemplates: ['supervisor'],
+  /** Record a round's checkpoints as they are walked. */
+  recordRound: ['operator', 'technician', 'supervisor', 'contractor'],
   /** Start a shift handover: the outgoing shift. */
   startHandover: ['operator', 'technician', 'supervisor'],
   /** Accept or refuse a handover: the incoming responsible it names, or a supervisor; never whoever started it. */

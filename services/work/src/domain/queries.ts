@@ -15,6 +15,7 @@ import {
 } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
 import { OPEN_STATUSES, STATUSES, WorkItem } from '../entities';
+import { checkedDetailFilter } from './details';
 import { allSites, areasWithIds, assetById, siteById, sitesWithIds } from '../store/locations';
 import {
   boardCounts,
@@ -46,6 +47,7 @@ function checkedFilter(filter: WorkItemFilter = {}): WorkItemConditions {
   checked.overdue = filter.overdue;
   checked.awaitingVerification = filter.awaitingVerification;
   if (filter.text) checked.text = requireText(filter.text, 'filter.text', { max: 200 });
+  Object.assign(checked, checkedDetailFilter(filter));
   return checked;
 }
 

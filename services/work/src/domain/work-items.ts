@@ -17,11 +17,13 @@ import {
   requireText,
   requireUuid,
   type Caller,
+  type Role,
 } from '@opsgraph/core';
-import { evidenceRequirements, requiredOutcome } from '@opsgraph/events';
+import { evidenceRequirements, requiredOutcome, type OutOfLimitsReadingV1 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import {
   ALL_ITEMS,
+  AssetHold,
   EVIDENCE_KINDS,
   OWN_WORK,
   PREREQUISITE_KINDS,
@@ -43,11 +45,13 @@ import {
   type WorkItemStatus,
   type WorkItemType,
 } from '../entities';
-import { insertEvidence } from '../store/history';
+import { insertEvidence, lastSubmittedEvidence } from '../store/history';
 import { classOfAsset, takeWorkItemNumber } from '../store/locations';
 import { prerequisiteById } from '../store/prerequisites';
 import { insertWorkItem, openWorkItemIdsOnAsset } from '../store/work-items';
+import { activeHoldsOnAsset, holdsWithKeys } from '../store/holds';
 import { ChangeSet, type KeptFact, type PerformanceHistory } from './change-set';
+import { checkDetailPlaces, detailsForEvent, detailsOf, type WorkDetailsInput } from './details';
 import { resolvePlace } from './locations';
 import { WORK_PERMISSIONS } from './permissions';
 
@@ -61,6 +65,8 @@ export interface PrerequisiteInput {
   /** Raised open (default) or already satisfied, e.g. a permit that is issued when the need is known. */
   state?: 'OPEN' | 'SATISFIED';
   reason?: string | null;
+  /** When a satisfied condition lapses (a qualification's expiry, a permit's validTo): from then on it counts as open. */
+  validUntil?: Date | string | null;
 }
 
 export interface CreateWorkItemInput {
@@ -88,6 +94,8 @@ export interface CreateWorkItemInput {
   prerequisites?: PrerequisiteInput[] | null;
   /** The `requestId` of the `work.requested` event this item answers, so its source can find it. */
   workRequestId?: string | null;
+  /** The details of its type (domain/details.ts): exactly the member matching `type`. */
+  details?: WorkDetailsInput | null;
 }
 
 export interface EvidenceInput {
@@ -117,6 +125,8 @@ function prerequisiteOf(input: PrerequisiteInput, field: string) {
     sourceRecordId: input.sourceRecordId ? requireText(input.sourceRecordId, `${field}.sourceRecordId`, { max: 100 }) : '',
     state: input.state ?? 'OPEN',
     reason: optionalText(input.reason, `${field}.reason`, 1000),
+    // Only a satisfied condition can lapse.
+    validUntil: (input.state ?? 'OPEN') === 'SATISFIED' ? optionalDate(input.validUntil, `${field}.validUntil`) : null,
   };
 }
 
@@ -178,13 +188,76 @@ async function assetClassOf(manager: EntityManager, item: WorkItem): Promise<str
   return classOfAsset(manager, item.assetId);
 }
 
+// ---------- conditions with an end: judged at the moment of action, not when the lapse event arrives ----------
+
+const timeOf = (d: Date | string | null | undefined) => (d === null || d === undefined ? null : new Date(d).getTime());
+
+/** A satisfied condition whose validity has ended: it counts as open from that instant, whether or not its source has said so. */
+export function hasLapsed(p: Pick<Prerequisite, 'state' | 'validUntil'>, now: Date): boolean {
+  const until = timeOf(p.validUntil);
+  return p.state === 'SATISFIED' && until !== null && until <= now.getTime();
+}
+
+/** Whether a blocker reads as lapsed: past its validity, satisfied (not yet tidied) or opened by Work for that reason. */
+export function readsLapsed(p: Pick<Prerequisite, 'state' | 'validUntil'>, now: Date): boolean {
+  const until = timeOf(p.validUntil);
+  return p.state !== 'WAIVED' && until !== null && until <= now.getTime();
+}
+
+export const lapseText = (validUntil: Date | string) => `lapsed at ${new Date(validUntil).toISOString()}`;
+
+/**
+ * Opens, as of now, the satisfied prerequisites of an item whose validity has ended, keeping `validUntil` (it
+ * says why the blocker is open) until the source's own word comes; every rule that judges blockers runs this first.
+ */
+function lapseExpired(ctx: ChangeContext, item: WorkItem, now = new Date()): void {
+  for (const p of ctx.changes.prerequisitesOf(item)) {
+    if (!hasLapsed(p, now)) continue;
+    p.state = 'OPEN';
+    p.reason = lapseText(p.validUntil!);
+    p.resolvedAt = null;
+    ctx.changes.prerequisiteChanged(p);
+  }
+}
+
+/** Whether an item reads blocked at a moment: an open prerequisite, or a satisfied one past its validity. */
+export function blockedAt(item: Pick<WorkItem, 'status' | 'openPrerequisites' | 'lapsesAt'>, now: Date): boolean {
+  if (TERMINAL.includes(item.status)) return false;
+  const lapse = timeOf(item.lapsesAt);
+  return item.openPrerequisites > 0 || (lapse !== null && lapse <= now.getTime());
+}
+
+/** The status an item reads with at a moment: READY only while nothing blocks it, so a lapsed condition reads OPEN at once. */
+export function statusAt(item: Pick<WorkItem, 'status' | 'openPrerequisites' | 'lapsesAt'>, now: Date): WorkItemStatus {
+  return item.status === 'READY' && blockedAt(item, now) ? 'OPEN' : item.status;
+}
+
+/** The earliest moment one of an item's satisfied conditions lapses (null: none will). */
+function nextLapse(ctx: ChangeContext, item: WorkItem): Date | null {
+  const times = ctx.changes.prerequisitesOf(item).flatMap((p) => (p.state === 'SATISFIED' && p.validUntil ? [timeOf(p.validUntil)!] : []));
+  return times.length ? new Date(Math.min(...times)) : null;
+}
+
+/** The item's open blockers as of now (lapsed conditions included). */
 function openBlockers(ctx: ChangeContext, item: WorkItem) {
+  lapseExpired(ctx, item);
   return ctx.changes.prerequisitesOf(item).filter((p) => p.state === 'OPEN');
 }
 
+/** A blocker in words: a lapsed condition says when it lapsed. */
+const blockerText = (p: Prerequisite) => (p.validUntil && p.state === 'OPEN' ? `${p.description} ${lapseText(p.validUntil)}` : p.description);
+
 function blockedError(blockers: Prerequisite[], action: string) {
-  return new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot ${action}: ${blockers.length} prerequisite(s) open: ${blockers.map((b) => b.description).join('; ')}`, {
-    blockers: blockers.map((b) => ({ id: b.id, kind: b.kind, description: b.description, sourceDomain: b.sourceDomain, sourceRecordId: b.sourceRecordId || null, reason: b.reason })),
+  return new DomainError(ErrorCode.PREREQUISITES_OPEN, `cannot ${action}: ${blockers.length} prerequisite(s) open: ${blockers.map(blockerText).join('; ')}`, {
+    blockers: blockers.map((b) => ({
+      id: b.id,
+      kind: b.kind,
+      description: blockerText(b),
+      sourceDomain: b.sourceDomain,
+      sourceRecordId: b.sourceRecordId || null,
+      reason: b.reason,
+      lapsedAt: b.validUntil && b.state === 'OPEN' ? new Date(b.validUntil).toISOString() : null,
+    })),
   });
 }
 
@@ -197,6 +270,7 @@ export function settleReadiness(ctx: ChangeContext, item: WorkItem, note: string
   const open = openBlockers(ctx, item).length;
   const wasBlocked = item.openPrerequisites > 0;
   item.openPrerequisites = open;
+  item.lapsesAt = nextLapse(ctx, item);
   ctx.changes.itemChanged(item);
   if (item.status === 'OPEN' && open === 0) {
     transition(ctx, item, 'READY', note ?? 'all prerequisites satisfied', 'ready');
@@ -256,6 +330,7 @@ function validateNewWorkItem(caller: Caller, input: CreateWorkItemInput) {
     sourceReason: optionalText(source.reason, 'source.reason', 2000),
     requiredOutcome: requiredOutcomeOf(input.requiredOutcome, title),
     links,
+    details: detailsOf(type, input.details),
   };
   if (caller.company && hasRole(caller, 'contractor') && fields.contractorCompany !== caller.company) {
     throw forbidden('a contractor can only raise work for their own company');
@@ -269,6 +344,7 @@ export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItem
   const { fields, prerequisites } = validateNewWorkItem(caller, input);
   if (!inSiteScope(caller, input.siteId)) throw notFound('site', input.siteId);
   const place = await resolvePlace(manager, input);
+  await checkDetailPlaces(manager, place, fields.details);
   const number = await nextNumber(manager, place.siteId);
   const item = await insertWorkItem(manager, { ...fields, ...place, number, status: 'OPEN', openPrerequisites: 0 });
   ctx.changes.adopt(item);
@@ -283,9 +359,11 @@ export async function createWorkItemIn(ctx: ChangeContext, input: CreateWorkItem
     dueAt: item.dueAt?.toISOString() ?? null,
     contractorCompany: item.contractorCompany,
     assetClass: await assetClassOf(manager, item),
+    ...(item.details ? { details: detailsForEvent(item.details) } : {}),
     ...(input.workRequestId ? { workRequestId: input.workRequestId } : {}),
   }));
   settleReadiness(ctx, item, prerequisites.length ? null : 'no prerequisites');
+  await holdIfAssetHeld(ctx, item);
   return item;
 }
 
@@ -437,34 +515,118 @@ export function holdWork(db: EntityManager, caller: Caller, id: string, reason: 
     if (!['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status)) throw illegalTransition('work item', item.status, 'hold');
     item.heldFrom = item.status;
     item.holdReason = why;
+    item.holdSourceDomain = null;
+    item.holdSourceRecordId = null;
     transition(ctx, item, 'ON_HOLD', why, 'held');
     return item;
   });
 }
 
-/** Puts open work on an asset on hold for a reason raised elsewhere (e.g. a serious incident). */
-export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reason: string, siteId?: string): Promise<WorkItem[]> {
+/** The record whose hold stops work, as Work keeps it on the item and in `asset_hold`. */
+export interface HoldSource {
+  domain: SourceDomain;
+  recordId: string;
+}
+
+/**
+ * Puts open work on an asset on hold for a reason raised elsewhere (e.g. a serious incident). Work a person held
+ * by hand is held by the record from then on too: its resume follows the record's hold.
+ */
+export async function holdWorkOnAsset(ctx: ChangeContext, assetId: string, reason: string, siteId: string | undefined, source: HoldSource): Promise<WorkItem[]> {
   // The set's copy of an item may be ahead of its row: lock by asset, then judge each item as the set holds it.
   await ctx.changes.load(await openWorkItemIdsOnAsset(ctx.manager, assetId));
   // A record of one site never holds another site's work (an asset id named at the wrong site).
-  const items = ctx.changes.loadedItems().filter((item) => item.assetId === assetId && (!siteId || item.siteId === siteId) && ['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status));
-  for (const item of items) {
-    item.heldFrom = item.status;
-    item.holdReason = reason;
-    transition(ctx, item, 'ON_HOLD', reason, 'held');
+  const onAsset = ctx.changes.loadedItems().filter((item) => item.assetId === assetId && (!siteId || item.siteId === siteId));
+  const held: WorkItem[] = [];
+  for (const item of onAsset) {
+    if (item.status === 'ON_HOLD' && !item.holdSourceDomain) {
+      item.holdReason = reason;
+      item.holdSourceDomain = source.domain;
+      item.holdSourceRecordId = source.recordId;
+      ctx.changes.itemChanged(item);
+      ctx.changes.addTransition(item, item.status, ctx.caller, `now held by ${source.domain.toLowerCase()} ${source.recordId}: ${reason}`);
+      held.push(item);
+    } else if (['OPEN', 'READY', 'IN_PROGRESS'].includes(item.status)) {
+      putOnHold(ctx, item, reason, source);
+      held.push(item);
+    }
   }
-  return items;
+  return held;
 }
 
-export function resumeWork(db: EntityManager, caller: Caller, id: string, note?: string | null, options: ChangeOptions = {}) {
+function putOnHold(ctx: ChangeContext, item: WorkItem, reason: string, source: HoldSource) {
+  item.heldFrom = item.status;
+  item.holdReason = reason;
+  item.holdSourceDomain = source.domain;
+  item.holdSourceRecordId = source.recordId;
+  transition(ctx, item, 'ON_HOLD', reason, 'held');
+}
+
+/**
+ * New work on an asset a record holds starts held, with the hold's reason; except the record's own work (an
+ * incident's corrective actions are how its cause is dealt with).
+ */
+async function holdIfAssetHeld(ctx: ChangeContext, item: WorkItem): Promise<void> {
+  if (!item.assetId || TERMINAL.includes(item.status)) return;
+  const holds = (await activeHoldsOnAsset(ctx.manager, item.assetId, item.siteId)).filter((h) => !(h.sourceDomain === item.sourceDomain && h.sourceRecordId === item.sourceRecordId));
+  if (!holds.length) return;
+  const hold = holds[0];
+  putOnHold(ctx, item, hold.reason ?? `asset held by ${hold.sourceDomain.toLowerCase()} ${hold.sourceRecordId}`, { domain: hold.sourceDomain, recordId: hold.sourceRecordId });
+}
+
+const holdName = (h: Pick<AssetHold, 'sourceDomain' | 'sourceRecordId'>) => `${h.sourceDomain.toLowerCase()} record ${h.sourceRecordId}`;
+const rolesText = (roles: string[]) => roles.map((r) => r.replace('_', ' ')).join(' or ');
+
+/**
+ * The holds that govern resuming an item: the one that stopped it (even once released: the role it named still
+ * resumes it) and every active one on its asset. The caller must hold a role each names (administrators always do);
+ * while one is active only an override with a reason resumes. Returns the active holds overridden.
+ */
+async function judgeHolds(ctx: ChangeContext, item: WorkItem, override: boolean): Promise<AssetHold[]> {
+  const own = item.holdSourceDomain && item.holdSourceRecordId && item.assetId
+    ? await holdsWithKeys(ctx.manager, [{ domain: item.holdSourceDomain, recordId: item.holdSourceRecordId, assetId: item.assetId }])
+    : [];
+  const active = item.assetId ? await activeHoldsOnAsset(ctx.manager, item.assetId, item.siteId) : [];
+  const governing = [...own, ...active.filter((a) => !own.some((o) => o.sourceDomain === a.sourceDomain && o.sourceRecordId === a.sourceRecordId))];
+  if (!governing.length && item.holdSourceDomain) governing.push({ sourceDomain: item.holdSourceDomain, sourceRecordId: item.holdSourceRecordId ?? '', resumeRoles: ['supervisor'], releasedAt: null } as AssetHold);
+  for (const hold of governing) {
+    const roles = hold.resumeRoles?.length ? hold.resumeRoles : ['supervisor'];
+    if (!hasRole(ctx.caller, 'administrator') && !roles.some((r) => hasRole(ctx.caller, r as Role))) {
+      throw forbidden(`work held by ${holdName(hold)} is resumed by a ${rolesText(roles)}`);
+    }
+  }
+  const open = governing.filter((h) => !h.releasedAt);
+  if (open.length && !override) {
+    throw new DomainError(
+      ErrorCode.ILLEGAL_TRANSITION,
+      `cannot resume: ${open.map((h) => `the hold of ${holdName(h)} is active${h.reason ? ` (${h.reason})` : ''}`).join('; ')}; a ${rolesText(open[0].resumeRoles ?? ['supervisor'])} may override it with a reason (override: true, note)`,
+      { from: item.status, action: 'resume', holds: open.map((h) => ({ sourceDomain: h.sourceDomain, sourceRecordId: h.sourceRecordId, reason: h.reason, resumeRoles: h.resumeRoles })) },
+    );
+  }
+  return open;
+}
+
+export function resumeWork(db: EntityManager, caller: Caller, id: string, note?: string | null, options: ChangeOptions & { override?: boolean | null } = {}) {
   requireRole(caller, ...WORK_PERMISSIONS.performWork);
-  const text = optionalText(note, 'note');
+  const override = options.override === true;
+  // Overriding a hold whose cause is open is a decision on the record: it needs its reason.
+  const text = override ? requireText(note, 'note', { max: 2000 }) : optionalText(note, 'note');
   return changeWorkItem(db, caller, id, options, async (ctx, item) => {
     if (item.status !== 'ON_HOLD') throw illegalTransition('work item', item.status, 'resume');
+    const overridden = await judgeHolds(ctx, item, override);
     const back = item.heldFrom === 'IN_PROGRESS' ? 'IN_PROGRESS' : 'OPEN';
+    // Taking work back in hand is judged like starting it: every condition must hold now.
+    if (back === 'IN_PROGRESS') {
+      const blockers = openBlockers(ctx, item);
+      if (blockers.length) throw blockedError(blockers, 'resume');
+    }
     item.heldFrom = null;
     item.holdReason = null;
-    transition(ctx, item, back, text, 'resumed');
+    item.holdSourceDomain = null;
+    item.holdSourceRecordId = null;
+    const historyNote = overridden.length ? `hold overridden (${overridden.map(holdName).join(', ')} still active): ${text}` : text;
+    // The event's note says it was an override, and of which hold (Work's `work_item.resumed` contract has no field for it).
+    transition(ctx, item, back, historyNote, 'resumed');
     settleReadiness(ctx, item);
     return item;
   });
@@ -496,24 +658,31 @@ export function checkEvidence(outcome: RequiredOutcome, evidence: EvidenceInput[
     };
   });
   const missing: string[] = [];
-  const outOfLimits: string[] = [];
+  const outOfLimits: OutOfLimitsReadingV1[] = [];
   for (const req of outcome.evidence) {
     // Every entry answering a requirement is checked, not only the first: a second, bad reading is not hidden.
     const matches = rows.flatMap((row, i) => (row.kind === req.kind && row.label.toLowerCase() === req.label.toLowerCase() ? [{ row, i }] : []));
     if (!matches.length) missing.push(`${req.kind.toLowerCase()} "${req.label}": not submitted`);
     for (const { row, i } of matches) {
       const problem = evidenceProblem(req, row);
-      if (problem === 'out of limits') {
-        outOfLimits.push(`${req.label} (evidence[${i}]: ${row.value} ${req.unit ?? ''}, limits ${req.min ?? '-∞'}..${req.max ?? '∞'})`.replace(' ,', ','));
-      } else if (problem) missing.push(`${req.kind.toLowerCase()} "${req.label}" (evidence[${i}]): ${problem}`);
+      if (problem && problem !== 'out of limits') missing.push(`${req.kind.toLowerCase()} "${req.label}" (evidence[${i}]): ${problem}`);
       if (req.kind === 'MEASUREMENT' && (problem === null || problem === 'out of limits')) row.withinLimits = problem === null;
+      // A reading outside its limits is a result, not bad input (a failed inspection): kept, marked, and told
+      // to whoever asked for the work; verification accepts or rejects it.
+      if (problem === 'out of limits') outOfLimits.push({ label: req.label, value: row.value!, unit: req.unit ?? null, min: req.min ?? null, max: req.max ?? null });
     }
   }
-  if (missing.length || outOfLimits.length) {
-    const parts = [missing.length ? `missing or incomplete: ${missing.join('; ')}` : '', outOfLimits.length ? `outside limits: ${outOfLimits.join('; ')}` : ''].filter(Boolean);
-    throw new DomainError(ErrorCode.EVIDENCE_INCOMPLETE, `the evidence does not meet the required outcome (${parts.join(' / ')})`, { missing, outOfLimits });
-  }
-  return rows;
+  if (missing.length) throw new DomainError(ErrorCode.EVIDENCE_INCOMPLETE, `the evidence does not meet the required outcome (missing or incomplete: ${missing.join('; ')})`, { missing });
+  return { rows, outOfLimits };
+}
+
+/** The readings of the accepted submission that were outside their limits, with the limits they missed. */
+function outOfLimitsOf(outcome: RequiredOutcome, evidence: { kind: string; label: string; value: number | null; withinLimits: boolean | null }[]): OutOfLimitsReadingV1[] {
+  return evidence.flatMap((e) => {
+    if (e.kind !== 'MEASUREMENT' || e.withinLimits !== false || e.value === null) return [];
+    const req = outcome.evidence.find((r) => r.kind === 'MEASUREMENT' && r.label.toLowerCase() === e.label.toLowerCase());
+    return [{ label: e.label, value: e.value, unit: req?.unit ?? null, min: req?.min ?? null, max: req?.max ?? null }];
+  });
 }
 
 function evidenceProblem(req: EvidenceRequirement, e: { value: number | null; unit: string | null; url: string | null; text: string | null; answers: ChecklistAnswer[] | null }): string | null {
@@ -543,10 +712,10 @@ export function completeWork(db: EntityManager, caller: Caller, id: string, evid
     if (item.status !== 'IN_PROGRESS') throw illegalTransition('work item', item.status, 'complete');
     const blockers = openBlockers(ctx, item);
     if (blockers.length) throw blockedError(blockers, 'complete');
-    const rows = checkEvidence(item.requiredOutcome, evidence, caller);
+    const { rows, outOfLimits } = checkEvidence(item.requiredOutcome, evidence, caller);
     if (rows.length) await insertEvidence(ctx.manager, rows.map((r) => ({ ...r, workItemId: item.id })));
     item.completedAt = new Date();
-    transition(ctx, item, 'AWAITING_VERIFICATION', text, 'completed', { performerId: item.performerId, evidenceCount: rows.length });
+    transition(ctx, item, 'AWAITING_VERIFICATION', text, 'completed', { performerId: item.performerId, evidenceCount: rows.length, ...(outOfLimits.length ? { outOfLimits } : {}) });
     return item;
   });
 }
@@ -582,9 +751,13 @@ export function verifyWork(db: EntityManager, caller: Caller, id: string, accept
       throw new DomainError(ErrorCode.SEPARATION_OF_DUTIES, `whoever started, resumed, completed or gave evidence for work cannot verify it (you ${[...parts].join(' and ')} it)`, { parts: [...parts] });
     }
     if (accept) {
+      // Accepted work is done as of now: a condition that lapsed (or re-opened) since it was completed must hold again first.
+      const blockers = openBlockers(ctx, item);
+      if (blockers.length) throw blockedError(blockers, 'verify');
       item.verifiedById = caller.id;
       item.verifiedAt = new Date();
-      transition(ctx, item, 'DONE', text, 'verified', { verifierId: caller.id, verifiedAt: item.verifiedAt.toISOString() });
+      const outOfLimits = outOfLimitsOf(item.requiredOutcome, await lastSubmittedEvidence(ctx.manager, item.id));
+      transition(ctx, item, 'DONE', text, 'verified', { verifierId: caller.id, verifiedAt: item.verifiedAt.toISOString(), ...(outOfLimits.length ? { outOfLimits } : {}) });
     } else {
       item.completedAt = null;
       transition(ctx, item, 'IN_PROGRESS', text, 'rejected', { verifierId: caller.id, reason: text });
@@ -627,6 +800,7 @@ export function raisePrerequisite(ctx: ChangeContext, item: WorkItem, input: Pre
       existing.state = state;
       existing.reason = fields.reason ?? existing.reason;
       existing.resolvedAt = state === 'OPEN' ? null : (existing.resolvedAt ?? new Date());
+      existing.validUntil = fields.validUntil;
     }
     ctx.changes.prerequisiteChanged(existing);
     prerequisite = existing;
@@ -648,8 +822,11 @@ async function changePrerequisite(db: EntityManager, caller: Caller, id: string,
       if (!inScope(caller, item)) throw notFound('prerequisite', prerequisiteId);
       const p = ctx.changes.prerequisitesOf(item).find((x) => x.id === prerequisiteId)!;
       if (TERMINAL.includes(item.status)) throw illegalTransition('work item', item.status, 'change a prerequisite of');
+      lapseExpired(ctx, item); // a lapsed condition is open: it may be satisfied or waived again
       change(ctx, p, item);
       p.resolvedAt = p.state === 'OPEN' ? null : new Date();
+      // Satisfied or waived by a person: no end is known.
+      p.validUntil = null;
       // A person's act is a fact as of now: a source's older word, arriving late, does not undo it.
       p.stateFact = factOrderOf({ time: p.resolvedAt ?? new Date(), eventId: '' });
       ctx.changes.prerequisiteChanged(p);
@@ -697,6 +874,7 @@ export async function setPrerequisitesFromSource(
   state: 'OPEN' | 'SATISFIED',
   reason: string | null,
   origin?: FactOrigin,
+  validUntil: Date | null = null,
 ): Promise<WorkItem[]> {
   if (origin) {
     return applySourceFact(ctx, {
@@ -707,6 +885,7 @@ export async function setPrerequisitesFromSource(
       state,
       description: null,
       reason,
+      validUntil: state === 'SATISFIED' ? validUntil : null,
       factOrder: factOrderOf(origin),
       eventId: origin.eventId,
     });
@@ -724,6 +903,7 @@ export async function setPrerequisitesFromSource(
       p.state = state;
       p.reason = reason;
       p.resolvedAt = state === 'OPEN' ? null : new Date();
+      p.validUntil = state === 'SATISFIED' ? validUntil : null;
       ctx.changes.prerequisiteChanged(p);
       changed = true;
     }
@@ -759,6 +939,8 @@ interface FactContent {
   state: 'OPEN' | 'SATISFIED';
   description?: string | null;
   reason: string | null;
+  /** When a SATISFIED fact's condition lapses; an OPEN fact ends any validity (the source said why it is open). */
+  validUntil?: Date | string | null;
   order: string;
 }
 
@@ -772,11 +954,13 @@ function takeFact(ctx: ChangeContext, p: Prerequisite, fact: FactContent): boole
     p.descriptionFact = fact.order;
   }
   if ((p.stateFact ?? '') <= fact.order) {
-    if (p.state !== 'WAIVED' && (p.state !== fact.state || p.reason !== fact.reason)) {
+    const validUntil = fact.state === 'SATISFIED' && fact.validUntil ? new Date(fact.validUntil) : null;
+    if (p.state !== 'WAIVED' && (p.state !== fact.state || p.reason !== fact.reason || timeOf(p.validUntil) !== timeOf(validUntil))) {
       settled = true;
       p.state = fact.state;
       p.reason = fact.reason;
       p.resolvedAt = fact.state === 'OPEN' ? null : (p.resolvedAt ?? new Date());
+      p.validUntil = validUntil;
     }
     written ||= settled || p.stateFact !== fact.order;
     p.stateFact = fact.order;
@@ -799,7 +983,7 @@ async function takeKeptFacts(ctx: ChangeContext, item: WorkItem, prerequisites: 
     if (!p.sourceRecordId || p.sourceDomain === 'MANUAL' || p.sourceDomain === 'WORK') continue;
     const facts = (await ctx.changes.factsOf({ domain: p.sourceDomain, recordId: p.sourceRecordId })).filter((f) => factCovers(f, item, p));
     for (const fact of facts.sort((a, b) => (a.factOrder < b.factOrder ? -1 : a.factOrder > b.factOrder ? 1 : 0))) {
-      if (takeFact(ctx, p, { state: fact.state, description: fact.description, reason: fact.reason, order: fact.factOrder })) settled = true;
+      if (takeFact(ctx, p, { state: fact.state, description: fact.description, reason: fact.reason, validUntil: fact.validUntil, order: fact.factOrder })) settled = true;
       if (fact.target === item.id) ctx.changes.dropFact(fact); // taken: a later change of the record comes as a fact of its own
     }
   }

@@ -3,6 +3,12 @@ import type { PrerequisiteKind } from './prerequisite';
 import type { SourceDomain } from './work-item';
 
 /** Which items a fact is about: every item with a blocker of the record, the record's own work, or one item (its id). */
+/** A supporting record that raises prerequisites. */
+export interface PrerequisiteSource {
+  domain: SourceDomain;
+  recordId: string;
+}
+
 export const ALL_ITEMS = '*';
 export const OWN_WORK = 'own';
 
@@ -23,6 +29,8 @@ export class PrerequisiteFact {
   @Column('text') state: 'OPEN' | 'SATISFIED';
   @Column('text', { nullable: true }) description: string | null;
   @Column('text', { nullable: true }) reason: string | null;
+  /** When the satisfied condition lapses. */
+  @Column('timestamptz', { nullable: true }) validUntil: Date | null;
   @Column('text') factOrder: string;
   @Column('text') eventId: string;
   @CreateDateColumn({ type: 'timestamptz' }) recordedAt: Date;

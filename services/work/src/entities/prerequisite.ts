@@ -27,6 +27,8 @@ export class Prerequisite {
   @Column('text', { nullable: true }) waivedReason: string | null;
   @Column('uuid', { nullable: true }) waivedById: string | null;
   @Column('timestamptz', { nullable: true }) resolvedAt: Date | null;
+  /** When a satisfied condition lapses (a qualification's expiry, a permit's validTo): from then on it counts as open. */
+  @Column('timestamptz', { nullable: true }) validUntil: Date | null;
   /** Order (`<ISO time>#<rank>`) of the source's fact its state and reason came from; an older fact never overwrites it. Null: set by hand or before facts were kept. */
   @Column('text', { nullable: true }) stateFact: string | null;
   /** Order of the source's fact its description came from. */

@@ -1,6 +1,7 @@
 // The vocabulary is part of the event contracts (libs/events), so Work and every consumer share one list.
 import { EVIDENCE_KINDS, PRIORITIES, SOURCE_DOMAINS, WORK_ITEM_STATUSES as STATUSES, WORK_ITEM_TYPES } from '@opsgraph/events';
 export { EVIDENCE_KINDS, PRIORITIES, SOURCE_DOMAINS, STATUSES, WORK_ITEM_TYPES };
+import type { WorkDetails } from '../domain/details';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 
 export type WorkItemType = (typeof WORK_ITEM_TYPES)[number];
@@ -52,9 +53,14 @@ export class WorkItem {
   /** Where an ON_HOLD item returns to when resumed. */
   @Column('text', { nullable: true }) heldFrom: WorkItemStatus | null;
   @Column('text', { nullable: true }) holdReason: string | null;
+  /** The supporting record whose hold stopped the item (an incident): its `asset_hold` says who resumes it and whether its cause is open. Null: held by hand. */
+  @Column('text', { nullable: true }) holdSourceDomain: SourceDomain | null;
+  @Column('text', { nullable: true }) holdSourceRecordId: string | null;
   @Column('text', { default: 'MEDIUM' }) priority: Priority;
   /** Count of open prerequisites, kept in the same transaction as every prerequisite change, so lists filter and sort on it without joins. */
   @Column('int', { default: 0 }) openPrerequisites: number;
+  /** The earliest `validUntil` of its satisfied prerequisites: from then on it counts as blocked, whether or not the lapse event has arrived. */
+  @Column('timestamptz', { nullable: true }) lapsesAt: Date | null;
 
   @Column('uuid') siteId: string;
   @Column('uuid', { nullable: true }) areaId: string | null;
@@ -81,6 +87,8 @@ export class WorkItem {
   @Column('text', { nullable: true }) sourceReason: string | null;
   @Column('jsonb') requiredOutcome: RequiredOutcome;
   @Column('jsonb', { default: () => "'[]'::jsonb" }) links: RecordLink[];
+  /** The details of its type (domain/details.ts), keyed by member, e.g. `{ "logistics": {...} }`; null for types without. */
+  @Column('jsonb', { nullable: true }) details: WorkDetails | null;
 
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;

@@ -40,7 +40,7 @@ function recordsOfPlace(place: HandoverPlace, params: unknown[], alias = ''): st
  * is in exactly one.
  */
 const SECTION = `CASE WHEN status = 'DONE' THEN 'done' WHEN status = 'CANCELLED' THEN 'cancelled'
-  WHEN status = 'AWAITING_VERIFICATION' THEN 'awaitingVerification' WHEN status = 'ON_HOLD' OR open_prerequisites > 0 THEN 'blocked'
+  WHEN status = 'AWAITING_VERIFICATION' THEN 'awaitingVerification' WHEN status = 'ON_HOLD' OR open_prerequisites > 0 OR lapses_at <= now() THEN 'blocked'
   WHEN status = 'IN_PROGRESS' THEN 'inProgress' ELSE 'ready' END`;
 
 /** Most urgent first (priority, then due time), then last changed first. */

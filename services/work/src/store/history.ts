@@ -35,3 +35,13 @@ export function insertTransitions(db: EntityManager, rows: readonly Partial<Tran
 export async function insertEvidence(db: EntityManager, rows: Partial<Evidence>[]): Promise<void> {
   await db.insert(Evidence, rows);
 }
+
+/** The evidence of an item's last submission (one completion submits its pieces together, at one instant). */
+export function lastSubmittedEvidence(db: EntityManager, workItemId: string): Promise<Evidence[]> {
+  return db
+    .getRepository(Evidence)
+    .createQueryBuilder('e')
+    .where('e.workItemId = :workItemId', { workItemId })
+    .andWhere('e.submittedAt = (SELECT max(x.submitted_at) FROM evidence x WHERE x.work_item_id = :workItemId)')
+    .getMany();
+}

@@ -1,7 +1,6 @@
 import { selectRowsWhere } from '@opsgraph/core';
 import type { EntityManager } from 'typeorm';
-import { PrerequisiteFact } from '../entities';
-import type { PrerequisiteSource } from '../domain/change-set';
+import { PrerequisiteFact, type PrerequisiteSource } from '../entities';
 
 /** The facts supporting records told Work for blockers that were not there yet, or for blockers raised later (see PrerequisiteFact). */
 
@@ -21,10 +20,11 @@ export function factsOfRecords(db: EntityManager, sources: readonly Prerequisite
 export async function keepFacts(db: EntityManager, facts: readonly Omit<PrerequisiteFact, 'recordedAt'>[]): Promise<void> {
   if (!facts.length) return;
   await db.query(
-    `INSERT INTO prerequisite_fact (source_domain, source_record_id, kind, target, state, description, reason, fact_order, event_id)
-     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(source_domain text, source_record_id text, kind text, target text, state text, description text, reason text, fact_order text, event_id text)
+    `INSERT INTO prerequisite_fact (source_domain, source_record_id, kind, target, state, description, reason, fact_order, event_id, valid_until)
+     SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(source_domain text, source_record_id text, kind text, target text, state text, description text, reason text, fact_order text, event_id text, valid_until timestamptz)
      ON CONFLICT (source_domain, source_record_id, kind, target) DO UPDATE
-       SET state = excluded.state, description = excluded.description, reason = excluded.reason, fact_order = excluded.fact_order, event_id = excluded.event_id, recorded_at = now()
+       SET state = excluded.state, description = excluded.description, reason = excluded.reason, fact_order = excluded.fact_order, event_id = excluded.event_id,
+         valid_until = excluded.valid_until, recorded_at = now()
        WHERE prerequisite_fact.fact_order <= excluded.fact_order`,
     [
       JSON.stringify(
@@ -38,6 +38,7 @@ export async function keepFacts(db: EntityManager, facts: readonly Omit<Prerequi
           reason: f.reason,
           fact_order: f.factOrder,
           event_id: f.eventId,
+          valid_until: f.validUntil ? new Date(f.validUntil).toISOString() : null,
         })),
       ),
     ],

@@ -1,9 +1,10 @@
 import { isContractorOnly, loaderBy, selectRows, selectRowsWhere, updateRows, type Caller } from '@opsgraph/core';
 import { Brackets, In, Not, type DeepPartial, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { OPEN_STATUSES, TERMINAL, Transition, WorkItem, type SourceDomain, type WorkItemStatus, type WorkItemType } from '../entities';
+import { applyDetailFilter, type DetailConditions } from './details';
+import { OPEN_STATUSES, TERMINAL, WorkItem, type SourceDomain, type WorkItemStatus, type WorkItemType } from '../entities';
 
 /**
- * Work items: lookups, the filtered and keyset-paginated list, the board and the handover, the reads the
+ * Work items: lookups, the filtered and keyset-paginated list, the board, the reads the
  * per-request loaders batch, the locked reads of the change set and the item writes.
  *
  * The list, board and handover queries also keep the caller to their sites and, for a contractor, to their
@@ -11,7 +12,7 @@ import { OPEN_STATUSES, TERMINAL, Transition, WorkItem, type SourceDomain, type 
  */
 
 /** A filter on work items with its values already checked (`checkedFilter` in domain/queries.ts). */
-export interface WorkItemConditions {
+export interface WorkItemConditions extends DetailConditions {
   siteId?: string | null;
   areaId?: string | null;
   lineId?: string | null;
@@ -40,18 +41,29 @@ function applyScope(q: SelectQueryBuilder<WorkItem>, caller: Caller) {
 
 const workItems = (db: EntityManager, caller: Caller) => applyScope(db.getRepository(WorkItem).createQueryBuilder('w'), caller);
 
+/** A satisfied condition of the item is past its validity (never NULL, so it negates safely). */
+const LAPSED = `COALESCE(w.lapsesAt <= now(), false)`;
+const LAPSED_OR_BLOCKED = `(w.openPrerequisites > 0 OR ${LAPSED})`;
+
 function applyFilter(q: SelectQueryBuilder<WorkItem>, filter: WorkItemConditions = {}) {
   const eq = { siteId: filter.siteId, areaId: filter.areaId, lineId: filter.lineId, assetId: filter.assetId, ownerId: filter.ownerId };
   for (const [key, value] of Object.entries(eq)) {
     if (value) q.andWhere(`w.${key} = :${key}`, { [key]: value });
   }
-  if (filter.status?.length) q.andWhere('w.status IN (:...status)', { status: filter.status });
+  if (filter.status?.length) {
+    // A READY item past a condition's validity reads OPEN (domain/work-items.ts, `statusAt`): the filter says the same.
+    const open = filter.status.includes('OPEN');
+    const ready = filter.status.includes('READY');
+    if (open && !ready) q.andWhere(`(w.status IN (:...status) OR (w.status = 'READY' AND ${LAPSED}))`, { status: filter.status });
+    else if (ready && !open) q.andWhere(`(w.status IN (:...status) AND NOT (w.status = 'READY' AND ${LAPSED_OR_BLOCKED}))`, { status: filter.status });
+    else q.andWhere('w.status IN (:...status)', { status: filter.status });
+  }
   if (filter.type?.length) q.andWhere('w.type IN (:...type)', { type: filter.type });
   if (filter.sourceDomain) q.andWhere('w.sourceDomain = :sourceDomain', { sourceDomain: filter.sourceDomain });
   if (filter.sourceRecordId) q.andWhere('w.sourceRecordId = :sourceRecordId', { sourceRecordId: filter.sourceRecordId });
   if (filter.contractorCompany) q.andWhere('w.contractorCompany = :company', { company: filter.contractorCompany });
   if (filter.blocked !== undefined && filter.blocked !== null) {
-    q.andWhere(filter.blocked ? 'w.openPrerequisites > 0 AND w.status IN (:...open)' : 'w.openPrerequisites = 0', { open: OPEN_STATUSES });
+    q.andWhere(filter.blocked ? `(w.openPrerequisites > 0 OR ${LAPSED}) AND w.status IN (:...open)` : `(w.openPrerequisites = 0 AND NOT ${LAPSED})`, { open: OPEN_STATUSES });
   }
   if (filter.overdue !== undefined && filter.overdue !== null) {
     q.andWhere(filter.overdue ? 'w.dueAt < now() AND w.status IN (:...open)' : '(w.dueAt IS NULL OR w.dueAt >= now() OR w.status NOT IN (:...open))', { open: OPEN_STATUSES });
@@ -63,6 +75,7 @@ function applyFilter(q: SelectQueryBuilder<WorkItem>, filter: WorkItemConditions
     const pattern = `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q.andWhere(new Brackets((b) => b.where('w.number ILIKE :p', { p: pattern }).orWhere('w.title ILIKE :p').orWhere('w.description ILIKE :p')));
   }
+  applyDetailFilter(q, filter);
   return q;
 }
 
@@ -130,54 +143,19 @@ const BOARD_ORDER = `CASE priority WHEN 'CRITICAL' THEN 0 WHEN 'HIGH' THEN 1 WHE
 /** The board's counts of a site (or one of its areas): items by status, and how many of them are blocked. */
 export function boardCounts(db: EntityManager, caller: Caller, siteId: string, areaId: string | null): Promise<{ status: WorkItemStatus; count: number; blocked: number }[]> {
   const { where, params } = boardScope(caller, siteId, areaId);
-  return db.query(`SELECT status, COUNT(*)::int AS count, COUNT(*) FILTER (WHERE open_prerequisites > 0)::int AS blocked FROM work_item WHERE ${where} GROUP BY status`, params);
+  // A READY item past a condition's validity counts OPEN and blocked (domain/work-items.ts, `statusAt`).
+  return db.query(
+    `SELECT CASE WHEN status = 'READY' AND lapses_at <= now() THEN 'OPEN' ELSE status END AS status, COUNT(*)::int AS count,
+       COUNT(*) FILTER (WHERE open_prerequisites > 0 OR lapses_at <= now())::int AS blocked
+     FROM work_item WHERE ${where} GROUP BY 1`,
+    params,
+  );
 }
 
 /** The board's open items of a site (or one of its areas), most urgent first. */
 export function boardItems(db: EntityManager, caller: Caller, siteId: string, areaId: string | null, limit: number): Promise<WorkItem[]> {
   const { where, params } = boardScope(caller, siteId, areaId);
   return selectRowsWhere(db, WorkItem, `${where} AND status = ANY($${params.length + 1})`, [...params, OPEN_STATUSES], { order: BOARD_ORDER, limit });
-}
-
-// ---------- the handover (each of a site or one of its areas, at most `limit` items) ----------
-
-type HandoverPlace = { siteId: string; areaId: string | null };
-
-const handoverScope = (db: EntityManager, caller: Caller, place: HandoverPlace) => applyFilter(workItems(db, caller), { siteId: place.siteId, areaId: place.areaId ?? undefined });
-
-/** Items moved to DONE or AWAITING_VERIFICATION in the window, last changed first. */
-export function workFinishedBetween(db: EntityManager, caller: Caller, place: HandoverPlace, from: Date, to: Date, limit: number): Promise<WorkItem[]> {
-  return handoverScope(db, caller, place)
-    .andWhere((qb) => {
-      const sub = qb.subQuery().select('t.workItemId').from(Transition, 't').where("t.toStatus IN ('DONE', 'AWAITING_VERIFICATION')").andWhere('t.at >= :from AND t.at < :to').getQuery();
-      return `w.id IN ${sub}`;
-    })
-    .setParameters({ from, to })
-    .orderBy('w.updatedAt', 'DESC')
-    .limit(limit)
-    .getMany();
-}
-
-/** Items in progress with no open blocker, last changed first. */
-export function workUnderway(db: EntityManager, caller: Caller, place: HandoverPlace, limit: number): Promise<WorkItem[]> {
-  return handoverScope(db, caller, place).andWhere("w.status = 'IN_PROGRESS' AND w.openPrerequisites = 0").orderBy('w.updatedAt', 'DESC').limit(limit).getMany();
-}
-
-/** Open items with an open blocker, and items on hold, last changed first. */
-export function workBlockedOrHeld(db: EntityManager, caller: Caller, place: HandoverPlace, limit: number): Promise<WorkItem[]> {
-  return (
-    handoverScope(db, caller, place)
-      // Bracketed: an OR at the top level of this condition would escape the scope and place filters.
-      .andWhere("((w.openPrerequisites > 0 AND w.status IN (:...open)) OR w.status = 'ON_HOLD')", { open: OPEN_STATUSES })
-      .orderBy('w.updatedAt', 'DESC')
-      .limit(limit)
-      .getMany()
-  );
-}
-
-/** Items awaiting verification, longest waiting first. */
-export function workAwaitingVerification(db: EntityManager, caller: Caller, place: HandoverPlace, limit: number): Promise<WorkItem[]> {
-  return handoverScope(db, caller, place).andWhere("w.status = 'AWAITING_VERIFICATION'").orderBy('w.completedAt', 'ASC').limit(limit).getMany();
 }
 
 // ---------- what the per-request loaders batch ----------
