@@ -18,7 +18,7 @@ import { log, measureCpu, postGraphQL, runToEnd, sampleMemory, startProcess, sto
 import { renderMarkdown, renderTable } from './lib/report.mjs';
 
 const require = createRequire(import.meta.url);
-const { BOARD, WORK_ITEM, PROBE, START, COMPLETE, VERIFY, evidenceFor } = require('./lib/queries.cjs');
+const { BOARD, WORK_ITEM, PROBE } = require('./lib/queries.cjs');
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(BENCH, '..');
@@ -39,6 +39,8 @@ const HELP = `usage: node bench/run.mjs [flags]   (npm run bench -- [flags])
   --peer                    also measure @graphql-hive/gateway (installs it into bench/peer on first use, ~500 MB)
   --no-baseline             skip the no-federation baseline
   --no-events               do not run bench/events.ts even if it exists
+  --live                    also run bench/live.ts: 1,000 WebSocket subscribers on one area's board while work is created
+                            (commit → message p50/p99, gateway CPU and memory, with coalescing and sharing on and off)
   --max-cost N              OPSGRAPH_MAX_COST for our gateway (default 100000, the gateway's own default, which admits the board)
   --port-base N             loopback ports: gateway N, subgraphs N+1..N+7, baseline N+10, peer N+20 (default 4100)
   --out FILE                also write the results as JSON (always written to bench/.work/last-run.json)
@@ -50,7 +52,7 @@ const HELP = `usage: node bench/run.mjs [flags]   (npm run bench -- [flags])
 function parseArgs(argv) {
   const flags = {
     scale: 'small', seed: 42, reseed: false, duration: 10, warmup: 3, connections: 8, boardFirst: 50, mutationRate: 6,
-    scenarios: ['board', 'page', 'mutations'], sizes: [1, 10, 50, 100, 200], peer: false, baseline: true, events: true, maxCost: 100_000, portBase: 4100, out: null, keep: false, profile: false, tune: [],
+    scenarios: ['board', 'page', 'mutations'], sizes: [1, 10, 50, 100, 200], peer: false, baseline: true, events: true, live: false, maxCost: 100_000, portBase: 4100, out: null, keep: false, profile: false, tune: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -74,6 +76,7 @@ function parseArgs(argv) {
       case '--peer': flags.peer = true; break;
       case '--no-baseline': flags.baseline = false; break;
       case '--no-events': flags.events = false; break;
+      case '--live': flags.live = true; break;
       case '--max-cost': flags.maxCost = Number(next()); break;
       case '--port-base': flags.portBase = Number(next()); break;
       case '--out': flags.out = next(); break;
@@ -409,6 +412,18 @@ async function main() {
         results.events = { failed: String(e.message), output: String(e.stdout ?? '').trim().split('\n').slice(-20) };
       }
     } else results.events = { skipped: 'bench/events.ts is not in this checkout' };
+  }
+
+  // ------------------------------------------------------------------ live picture (subscriptions, issue 21)
+  if (flags.live) {
+    log('running bench/live.ts (subscribers on one board while work is created)');
+    try {
+      const c = tsx('bench/live.ts');
+      const out = await runToEnd(c.command, c.args, { cwd: ROOT, env: { ...env, OPSGRAPH_LOG_LEVEL: 'warn' }, timeoutMs: 900_000, prefix: 'live       | ' });
+      results.live = { output: out.trim().split('\n').filter((l) => l.startsWith('|')) };
+    } catch (e) {
+      results.live = { failed: String(e.message), output: String(e.stdout ?? '').trim().split('\n').slice(-20) };
+    }
   }
 
   results.finishedAt = new Date().toISOString();

@@ -33,6 +33,7 @@ import {
 } from '@opsgraph/core';
 import { SUPERGRAPH_PATH } from './compose';
 import { SubgraphClient } from './subgraph-client';
+import { GatewayWithSubscriptions, startLive } from './live/server';
 
 export interface GatewayContext {
   caller: Caller;
@@ -178,7 +179,12 @@ function safeParse(text: string): GatewayGraphQLResponse | undefined {
   }
 }
 
-export async function startGateway(options: GatewayOptions = {}): Promise<HttpApp> {
+export interface GatewayApp extends HttpApp {
+  /** `ready` resolves once the gateway reads the event stream for subscriptions. */
+  live: { ready: Promise<void> };
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<GatewayApp> {
   checkConfiguration('gateway');
   const tracing = startTracing('gateway');
   const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8');
@@ -190,27 +196,31 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
     maxSockets: envInt('OPSGRAPH_SUBGRAPH_CONNECTIONS', 64),
     batch: process.env.OPSGRAPH_BATCH_SUBGRAPH_CALLS !== 'false',
   });
-  const gateway = new ApolloGateway({
+  // Subscriptions are served beside @apollo/gateway (which executes none): see live/.
+  const gateway = new GatewayWithSubscriptions(new ApolloGateway({
     supergraphSdl,
     // The checked-in supergraph names loopback URLs; OPSGRAPH_<SERVICE>_URL (docker-compose, a real deployment) wins.
     buildService: ({ name, url }) => new SubgraphDataSource(name, options.subgraphUrls?.[name] ?? configuredUrl(name) ?? url ?? '', client, shareReads),
-  });
+  }));
+  const introspection = process.env.OPSGRAPH_INTROSPECTION ? process.env.OPSGRAPH_INTROSPECTION === 'true' : process.env.NODE_ENV !== 'production';
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     formatError: (formatted, error) => formatError(formatted, error, isDevelopment()),
     includeStacktraceInErrorResponses: false,
     validationRules: [queryLimitsRule()],
     plugins: [metricsPlugin('gateway'), ApolloServerPluginCacheControlDisabled()],
-    introspection: process.env.OPSGRAPH_INTROSPECTION ? process.env.OPSGRAPH_INTROSPECTION === 'true' : process.env.NODE_ENV !== 'production',
+    introspection,
   });
   await apollo.start();
   const verifyUserToken = userTokenVerifier();
+  const live = startLive({ apollo, gateway, verifyUserToken, introspection });
 
   const app = await listenHttp({
     port: options.port ?? envInt('OPSGRAPH_GATEWAY_PORT', GATEWAY_PORT),
     host: process.env.OPSGRAPH_HOST,
     ready: async () => true,
     graphql: async (req, res, body) => {
+      if (live.isEventStream(req)) return live.serveEventStream(req, res, body);
       const requestId = (req.headers[REQUEST_ID_HEADER] as string | undefined)?.slice(0, 100) || randomUUID();
       let caller: Caller;
       try {
@@ -233,11 +243,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<HttpAp
         [REQUEST_ID_HEADER]: requestId,
       }));
     },
+  }).catch(async (err) => {
+    await live.close(); // a gateway that could not listen must not keep tailing events
+    throw err;
   });
+  live.attach(app.server);
   logger.info({ url: app.url }, 'gateway listening');
   return {
     ...app,
+    live: { ready: live.ready },
     close: async () => {
+      await live.close();
       await app.close();
       await apollo.stop();
       client.close();
