@@ -46,7 +46,7 @@ const STATUSES = ['OPEN', 'READY', 'IN_PROGRESS', 'AWAITING_VERIFICATION', 'DONE
 const OPEN_STATUSES = ['OPEN', 'READY', 'IN_PROGRESS', 'AWAITING_VERIFICATION', 'ON_HOLD'];
 const TERMINAL = ['DONE', 'CANCELLED'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Row = Record<string, any>;
 
 const pools: Record<string, Pool> = {};
 const pool = (service: string) => (pools[service] ??= new Pool({ ...postgresConfig(), database: databaseName(service), max: 4, application_name: 'bench-baseline' }));

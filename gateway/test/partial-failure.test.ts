@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ok, people, startTestGateway, startTestService, type TestGateway, type TestService } from '@opsgraph/testing';
+import { ok, people, startTestGateway, startTestService, type TestService } from '@opsgraph/testing';
 import { service as permitsService } from '../../services/permits/src/service';
 import { service as workService } from '../../services/work/src/service';
 

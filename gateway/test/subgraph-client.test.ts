@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SubgraphClient, splitJsonArray } from '../src/subgraph-client';
-import { ok, people, person, startSubgraphProxy, startTestGateway, startTestService, type SubgraphProxy, type TestGateway, type TestService } from '@opsgraph/testing';
+import { eventually, ok, people, person, startSubgraphProxy, startTestGateway, startTestService, type SubgraphProxy, type TestGateway, type TestService } from '@opsgraph/testing';
 import { service as competenceService } from '../../services/competence/src/service';
 import { service as workService } from '../../services/work/src/service';
 
@@ -167,6 +167,8 @@ describe('batching through the gateway with real subgraphs', () => {
     proxy = await startSubgraphProxy(competence.url, (body) => void batches.push(Array.isArray(body) ? body.length : 1));
     const site = ok(await work.query(`mutation { createSite(input: { code: "BAT", name: "Batch" }) { id } }`, {}, people.admin)).createSite;
     itemId = ok(await work.query(`mutation($s: ID!, $o: ID!) { createWorkItem(input: { type: INSPECTION, title: "Batch me", siteId: $s, ownerId: $o }) { id } }`, { s: site.id, o: people.technician.id }, people.supervisor)).createWorkItem.id;
+    // Competence answers `ownerQualified` once Work's event told it of the item: both answers below must see it.
+    await eventually(async () => (await competence.db.query(`SELECT 1 FROM open_work_item WHERE work_item_id = $1`, [itemId])).length > 0, 30_000);
   });
   afterAll(async () => {
     await proxy.close();

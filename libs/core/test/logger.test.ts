@@ -34,9 +34,9 @@ test('production writes one JSON line per entry', () => {
 
 test('development writes readable lines, an error with its stack below', () => {
   const lines = print({ NODE_ENV: 'development' });
-  expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  event consumed consumer=work type=work\.item\.created outcome=applied requestId="r 1"$/);
+  expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}event consumed consumer=work type=work\.item\.created outcome=applied requestId="r 1"$/);
   // The entry's own `time` field is kept beside the clock pino stamps.
-  expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN  slow query query="SELECT 1" time=812$/);
+  expect(lines[1]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} WARN {2}slow query query="SELECT 1" time=812$/);
   expect(lines[2]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR scheduled rule failed$/);
   expect(lines[3]).toBe('    Error: boom');
   for (const line of lines) expect(line.startsWith('{')).toBe(false);
@@ -44,5 +44,5 @@ test('development writes readable lines, an error with its stack below', () => {
 
 test('OPSGRAPH_LOG_FORMAT overrides the default both ways', () => {
   expect(() => print({ NODE_ENV: 'development', OPSGRAPH_LOG_FORMAT: 'json' }).map((line) => JSON.parse(line))).not.toThrow();
-  expect(print({ NODE_ENV: 'production', OPSGRAPH_LOG_FORMAT: 'pretty' })[0]).toMatch(/ INFO  event consumed /);
+  expect(print({ NODE_ENV: 'production', OPSGRAPH_LOG_FORMAT: 'pretty' })[0]).toMatch(/ INFO {2}event consumed /);
 });

@@ -1,5 +1,5 @@
 import { OutboxEvent } from '@opsgraph/events';
-import type { TestService } from './index';
+import type { TestService } from './services';
 
 export interface RecordedEvent {
   /** Short type without the domain prefix, e.g. `permit.issued`. */

@@ -1,6 +1,6 @@
 import { devToken, type Caller } from '@opsgraph/core';
 import { composeSupergraph, startGateway } from '@opsgraph/gateway';
-import { postGraphQL, type GraphQLResult } from './index';
+import { postGraphQL, type GraphQLResult } from './services';
 
 export interface TestGateway {
   url: string;

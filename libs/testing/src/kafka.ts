@@ -18,7 +18,7 @@ import {
   type Transport,
 } from '@opsgraph/events';
 import type { DataSource } from 'typeorm';
-import { uniqueDatabase } from './index';
+import { uniqueDatabase } from './services';
 
 // Jest gives every test file its own process.env: a fresh topic/group prefix here keeps parallel test files
 // (which share one broker) from seeing each other's events, and short group timings keep joins fast.

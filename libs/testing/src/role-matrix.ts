@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ROLES, type Caller, type Role } from '@opsgraph/core';
 import type { TestGateway } from './gateway';
-import { expectError, ok } from './index';
+import { expectError, ok } from './services';
 import { people } from './people';
 
 /** What one call of a role matrix acts on: its variables, and how to read back all it could change. */

@@ -3,7 +3,7 @@ import type { Caller } from '@opsgraph/core';
 import { eventually, expectError, ok, people, person, recordedEvents, untilPlacesKnown, type GraphQLResult, type TestService, expectAlikeNotFound } from '@opsgraph/testing';
 import type { QueryRunner } from 'typeorm';
 import { OpenWorkItem } from '../src/entities';
-import { PERSON_FIELDS, createQualification, crew, registerPerson, requireQualification, seedPlant, startCompetence, startWorkService, type Plant } from './fixtures';
+import { PERSON_FIELDS, createQualification, registerPerson, requireQualification, seedPlant, startCompetence, startWorkService, type Plant } from './fixtures';
 
 /**
  * The sites people are given and the work items asked about are checked against what competence knows from

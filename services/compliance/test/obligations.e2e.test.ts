@@ -228,7 +228,7 @@ test('statements per request do not grow with the number of work items', async (
 }, 60_000);
 
 test('a failed inspection through Work: the reading outside its limits is accepted as a result, and compliance records the occurrence NOT_MET with its non-conformance and corrective work', async () => {
-  const vessel = await addAsset('V-104', 'pressure_vessel');
+  const vessel = await addAsset('V-190', 'pressure_vessel');
   const requirement = ok(await q(`mutation($i: CreateRequirementInput!) { createRequirement(input: $i) { id } }`, {
     i: vesselInspection(plant.siteId, [vessel], { reference: 'PED failed inspection', firstDueAt: new Date(Date.now() + 10 * DAY).toISOString() }),
   }, crew.hse)).createRequirement;

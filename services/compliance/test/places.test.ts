@@ -1,5 +1,4 @@
 import type { Caller } from '@opsgraph/core';
-import { OutboxEvent } from '@opsgraph/events';
 import { eventually, expectError, ok, person, startTestService, untilPlacesKnown, type GraphQLResult, type TestService, expectAlikeNotFound } from '@opsgraph/testing';
 import type { QueryRunner } from 'typeorm';
 import { service as workService } from '../../work/src/service';

@@ -167,7 +167,7 @@ describe('incidents', () => {
     const high = await reportIncident(hazards, places, { type: 'PROCESS_SAFETY_EVENT', severity: 'HIGH', assetId: places.assetId, title: 'Relief valve lifted on V-101' });
     expect(high.holdRequestedAt).not.toBeNull();
     const hold = (await outbox(hazards, high.id)).find((e) => e.type === 'work.hold_requested')!;
-    expect(hold.data).toEqual({ assetId: places.assetId, siteId: places.siteId, sourceRecordId: high.id, reason: expect.stringMatching(new RegExp(`^${high.number}: high severity process safety event on this asset`)) });
+    expect(hold.data).toEqual({ assetId: places.assetId, siteId: places.siteId, sourceRecordId: high.id, resumeRoles: ['supervisor'], reason: expect.stringMatching(new RegExp(`^${high.number}: high severity process safety event on this asset`)) });
     const lowOnAsset = await reportIncident(hazards, places, { severity: 'LOW', assetId: places.assetId });
     const criticalNoAsset = await reportIncident(hazards, places, { severity: 'CRITICAL' });
     for (const incident of [lowOnAsset, criticalNoAsset]) {

@@ -371,7 +371,7 @@ describe('in the graph', () => {
     const facts = await outbox(permits, permit.id);
     expect(facts.slice(-2)).toEqual([
       { type: 'permit.work_items_added', data: expect.objectContaining({ addedWorkItemIds: [w2], workItemIds: [w1, w2] }) },
-      { type: 'prerequisite.required', data: { workItemId: w2, siteId: s.siteId, kind: 'PERMIT_VALID', sourceRecordId: permit.id, description: `Valid hot work permit ${permit.number}`, state: 'SATISFIED', reason: `${permit.number} issued` } },
+      { type: 'prerequisite.required', data: { workItemId: w2, siteId: s.siteId, kind: 'PERMIT_VALID', sourceRecordId: permit.id, description: `Valid hot work permit ${permit.number}`, state: 'SATISFIED', reason: `${permit.number} issued`, validUntil: expect.any(String) } },
     ]);
     ok(await act(permits, 'addPermitWorkItems', { id: permit.id, workItemIds: [w2] }));
     expect((await outbox(permits, permit.id)).length).toBe(facts.length); // already covered: nothing new

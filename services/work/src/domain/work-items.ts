@@ -31,7 +31,6 @@ import {
   Prerequisite,
   SOURCE_DOMAINS,
   TERMINAL,
-  Transition,
   WORK_ITEM_TYPES,
   WorkItem,
   type ChecklistAnswer,

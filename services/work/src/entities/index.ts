@@ -20,3 +20,4 @@ export * from './handover';
 export * from './work-template';
 
 export const entities = [Site, Area, Line, Asset, WorkItem, Prerequisite, Transition, Evidence, ShiftLogEntry, WorkRequest, PrerequisiteFact, AssetHold, HandoverRecord, StandingCondition, ConditionClearance, WorkTemplate, ...outboxEntities, ...inboxEntities];
+export * from './work-details';

@@ -1,7 +1,7 @@
 // The vocabulary is part of the event contracts (libs/events), so Work and every consumer share one list.
 import { EVIDENCE_KINDS, PRIORITIES, SOURCE_DOMAINS, WORK_ITEM_STATUSES as STATUSES, WORK_ITEM_TYPES } from '@opsgraph/events';
 export { EVIDENCE_KINDS, PRIORITIES, SOURCE_DOMAINS, STATUSES, WORK_ITEM_TYPES };
-import type { WorkDetails } from '../domain/details';
+import type { WorkDetails } from './work-details';
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 
 export type WorkItemType = (typeof WORK_ITEM_TYPES)[number];

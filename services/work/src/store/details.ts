@@ -1,7 +1,7 @@
 import { isContractorOnly, selectRows, selectRowsWhere, type Caller } from '@opsgraph/core';
 import { Brackets, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import { Asset, TERMINAL, WorkItem } from '../entities';
-import type { PunchCategory, WorkDetails } from '../domain/details';
+import type { PunchCategory, WorkDetails } from '../entities';
 
 /**
  * The details of work items (domain/details.ts): the jsonb document on `work_item`, its filters for the list and
