@@ -221,7 +221,9 @@ test('a client that reconnects with its position gets what changed since (catch-
   expectThreeSubgraphs(itemOf(caughtUp, job.id));
 
   // Over SSE, on the other replica, with the latest position: nothing was missed, so nothing is sent …
-  const settled = itemOf(caughtUp, job.id)?.status === 'READY' ? caughtUp : await again.next((m) => itemOf(m, job.id)?.status === 'READY');
+  // Settled: READY in Work, and known to competence (whether its owner is qualified comes with competence's own event).
+  const isSettled = (m: LiveMessage) => itemOf(m, job.id)?.status === 'READY' && !!itemOf(m, job.id)?.ownerQualified;
+  const settled = isSettled(caughtUp) ? caughtUp : await again.next(isSettled);
   await sleep(500);
   const latest = again.messages[again.messages.length - 1];
   expect(latest).toBe(settled); // nothing changed since
