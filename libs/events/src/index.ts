@@ -16,3 +16,4 @@ export * from './known-places';
 export * from './outcome';
 export * from './published';
 export { tailEvents, type Tail, type TailOptions } from './tail';
+export * from './effectiveness';

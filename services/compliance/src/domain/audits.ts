@@ -22,11 +22,11 @@ import {
   requireLocations,
   requirePlace,
 } from '@opsgraph/core';
-import { requiredOutcome, type RequiredOutcomeV1 } from '@opsgraph/events';
+import { effectivenessDays, requiredOutcome, type RequiredOutcomeV1 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import { FINDING_SEVERITIES, type AuditFinding, type ComplianceAudit, type ComplianceFindingAction, type ComplianceObligation, type FindingSeverity, type InspectionReading, type Requirement } from '../entities';
 import { lockObligationOfFinding, saveObligation } from '../store/obligations';
-import { describeReadings, effectivenessDays, noteHistory, reopenLockedFinding, scheduleEffectivenessCheck } from './effectiveness';
+import { describeReadings, noteHistory, reopenLockedFinding, scheduleEffectivenessCheck } from './effectiveness';
 import { auditById, auditsOfSite, insertAudit, lockAudit } from '../store/audits';
 import { actionsOfFindings, findingById, insertFinding, insertFindingAction, lockFinding as lockFindingRow, nextActionSeq, nextFindingSeq, saveFinding } from '../store/findings';
 import { requirementById } from '../store/requirements';

@@ -1,5 +1,5 @@
-import { DAY_MS, SYSTEM_CALLER, badInput, clipText, isUuid, type TrackedWorkItem } from '@opsgraph/core';
-import { findingEffectivenessRequestId } from '@opsgraph/events';
+import { DAY_MS, SYSTEM_CALLER, clipText, isUuid, type TrackedWorkItem } from '@opsgraph/core';
+import { EFFECTIVENESS_WINDOW_DAYS, effectivenessOutcome, findingEffectivenessRequestId } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { AuditFinding, ComplianceAudit, FindingHistoryAction, InspectionReading } from '../entities';
 import { auditById } from '../store/audits';
@@ -14,28 +14,6 @@ import { findingFact, findingNumber, record, type ComplianceContext } from './co
  * finding is closed-effective; verified with a reading outside its limits → not effective, and the finding is
  * reopened. A rejection in Work sends the check back to whoever does it (Work's rework loop), so it is no verdict.
  */
-export const DEFAULT_EFFECTIVENESS_DAYS = 30;
-export const MAX_EFFECTIVENESS_DAYS = 365;
-/** How long the check may take once raised (its work item's due date). */
-export const EFFECTIVENESS_WINDOW_DAYS = 14;
-export const RECURRENCES_LABEL = 'Recurrences since closing';
-
-export function effectivenessDays(value: number | null | undefined, field = 'effectivenessCheckDays'): number {
-  if (value === null || value === undefined) return DEFAULT_EFFECTIVENESS_DAYS;
-  if (!Number.isInteger(value) || value < 0 || value > MAX_EFFECTIVENESS_DAYS) {
-    throw badInput(`${field} must be a whole number of days from 0 to ${MAX_EFFECTIVENESS_DAYS}`, { field });
-  }
-  return value;
-}
-
-/** The proof the check asks for: how many times it recurred (only 0 is within limits), and who checked. */
-export const effectivenessOutcome = (reference: string, days: number) => ({
-  acceptanceCriteria: clipText(`The corrective actions of ${reference} are still in place and working, and nothing like it has recurred in the ${days} day(s) since it closed`, 4000),
-  evidence: [
-    { kind: 'MEASUREMENT' as const, label: RECURRENCES_LABEL, unit: 'events', min: 0, max: 0 },
-    { kind: 'SIGNATURE' as const, label: 'Effectiveness checked by' },
-  ],
-});
 
 /** Appends to a finding's history. */
 export const noteHistory = (ctx: ComplianceContext, finding: AuditFinding, action: FindingHistoryAction, from: string | null, note: string | null = null, workItemId: string | null = null) =>
@@ -79,7 +57,7 @@ async function raiseEffectivenessCheck(ctx: ComplianceContext, audit: Compliance
     dueAt,
     sourceRecordId: finding.id,
     reason: clipText(`Effectiveness check of ${number} of "${audit.title}", ${finding.effectivenessCheckDays} day(s) after closing`, 2000),
-    requiredOutcome: effectivenessOutcome(number, finding.effectivenessCheckDays ?? 0),
+    requiredOutcome: effectivenessOutcome(`The corrective actions of ${number}`, finding.effectivenessCheckDays ?? 0),
     links: finding.requirementId ? [{ domain: 'COMPLIANCE', recordId: finding.requirementId, relation: 'checks the correction of non-compliance with' }] : [],
   });
   await noteHistory(ctx, finding, 'EFFECTIVENESS_CHECK_RAISED', finding.status);

@@ -1,6 +1,5 @@
-import { DAY_MS, SYSTEM_CALLER, badInput, clipText, type TrackedWorkItem } from '@opsgraph/core';
-import { incidentEffectivenessRequestId, type IncidentSeverity, type ReopenTrigger } from '@opsgraph/events';
-import type { OutOfLimitsReadingV1 } from '@opsgraph/events';
+import { DAY_MS, SYSTEM_CALLER, clipText, type TrackedWorkItem } from '@opsgraph/core';
+import { EFFECTIVENESS_WINDOW_DAYS, effectivenessOutcome, incidentEffectivenessRequestId, type IncidentSeverity, type OutOfLimitsReadingV1, type ReopenTrigger } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Incident, IncidentHistoryAction } from '../entities';
 import { incidentsWithEffectivenessDue, insertIncidentHistory, lockIncident, lockIncidentOfEffectivenessRequest, saveIncident } from '../store/incidents';
@@ -15,28 +14,6 @@ import { holdAssetWork } from './holds';
  * closed-effective; verified with a reading outside its limits → not effective, and the incident is reopened.
  * A rejection in Work sends the check back to whoever does it (Work's rework loop), so it is no verdict.
  */
-export const DEFAULT_EFFECTIVENESS_DAYS = 30;
-export const MAX_EFFECTIVENESS_DAYS = 365;
-/** How long the check may take once raised (its work item's due date). */
-export const EFFECTIVENESS_WINDOW_DAYS = 14;
-export const RECURRENCES_LABEL = 'Recurrences since closing';
-
-export function effectivenessDays(value: number | null | undefined, field = 'effectivenessCheckDays'): number {
-  if (value === null || value === undefined) return DEFAULT_EFFECTIVENESS_DAYS;
-  if (!Number.isInteger(value) || value < 0 || value > MAX_EFFECTIVENESS_DAYS) {
-    throw badInput(`${field} must be a whole number of days from 0 to ${MAX_EFFECTIVENESS_DAYS}`, { field });
-  }
-  return value;
-}
-
-/** The proof the check asks for: how many times it recurred (only 0 is within limits), and who checked. */
-export const effectivenessOutcome = (reference: string, days: number) => ({
-  acceptanceCriteria: clipText(`The actions taken for ${reference} are still in place and working, and nothing like it has recurred in the ${days} day(s) since it closed`, 4000),
-  evidence: [
-    { kind: 'MEASUREMENT' as const, label: RECURRENCES_LABEL, unit: 'events', min: 0, max: 0 },
-    { kind: 'SIGNATURE' as const, label: 'Effectiveness checked by' },
-  ],
-});
 
 /** Appends to an incident's history (after its status changed). */
 export const noteHistory = (ctx: ChangeContext, incident: Incident, action: IncidentHistoryAction, from: Incident['status'] | null, note: string | null = null, workItemId: string | null = null) =>
@@ -85,7 +62,7 @@ async function raiseEffectivenessCheck(ctx: ChangeContext, incident: Incident, n
     dueAt,
     sourceRecordId: incident.id,
     reason: clipText(`Effectiveness check of incident ${number}, ${incident.effectivenessCheckDays} day(s) after closing: ${incident.title}`, 2000),
-    requiredOutcome: effectivenessOutcome(number, incident.effectivenessCheckDays ?? 0),
+    requiredOutcome: effectivenessOutcome(`The actions taken for ${number}`, incident.effectivenessCheckDays ?? 0),
   });
   await noteHistory(ctx, incident, 'EFFECTIVENESS_CHECK_RAISED', incident.status);
   await emit(ctx, 'incident.effectiveness_check_raised', incident.id, incidentFact(incident, ctx.caller.id, { requestId: incident.effectivenessRequestId, dueAt }));

@@ -38,7 +38,7 @@ import {
   type IncidentStatus,
   type IncidentType,
 } from '@opsgraph/events';
-import { requiredOutcome, type RequiredOutcomeV1 } from '@opsgraph/events';
+import { effectivenessDays, requiredOutcome, type RequiredOutcomeV1 } from '@opsgraph/events';
 import type { EntityManager } from 'typeorm';
 import type { Incident, IncidentAction } from '../entities';
 import {
@@ -55,7 +55,7 @@ import {
 } from '../store/incidents';
 import { participantsOfWork, trackedWorkOfRequests } from '../store/tracked-work';
 import { emit, type ChangeContext } from './common';
-import { effectivenessDays, noteHistory, reopenLockedIncident, scheduleEffectivenessCheck } from './effectiveness';
+import { noteHistory, reopenLockedIncident, scheduleEffectivenessCheck } from './effectiveness';
 import { classificationFact, incidentFact, incidentNumber } from './facts';
 import { holdAssetWork } from './holds';
 import { injuries as injuryList, rootCauseCategories, whys as whyList, witnesses as witnessList, type InjuryInput } from './recordability';
