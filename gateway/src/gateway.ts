@@ -180,7 +180,7 @@ function safeParse(text: string): GatewayGraphQLResponse | undefined {
 }
 
 export interface GatewayApp extends HttpApp {
-  /** `ready` resolves once the gateway reads the event stream for subscriptions. */
+  /** `ready` starts the event tail (else the first subscription does) and resolves once it reads. */
   live: { ready: Promise<void> };
 }
 
@@ -251,7 +251,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   logger.info({ url: app.url }, 'gateway listening');
   return {
     ...app,
-    live: { ready: live.ready },
+    live: {
+      get ready() {
+        return live.ready;
+      },
+    },
     close: async () => {
       await live.close();
       await app.close();

@@ -253,6 +253,12 @@ export class LiveFeeds {
     }
   }
 
+  /** Resolves every open answer again (the event tail just started reading: what came before it is unknown). */
+  refreshAll() {
+    if (this.closed) return;
+    for (const feed of this.feeds.values()) this.schedule(feed, undefined, 0);
+  }
+
   /** Ends every subscription (the gateway is stopping). */
   close() {
     this.closed = true;

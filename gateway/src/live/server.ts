@@ -178,15 +178,26 @@ export function startLive(options: LiveServerOptions): LiveServer {
     perCaller: envInt('OPSGRAPH_SUBSCRIPTIONS_PER_CALLER', 100),
     resolve,
   });
-  const tail: Tail = tailEvents({
-    topics: DOMAINS.map(topicOf),
-    clientId: 'gateway',
-    onMessages: (messages) => {
-      const events = messages.map(liveEventOf).filter((e): e is LiveEvent => !!e);
-      liveEvents.inc(events.length);
-      if (events.length) feeds.onEvents(events);
-    },
-  });
+  /**
+   * The event tail starts with the first subscription: a gateway nobody subscribes to reads no events. Once it
+   * reads, every open answer is resolved again, so nothing committed while it was starting is missed.
+   */
+  let tail: Tail | null = null;
+  const tailing = (): Tail => {
+    if (!tail) {
+      tail = tailEvents({
+        topics: DOMAINS.map(topicOf),
+        clientId: 'gateway',
+        onMessages: (messages) => {
+          const events = messages.map(liveEventOf).filter((e): e is LiveEvent => !!e);
+          liveEvents.inc(events.length);
+          if (events.length) feeds.onEvents(events);
+        },
+      });
+      void tail.ready.then(() => feeds.refreshAll());
+    }
+    return tail;
+  };
 
   const schema = () => {
     if (!gateway.schema) throw new Error('the gateway has not loaded its schema yet');
@@ -208,6 +219,7 @@ export function startLive(options: LiveServerOptions): LiveServer {
     }
     const variables = (args.variableValues ?? undefined) as Record<string, unknown> | undefined;
     const position = typeof context.extensions?.position === 'string' ? context.extensions.position : undefined;
+    tailing();
     try {
       return feeds.open({
         query,
@@ -307,7 +319,9 @@ export function startLive(options: LiveServerOptions): LiveServer {
   });
 
   return {
-    ready: tail.ready,
+    get ready() {
+      return tailing().ready;
+    },
     isEventStream: (req) => (req.headers.accept ?? '').includes('text/event-stream') || req.headers['x-graphql-event-stream-token'] !== undefined || req.method === 'PUT',
     async serveEventStream(req, res, body) {
       let auth: { caller: Caller; expiresAt: number };
@@ -371,7 +385,7 @@ export function startLive(options: LiveServerOptions): LiveServer {
       await wsServer.dispose();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((done) => wss.close(() => done()));
-      await tail.stop();
+      await tail?.stop();
     },
   };
 }
